@@ -1,0 +1,133 @@
+// Every byte offset that more than one thread (or a future snapshot writer)
+// relies on is declared here and nowhere else. README.md beside this file draws
+// the same layouts; keep both in step.
+
+// ---------------------------------------------------------------------------
+// Mailbox rings (one request ring front -> shard, one reply ring shard -> front)
+// ---------------------------------------------------------------------------
+
+/** Bytes of the ring header; data starts right after it. */
+export const RING_HEADER_BYTES = 256;
+/** Int32 index of the producer's published position (bytes written, wraps at 2^32). Own cache line. */
+export const RING_TAIL = 0;
+/** Int32 index of the consumer's position (bytes consumed). Own cache line. */
+export const RING_HEAD = 16;
+/** Int32 index bumped by the producer after each publish; the consumer parks on it with Atomics.wait(Async). */
+export const RING_SIGNAL = 32;
+/** Int32 index: 1 while the consumer is parked (or about to), so the producer knows a notify is needed. */
+export const RING_CONSUMER_PARKED = 33;
+/** Int32 index bumped by the consumer after it frees space; a producer waiting for room parks on it. */
+export const RING_SPACE_SIGNAL = 48;
+/** Int32 index: 1 while the producer waits for room. */
+export const RING_PRODUCER_WAITING = 49;
+/** Records are aligned to this many bytes. */
+export const RING_ALIGN = 8;
+/** Record header: u32 total record length (header included, before alignment padding). */
+export const REC_LEN = 0;
+/** A record with this length bit set is padding up to the end of the ring: skip to offset 0. */
+export const REC_PAD_FLAG = 0x80000000;
+
+// Request record (front -> shard), after REC_LEN:
+/** u16 opcode: index in the shard command table, or an internal opcode (>= OP_INTERNAL_BASE). */
+export const REQ_OPCODE = 4;
+/** u8 database index. */
+export const REQ_DB = 6;
+/** u8 flags: REQF_* */
+export const REQ_FLAGS = 7;
+/** u32 number of arguments (argv[0] included). */
+export const REQ_ARGC = 8;
+/** First argument: u32 length then the bytes, arguments packed back to back. */
+export const REQ_ARGS = 12;
+export const REQF_RESP3 = 1;
+/** CLIENT NO-TOUCH: reads do not update the LRU/LFU clock. */
+export const REQF_NO_TOUCH = 2;
+/** The record's real payload is too large for the ring and travels over the side port. */
+export const REQF_LARGE = 4;
+
+// Reply record (shard -> front), after REC_LEN:
+/** u32 flags: REPF_* */
+export const REP_FLAGS = 4;
+/** The RESP bytes of the reply start here. */
+export const REP_BODY = 8;
+/** The reply is too large for the ring and travels over the side port. */
+export const REPF_LARGE = 1;
+
+// ---------------------------------------------------------------------------
+// Shard statistics block (written by the shard, read by the front for INFO)
+// ---------------------------------------------------------------------------
+/** Float64 slots. */
+export const STAT_USED_BYTES = 0;        // bytes handed out by the allocator (entries + index tables)
+export const STAT_ARENA_COMMITTED = 1;   // bytes of the arena ever touched (high-water mark of slabs)
+export const STAT_EXPIRED_KEYS = 2;      // keys removed because their TTL passed (lazy + active)
+export const STAT_EXPIRE_CYCLE_MS = 3;   // total time spent in the active expire cycle
+export const STAT_KEYSPACE_HITS = 4;
+export const STAT_KEYSPACE_MISSES = 5;
+export const STAT_COMMANDS = 6;          // commands executed by this shard
+export const STAT_REHASHING = 7;         // number of databases with a resize in progress
+export const STAT_CPU_USER_US = 8;       // shard thread CPU (from process.threadCpuUsage)
+export const STAT_CPU_SYS_US = 9;
+/** Per database d: keys at STAT_DB_BASE + 2d, keys with a TTL at STAT_DB_BASE + 2d + 1. */
+export const STAT_DB_BASE = 16;
+export const STAT_SLOTS = STAT_DB_BASE + 2 * 64;
+
+// ---------------------------------------------------------------------------
+// Arena: one fixed-size SharedArrayBuffer per shard, carved into slabs
+// ---------------------------------------------------------------------------
+/** Slab (page) size; small size classes are carved out of whole slabs. */
+export const SLAB_BYTES = 64 * 1024;
+export const SLAB_SHIFT = 16;
+/** All allocations are aligned to 8 bytes; address 0 is never handed out (null). */
+export const ALLOC_ALIGN = 8;
+/** Largest request served from a size class; larger ones take whole runs of slabs. */
+export const MAX_SMALL_ALLOC = 32 * 1024;
+
+// ---------------------------------------------------------------------------
+// Hash index: open addressing over groups of 8 slots
+// ---------------------------------------------------------------------------
+export const GROUP_SLOTS = 8;
+export const GROUP_BYTES = 48;
+/** u8 x 8: slot tags. 0 empty, 1 deleted (tombstone), >= 2 full (top byte of the hash, forced >= 2). */
+export const GROUP_TAGS = 0;
+export const TAG_EMPTY = 0;
+export const TAG_DELETED = 1;
+/** u8: bit i set when slot i's entry carries an expiry (lets the expire cycle skip groups cheaply). */
+export const GROUP_VOLATILE_MASK = 8;
+/** u32: version of the group's last change (compared against a snapshot's epoch). */
+export const GROUP_VERSION = 12;
+/** u32 x 8: arena addresses of the entries. */
+export const GROUP_REFS = 16;
+
+// ---------------------------------------------------------------------------
+// Entry record: one allocation per key
+// ---------------------------------------------------------------------------
+/** u32: the key's 32-bit index hash (kept so resizes and SCAN never rehash key bytes). */
+export const ENTRY_HASH = 0;
+/** u32: bits 0-23 LRU clock (seconds, 24 bits) or LFU (16-bit minutes + 8-bit counter); 24-27 type; 28-30 encoding; 31 has-expiry. */
+export const ENTRY_META = 4;
+/** u32: key length in bytes. */
+export const ENTRY_KEYLEN = 8;
+/** u32: inline string: value length; other types: arena address of the value structure. */
+export const ENTRY_VALUE = 12;
+/** Float64 absolute expiry in unix ms, present only when the has-expiry bit is set. */
+export const ENTRY_EXPIRE = 16;
+export const ENTRY_HEADER_BYTES = 16;
+export const ENTRY_EXPIRE_BYTES = 8;
+
+export const META_LRU_MASK = 0x00ffffff;
+export const META_TYPE_SHIFT = 24;
+export const META_ENC_SHIFT = 28;
+export const META_EXPIRE_BIT = 0x80000000;
+
+// Value types (META type field). Numbering is Sabre's own, not RDB's.
+export const TYPE_NONE = 0;
+export const TYPE_STRING = 1;
+export const TYPE_LIST = 2;
+export const TYPE_SET = 3;
+export const TYPE_ZSET = 4;
+export const TYPE_HASH = 5;
+export const TYPE_STREAM = 6;
+
+// String encodings (META encoding field), as OBJECT ENCODING reports them.
+export const ENC_RAW = 0;
+export const ENC_INT = 1;
+export const ENC_EMBSTR = 2;

@@ -1,0 +1,36 @@
+import { parseI64Big } from '../util/numbers.ts';
+import { ERR_NOT_INTEGER, errInvalidExpire } from './errors.ts';
+import type { ShardContext } from './types.ts';
+
+const I64_MAX = 9223372036854775807n;
+
+export const UNIT_SECONDS = 1;
+export const UNIT_MS = 2;
+
+/**
+ * Parses an expiry argument as Redis's getExpireMillisecondsOrReply does:
+ * not an integer -> ERR value is not an integer; <= 0 or overflowing -> ERR
+ * invalid expire time in '<cmd>' command. Returns the absolute unix ms time, or
+ * NaN after writing the error reply.
+ */
+export function parseExpireArg(c: ShardContext, i: number, unit: number, relative: boolean, cmd: string): number {
+  const a = c.args;
+  const v = parseI64Big(a.u8, a.off[i], a.len[i]);
+  if (v === null) {
+    c.reply.error(ERR_NOT_INTEGER);
+    return NaN;
+  }
+  if (v <= 0n || (unit === UNIT_SECONDS && v > I64_MAX / 1000n)) {
+    c.reply.error(errInvalidExpire(cmd));
+    return NaN;
+  }
+  let ms = unit === UNIT_SECONDS ? v * 1000n : v;
+  if (relative) {
+    ms += BigInt(c.ks.now);
+    if (ms > I64_MAX) {
+      c.reply.error(errInvalidExpire(cmd));
+      return NaN;
+    }
+  }
+  return Number(ms);
+}

@@ -1,0 +1,3 @@
+import type { CommandSpec } from './types.ts';
+
+export const keyCommands: CommandSpec[] = [];

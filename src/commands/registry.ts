@@ -1,0 +1,29 @@
+import { internalCommands } from './internal.ts';
+import { keyCommands } from './keys.ts';
+import { stringCommands } from './strings.ts';
+import { bitmapCommands } from './bitmaps.ts';
+import type { CommandSpec } from './types.ts';
+
+/**
+ * Every command that executes on a shard, in one ordered table. A command's
+ * index here is its opcode in request records, so the front thread and the
+ * workers must build the same list: both import this module.
+ */
+export const SHARD_COMMANDS: readonly CommandSpec[] = [
+  ...stringCommands,
+  ...bitmapCommands,
+  ...keyCommands,
+  ...internalCommands,
+];
+
+const opcodes = new Map<string, number>();
+SHARD_COMMANDS.forEach((spec, i) => {
+  if (opcodes.has(spec.name)) throw new Error(`command declared twice: ${spec.name}`);
+  opcodes.set(spec.name, i);
+});
+
+export function opcodeOf(name: string): number {
+  const op = opcodes.get(name);
+  if (op === undefined) throw new Error(`not a shard command: ${name}`);
+  return op;
+}

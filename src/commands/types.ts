@@ -1,0 +1,68 @@
+import type { Keyspace } from '../store/keyspace.ts';
+import type { Args } from '../shard/args.ts';
+import type { ReplyBuffer } from '../protocol/reply-buffer.ts';
+
+/** What a command running on a shard sees. */
+export interface ShardContext {
+  readonly args: Args;
+  readonly reply: ReplyBuffer;
+  readonly ks: Keyspace;
+  /** Database selected by the client when the command was sent. */
+  db: number;
+  readonly shardId: number;
+  readonly shardCount: number;
+  /** Runtime configuration the shard needs (pushed by the front on CONFIG SET). */
+  readonly config: ShardConfig;
+}
+
+export interface ShardConfig {
+  protoMaxBulkLen: number;
+  databases: number;
+  hz: number;
+  activeRehashing: boolean;
+  maxmemoryPolicy: string;
+  lfuLogFactor: number;
+  lfuDecayTime: number;
+}
+
+export type ShardHandler = (c: ShardContext) => void;
+
+/**
+ * How the front thread runs a keyed command whose keys live on several shards.
+ * - sum: each shard runs the command on its keys; integer replies are added (DEL, EXISTS).
+ * - mget: each shard runs it on its keys; array replies are interleaved back in key order.
+ * - mset: key/value pairs are split by shard; every shard answers +OK.
+ * - coordinated: a front-side routine drives several phases with the shards held (RENAME, COPY, MSETNX).
+ */
+export type MultiShardKind = 'sum' | 'mget' | 'mset' | 'coordinated';
+
+export interface CommandSpec {
+  /** Lower-case name. */
+  readonly name: string;
+  /** Redis arity: exact count when positive, minimum count (-n) when negative; argv[0] included. */
+  readonly arity: number;
+  /** Redis command flags as COMMAND INFO reports them (write, readonly, denyoom, fast, ...). */
+  readonly flags: readonly string[];
+  /** Key positions: first, last (negative counts from the end), step. 0,0,0 for keyless commands. */
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly keyStep: number;
+  /** COMMAND DOCS group (string, generic, connection, server, bitmap, ...). */
+  readonly group: string;
+  readonly since: string;
+  readonly summary: string;
+  readonly complexity?: string;
+  /** ACL categories beyond those derived from the flags and group. */
+  readonly aclCategories?: readonly string[];
+  /** Executes on the shard that owns the key(s). */
+  readonly shard?: ShardHandler;
+  readonly multi?: MultiShardKind;
+  /** Subcommands (CONFIG GET, OBJECT ENCODING, ...), for COMMAND INFO/DOCS. */
+  readonly subcommands?: readonly CommandSpec[];
+  /** Internal commands are sent between threads only: never accepted from clients nor listed. */
+  readonly internal?: boolean;
+}
+
+export function keyCommand(spec: CommandSpec): CommandSpec {
+  return spec;
+}

@@ -1,0 +1,213 @@
+import { formatDouble } from '../util/numbers.ts';
+
+const CRLF0 = 13;
+const CRLF1 = 10;
+
+/**
+ * RESP encoder writing into a reusable byte buffer. A shard encodes each
+ * reply here (RESP2 or RESP3, as the request asked) and then copies it into the
+ * reply ring as one record; the front thread forwards the bytes untouched.
+ */
+export class ReplyBuffer {
+  buf: Uint8Array;
+  len = 0;
+  resp3 = false;
+
+  constructor(initial = 64 * 1024) {
+    this.buf = new Uint8Array(initial);
+  }
+
+  reset(resp3: boolean): void {
+    this.len = 0;
+    this.resp3 = resp3;
+  }
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  /** Shrinks a buffer that a huge reply inflated, so one big GET does not pin memory forever. */
+  trim(limit: number): void {
+    if (this.buf.length > limit && this.len === 0) this.buf = new Uint8Array(limit);
+  }
+
+  private ascii(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    const b = this.buf;
+    let p = this.len;
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.len = p;
+  }
+
+  private crlf(): void {
+    this.buf[this.len++] = CRLF0;
+    this.buf[this.len++] = CRLF1;
+  }
+
+  /** Writes a non-negative or negative safe integer in decimal. */
+  private decimal(n: number): void {
+    this.ensure(24);
+    const b = this.buf;
+    if (n < 0) {
+      b[this.len++] = 45;
+      n = -n;
+    }
+    if (n < 10) {
+      b[this.len++] = 48 + n;
+      return;
+    }
+    let digits = 0;
+    for (let t = n; t >= 1; t = Math.floor(t / 10)) digits++;
+    let p = this.len + digits;
+    this.len = p;
+    while (n >= 1) {
+      const q = Math.floor(n / 10);
+      b[--p] = 48 + (n - q * 10);
+      n = q;
+    }
+  }
+
+  private header(prefix: number, n: number): void {
+    this.ensure(26);
+    this.buf[this.len++] = prefix;
+    this.decimal(n);
+    this.crlf();
+  }
+
+  ok(): void {
+    this.simple('OK');
+  }
+
+  simple(s: string): void {
+    this.ensure(3);
+    this.buf[this.len++] = 43; // +
+    this.ascii(s);
+    this.ensure(2);
+    this.crlf();
+  }
+
+  /** Error reply; `msg` is the full text after '-', e.g. "ERR syntax error". */
+  error(msg: string): void {
+    this.ensure(3);
+    this.buf[this.len++] = 45; // -
+    this.ascii(msg.replace(/[\r\n]+/g, ' '));
+    this.ensure(2);
+    this.crlf();
+  }
+
+  int(n: number): void {
+    this.header(58, n); // :
+  }
+
+  bigint(n: bigint): void {
+    this.ensure(1);
+    this.buf[this.len++] = 58;
+    this.ascii(n.toString());
+    this.ensure(2);
+    this.crlf();
+  }
+
+  bulk(src: Uint8Array, off: number, n: number): void {
+    this.header(36, n); // $
+    this.ensure(n + 2);
+    if (n < 64) {
+      const b = this.buf;
+      let p = this.len;
+      for (let i = 0; i < n; i++) b[p++] = src[off + i];
+      this.len = p;
+    } else {
+      this.buf.set(src.subarray(off, off + n), this.len);
+      this.len += n;
+    }
+    this.crlf();
+  }
+
+  /** Bulk string from a JS string of bytes (latin1). */
+  bulkString(s: string): void {
+    this.header(36, s.length);
+    this.ascii(s);
+    this.ensure(2);
+    this.crlf();
+  }
+
+  /** Bulk string from UTF-8 text. */
+  bulkText(s: string): void {
+    const bytes = Buffer.from(s, 'utf8');
+    this.bulk(bytes, 0, bytes.length);
+  }
+
+  bulkInt(n: number): void {
+    this.bulkString(String(n));
+  }
+
+  nil(): void {
+    if (this.resp3) this.ascii('_\r\n');
+    else this.ascii('$-1\r\n');
+  }
+
+  nilArray(): void {
+    if (this.resp3) this.ascii('_\r\n');
+    else this.ascii('*-1\r\n');
+  }
+
+  array(n: number): void {
+    this.header(42, n); // *
+  }
+
+  /** RESP3 map, flattened to an array of 2n items in RESP2. */
+  map(n: number): void {
+    if (this.resp3) this.header(37, n); // %
+    else this.header(42, n * 2);
+  }
+
+  /** RESP3 set, an array in RESP2. */
+  set(n: number): void {
+    this.header(this.resp3 ? 126 : 42, n); // ~
+  }
+
+  /** A double: RESP3 ',' type, a bulk string in RESP2. */
+  double(x: number): void {
+    const s = formatDouble(x);
+    if (this.resp3) {
+      this.ensure(1);
+      this.buf[this.len++] = 44; // ,
+      this.ascii(s);
+      this.ensure(2);
+      this.crlf();
+    } else {
+      this.bulkString(s);
+    }
+  }
+
+  /** Verbatim text (RESP3 '=' with the txt format), a bulk string in RESP2. */
+  verbatim(text: string): void {
+    if (!this.resp3) {
+      this.bulkText(text);
+      return;
+    }
+    const bytes = Buffer.from(text, 'utf8');
+    this.header(61, bytes.length + 4); // =
+    this.ascii('txt:');
+    this.ensure(bytes.length + 2);
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
+    this.crlf();
+  }
+
+  /** Appends pre-encoded RESP. */
+  raw(src: Uint8Array, off: number, n: number): void {
+    this.ensure(n);
+    this.buf.set(src.subarray(off, off + n), this.len);
+    this.len += n;
+  }
+
+  rawString(s: string): void {
+    this.ascii(s);
+  }
+}

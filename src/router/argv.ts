@@ -1,0 +1,83 @@
+/**
+ * A command's arguments as (offset, length) pairs over one byte buffer. The
+ * parser fills one in place over its read buffer (no copy); commands that must
+ * outlive the read buffer (deferred behind a held shard) are cloned.
+ */
+export class Argv {
+  u8: Uint8Array;
+  off: Int32Array;
+  len: Int32Array;
+  count: number;
+
+  constructor(u8: Uint8Array = new Uint8Array(0), off: Int32Array = new Int32Array(8), len: Int32Array = new Int32Array(8), count = 0) {
+    this.u8 = u8;
+    this.off = off;
+    this.len = len;
+    this.count = count;
+  }
+
+  static fromStrings(items: ReadonlyArray<string | Uint8Array>): Argv {
+    const parts = items.map((s) => (typeof s === 'string' ? Buffer.from(s, 'latin1') : s));
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    const u8 = Buffer.allocUnsafe(total);
+    const off = new Int32Array(Math.max(1, parts.length));
+    const len = new Int32Array(Math.max(1, parts.length));
+    let p = 0;
+    parts.forEach((b, i) => {
+      u8.set(b, p);
+      off[i] = p;
+      len[i] = b.length;
+      p += b.length;
+    });
+    return new Argv(u8, off, len, parts.length);
+  }
+
+  clone(): Argv {
+    let total = 0;
+    for (let i = 0; i < this.count; i++) total += this.len[i];
+    const u8 = Buffer.allocUnsafe(total);
+    const off = new Int32Array(Math.max(1, this.count));
+    const len = new Int32Array(Math.max(1, this.count));
+    let p = 0;
+    for (let i = 0; i < this.count; i++) {
+      u8.set(this.u8.subarray(this.off[i], this.off[i] + this.len[i]), p);
+      off[i] = p;
+      len[i] = this.len[i];
+      p += this.len[i];
+    }
+    return new Argv(u8, off, len, this.count);
+  }
+
+  /** Argument i as a latin1 string (one char per byte). */
+  str(i: number): string {
+    return Buffer.from(this.u8.buffer, this.u8.byteOffset + this.off[i], this.len[i]).toString('latin1');
+  }
+
+  bytes(i: number): Buffer {
+    return Buffer.from(this.u8.buffer, this.u8.byteOffset + this.off[i], this.len[i]);
+  }
+
+  /** Case-insensitive match against a lower-case ASCII keyword. */
+  is(i: number, lower: string): boolean {
+    const n = this.len[i];
+    if (n !== lower.length) return false;
+    const o = this.off[i];
+    for (let k = 0; k < n; k++) {
+      let c = this.u8[o + k];
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== lower.charCodeAt(k)) return false;
+    }
+    return true;
+  }
+
+  /** Lower-case name of argument i (command names). */
+  lower(i: number): string {
+    return this.str(i).toLowerCase();
+  }
+
+  strings(from = 0): string[] {
+    const out: string[] = [];
+    for (let i = from; i < this.count; i++) out.push(this.str(i));
+    return out;
+  }
+}

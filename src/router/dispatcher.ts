@@ -1,0 +1,323 @@
+import { replyLength } from '../protocol/reply-reader.ts';
+import { opcodeOf } from '../commands/registry.ts';
+import type { CommandSpec } from '../commands/types.ts';
+import { keyHashSlot } from '../util/crc16.ts';
+import { Argv } from './argv.ts';
+import { ShardLink, type ReplyTarget } from './shard-link.ts';
+
+/** Who receives a finished reply: a client, identified by reply sequence number. */
+export interface ReplySink {
+  deliver(seq: number, u8: Uint8Array, off: number, len: number): void;
+}
+
+/** Combines the sub-replies of a fanned-out command into one RESP reply. */
+export type Combine = (parts: Buffer[]) => Buffer;
+
+/** Collects one reply per part and hands the combination to the sink. */
+class Gather implements ReplyTarget {
+  private readonly parts: Buffer[];
+  private remaining: number;
+  private readonly sink: ReplySink;
+  private readonly seq: number;
+  private readonly combine: Combine;
+
+  constructor(n: number, sink: ReplySink, seq: number, combine: Combine) {
+    this.parts = new Array<Buffer>(n);
+    this.remaining = n;
+    this.sink = sink;
+    this.seq = seq;
+    this.combine = combine;
+  }
+
+  onShardReply(tag: number, u8: Uint8Array, off: number, len: number): void {
+    this.parts[tag] = Buffer.from(u8.subarray(off, off + len));
+    if (--this.remaining === 0) {
+      const out = this.combine(this.parts);
+      this.sink.deliver(this.seq, out, 0, out.length);
+    }
+  }
+}
+
+/** Resolves a promise with a copy of the reply (coordinated commands await their phases). */
+class Awaiting implements ReplyTarget {
+  resolve: (b: Buffer) => void = () => {};
+  onShardReply(_tag: number, u8: Uint8Array, off: number, len: number): void {
+    this.resolve(Buffer.from(u8.subarray(off, off + len)));
+  }
+}
+
+/** First error among the parts, if any. */
+export function firstError(parts: Buffer[]): Buffer | null {
+  for (const p of parts) if (p[0] === 45) return p;
+  return null;
+}
+
+/** Integer value of a ':' reply. */
+export function intOf(b: Buffer): number {
+  return Number(b.toString('latin1', 1, b.length - 2));
+}
+
+export const combineSum: Combine = (parts) => {
+  const err = firstError(parts);
+  if (err) return err;
+  let n = 0;
+  for (const p of parts) n += intOf(p);
+  return Buffer.from(`:${n}\r\n`);
+};
+
+export const combineOk: Combine = (parts) => firstError(parts) ?? Buffer.from('+OK\r\n');
+
+/** Splits a RESP array reply into its elements (copies not needed: slices of b). */
+export function arrayElements(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  if (b[0] !== 42 && b[0] !== 126) return out;
+  let p = b.indexOf(13);
+  const n = Number(b.toString('latin1', 1, p));
+  p += 2;
+  for (let i = 0; i < n; i++) {
+    const l = replyLength(b, p, b.length);
+    out.push(b.subarray(p, p + l));
+    p += l;
+  }
+  return out;
+}
+
+interface Deferred {
+  client: DeferrableClient;
+  argv: Argv;
+  seq: number;
+  shards: number[];
+}
+
+/** What the sequencer needs from a client. */
+export interface DeferrableClient extends ReplySink {
+  deferredCount: number;
+  closed: boolean;
+}
+
+export type Runner = (client: DeferrableClient, argv: Argv, seq: number) => void;
+
+/**
+ * Routes commands to shards and keeps the one total order that makes
+ * multi-shard commands atomic. The front thread is the single sequencer: a
+ * command is written to every shard it touches in one go and shards execute in
+ * FIFO order, so MSET/MGET/DEL across shards need nothing more. A command that
+ * reads on one shard and writes on another holds those shards (lock-ahead):
+ * later commands for a held shard, and every later command of a client that
+ * has one waiting, are deferred in arrival order until the holds are released.
+ */
+export class Dispatcher {
+  readonly links: ShardLink[];
+  readonly shardCount: number;
+  private readonly slotToShard: Uint16Array;
+  private readonly dirty: Uint8Array;
+  private readonly held: Int32Array;
+  private heldTotal = 0;
+  private deferred: Deferred[] = [];
+  private readonly keyShards: number[] = [];
+  private readonly pick: Int32Array[] = [];
+  private readonly pickCount: Int32Array;
+  /** Runs a deferred command once its shards are free (set by the server). */
+  runner: Runner = () => {};
+
+  constructor(links: ShardLink[]) {
+    this.links = links;
+    this.shardCount = links.length;
+    this.slotToShard = new Uint16Array(16384);
+    // Contiguous slot ranges per shard, like a freshly created cluster.
+    for (let s = 0; s < 16384; s++) this.slotToShard[s] = Math.floor((s * this.shardCount) / 16384);
+    this.dirty = new Uint8Array(this.shardCount);
+    this.held = new Int32Array(this.shardCount);
+    this.pickCount = new Int32Array(this.shardCount);
+    for (let i = 0; i < this.shardCount; i++) this.pick.push(new Int32Array(16));
+  }
+
+  shardOf(u8: Uint8Array, off: number, len: number): number {
+    return this.slotToShard[keyHashSlot(u8, off, len)];
+  }
+
+  shardOfKey(key: string | Uint8Array): number {
+    const b = typeof key === 'string' ? Buffer.from(key, 'latin1') : key;
+    return this.shardOf(b, 0, b.length);
+  }
+
+  /** Positions of the keys of a command, per its spec (first, last, step). */
+  keyPositions(spec: CommandSpec, argc: number, out: number[]): number[] {
+    out.length = 0;
+    if (spec.firstKey <= 0) return out;
+    const last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey;
+    for (let i = spec.firstKey; i <= last && i < argc; i += spec.keyStep) out.push(i);
+    return out;
+  }
+
+  /** Shards a keyed command touches, deduplicated, into `out`. */
+  shardsOf(argv: Argv, positions: number[], out: number[]): number[] {
+    out.length = 0;
+    for (const i of positions) {
+      const s = this.shardOf(argv.u8, argv.off[i], argv.len[i]);
+      if (!out.includes(s)) out.push(s);
+    }
+    return out;
+  }
+
+  allShards(): number[] {
+    return Array.from({ length: this.shardCount }, (_, i) => i);
+  }
+
+  // -- sequencing ------------------------------------------------------------
+
+  /** True when the command must wait behind a hold (see class comment). */
+  mustDefer(client: DeferrableClient, shards: readonly number[]): boolean {
+    if (client.deferredCount > 0) return true;
+    if (this.heldTotal === 0) return false;
+    for (const s of shards) if (this.held[s] > 0) return true;
+    return false;
+  }
+
+  defer(client: DeferrableClient, argv: Argv, seq: number, shards: readonly number[]): void {
+    client.deferredCount++;
+    this.deferred.push({ client, argv: argv.clone(), seq, shards: shards.slice() });
+  }
+
+  hold(shards: readonly number[]): void {
+    for (const s of shards) {
+      this.held[s]++;
+      this.heldTotal++;
+    }
+  }
+
+  release(shards: readonly number[]): void {
+    for (const s of shards) {
+      this.held[s]--;
+      this.heldTotal--;
+    }
+    this.runDeferred();
+  }
+
+  private runDeferred(): void {
+    if (this.deferred.length === 0) return;
+    const queue = this.deferred;
+    this.deferred = [];
+    const stuck = new Set<DeferrableClient>();
+    for (let i = 0; i < queue.length; i++) {
+      const d = queue[i];
+      let blocked = stuck.has(d.client);
+      if (!blocked) for (const s of d.shards) if (this.held[s] > 0) blocked = true;
+      if (blocked) {
+        stuck.add(d.client);
+        this.deferred.push(d);
+        continue;
+      }
+      d.client.deferredCount--;
+      if (!d.client.closed) this.runner(d.client, d.argv, d.seq);
+      else d.client.deliver(d.seq, EMPTY, 0, 0);
+    }
+    this.flush();
+  }
+
+  // -- sending ---------------------------------------------------------------
+
+  /** Marks a link as having unpublished records. */
+  private touched(s: number): void {
+    this.dirty[s] = 1;
+  }
+
+  /** Publishes every link written since the last flush: one notify per shard per batch. */
+  flush(): void {
+    for (let s = 0; s < this.shardCount; s++) {
+      if (this.dirty[s]) {
+        this.dirty[s] = 0;
+        this.links[s].publish();
+      }
+    }
+  }
+
+  /** Sends a whole command to one shard; false when its ring has no room now. */
+  sendWhole(shard: number, opcode: number, db: number, flags: number, argv: Argv, target: ReplyTarget, tag: number): boolean {
+    const link = this.links[shard];
+    if (!link.canFit(ShardLink.sizeOf(argv))) return false;
+    link.send(opcode, db, flags, argv, target, tag);
+    this.touched(shard);
+    return true;
+  }
+
+  /**
+   * Splits a multi-key command by shard: each shard gets argv[0], the key
+   * groups it owns (a group is `step` arguments from a key position) and
+   * nothing else. `combine` merges the per-shard replies; `order` says, per
+   * shard, which key positions it got (for MGET-style interleaving).
+   */
+  sendSplit(opcode: number, db: number, flags: number, argv: Argv, positions: number[], step: number,
+    sink: ReplySink, seq: number, combine: (parts: Buffer[], order: number[][]) => Buffer): boolean {
+    const n = this.shardCount;
+    const pc = this.pickCount;
+    pc.fill(0);
+    const order: number[][] = [];
+    const shardOfPos: number[] = [];
+    for (const i of positions) shardOfPos.push(this.shardOf(argv.u8, argv.off[i], argv.len[i]));
+    const used: number[] = [];
+    for (let k = 0; k < positions.length; k++) {
+      const s = shardOfPos[k];
+      if (pc[s] === 0) {
+        used.push(s);
+        this.ensurePick(s, 1 + positions.length * step);
+        this.pick[s][pc[s]++] = 0;
+      }
+      for (let j = 0; j < step; j++) this.pick[s][pc[s]++] = positions[k] + j;
+    }
+    for (const s of used) {
+      if (!this.links[s].canFit(ShardLink.sizeOf(argv, this.pick[s], pc[s]))) return false;
+    }
+    used.forEach((s) => {
+      const list: number[] = [];
+      for (let k = 0; k < positions.length; k++) if (shardOfPos[k] === s) list.push(k);
+      order.push(list);
+    });
+    const gather = new Gather(used.length, sink, seq, (parts) => combine(parts, order));
+    used.forEach((s, part) => {
+      this.links[s].send(opcode, db, flags, argv, gather, part, this.pick[s], pc[s]);
+      this.touched(s);
+    });
+    void n;
+    return true;
+  }
+
+  private ensurePick(s: number, n: number): void {
+    if (this.pick[s].length < n) this.pick[s] = new Int32Array(Math.max(n, this.pick[s].length * 2));
+  }
+
+  /** Sends the same command to every shard and combines the replies. */
+  broadcast(opcode: number, db: number, flags: number, argv: Argv, sink: ReplySink, seq: number, combine: Combine): boolean {
+    const size = ShardLink.sizeOf(argv);
+    for (const link of this.links) if (!link.canFit(size)) return false;
+    const gather = new Gather(this.shardCount, sink, seq, combine);
+    this.links.forEach((link, s) => {
+      link.send(opcode, db, flags, argv, gather, s);
+      this.touched(s);
+    });
+    return true;
+  }
+
+  /**
+   * Sends one command to one shard now, bypassing holds (the caller owns
+   * them), and resolves with its reply. Used by coordinated commands.
+   */
+  call(shard: number, name: string, db: number, flags: number, args: ReadonlyArray<string | Uint8Array>): Promise<Buffer> {
+    const argv = Argv.fromStrings([name, ...args]);
+    const target = new Awaiting();
+    const p = new Promise<Buffer>((resolve) => { target.resolve = resolve; });
+    const link = this.links[shard];
+    // A coordinated phase may not wait for room: the ring grows its FIFO past
+    // the soft limit instead (the records are small and rare).
+    if (!link.canFit(ShardLink.sizeOf(argv))) return this.retryCall(shard, name, db, flags, args);
+    link.send(opcodeOf(name), db, flags, argv, target, 0);
+    link.publish();
+    return p;
+  }
+
+  private retryCall(shard: number, name: string, db: number, flags: number, args: ReadonlyArray<string | Uint8Array>): Promise<Buffer> {
+    return new Promise((resolve) => setTimeout(() => resolve(this.call(shard, name, db, flags, args)), 1));
+  }
+}
+
+const EMPTY = new Uint8Array(0);

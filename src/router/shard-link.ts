@@ -1,0 +1,220 @@
+import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import {
+  REP_BODY, REP_FLAGS, REPF_LARGE, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
+} from '../../native-layout/layout.ts';
+import { RingReader, RingWriter } from '../mailbox/ring.ts';
+import type { Argv } from './argv.ts';
+
+/** Whoever waits for a shard's reply: a client (tag = reply sequence) or a merger (tag = part). */
+export interface ReplyTarget {
+  onShardReply(tag: number, u8: Uint8Array, off: number, len: number): void;
+}
+
+/**
+ * The front thread's end of one shard: writes request records, reads reply
+ * records, and remembers in FIFO order who waits for each reply (shards answer
+ * in the order they were asked, so no id needs to travel).
+ */
+export class ShardLink {
+  readonly id: number;
+  readonly worker: Worker;
+  readonly stats: Float64Array;
+  private readonly requests: RingWriter;
+  private readonly replies: RingReader;
+  private readonly port: MessagePort;
+  private targets: (ReplyTarget | null)[] = new Array<ReplyTarget | null>(1024).fill(null);
+  private tags = new Int32Array(1024);
+  private qHead = 0;
+  private qSize = 0;
+  /** Scratch for a record being built. */
+  private cur: Uint8Array;
+  private pos = 0;
+  private large: Uint8Array | null = null;
+
+  constructor(id: number, worker: Worker, requestRing: SharedArrayBuffer, replyRing: SharedArrayBuffer,
+    port: MessagePort, stats: SharedArrayBuffer) {
+    this.id = id;
+    this.worker = worker;
+    this.requests = new RingWriter(requestRing);
+    this.replies = new RingReader(replyRing);
+    this.port = port;
+    this.stats = new Float64Array(stats);
+    this.cur = this.requests.u8;
+  }
+
+  get pending(): number {
+    return this.qSize;
+  }
+
+  /** Bytes a record with these argument bytes occupies. */
+  static recordBytes(payload: number): number {
+    return REQ_ARGS + payload;
+  }
+
+  /** True when a record of `bytes` (or a large-record stub) fits right now. */
+  canFit(bytes: number): boolean {
+    const need = bytes > this.requests.maxRecord ? REQ_ARGS : bytes;
+    return this.requests.freeBytes() >= 2 * ((need + 7) & ~7) + 8;
+  }
+
+  /**
+   * Starts a record; arguments follow with putArg(). The caller checked canFit().
+   * `payload` is the sum over arguments of 4 + length.
+   */
+  begin(opcode: number, db: number, flags: number, argc: number, payload: number): void {
+    const total = REQ_ARGS + payload;
+    let at: number;
+    if (total > this.requests.maxRecord) {
+      this.large = new Uint8Array(total);
+      this.cur = this.large;
+      at = 0;
+      writeU32(this.cur, 0, total);
+      flags |= REQF_LARGE;
+    } else {
+      at = this.requests.reserve(total);
+      if (at < 0) throw new Error('request ring full: canFit() was not checked');
+      this.cur = this.requests.u8;
+    }
+    const u8 = this.cur;
+    u8[at + REQ_OPCODE] = opcode & 0xff;
+    u8[at + REQ_OPCODE + 1] = opcode >>> 8;
+    u8[at + REQ_DB] = db;
+    u8[at + REQ_FLAGS] = flags;
+    writeU32(u8, at + REQ_ARGC, argc);
+    this.pos = at + REQ_ARGS;
+  }
+
+  putArg(src: Uint8Array, off: number, len: number): void {
+    const u8 = this.cur;
+    let p = this.pos;
+    writeU32(u8, p, len);
+    p += 4;
+    if (len < 48) {
+      for (let i = 0; i < len; i++) u8[p + i] = src[off + i];
+    } else {
+      u8.set(src.subarray(off, off + len), p);
+    }
+    this.pos = p + len;
+  }
+
+  putArgv(argv: Argv, i: number): void {
+    this.putArg(argv.u8, argv.off[i], argv.len[i]);
+  }
+
+  /** Finishes the record and remembers who waits for its reply. */
+  end(target: ReplyTarget | null, tag: number): void {
+    if (this.large !== null) {
+      const payload = this.large;
+      this.large = null;
+      this.port.postMessage(payload, [payload.buffer as ArrayBuffer]);
+      // The ring carries a stub with the same header; the worker takes the payload from the port.
+      const at = this.requests.reserve(REQ_ARGS);
+      if (at < 0) throw new Error('request ring full: canFit() was not checked');
+      const u8 = this.requests.u8;
+      for (let i = 4; i < REQ_ARGS; i++) u8[at + i] = payload[i];
+      this.requests.commit(REQ_ARGS);
+    } else {
+      this.requests.commit(this.pos - this.requestStart());
+    }
+    this.cur = this.requests.u8;
+    this.push(target, tag);
+  }
+
+  private requestStart(): number {
+    // Records are contiguous: the start is the local tail's ring offset.
+    return this.requests.tail & (this.requests.capacity - 1);
+  }
+
+  /** Sends a whole argv (or the listed argument indexes) as one record. */
+  send(opcode: number, db: number, flags: number, argv: Argv, target: ReplyTarget | null, tag: number,
+    pick?: ArrayLike<number>, pickCount?: number): void {
+    const n = pick === undefined ? argv.count : (pickCount as number);
+    let payload = 0;
+    for (let k = 0; k < n; k++) payload += 4 + argv.len[pick === undefined ? k : pick[k]];
+    this.begin(opcode, db, flags, n, payload);
+    for (let k = 0; k < n; k++) this.putArgv(argv, pick === undefined ? k : pick[k]);
+    this.end(target, tag);
+  }
+
+  /** Bytes needed to send argv (or a pick of it). */
+  static sizeOf(argv: Argv, pick?: ArrayLike<number>, pickCount?: number): number {
+    const n = pick === undefined ? argv.count : (pickCount as number);
+    let payload = REQ_ARGS;
+    for (let k = 0; k < n; k++) payload += 4 + argv.len[pick === undefined ? k : pick[k]];
+    return payload;
+  }
+
+  /** Publishes the records written since the last publish (one store, one notify). */
+  publish(): void {
+    this.requests.publish();
+  }
+
+  private push(target: ReplyTarget | null, tag: number): void {
+    if (this.qSize === this.targets.length) {
+      const n = this.targets.length;
+      const targets = new Array<ReplyTarget | null>(n * 2).fill(null);
+      const tags = new Int32Array(n * 2);
+      for (let i = 0; i < n; i++) {
+        targets[i] = this.targets[(this.qHead + i) % n];
+        tags[i] = this.tags[(this.qHead + i) % n];
+      }
+      this.targets = targets;
+      this.tags = tags;
+      this.qHead = 0;
+    }
+    const at = (this.qHead + this.qSize) % this.targets.length;
+    this.targets[at] = target;
+    this.tags[at] = tag;
+    this.qSize++;
+  }
+
+  /** Delivers every reply the shard has published; returns how many. */
+  drain(): number {
+    const r = this.replies;
+    let n = 0;
+    while (r.refresh()) {
+      for (let idx = r.next(); idx >= 0; idx = r.next()) {
+        const len = r.readU32(idx);
+        const flags = r.readU32(idx + REP_FLAGS);
+        const target = this.targets[this.qHead];
+        const tag = this.tags[this.qHead];
+        this.targets[this.qHead] = null;
+        this.qHead = (this.qHead + 1) % this.targets.length;
+        this.qSize--;
+        if (flags & REPF_LARGE) {
+          const m = receiveMessageOnPort(this.port);
+          if (m === undefined) throw new Error('large reply record without its payload');
+          const body = m.message as Uint8Array;
+          if (target !== null) target.onShardReply(tag, body, 0, body.length);
+        } else if (target !== null) {
+          target.onShardReply(tag, r.u8, idx + REP_BODY, len - REP_BODY);
+        }
+        r.consume(idx);
+        n++;
+      }
+      r.release();
+    }
+    return n;
+  }
+
+  /** Signal value to sample before draining. */
+  signal(): number {
+    return this.replies.signal();
+  }
+
+  /** Resolves when the shard publishes after `seen`; null when it already has. */
+  park(seen: number): Promise<unknown> | null {
+    return this.replies.parkAsync(seen);
+  }
+
+  unpark(): void {
+    this.replies.unpark();
+  }
+}
+
+function writeU32(u8: Uint8Array, p: number, v: number): void {
+  u8[p] = v;
+  u8[p + 1] = v >>> 8;
+  u8[p + 2] = v >>> 16;
+  u8[p + 3] = v >>> 24;
+}

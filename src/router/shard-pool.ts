@@ -1,0 +1,37 @@
+import { randomInt } from 'node:crypto';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { STAT_SLOTS } from '../../native-layout/layout.ts';
+import type { ShardConfig } from '../commands/types.ts';
+import { createRingBuffer } from '../mailbox/ring.ts';
+import type { ShardWorkerData } from '../shard/worker.ts';
+import { ShardLink } from './shard-link.ts';
+
+export interface PoolOptions {
+  shards: number;
+  arenaBytes: number;
+  ringBytes: number;
+  config: ShardConfig;
+}
+
+/** Starts the shard workers, each with its arena, rings, stats block and side port. */
+export function startShards(opts: PoolOptions, onError: (shard: number, err: Error) => void): ShardLink[] {
+  const links: ShardLink[] = [];
+  for (let id = 0; id < opts.shards; id++) {
+    const requestRing = createRingBuffer(opts.ringBytes);
+    const replyRing = createRingBuffer(opts.ringBytes);
+    const arena = new SharedArrayBuffer(opts.arenaBytes);
+    const stats = new SharedArrayBuffer(STAT_SLOTS * 8);
+    const channel = new MessageChannel();
+    const data: ShardWorkerData = {
+      shardId: id, shardCount: opts.shards, requestRing, replyRing, arena, stats,
+      port: channel.port2, config: { ...opts.config }, seed: randomInt(0x7fffffff),
+    };
+    const worker = new Worker(new URL('../shard/worker.ts', import.meta.url), {
+      workerData: data, transferList: [channel.port2], name: `shard-${id}`,
+    });
+    worker.on('error', (err) => onError(id, err));
+    worker.unref();
+    links.push(new ShardLink(id, worker, requestRing, replyRing, channel.port1, stats));
+  }
+  return links;
+}

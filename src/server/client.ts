@@ -1,0 +1,170 @@
+import type { Socket } from 'node:net';
+import { RequestParser, type ParserLimits } from '../protocol/request-parser.ts';
+import type { DeferrableClient } from '../router/dispatcher.ts';
+import type { ReplyTarget } from '../router/shard-link.ts';
+import type { Argv } from '../router/argv.ts';
+
+export const REPLY_ON = 0;
+export const REPLY_OFF = 1;
+export const REPLY_SKIP = 2;
+
+/**
+ * One connection's state on the front thread, and the place where replies are
+ * put back in request order: every command takes a sequence number; a reply
+ * for the next number to send goes straight into the output buffer, a reply
+ * that arrives early (another shard was faster) waits in `parked`.
+ */
+export class Client implements DeferrableClient, ReplyTarget {
+  readonly id: number;
+  readonly socket: Socket;
+  readonly parser: RequestParser;
+  readonly createdAt = Date.now();
+  lastInteraction = Date.now();
+  readonly addr: string;
+  readonly laddr: string;
+  db = 0;
+  resp = 2;
+  name = '';
+  libName = '';
+  libVer = '';
+  user = 'default';
+  authenticated: boolean;
+  noEvict = false;
+  noTouch = false;
+  replyMode = REPLY_ON;
+  lastCommand = 'NULL';
+  closed = false;
+  deferredCount = 0;
+  /** A command parsed while a shard ring was full; sent before anything else. */
+  stalled: Argv | null = null;
+  /** Reading paused because of backpressure (rings or our own output). */
+  readPaused = false;
+  /** Close the connection once the reply with this sequence number is written. */
+  closeAfterSeq = -1;
+  /** Set by CLIENT KILL and friends: close at the next flush. */
+  killed = false;
+
+  nextSeq = 0;
+  private sendSeq = 0;
+  private parked: Map<number, Buffer> | null = null;
+  private suppressed: Set<number> | null = null;
+  out: Buffer | null = null;
+  outLen = 0;
+  dirty = false;
+  /** Total bytes of replies written, for INFO/CLIENT LIST tot-net-out. */
+  netOut = 0;
+  netIn = 0;
+  private readonly markDirty: (c: Client) => void;
+
+  constructor(id: number, socket: Socket, limits: ParserLimits, authenticated: boolean, markDirty: (c: Client) => void) {
+    this.id = id;
+    this.socket = socket;
+    this.parser = new RequestParser(limits);
+    this.parser.authenticated = authenticated;
+    this.authenticated = authenticated;
+    this.markDirty = markDirty;
+    this.addr = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.laddr = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
+  }
+
+  /** Takes the next reply sequence number, honouring CLIENT REPLY OFF/SKIP. */
+  takeSeq(): number {
+    const seq = this.nextSeq++;
+    if (this.replyMode !== REPLY_ON) {
+      (this.suppressed ??= new Set()).add(seq);
+      if (this.replyMode === REPLY_SKIP) this.replyMode = REPLY_ON;
+    }
+    return seq;
+  }
+
+  get pendingReplies(): number {
+    return this.nextSeq - this.sendSeq;
+  }
+
+  onShardReply(seq: number, u8: Uint8Array, off: number, len: number): void {
+    this.deliver(seq, u8, off, len);
+  }
+
+  deliver(seq: number, u8: Uint8Array, off: number, len: number): void {
+    if (seq !== this.sendSeq) {
+      (this.parked ??= new Map()).set(seq, Buffer.from(u8.subarray(off, off + len)));
+      return;
+    }
+    this.emit(seq, u8, off, len);
+    const parked = this.parked;
+    if (parked !== null && parked.size > 0) {
+      for (let b = parked.get(this.sendSeq); b !== undefined; b = parked.get(this.sendSeq)) {
+        parked.delete(this.sendSeq);
+        this.emit(this.sendSeq, b, 0, b.length);
+      }
+    }
+  }
+
+  /** Front-thread replies: take a sequence number and deliver at once. */
+  replyBytes(b: Uint8Array): void {
+    this.deliver(this.takeSeq(), b, 0, b.length);
+  }
+
+  private emit(seq: number, u8: Uint8Array, off: number, len: number): void {
+    this.sendSeq = seq + 1;
+    if (this.suppressed !== null && this.suppressed.delete(seq)) {
+      if (seq === this.closeAfterSeq) this.requestClose();
+      return;
+    }
+    if (!this.closed && len > 0) {
+      let out = this.out;
+      if (out === null || this.outLen + len > out.length) out = this.grow(len);
+      if (len < 64) {
+        let p = this.outLen;
+        for (let i = 0; i < len; i++) out[p++] = u8[off + i];
+      } else {
+        out.set(u8.subarray(off, off + len), this.outLen);
+      }
+      this.outLen += len;
+      if (!this.dirty) {
+        this.dirty = true;
+        this.markDirty(this);
+      }
+    }
+    if (seq === this.closeAfterSeq) this.requestClose();
+  }
+
+  private grow(len: number): Buffer {
+    const need = this.outLen + len;
+    let size = this.out === null ? 2048 : this.out.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    if (this.out !== null && this.outLen > 0) this.out.copy(next, 0, 0, this.outLen);
+    this.out = next;
+    return next;
+  }
+
+  private requestClose(): void {
+    this.killed = true;
+    if (!this.dirty) {
+      this.dirty = true;
+      this.markDirty(this);
+    }
+  }
+
+  /** Writes buffered output to the socket; returns false when the socket is backed up. */
+  flush(): boolean {
+    this.dirty = false;
+    let ok = true;
+    if (this.out !== null && this.outLen > 0 && !this.closed) {
+      const chunk = this.out.subarray(0, this.outLen);
+      this.netOut += this.outLen;
+      // The socket keeps a reference to the chunk: the next replies go to a new buffer.
+      this.out = null;
+      this.outLen = 0;
+      ok = this.socket.write(chunk);
+    }
+    if (this.killed && !this.closed) this.socket.end();
+    return ok;
+  }
+
+  /** Bytes of output waiting (ours plus the socket's), for CLIENT LIST omem. */
+  get outputBytes(): number {
+    return this.outLen + (this.socket.writableLength ?? 0);
+  }
+}

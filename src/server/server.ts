@@ -1,0 +1,494 @@
+import net from 'node:net';
+import { REQF_NO_TOUCH, REQF_RESP3 } from '../../native-layout/layout.ts';
+import { SHARD_COMMANDS } from '../commands/registry.ts';
+import { ERR_NOAUTH, errArity } from '../commands/errors.ts';
+import type { CommandSpec } from '../commands/types.ts';
+import * as resp from '../protocol/resp.ts';
+import { Argv } from '../router/argv.ts';
+import { arrayElements, combineOk, combineSum, Dispatcher, firstError, type DeferrableClient } from '../router/dispatcher.ts';
+import type { ShardLink } from '../router/shard-link.ts';
+import { Client } from './client.ts';
+import type { Config } from './config.ts';
+import type { Coordinator, FrontCommandSpec, FrontContext } from './front-command.ts';
+import { logNotice, logVerbose, logWarning } from './log.ts';
+
+export interface CommandEntry {
+  readonly spec: CommandSpec;
+  /** Opcode on the shards, or -1 for front commands. */
+  readonly opcode: number;
+  readonly front: FrontCommandSpec | null;
+  readonly coordinator: Coordinator | null;
+}
+
+export interface CommandStat {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
+}
+
+/** Server-wide counters for INFO stats. */
+export class ServerStats {
+  readonly startTime = Date.now();
+  connectionsReceived = 0;
+  rejectedConnections = 0;
+  commandsProcessed = 0;
+  netInput = 0;
+  netOutput = 0;
+  errorReplies = 0;
+  readonly commands = new Map<string, CommandStat>();
+  readonly errors = new Map<string, number>();
+
+  reset(): void {
+    this.connectionsReceived = 0;
+    this.rejectedConnections = 0;
+    this.commandsProcessed = 0;
+    this.netInput = 0;
+    this.netOutput = 0;
+    this.errorReplies = 0;
+    this.commands.clear();
+    this.errors.clear();
+  }
+
+  command(name: string): CommandStat {
+    let s = this.commands.get(name);
+    if (s === undefined) {
+      s = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+      this.commands.set(name, s);
+    }
+    return s;
+  }
+}
+
+const scratchPositions: number[] = [];
+const scratchShards: number[] = [];
+
+/**
+ * The front thread: accepts connections, parses requests, runs connection
+ * and server commands itself, routes keyed commands to shards through the
+ * dispatcher, and writes replies back in request order.
+ */
+export class Server {
+  readonly config: Config;
+  readonly links: ShardLink[];
+  readonly dispatcher: Dispatcher;
+  readonly clients = new Map<number, Client>();
+  readonly stats = new ServerStats();
+  readonly commands = new Map<string, CommandEntry>();
+  private nextClientId = 1;
+  private readonly dirtyClients: Client[] = [];
+  private readonly stalledClients: Client[] = [];
+  private listener: net.Server | null = null;
+  private pumping = false;
+  shuttingDown = false;
+  /** Called by SHUTDOWN once replies are out. */
+  onShutdown: (code: number) => void = () => {};
+  lastSave = Math.floor(Date.now() / 1000);
+
+  constructor(config: Config, links: ShardLink[], frontCommands: readonly FrontCommandSpec[],
+    coordinators: ReadonlyMap<string, Coordinator>) {
+    this.config = config;
+    this.links = links;
+    this.dispatcher = new Dispatcher(links);
+    this.dispatcher.runner = (c, argv, seq) => this.runDeferred(c, argv, seq);
+    SHARD_COMMANDS.forEach((spec, opcode) => {
+      if (spec.internal) return;
+      this.commands.set(spec.name, { spec, opcode, front: null, coordinator: coordinators.get(spec.name) ?? null });
+    });
+    for (const spec of frontCommands) {
+      if (this.commands.has(spec.name)) throw new Error(`command declared twice: ${spec.name}`);
+      this.commands.set(spec.name, { spec, opcode: -1, front: spec, coordinator: null });
+    }
+    for (const link of links) this.listen(link);
+  }
+
+  get limits(): { protoMaxBulkLen: number; queryBufferLimit: number } {
+    return { protoMaxBulkLen: this.config.protoMaxBulkLen, queryBufferLimit: this.config.clientQueryBufferLimit };
+  }
+
+  // -- network ----------------------------------------------------------------
+
+  start(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const srv = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+      srv.on('error', reject);
+      srv.listen({ host, port, backlog: this.config.tcpBacklog }, () => {
+        srv.off('error', reject);
+        srv.on('error', (e) => logWarning(`Listener error: ${e.message}`));
+        resolve();
+      });
+      this.listener = srv;
+    });
+  }
+
+  get port(): number {
+    const a = this.listener?.address();
+    return a !== null && typeof a === 'object' ? a.port : 0;
+  }
+
+  close(): Promise<void> {
+    for (const c of this.clients.values()) c.socket.destroy();
+    return new Promise((resolve) => {
+      if (this.listener === null) resolve();
+      else this.listener.close(() => resolve());
+    });
+  }
+
+  private onConnection(socket: net.Socket): void {
+    this.stats.connectionsReceived++;
+    if (this.clients.size >= this.config.maxclients) {
+      this.stats.rejectedConnections++;
+      socket.end(resp.error('ERR max number of clients reached'));
+      return;
+    }
+    const requirepass = this.config.requirepass;
+    const client = new Client(this.nextClientId++, socket, this.limits, requirepass === '', (c) => this.dirtyClients.push(c));
+    this.clients.set(client.id, client);
+    if (this.config.tcpKeepalive > 0) socket.setKeepAlive(true, this.config.tcpKeepalive * 1000);
+    logVerbose(`Accepted ${client.addr}`);
+    socket.on('data', (chunk: Buffer) => this.onData(client, chunk));
+    socket.on('drain', () => {
+      if (client.readPaused && client.stalled === null) {
+        client.readPaused = false;
+        socket.resume();
+        this.processInput(client);
+        this.afterBatch();
+      }
+    });
+    socket.on('error', () => { /* 'close' follows */ });
+    socket.on('close', () => this.onClose(client));
+  }
+
+  private onClose(client: Client): void {
+    client.closed = true;
+    this.clients.delete(client.id);
+    logVerbose(`Client closed connection id=${client.id} addr=${client.addr}`);
+  }
+
+  private onData(client: Client, chunk: Buffer): void {
+    client.netIn += chunk.length;
+    this.stats.netInput += chunk.length;
+    client.parser.feed(chunk);
+    this.processInput(client);
+    this.afterBatch();
+  }
+
+  /** Parses and runs every complete command buffered for the client. */
+  processInput(client: Client): void {
+    if (client.stalled !== null && !this.retryStalled(client)) return;
+    const parser = client.parser;
+    const argv = new Argv(parser.buf, parser.argOffset, parser.argLength, 0);
+    while (!client.closed && !client.killed && client.closeAfterSeq < 0) {
+      const r = parser.next();
+      if (r === 0) break;
+      if (r < 0) {
+        this.protocolError(client, parser.error);
+        break;
+      }
+      argv.u8 = parser.buf;
+      argv.off = parser.argOffset;
+      argv.len = parser.argLength;
+      argv.count = parser.argc;
+      if (!this.execute(client, argv)) {
+        this.stall(client);
+        break;
+      }
+    }
+    parser.compact();
+  }
+
+  private protocolError(client: Client, text: string): void {
+    if (text === '') {
+      // Redis closes silently when the query buffer limit is exceeded.
+      logWarning(`Closing client that reached max query buffer length: id=${client.id} addr=${client.addr}`);
+      client.killed = true;
+      client.socket.destroy();
+      return;
+    }
+    logVerbose(`Protocol error (${text}) from client: id=${client.id} addr=${client.addr}`);
+    const seq = client.nextSeq++;
+    client.closeAfterSeq = seq;
+    client.deliver(seq, resp.error(`ERR ${text}`), 0, resp.error(`ERR ${text}`).length);
+  }
+
+  // -- command execution ------------------------------------------------------
+
+  private stalledSeq = new Map<Client, number>();
+
+  /**
+   * Runs one command. Returns false when a shard ring is full: the caller
+   * stops reading this client until the shard catches up.
+   */
+  execute(client: Client, argv: Argv): boolean {
+    client.lastInteraction = Date.now();
+    const name = argv.count > 0 ? argv.lower(0) : '';
+    const entry = this.commands.get(name);
+    if (entry === undefined) {
+      this.rejectUnknown(client, argv);
+      return true;
+    }
+    const spec = entry.spec;
+    if ((spec.arity > 0 && argv.count !== spec.arity) || (spec.arity < 0 && argv.count < -spec.arity)) {
+      this.stats.command(name).rejected++;
+      this.replyError(client, client.takeSeq(), errArity(name));
+      return true;
+    }
+    if (!client.authenticated && !(entry.front?.noAuth ?? false)) {
+      this.stats.command(name).rejected++;
+      this.replyError(client, client.takeSeq(), ERR_NOAUTH);
+      return true;
+    }
+    client.lastCommand = name;
+    const seq = client.takeSeq();
+    return this.dispatch(client, argv, seq, entry);
+  }
+
+  private dispatch(client: Client, argv: Argv, seq: number, entry: CommandEntry): boolean {
+    const d = this.dispatcher;
+    let shards: number[];
+    if (entry.front !== null) {
+      shards = entry.front.allShards ? d.allShards() : (scratchShards.length = 0, scratchShards);
+    } else {
+      shards = d.shardsOf(argv, d.keyPositions(entry.spec, argv.count, scratchPositions), scratchShards);
+    }
+    if (d.mustDefer(client, shards)) {
+      d.defer(client, argv, seq, shards);
+      return true;
+    }
+    const ok = this.run(client, argv, seq, entry, shards);
+    if (!ok) this.stalledSeq.set(client, seq);
+    return ok;
+  }
+
+  private runDeferred(c: DeferrableClient, argv: Argv, seq: number): void {
+    const client = c as Client;
+    const entry = this.commands.get(argv.lower(0)) as CommandEntry;
+    const d = this.dispatcher;
+    const shards = entry.front !== null
+      ? (entry.front.allShards ? d.allShards() : [])
+      : d.shardsOf(argv, d.keyPositions(entry.spec, argv.count, []), []);
+    if (!this.run(client, argv, seq, entry, shards)) {
+      // Ring full while replaying: retry shortly; order is kept because the
+      // client's later commands are still behind this one.
+      c.deferredCount++;
+      setTimeout(() => { c.deferredCount--; this.runDeferred(c, argv, seq); this.afterBatch(); }, 1);
+    }
+  }
+
+  private run(client: Client, argv: Argv, seq: number, entry: CommandEntry, shards: number[]): boolean {
+    const stat = this.stats.command(entry.spec.name);
+    if (entry.front !== null) {
+      const t0 = performance.now();
+      entry.front.front({ srv: this, client, argv, seq });
+      stat.calls++;
+      stat.usec += Math.round((performance.now() - t0) * 1000);
+      this.stats.commandsProcessed++;
+      return true;
+    }
+    const d = this.dispatcher;
+    const flags = (client.resp === 3 ? REQF_RESP3 : 0) | (client.noTouch ? REQF_NO_TOUCH : 0);
+    let ok: boolean;
+    if (shards.length <= 1) {
+      ok = d.sendWhole(shards.length === 0 ? 0 : shards[0], entry.opcode, client.db, flags, argv, client, seq);
+    } else {
+      const spec = entry.spec;
+      const positions = d.keyPositions(spec, argv.count, []);
+      switch (spec.multi) {
+        case 'sum':
+          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, combineSum);
+          break;
+        case 'mset':
+          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, combineOk);
+          break;
+        case 'mget':
+          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, combineInterleaved);
+          break;
+        case 'coordinated':
+          this.runCoordinated(client, argv.clone(), seq, entry, shards.slice());
+          ok = true;
+          break;
+        default:
+          this.replyError(client, seq, `ERR internal: '${spec.name}' spans shards without a multi-shard strategy`);
+          ok = true;
+      }
+    }
+    if (ok) {
+      stat.calls++;
+      this.stats.commandsProcessed++;
+    }
+    return ok;
+  }
+
+  /** Holds the shards, runs the coordinator's phases, replies, releases. */
+  private runCoordinated(client: Client, argv: Argv, seq: number, entry: CommandEntry, shards: number[]): void {
+    const coordinator = entry.coordinator;
+    if (coordinator === null) {
+      this.replyError(client, seq, `ERR internal: no coordinator for '${entry.spec.name}'`);
+      return;
+    }
+    const d = this.dispatcher;
+    d.hold(shards);
+    coordinator({ srv: this, client, argv, seq }, shards).then(
+      (reply) => client.deliver(seq, reply, 0, reply.length),
+      (e: Error) => {
+        logWarning(`Coordinated '${entry.spec.name}' failed: ${e.message}`);
+        this.replyError(client, seq, `ERR ${e.message}`);
+      },
+    ).finally(() => {
+      d.release(shards);
+      this.afterBatch();
+    });
+  }
+
+  private rejectUnknown(client: Client, argv: Argv): void {
+    const name = argv.count > 0 ? argv.str(0) : '';
+    let rest = '';
+    for (let i = 1; i < argv.count && rest.length < 128; i++) rest += `'${argv.str(i)}' `;
+    const msg = `ERR unknown command '${truncate(name, 128)}', with args beginning with: ${truncate(rest, 128)}`;
+    this.replyError(client, client.takeSeq(), msg);
+  }
+
+  replyError(client: Client, seq: number, msg: string): void {
+    this.stats.errorReplies++;
+    const code = msg.split(' ', 1)[0];
+    this.stats.errors.set(code, (this.stats.errors.get(code) ?? 0) + 1);
+    const b = resp.error(msg);
+    client.deliver(seq, b, 0, b.length);
+  }
+
+  reply(ctx: FrontContext, b: Uint8Array): void {
+    ctx.client.deliver(ctx.seq, b, 0, b.length);
+  }
+
+  // -- backpressure -----------------------------------------------------------
+
+  private stall(client: Client): void {
+    const parser = client.parser;
+    const argv = new Argv(parser.buf, parser.argOffset, parser.argLength, parser.argc);
+    client.stalled = argv.clone();
+    if (!client.readPaused) {
+      client.readPaused = true;
+      client.socket.pause();
+    }
+    this.stalledClients.push(client);
+  }
+
+  private retryStalled(client: Client): boolean {
+    const argv = client.stalled as Argv;
+    const seq = this.stalledSeq.get(client) as number;
+    const entry = this.commands.get(argv.lower(0)) as CommandEntry;
+    const d = this.dispatcher;
+    const shards = d.shardsOf(argv, d.keyPositions(entry.spec, argv.count, []), []);
+    if (!this.run(client, argv, seq, entry, shards)) return false;
+    client.stalled = null;
+    this.stalledSeq.delete(client);
+    if (client.readPaused && client.socket.writableLength < OUTPUT_PAUSE_BYTES) {
+      client.readPaused = false;
+      client.socket.resume();
+    }
+    return true;
+  }
+
+  // -- replies ------------------------------------------------------------------
+
+  private listen(link: ShardLink): void {
+    const loop = (): void => {
+      for (;;) {
+        const seen = link.signal();
+        this.pump();
+        const p = link.park(seen);
+        if (p !== null) {
+          p.then(loop, loop);
+          return;
+        }
+      }
+    };
+    loop();
+  }
+
+  /** Drains every shard's replies, then writes to clients and retries stalled ones. */
+  pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (const link of this.links) link.drain();
+    } finally {
+      this.pumping = false;
+    }
+    this.afterBatch();
+  }
+
+  /** End of a unit of work: publish requests, write replies, resume stalled clients. */
+  afterBatch(): void {
+    const dirty = this.dirtyClients;
+    for (let i = 0; i < dirty.length; i++) {
+      const c = dirty[i];
+      const before = c.netOut;
+      if (!c.flush() && !c.readPaused && c.socket.writableLength > OUTPUT_PAUSE_BYTES) {
+        // The client does not read its replies: stop reading its requests.
+        c.readPaused = true;
+        c.socket.pause();
+      }
+      this.stats.netOutput += c.netOut - before;
+    }
+    dirty.length = 0;
+    if (this.stalledClients.length > 0) {
+      const stalled = this.stalledClients.splice(0);
+      for (const c of stalled) {
+        if (c.closed) continue;
+        this.processInput(c);
+      }
+      for (let i = 0; i < dirty.length; i++) dirty[i].flush();
+      dirty.length = 0;
+    }
+    this.dispatcher.flush();
+  }
+
+  /** Fans a command out to every shard and replies with the combination. */
+  broadcast(ctx: FrontContext, shardCommand: string, args: ReadonlyArray<string | Uint8Array>,
+    combine: (parts: Buffer[]) => Buffer): void {
+    const argv = Argv.fromStrings([shardCommand, ...args]);
+    const op = this.commands.get(shardCommand)?.opcode ?? internalOpcode(shardCommand);
+    const c = ctx.client;
+    const flags = (c.resp === 3 ? REQF_RESP3 : 0) | (c.noTouch ? REQF_NO_TOUCH : 0);
+    if (!this.dispatcher.broadcast(op, c.db, flags, argv, c, ctx.seq, combine)) {
+      // Rings full: try again on the next turn (rare; fan-outs are small records).
+      setTimeout(() => { this.broadcast(ctx, shardCommand, args, combine); this.afterBatch(); }, 1);
+    }
+  }
+
+  /** Runs one shard command and resolves with its reply (front commands that need one shard). */
+  callShard(shard: number, name: string, db: number, args: ReadonlyArray<string | Uint8Array>, resp3 = false): Promise<Buffer> {
+    return this.dispatcher.call(shard, name, db, resp3 ? REQF_RESP3 : 0, args);
+  }
+
+  logShutdown(): void {
+    logNotice('User requested shutdown...');
+  }
+}
+
+const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n) : s;
+}
+
+function internalOpcode(name: string): number {
+  const i = SHARD_COMMANDS.findIndex((s) => s.name === name);
+  if (i < 0) throw new Error(`unknown shard command ${name}`);
+  return i;
+}
+
+/** MGET across shards: put each shard's values back at their keys' positions. */
+function combineInterleaved(parts: Buffer[], order: number[][]): Buffer {
+  const err = firstError(parts);
+  if (err) return err;
+  let total = 0;
+  order.forEach((o) => { total += o.length; });
+  const slots = new Array<Buffer>(total);
+  parts.forEach((p, k) => {
+    const items = arrayElements(p);
+    order[k].forEach((pos, j) => { slots[pos] = items[j]; });
+  });
+  return Buffer.concat([resp.arrayHeader(total), ...slots]);
+}

@@ -1,0 +1,253 @@
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import {
+  REP_BODY, REP_FLAGS, REPF_LARGE, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE, REQF_NO_TOUCH,
+  REQF_RESP3, STAT_ARENA_COMMITTED, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US, STAT_EXPIRE_CYCLE_MS,
+  STAT_REHASHING, STAT_USED_BYTES,
+} from '../../native-layout/layout.ts';
+import { SHARD_COMMANDS } from '../commands/registry.ts';
+import { ERR_SHARD_OOM } from '../commands/errors.ts';
+import type { ShardConfig, ShardContext, ShardHandler } from '../commands/types.ts';
+import { RingReader, RingWriter } from '../mailbox/ring.ts';
+import { Arena, OutOfMemoryError } from '../store/arena.ts';
+import { Keyspace } from '../store/keyspace.ts';
+import { Args } from './args.ts';
+import { ReplyBuffer } from '../protocol/reply-buffer.ts';
+
+export interface ShardWorkerData {
+  shardId: number;
+  shardCount: number;
+  requestRing: SharedArrayBuffer;
+  replyRing: SharedArrayBuffer;
+  arena: SharedArrayBuffer;
+  stats: SharedArrayBuffer;
+  /** Side channel for records too large for a ring (both directions). */
+  port: MessagePort;
+  config: ShardConfig;
+  seed: number;
+}
+
+/**
+ * A shard's thread: drains its request ring in FIFO order, executes each
+ * command against its keyspace, writes one reply record per request, and uses
+ * idle time for active expiry and incremental rehashing. It never returns to
+ * the event loop: it parks in Atomics.wait between batches.
+ */
+class ShardRuntime implements ShardContext {
+  readonly args = new Args();
+  readonly reply = new ReplyBuffer();
+  readonly ks: Keyspace;
+  db = 0;
+  readonly shardId: number;
+  readonly shardCount: number;
+  readonly config: ShardConfig;
+  private readonly requests: RingReader;
+  private readonly replies: RingWriter;
+  private readonly port: MessagePort;
+  private readonly handlers: (ShardHandler | undefined)[];
+  private readonly statsF64: Float64Array;
+  private nextCron = 0;
+  private expireCursor: number[];
+  private expireDb = 0;
+  running = true;
+
+  constructor(d: ShardWorkerData) {
+    this.shardId = d.shardId;
+    this.shardCount = d.shardCount;
+    this.config = d.config;
+    this.requests = new RingReader(d.requestRing);
+    this.replies = new RingWriter(d.replyRing);
+    this.port = d.port;
+    this.statsF64 = new Float64Array(d.stats);
+    this.ks = new Keyspace(new Arena(d.arena), d.config.databases, this.statsF64, d.seed);
+    this.applyConfig();
+    this.handlers = SHARD_COMMANDS.map((s) => s.shard);
+    this.expireCursor = new Array<number>(d.config.databases).fill(0);
+  }
+
+  applyConfig(): void {
+    const p = this.config.maxmemoryPolicy;
+    this.ks.lfuMode = p === 'allkeys-lfu' || p === 'volatile-lfu';
+    this.ks.lfuLogFactor = this.config.lfuLogFactor;
+    this.ks.lfuDecayMinutes = this.config.lfuDecayTime;
+  }
+
+  run(): void {
+    const reader = this.requests;
+    for (;;) {
+      const seen = reader.signal();
+      let executed = 0;
+      while (reader.refresh()) {
+        for (let idx = reader.next(); idx >= 0; idx = reader.next()) {
+          this.execute(idx);
+          reader.consume(idx);
+          executed++;
+          // Long batches: hand replies over as we go so the front can start writing.
+          if ((executed & 63) === 0) {
+            reader.release();
+            this.replies.publish();
+          }
+        }
+        reader.release();
+        this.replies.publish();
+      }
+      if (!this.running) return;
+      if (executed > 0) this.publishStats();
+      const now = Date.now();
+      if (now >= this.nextCron) {
+        this.cron(now);
+        this.nextCron = now + Math.max(1, Math.floor(1000 / this.config.hz));
+        continue;
+      }
+      reader.park(seen, this.nextCron - now);
+    }
+  }
+
+  private execute(idx: number): void {
+    const ringU8 = this.requests.u8;
+    let u8 = ringU8;
+    let base = idx;
+    const flags = u8[idx + REQ_FLAGS];
+    if (flags & REQF_LARGE) {
+      const m = receiveMessageOnPort(this.port);
+      if (m === undefined) throw new Error('large request record without its payload');
+      u8 = m.message as Uint8Array;
+      base = 0;
+    }
+    const opcode = u8[base + REQ_OPCODE] | (u8[base + REQ_OPCODE + 1] << 8);
+    this.db = u8[base + REQ_DB];
+    const argc = readU32(u8, base + REQ_ARGC);
+    const args = this.args;
+    args.ensure(argc);
+    args.u8 = u8;
+    args.count = argc;
+    let p = base + REQ_ARGS;
+    for (let i = 0; i < argc; i++) {
+      const l = readU32(u8, p);
+      args.off[i] = p + 4;
+      args.len[i] = l;
+      p += 4 + l;
+    }
+    const reply = this.reply;
+    reply.reset((flags & REQF_RESP3) !== 0);
+    const ks = this.ks;
+    ks.noTouch = (flags & REQF_NO_TOUCH) !== 0;
+    ks.tick(Date.now());
+    const index = ks.dbs[this.db];
+    if (index !== undefined && index.isRehashing) index.rehashStep(1);
+    const handler = this.handlers[opcode];
+    try {
+      if (handler === undefined) reply.error(`ERR unknown shard opcode ${opcode}`);
+      else handler(this);
+    } catch (e) {
+      reply.reset((flags & REQF_RESP3) !== 0);
+      if (e instanceof OutOfMemoryError) reply.error(ERR_SHARD_OOM);
+      else {
+        reply.error(`ERR internal error in '${SHARD_COMMANDS[opcode]?.name}': ${(e as Error).message}`);
+        console.error(e);
+      }
+    }
+    this.statsF64[STAT_COMMANDS]++;
+    this.writeReply();
+  }
+
+  private writeReply(): void {
+    const reply = this.reply;
+    const total = REP_BODY + reply.len;
+    const w = this.replies;
+    if (total > w.maxRecord) {
+      const payload = reply.buf.slice(0, reply.len);
+      this.port.postMessage(payload, [payload.buffer as ArrayBuffer]);
+      const at = this.reserveReply(REP_BODY);
+      w.writeU32(at + REP_FLAGS, REPF_LARGE);
+      w.commit(REP_BODY);
+      reply.reset(false);
+      reply.trim(64 * 1024);
+      return;
+    }
+    const at = this.reserveReply(total);
+    w.writeU32(at + REP_FLAGS, 0);
+    w.u8.set(reply.buf.subarray(0, reply.len), at + REP_BODY);
+    w.commit(total);
+  }
+
+  private reserveReply(total: number): number {
+    const w = this.replies;
+    for (;;) {
+      const at = w.reserve(total);
+      if (at >= 0) return at;
+      // The front has not drained yet: show it what we have, then wait for room.
+      this.requests.release();
+      w.publish();
+      w.waitForSpace(50);
+    }
+  }
+
+  private publishStats(): void {
+    const s = this.statsF64;
+    this.ks.publishStats();
+    s[STAT_USED_BYTES] = this.ks.alloc.used;
+    s[STAT_ARENA_COMMITTED] = this.ks.alloc.committedBytes;
+  }
+
+  /** Periodic work, like Redis's serverCron + databasesCron, for this shard only. */
+  private cron(now: number): void {
+    const ks = this.ks;
+    ks.tick(now);
+    const t0 = performance.now();
+    this.activeExpireCycle(t0);
+    let rehashing = 0;
+    const rehashUntil = performance.now() + 1;
+    for (const index of ks.dbs) {
+      if (!index.isRehashing) index.maybeShrink();
+      if (index.isRehashing) {
+        if (this.config.activeRehashing) {
+          while (performance.now() < rehashUntil && index.rehashStep(100)) { /* 1 ms of rehash per tick */ }
+        }
+        if (index.isRehashing) rehashing++;
+      }
+    }
+    const s = this.statsF64;
+    s[STAT_REHASHING] = rehashing;
+    const cpu = process.threadCpuUsage();
+    s[STAT_CPU_USER_US] = cpu.user;
+    s[STAT_CPU_SYS_US] = cpu.system;
+    this.publishStats();
+  }
+
+  /**
+   * Active expiry: sweeps the groups that hold volatile keys, a slice per
+   * database per tick, and keeps going while many of the keys it meets have
+   * expired, within 25% of the tick (Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
+   */
+  private activeExpireCycle(t0: number): void {
+    const ks = this.ks;
+    const budgetMs = 250 / this.config.hz;
+    const dbs = ks.dbs.length;
+    for (let n = 0; n < dbs; n++) {
+      const db = this.expireDb;
+      this.expireDb = (this.expireDb + 1) % dbs;
+      if (ks.volatileKeys[db] === 0) continue;
+      const index = ks.dbs[db];
+      for (;;) {
+        let checked = 0;
+        let expired = 0;
+        this.expireCursor[db] = index.sweepVolatile(this.expireCursor[db], 4096, (handle) => {
+          checked++;
+          if (ks.expireIfDue(db, handle)) expired++;
+        });
+        if (this.expireCursor[db] === 0 || checked === 0 || expired * 10 < checked) break;
+        if (performance.now() - t0 > budgetMs) break;
+      }
+      if (performance.now() - t0 > budgetMs) break;
+    }
+    this.statsF64[STAT_EXPIRE_CYCLE_MS] += performance.now() - t0;
+  }
+}
+
+function readU32(u8: Uint8Array, p: number): number {
+  return (u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24)) >>> 0;
+}
+
+const runtime = new ShardRuntime(workerData as ShardWorkerData);
+export type { ShardRuntime };
+runtime.run();

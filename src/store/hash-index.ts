@@ -1,0 +1,409 @@
+import {
+  GROUP_BYTES, GROUP_REFS, GROUP_SLOTS, GROUP_TAGS, GROUP_VERSION, GROUP_VOLATILE_MASK,
+  TAG_DELETED, TAG_EMPTY,
+} from '../../native-layout/layout.ts';
+import type { Arena, SlabAllocator } from './arena.ts';
+
+/**
+ * How the index reads the records it points to. Every indexed record starts
+ * with its u32 hash (so resizes never rehash key bytes); the shape says where
+ * its key bytes are.
+ */
+export interface RecordShape {
+  keyOffset(ref: number): number;
+  keyLength(ref: number): number;
+}
+
+interface Table {
+  base: number;   // arena address of group 0
+  groups: number; // power of two
+  mask: number;   // groups - 1
+  full: number;
+  deleted: number;
+}
+
+const MIN_GROUPS = 4;
+/** Grow when full + deleted slots exceed 7/8 of the capacity. */
+const MAX_LOAD_NUM = 7;
+const MAX_LOAD_DEN = 8;
+
+export function tagOf(hash: number): number {
+  const t = hash >>> 24;
+  return t < 2 ? t + 2 : t;
+}
+
+function rev32(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  return ((v >>> 16) | (v << 16)) >>> 0;
+}
+
+/**
+ * Open-addressing hash index of arena records: groups of 8 slots, one tag byte
+ * per slot (the top hash byte) so most non-matching slots are rejected without
+ * touching the record, linear probing from group to group.
+ *
+ * A slot is named by a handle: the group's address plus the slot number (groups
+ * are 8-aligned, so the low 3 bits are free). Handles stay valid for the whole
+ * command that obtained them: resizes are incremental and advance only through
+ * rehashStep(), which the shard calls between commands.
+ *
+ * Resizing keeps two tables; lookups try the new one then the old one; each
+ * rehashStep() moves a few old groups, leaving tombstones so that probe chains
+ * of keys not yet moved stay intact.
+ */
+export class HashIndex {
+  private readonly arena: Arena;
+  private readonly alloc: SlabAllocator;
+  private readonly shape: RecordShape;
+  private cur: Table;
+  private old: Table | null = null;
+  private rehashIdx = 0;
+  /** Version stamped on groups that change (the snapshot epoch of the shard). */
+  version = 1;
+
+  constructor(arena: Arena, alloc: SlabAllocator, shape: RecordShape, groups = MIN_GROUPS) {
+    this.arena = arena;
+    this.alloc = alloc;
+    this.shape = shape;
+    this.cur = this.newTable(groups);
+  }
+
+  get size(): number {
+    return this.cur.full + (this.old ? this.old.full : 0);
+  }
+
+  get isRehashing(): boolean {
+    return this.old !== null;
+  }
+
+  /** Bytes of arena taken by the tables. */
+  get tableBytes(): number {
+    return this.cur.groups * GROUP_BYTES + (this.old ? this.old.groups * GROUP_BYTES : 0);
+  }
+
+  get slotCapacity(): number {
+    return this.cur.groups * GROUP_SLOTS;
+  }
+
+  private newTable(groups: number): Table {
+    const base = this.alloc.allocZeroed(groups * GROUP_BYTES);
+    return { base, groups, mask: groups - 1, full: 0, deleted: 0 };
+  }
+
+  /** Handle of the record with this key, or -1. */
+  find(hash: number, kb: Uint8Array, ko: number, kl: number): number {
+    const h = this.findIn(this.cur, hash, kb, ko, kl);
+    if (h >= 0 || this.old === null) return h;
+    return this.findIn(this.old, hash, kb, ko, kl);
+  }
+
+  private findIn(t: Table, hash: number, kb: Uint8Array, ko: number, kl: number): number {
+    const u8 = this.arena.u8;
+    const u32 = this.arena.u32;
+    const tag = tagOf(hash);
+    let g = hash & t.mask;
+    for (let probes = 0; probes <= t.mask; probes++) {
+      const ga = t.base + g * GROUP_BYTES;
+      let sawEmpty = false;
+      for (let i = 0; i < GROUP_SLOTS; i++) {
+        const tg = u8[ga + GROUP_TAGS + i];
+        if (tg === tag) {
+          const ref = u32[(ga + GROUP_REFS + 4 * i) >> 2];
+          if (u32[ref >> 2] === hash && this.keyEquals(ref, kb, ko, kl)) return ga + i;
+        } else if (tg === TAG_EMPTY) {
+          sawEmpty = true;
+        }
+      }
+      if (sawEmpty) return -1;
+      g = (g + 1) & t.mask;
+    }
+    return -1;
+  }
+
+  private keyEquals(ref: number, kb: Uint8Array, ko: number, kl: number): boolean {
+    if (this.shape.keyLength(ref) !== kl) return false;
+    const u8 = this.arena.u8;
+    const p = this.shape.keyOffset(ref);
+    for (let i = 0; i < kl; i++) if (u8[p + i] !== kb[ko + i]) return false;
+    return true;
+  }
+
+  /** Inserts a record known to be absent; returns its handle. May start (not advance) a resize. */
+  insert(hash: number, ref: number): number {
+    const t = this.cur;
+    if ((t.full + t.deleted + 1) * MAX_LOAD_DEN > t.groups * GROUP_SLOTS * MAX_LOAD_NUM) {
+      this.startResize();
+    }
+    return this.insertInto(this.cur, hash, ref, false);
+  }
+
+  private insertInto(t: Table, hash: number, ref: number, volatile: boolean): number {
+    const u8 = this.arena.u8;
+    let g = hash & t.mask;
+    for (;;) {
+      const ga = t.base + g * GROUP_BYTES;
+      for (let i = 0; i < GROUP_SLOTS; i++) {
+        const tg = u8[ga + GROUP_TAGS + i];
+        if (tg === TAG_EMPTY || tg === TAG_DELETED) {
+          if (tg === TAG_DELETED) t.deleted--;
+          u8[ga + GROUP_TAGS + i] = tagOf(hash);
+          this.arena.u32[(ga + GROUP_REFS + 4 * i) >> 2] = ref;
+          if (volatile) u8[ga + GROUP_VOLATILE_MASK] |= 1 << i;
+          else u8[ga + GROUP_VOLATILE_MASK] &= ~(1 << i);
+          this.arena.u32[(ga + GROUP_VERSION) >> 2] = this.version;
+          t.full++;
+          return ga + i;
+        }
+      }
+      g = (g + 1) & t.mask;
+    }
+  }
+
+  refAt(handle: number): number {
+    return this.arena.u32[((handle & ~7) + GROUP_REFS + 4 * (handle & 7)) >> 2];
+  }
+
+  /** Points the slot at a relocated record (same key, same hash). */
+  setRefAt(handle: number, ref: number): void {
+    const ga = handle & ~7;
+    this.arena.u32[(ga + GROUP_REFS + 4 * (handle & 7)) >> 2] = ref;
+    this.arena.u32[(ga + GROUP_VERSION) >> 2] = this.version;
+  }
+
+  setVolatile(handle: number, on: boolean): void {
+    const ga = handle & ~7;
+    if (on) this.arena.u8[ga + GROUP_VOLATILE_MASK] |= 1 << (handle & 7);
+    else this.arena.u8[ga + GROUP_VOLATILE_MASK] &= ~(1 << (handle & 7));
+  }
+
+  /** Records that the slot's record changed in place (for snapshot versions). */
+  touch(handle: number): void {
+    this.arena.u32[((handle & ~7) + GROUP_VERSION) >> 2] = this.version;
+  }
+
+  removeAt(handle: number): void {
+    const ga = handle & ~7;
+    const i = handle & 7;
+    const t = this.tableOf(ga);
+    this.arena.u8[ga + GROUP_TAGS + i] = TAG_DELETED;
+    this.arena.u8[ga + GROUP_VOLATILE_MASK] &= ~(1 << i);
+    this.arena.u32[(ga + GROUP_VERSION) >> 2] = this.version;
+    t.full--;
+    t.deleted++;
+  }
+
+  private tableOf(groupAddr: number): Table {
+    const t = this.cur;
+    if (groupAddr >= t.base && groupAddr < t.base + t.groups * GROUP_BYTES) return t;
+    return this.old as Table;
+  }
+
+  /** Drops every record reference (the caller frees the records). */
+  clear(): void {
+    if (this.old) this.alloc.free(this.old.base);
+    this.alloc.free(this.cur.base);
+    this.old = null;
+    this.rehashIdx = 0;
+    this.cur = this.newTable(MIN_GROUPS);
+  }
+
+  // -- resizing --------------------------------------------------------------
+
+  private startResize(targetGroups?: number): void {
+    if (this.old) this.finishRehash();
+    const t = this.cur;
+    let groups = targetGroups ?? t.groups;
+    if (targetGroups === undefined) {
+      // Grow until live records fill at most half the load limit; when they
+      // already do, the same size is enough (the rebuild purges tombstones).
+      while (t.full * 2 * MAX_LOAD_DEN > groups * GROUP_SLOTS * MAX_LOAD_NUM) groups *= 2;
+    }
+    this.old = t;
+    this.rehashIdx = 0;
+    this.cur = this.newTable(Math.max(MIN_GROUPS, groups));
+  }
+
+  /** Moves up to `groupsToMove` groups of the old table. Returns true while work remains. */
+  rehashStep(groupsToMove: number): boolean {
+    const old = this.old;
+    if (old === null) return false;
+    const u8 = this.arena.u8;
+    const u32 = this.arena.u32;
+    let empties = groupsToMove * 10;
+    while (groupsToMove > 0 && this.rehashIdx < old.groups) {
+      const ga = old.base + this.rehashIdx * GROUP_BYTES;
+      let moved = false;
+      const vmask = u8[ga + GROUP_VOLATILE_MASK];
+      for (let i = 0; i < GROUP_SLOTS; i++) {
+        if (u8[ga + GROUP_TAGS + i] < 2) continue;
+        const ref = u32[(ga + GROUP_REFS + 4 * i) >> 2];
+        this.insertInto(this.cur, u32[ref >> 2], ref, (vmask & (1 << i)) !== 0);
+        u8[ga + GROUP_TAGS + i] = TAG_DELETED;
+        old.full--;
+        moved = true;
+      }
+      u8[ga + GROUP_VOLATILE_MASK] = 0;
+      this.rehashIdx++;
+      if (moved) groupsToMove--;
+      else if (--empties <= 0) break;
+    }
+    if (this.rehashIdx >= old.groups) {
+      this.alloc.free(old.base);
+      this.old = null;
+      this.rehashIdx = 0;
+      return false;
+    }
+    return true;
+  }
+
+  finishRehash(): void {
+    while (this.rehashStep(1024)) { /* drain */ }
+  }
+
+  /**
+   * Shrinks a sparse table or purges tombstones; called from the shard's idle
+   * cycle (as Redis's tryResizeHashTables), never from a delete.
+   */
+  maybeShrink(): boolean {
+    if (this.old) return false;
+    const t = this.cur;
+    const cap = t.groups * GROUP_SLOTS;
+    if (t.groups > MIN_GROUPS && t.full * 8 < cap) {
+      let groups = t.groups;
+      while (groups > MIN_GROUPS && t.full * 4 < (groups / 2) * GROUP_SLOTS) groups /= 2;
+      this.startResize(groups);
+      return true;
+    }
+    if (t.deleted * 4 > cap) {
+      this.startResize(t.groups);
+      return true;
+    }
+    return false;
+  }
+
+  // -- iteration -------------------------------------------------------------
+
+  /**
+   * Emits the records whose home group is `home` in table t: they lie in the
+   * run of groups from `home` up to the first group holding an empty slot.
+   */
+  private emitHome(t: Table, home: number, out: number[]): void {
+    const u8 = this.arena.u8;
+    const u32 = this.arena.u32;
+    let g = home;
+    for (let probes = 0; probes <= t.mask; probes++) {
+      const ga = t.base + g * GROUP_BYTES;
+      let sawEmpty = false;
+      for (let i = 0; i < GROUP_SLOTS; i++) {
+        const tg = u8[ga + GROUP_TAGS + i];
+        if (tg >= 2) {
+          const ref = u32[(ga + GROUP_REFS + 4 * i) >> 2];
+          if ((u32[ref >> 2] & t.mask) === home) out.push(ref);
+        } else if (tg === TAG_EMPTY) {
+          sawEmpty = true;
+        }
+      }
+      if (sawEmpty) return;
+      g = (g + 1) & t.mask;
+    }
+  }
+
+  /**
+   * One step of a SCAN: emits the records of the home group(s) under `cursor`
+   * and returns the next cursor (0 when done). Redis's reverse-binary cursor,
+   * applied to home groups, so every record present for the whole scan is
+   * returned at least once even when the table grows or shrinks in between.
+   */
+  scan(cursor: number, out: number[]): number {
+    let v = cursor >>> 0;
+    if (this.old === null) {
+      const t = this.cur;
+      this.emitHome(t, v & t.mask, out);
+      v = (v | ~t.mask) >>> 0;
+      v = rev32(v);
+      v = (v + 1) >>> 0;
+      return rev32(v);
+    }
+    let t0 = this.old;
+    let t1 = this.cur;
+    if (t0.groups > t1.groups) { const x = t0; t0 = t1; t1 = x; }
+    const m0 = t0.mask;
+    const m1 = t1.mask;
+    this.emitHome(t0, v & m0, out);
+    do {
+      this.emitHome(t1, v & m1, out);
+      v = (v | ~m1) >>> 0;
+      v = rev32(v);
+      v = (v + 1) >>> 0;
+      v = rev32(v);
+    } while ((v & (m0 ^ m1)) !== 0);
+    return v;
+  }
+
+  /** Calls fn for every record (used by FLUSHDB, KEYS, DEBUG). fn must not modify the index. */
+  forEach(fn: (ref: number, handle: number) => void): void {
+    if (this.old) this.forEachIn(this.old, fn);
+    this.forEachIn(this.cur, fn);
+  }
+
+  private forEachIn(t: Table, fn: (ref: number, handle: number) => void): void {
+    const u8 = this.arena.u8;
+    const u32 = this.arena.u32;
+    for (let g = 0; g < t.groups; g++) {
+      const ga = t.base + g * GROUP_BYTES;
+      for (let i = 0; i < GROUP_SLOTS; i++) {
+        if (u8[ga + GROUP_TAGS + i] >= 2) fn(u32[(ga + GROUP_REFS + 4 * i) >> 2], ga + i);
+      }
+    }
+  }
+
+  /** Handle of a random record, or -1 when empty. */
+  randomHandle(): number {
+    if (this.size === 0) return -1;
+    let t = this.cur;
+    if (this.old && (t.full === 0 || Math.random() * this.size < this.old.full)) t = this.old;
+    const u8 = this.arena.u8;
+    // Random group, then walk: bounded because the table is non-empty.
+    let g = (Math.random() * t.groups) | 0;
+    for (;;) {
+      const ga = t.base + g * GROUP_BYTES;
+      const start = (Math.random() * GROUP_SLOTS) | 0;
+      for (let k = 0; k < GROUP_SLOTS; k++) {
+        const i = (start + k) & 7;
+        if (u8[ga + GROUP_TAGS + i] >= 2) return ga + i;
+      }
+      g = (g + 1) & t.mask;
+    }
+  }
+
+  /**
+   * Visits up to `maxGroups` groups from `cursor` whose volatile mask is set,
+   * calling fn(handle) for each volatile slot; returns the next cursor (0 after
+   * a full pass). Used by the active expire cycle. fn may remove the slot.
+   */
+  sweepVolatile(cursor: number, maxGroups: number, fn: (handle: number) => void): number {
+    const u8 = this.arena.u8;
+    const tables = this.old ? [this.old, this.cur] : [this.cur];
+    // The cursor counts groups over old then cur.
+    let c = cursor;
+    let budget = maxGroups;
+    let offset = 0;
+    for (const t of tables) {
+      while (budget > 0 && c - offset < t.groups) {
+        const ga = t.base + (c - offset) * GROUP_BYTES;
+        const m = u8[ga + GROUP_VOLATILE_MASK];
+        if (m !== 0) {
+          for (let i = 0; i < GROUP_SLOTS; i++) if (m & (1 << i)) fn(ga + i);
+        }
+        c++;
+        budget--;
+      }
+      offset += t.groups;
+      if (budget === 0) return c;
+    }
+    return 0;
+  }
+}

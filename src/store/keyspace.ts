@@ -1,0 +1,468 @@
+import {
+  ENC_EMBSTR, ENC_INT, ENC_RAW, ENTRY_EXPIRE, ENTRY_EXPIRE_BYTES, ENTRY_HASH, ENTRY_HEADER_BYTES, ENTRY_KEYLEN,
+  ENTRY_META, ENTRY_VALUE, META_ENC_SHIFT, META_EXPIRE_BIT, META_LRU_MASK, META_TYPE_SHIFT,
+  STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_STRING,
+} from '../../native-layout/layout.ts';
+import { hashBytes } from '../util/hash.ts';
+import { Arena, SlabAllocator } from './arena.ts';
+import { HashIndex, type RecordShape } from './hash-index.ts';
+
+/** Strings up to this length that are not integers are reported as embstr, like Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT. */
+const EMBSTR_LIMIT = 44;
+
+/**
+ * The keyspace of one shard: every database's index plus the entry records,
+ * all inside the shard's arena. Entry layout: native-layout/layout.ts (ENTRY_*).
+ *
+ * Methods that find a key leave its slot in `handle` (and its hash in `hash`)
+ * so the command that follows can update or delete it without a second probe.
+ */
+export class Keyspace implements RecordShape {
+  readonly arena: Arena;
+  readonly alloc: SlabAllocator;
+  readonly dbs: HashIndex[];
+  /** Keys with an expiry, per database (INFO keyspace expires=). */
+  readonly volatileKeys: Int32Array;
+  readonly stats: Float64Array;
+  private readonly seed: number;
+  private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly f64: Float64Array;
+
+  /** Command time in unix ms: expiry decisions within one command use one clock. */
+  now = Date.now();
+  /** LRU clock: seconds, 24 bits, as Redis's LRU_CLOCK. */
+  lruClock = 0;
+  /** Reads leave the LRU/LFU clock alone (CLIENT NO-TOUCH, OBJECT). */
+  noTouch = false;
+  /** Use LFU counters instead of LRU times (maxmemory-policy *-lfu). */
+  lfuMode = false;
+  lfuLogFactor = 10;
+  lfuDecayMinutes = 1;
+
+  handle = -1;
+  hash = 0;
+
+  constructor(arena: Arena, databases: number, stats: Float64Array, seed: number) {
+    this.arena = arena;
+    this.alloc = new SlabAllocator(arena);
+    this.u8 = arena.u8;
+    this.u32 = arena.u32;
+    this.f64 = arena.f64;
+    this.stats = stats;
+    this.seed = seed;
+    this.volatileKeys = new Int32Array(databases);
+    this.dbs = [];
+    for (let i = 0; i < databases; i++) this.dbs.push(new HashIndex(arena, this.alloc, this));
+    this.tick(Date.now());
+  }
+
+  /** Sets the command clock; called before each command. */
+  tick(nowMs: number): void {
+    this.now = nowMs;
+    this.lruClock = Math.floor(nowMs / 1000) & META_LRU_MASK;
+  }
+
+  // -- record shape ------------------------------------------------------------
+
+  keyOffset(ref: number): number {
+    return ref + ENTRY_HEADER_BYTES + ((this.u32[(ref + ENTRY_META) >> 2] >>> 31) << 3);
+  }
+
+  keyLength(ref: number): number {
+    return this.u32[(ref + ENTRY_KEYLEN) >> 2];
+  }
+
+  typeOf(ref: number): number {
+    return (this.u32[(ref + ENTRY_META) >> 2] >>> META_TYPE_SHIFT) & 0xf;
+  }
+
+  encodingOf(ref: number): number {
+    return (this.u32[(ref + ENTRY_META) >> 2] >>> META_ENC_SHIFT) & 0x7;
+  }
+
+  setEncoding(ref: number, enc: number): void {
+    const m = this.u32[(ref + ENTRY_META) >> 2];
+    this.u32[(ref + ENTRY_META) >> 2] = ((m & ~(0x7 << META_ENC_SHIFT)) | (enc << META_ENC_SHIFT)) >>> 0;
+  }
+
+  lruOf(ref: number): number {
+    return this.u32[(ref + ENTRY_META) >> 2] & META_LRU_MASK;
+  }
+
+  setLru(ref: number, v: number): void {
+    const p = (ref + ENTRY_META) >> 2;
+    this.u32[p] = ((this.u32[p] & ~META_LRU_MASK) | (v & META_LRU_MASK)) >>> 0;
+  }
+
+  hasExpire(ref: number): boolean {
+    return (this.u32[(ref + ENTRY_META) >> 2] & META_EXPIRE_BIT) !== 0;
+  }
+
+  /** Absolute expiry in unix ms, or -1 when the key is persistent. */
+  expireOf(ref: number): number {
+    if ((this.u32[(ref + ENTRY_META) >> 2] & META_EXPIRE_BIT) === 0) return -1;
+    return this.f64[(ref + ENTRY_EXPIRE) >> 3];
+  }
+
+  /** Inline string value: offset and length. */
+  stringOffset(ref: number): number {
+    return this.keyOffset(ref) + this.u32[(ref + ENTRY_KEYLEN) >> 2];
+  }
+
+  stringLength(ref: number): number {
+    return this.u32[(ref + ENTRY_VALUE) >> 2];
+  }
+
+  /** Room for the inline value without reallocating. */
+  stringCapacity(ref: number): number {
+    return this.alloc.usableSize(ref) - (this.stringOffset(ref) - ref);
+  }
+
+  keyString(ref: number): string {
+    const o = this.keyOffset(ref);
+    return Buffer.from(this.arena.sab, o, this.keyLength(ref)).toString('latin1');
+  }
+
+  // -- lookups -----------------------------------------------------------------
+
+  hashKey(kb: Uint8Array, ko: number, kl: number): number {
+    return hashBytes(kb, ko, kl, this.seed);
+  }
+
+  /**
+   * Finds a live key for writing (expired keys are deleted on the way, as
+   * Redis's expireIfNeeded does). Returns the entry address or 0; sets handle/hash.
+   */
+  lookupWrite(db: number, kb: Uint8Array, ko: number, kl: number): number {
+    const h = this.hashKey(kb, ko, kl);
+    this.hash = h;
+    const index = this.dbs[db];
+    const handle = index.find(h, kb, ko, kl);
+    this.handle = handle;
+    if (handle < 0) return 0;
+    const ref = index.refAt(handle);
+    if ((this.u32[(ref + ENTRY_META) >> 2] & META_EXPIRE_BIT) !== 0 && this.f64[(ref + ENTRY_EXPIRE) >> 3] <= this.now) {
+      this.deleteAt(db, handle);
+      this.stats[STAT_EXPIRED_KEYS]++;
+      this.handle = -1;
+      return 0;
+    }
+    return ref;
+  }
+
+  /** Like lookupWrite, and counts a keyspace hit or miss and touches the access clock. */
+  lookupRead(db: number, kb: Uint8Array, ko: number, kl: number): number {
+    const ref = this.lookupWrite(db, kb, ko, kl);
+    if (ref === 0) {
+      this.stats[STAT_KEYSPACE_MISSES]++;
+      return 0;
+    }
+    this.stats[STAT_KEYSPACE_HITS]++;
+    if (!this.noTouch) this.touchAccess(ref);
+    return ref;
+  }
+
+  /** Lookup without side effects on the access clock or the hit counters (OBJECT, TYPE-like probes). */
+  peek(db: number, kb: Uint8Array, ko: number, kl: number): number {
+    return this.lookupWrite(db, kb, ko, kl);
+  }
+
+  touchAccess(ref: number): void {
+    if (this.lfuMode) this.setLru(ref, this.lfuIncremented(ref));
+    else this.setLru(ref, this.lruClock);
+  }
+
+  // -- LFU (Redis's logarithmic counter with decay) --------------------------------
+
+  private lfuMinutes(): number {
+    return Math.floor(this.now / 60000) & 0xffff;
+  }
+
+  /** Counter after applying the decay that elapsed since the last access. */
+  lfuDecayed(ref: number): number {
+    const v = this.lruOf(ref);
+    const last = v >>> 8;
+    let counter = v & 0xff;
+    const now = this.lfuMinutes();
+    const elapsed = now >= last ? now - last : 65535 - last + now;
+    const periods = this.lfuDecayMinutes > 0 ? Math.floor(elapsed / this.lfuDecayMinutes) : 0;
+    counter = periods > counter ? 0 : counter - periods;
+    return counter;
+  }
+
+  private lfuIncremented(ref: number): number {
+    let counter = this.lfuDecayed(ref);
+    if (counter < 255) {
+      const base = counter > 5 ? counter - 5 : 0;
+      const p = 1 / (base * this.lfuLogFactor + 1);
+      if (Math.random() < p) counter++;
+    }
+    return (this.lfuMinutes() << 8) | counter;
+  }
+
+  /** Initial access clock of a new key (LFU starts at LFU_INIT_VAL = 5). */
+  initialClock(): number {
+    return this.lfuMode ? (this.lfuMinutes() << 8) | 5 : this.lruClock;
+  }
+
+  // -- writes ------------------------------------------------------------------
+
+  /** Encoding OBJECT ENCODING reports for a string written whole (SET and friends). */
+  static stringEncoding(vb: Uint8Array, vo: number, vl: number): number {
+    if (vl > 0 && vl <= 20 && isCanonicalInteger(vb, vo, vl)) return ENC_INT;
+    return vl <= EMBSTR_LIMIT ? ENC_EMBSTR : ENC_RAW;
+  }
+
+  /**
+   * Writes a string value for the key, replacing whatever was there (any type).
+   * expireAt: absolute ms, or -1 for no expiry. Returns the entry address.
+   * The caller must have called lookupWrite() for this key just before (handle/hash).
+   */
+  putString(db: number, kb: Uint8Array, ko: number, kl: number,
+    vb: Uint8Array, vo: number, vl: number, enc: number, expireAt: number): number {
+    const index = this.dbs[db];
+    const handle = this.handle;
+    const size = ENTRY_HEADER_BYTES + (expireAt >= 0 ? ENTRY_EXPIRE_BYTES : 0) + kl + vl;
+    let ref: number;
+    if (handle >= 0) {
+      const old = index.refAt(handle);
+      const oldExpire = this.hasExpire(old);
+      if (this.typeOf(old) === TYPE_STRING && oldExpire === expireAt >= 0 && this.alloc.usableSize(old) >= size
+        && SlabAllocator.roundedSize(size) === this.alloc.usableSize(old)) {
+        // Same shape, same size class: overwrite in place.
+        ref = old;
+        this.u32[(ref + ENTRY_META) >> 2] = (((this.u32[(ref + ENTRY_META) >> 2] & (META_EXPIRE_BIT | META_LRU_MASK)) |
+          (TYPE_STRING << META_TYPE_SHIFT) | (enc << META_ENC_SHIFT)) >>> 0);
+        if (expireAt >= 0) this.f64[(ref + ENTRY_EXPIRE) >> 3] = expireAt;
+        this.u32[(ref + ENTRY_VALUE) >> 2] = vl;
+        copyBytes(vb, vo, this.u8, this.stringOffset(ref), vl);
+        this.setLru(ref, this.initialClock());
+        index.touch(handle);
+        return ref;
+      }
+      ref = this.writeNewString(this.hash, kb, ko, kl, vb, vo, vl, enc, expireAt, size);
+      this.freeValue(old);
+      this.alloc.free(old);
+      index.setRefAt(handle, ref);
+      if (oldExpire !== expireAt >= 0) {
+        index.setVolatile(handle, expireAt >= 0);
+        this.volatileKeys[db] += expireAt >= 0 ? 1 : -1;
+      }
+      return ref;
+    }
+    ref = this.writeNewString(this.hash, kb, ko, kl, vb, vo, vl, enc, expireAt, size);
+    this.handle = index.insert(this.hash, ref);
+    if (expireAt >= 0) {
+      index.setVolatile(this.handle, true);
+      this.volatileKeys[db]++;
+    }
+    return ref;
+  }
+
+  private writeNewString(hash: number, kb: Uint8Array, ko: number, kl: number,
+    vb: Uint8Array, vo: number, vl: number, enc: number, expireAt: number, size: number): number {
+    const ref = this.alloc.alloc(size);
+    this.u32[(ref + ENTRY_HASH) >> 2] = hash;
+    this.u32[(ref + ENTRY_META) >> 2] = ((expireAt >= 0 ? META_EXPIRE_BIT : 0) | (TYPE_STRING << META_TYPE_SHIFT) |
+      (enc << META_ENC_SHIFT) | this.initialClock()) >>> 0;
+    this.u32[(ref + ENTRY_KEYLEN) >> 2] = kl;
+    this.u32[(ref + ENTRY_VALUE) >> 2] = vl;
+    let p = ref + ENTRY_HEADER_BYTES;
+    if (expireAt >= 0) {
+      this.f64[(ref + ENTRY_EXPIRE) >> 3] = expireAt;
+      p += ENTRY_EXPIRE_BYTES;
+    }
+    copyBytes(kb, ko, this.u8, p, kl);
+    copyBytes(vb, vo, this.u8, p + kl, vl);
+    return ref;
+  }
+
+  /**
+   * Makes room for a string value of `newLen` bytes, keeping the first
+   * `keepLen` bytes, and returns the (maybe moved) entry. Growth is greedy like
+   * sdsMakeRoomFor so repeated APPENDs stay linear.
+   */
+  growString(db: number, handle: number, ref: number, newLen: number): number {
+    if (this.stringCapacity(ref) >= newLen) return ref;
+    const header = this.stringOffset(ref) - ref;
+    const want = newLen < 1024 * 1024 ? newLen * 2 : newLen + 1024 * 1024;
+    const nref = this.alloc.alloc(header + want);
+    this.u8.copyWithin(nref, ref, ref + header + this.stringLength(ref));
+    this.alloc.free(ref);
+    this.dbs[db].setRefAt(handle, nref);
+    return nref;
+  }
+
+  setStringLength(ref: number, len: number): void {
+    this.u32[(ref + ENTRY_VALUE) >> 2] = len;
+  }
+
+  /** Sets or clears (-1) the expiry of the entry at handle; returns the (maybe moved) entry. */
+  setExpire(db: number, handle: number, ref: number, expireAt: number): number {
+    const index = this.dbs[db];
+    const had = this.hasExpire(ref);
+    if (expireAt >= 0 && had) {
+      this.f64[(ref + ENTRY_EXPIRE) >> 3] = expireAt;
+      index.touch(handle);
+      return ref;
+    }
+    if (expireAt < 0 && !had) return ref;
+    // The expiry field is present only in volatile entries: move the record.
+    const oldBody = ref + ENTRY_HEADER_BYTES + (had ? ENTRY_EXPIRE_BYTES : 0);
+    const bodyLen = this.bodyLength(ref);
+    const newSize = ENTRY_HEADER_BYTES + (expireAt >= 0 ? ENTRY_EXPIRE_BYTES : 0) + bodyLen;
+    const nref = this.alloc.alloc(newSize);
+    this.u8.copyWithin(nref, ref, ref + ENTRY_HEADER_BYTES);
+    const meta = this.u32[(nref + ENTRY_META) >> 2];
+    this.u32[(nref + ENTRY_META) >> 2] = (expireAt >= 0 ? meta | META_EXPIRE_BIT : meta & ~META_EXPIRE_BIT) >>> 0;
+    let body = nref + ENTRY_HEADER_BYTES;
+    if (expireAt >= 0) {
+      this.f64[(nref + ENTRY_EXPIRE) >> 3] = expireAt;
+      body += ENTRY_EXPIRE_BYTES;
+    }
+    this.u8.copyWithin(body, oldBody, oldBody + bodyLen);
+    this.alloc.free(ref);
+    index.setRefAt(handle, nref);
+    index.setVolatile(handle, expireAt >= 0);
+    this.volatileKeys[db] += expireAt >= 0 ? 1 : -1;
+    return nref;
+  }
+
+  /** Key bytes plus inline value bytes. */
+  private bodyLength(ref: number): number {
+    const kl = this.keyLength(ref);
+    return this.typeOf(ref) === TYPE_STRING ? kl + this.stringLength(ref) : kl;
+  }
+
+  /** Deletes the entry at handle. */
+  deleteAt(db: number, handle: number): void {
+    const index = this.dbs[db];
+    const ref = index.refAt(handle);
+    if (this.hasExpire(ref)) this.volatileKeys[db]--;
+    index.removeAt(handle);
+    this.freeValue(ref);
+    this.alloc.free(ref);
+  }
+
+  /** Deletes a key if present; returns true when something was deleted. */
+  deleteKey(db: number, kb: Uint8Array, ko: number, kl: number): boolean {
+    if (this.lookupWrite(db, kb, ko, kl) === 0) return false;
+    this.deleteAt(db, this.handle);
+    return true;
+  }
+
+  /** Releases what an entry owns outside its own record (collections, later). */
+  private freeValue(ref: number): void {
+    void ref; // strings are inline: nothing else to free yet
+  }
+
+  /** Moves an entry to another database (MOVE); the destination must not hold the key. */
+  moveEntry(fromDb: number, handle: number, toDb: number): void {
+    const ref = this.dbs[fromDb].refAt(handle);
+    const volatile = this.hasExpire(ref);
+    this.dbs[fromDb].removeAt(handle);
+    const nh = this.dbs[toDb].insert(this.u32[(ref + ENTRY_HASH) >> 2], ref);
+    if (volatile) {
+      this.dbs[toDb].setVolatile(nh, true);
+      this.volatileKeys[fromDb]--;
+      this.volatileKeys[toDb]++;
+    }
+  }
+
+  /** Inserts a copy of an entry under a new key name (COPY, RENAME within a shard). */
+  cloneEntry(ref: number, toDb: number, kb: Uint8Array, ko: number, kl: number, keepExpire: boolean): number {
+    const h = this.hashKey(kb, ko, kl);
+    const expireAt = keepExpire ? this.expireOf(ref) : -1;
+    const type = this.typeOf(ref);
+    if (type !== TYPE_STRING) throw new Error('only strings are stored so far');
+    const vo = this.stringOffset(ref);
+    const vl = this.stringLength(ref);
+    const size = ENTRY_HEADER_BYTES + (expireAt >= 0 ? ENTRY_EXPIRE_BYTES : 0) + kl + vl;
+    const nref = this.writeNewString(h, kb, ko, kl, this.u8, vo, vl, this.encodingOf(ref), expireAt, size);
+    this.setLru(nref, this.lruOf(ref));
+    const nh = this.dbs[toDb].insert(h, nref);
+    if (expireAt >= 0) {
+      this.dbs[toDb].setVolatile(nh, true);
+      this.volatileKeys[toDb]++;
+    }
+    this.handle = nh;
+    return nref;
+  }
+
+  /** Frees every key of a database. */
+  flushDb(db: number): number {
+    const index = this.dbs[db];
+    const n = index.size;
+    index.forEach((ref) => {
+      this.freeValue(ref);
+      this.alloc.free(ref);
+    });
+    index.clear();
+    this.volatileKeys[db] = 0;
+    return n;
+  }
+
+  swapDb(a: number, b: number): void {
+    const t = this.dbs[a];
+    this.dbs[a] = this.dbs[b];
+    this.dbs[b] = t;
+    const v = this.volatileKeys[a];
+    this.volatileKeys[a] = this.volatileKeys[b];
+    this.volatileKeys[b] = v;
+  }
+
+  /** Publishes per-database counters to the shared stats block. */
+  publishStats(): void {
+    const s = this.stats;
+    for (let d = 0; d < this.dbs.length; d++) {
+      s[STAT_DB_BASE + 2 * d] = this.dbs[d].size;
+      s[STAT_DB_BASE + 2 * d + 1] = this.volatileKeys[d];
+    }
+  }
+
+  /** Removes the expired key at handle if its time has come (active expiry). */
+  expireIfDue(db: number, handle: number): boolean {
+    const ref = this.dbs[db].refAt(handle);
+    if (this.f64[(ref + ENTRY_EXPIRE) >> 3] > this.now) return false;
+    this.deleteAt(db, handle);
+    this.stats[STAT_EXPIRED_KEYS]++;
+    return true;
+  }
+}
+
+export function copyBytes(src: Uint8Array, so: number, dst: Uint8Array, d: number, n: number): void {
+  if (n < 64) {
+    for (let i = 0; i < n; i++) dst[d + i] = src[so + i];
+  } else {
+    dst.set(src.subarray(so, so + n), d);
+  }
+}
+
+/** True for the strings Redis stores with the int encoding: canonical signed 64-bit decimals. */
+export function isCanonicalInteger(b: Uint8Array, o: number, l: number): boolean {
+  let i = o;
+  const end = o + l;
+  if (b[i] === 45 /* - */) {
+    i++;
+    if (i === end) return false;
+  }
+  if (b[i] === 48 /* 0 */) return end - i === 1 && b[o] !== 45;
+  const digits = end - i;
+  if (digits > 19) return false;
+  for (let j = i; j < end; j++) {
+    const c = b[j];
+    if (c < 48 || c > 57) return false;
+  }
+  if (digits < 19) return true;
+  // 19 digits: compare against the 64-bit limits.
+  const limit = b[o] === 45 ? '9223372036854775808' : '9223372036854775807';
+  for (let j = 0; j < 19; j++) {
+    const c = b[i + j];
+    const lc = limit.charCodeAt(j);
+    if (c !== lc) return c < lc;
+  }
+  return true;
+}
+
+export { ENC_EMBSTR, ENC_INT, ENC_RAW };

@@ -1,0 +1,65 @@
+/**
+ * Seeded 32-bit hash over bytes: a hand-written xxHash32 (bit-exact with the
+ * reference algorithm, so XXH32 test vectors apply).  Reads 4 bytes at a
+ * time little-endian from any offset, uses Math.imul for 32-bit products and
+ * never allocates.  The final avalanche mixes every input bit into both the
+ * low and the high bits of the result, so callers may mask or shift freely.
+ */
+
+const P1 = 0x9e3779b1;
+const P2 = 0x85ebca77;
+const P3 = 0xc2b2ae3d;
+const P4 = 0x27d4eb2f;
+const P5 = 0x165667b1;
+
+function rotl(x: number, r: number): number {
+  return (x << r) | (x >>> (32 - r));
+}
+
+function read32(b: Uint8Array, i: number): number {
+  return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+}
+
+function round(acc: number, lane: number): number {
+  return Math.imul(rotl((acc + Math.imul(lane, P2)) | 0, 13), P1);
+}
+
+/** xxHash32 of `b[off .. off+len)` with `seed`; returns an unsigned 32-bit integer. */
+export function hashBytes(b: Uint8Array, off: number, len: number, seed: number): number {
+  const end = off + len;
+  let i = off;
+  let h: number;
+  seed = seed | 0;
+  if (len >= 16) {
+    let v1 = (seed + P1 + P2) | 0;
+    let v2 = (seed + P2) | 0;
+    let v3 = seed;
+    let v4 = (seed - P1) | 0;
+    const limit = end - 16;
+    do {
+      v1 = round(v1, read32(b, i));
+      v2 = round(v2, read32(b, i + 4));
+      v3 = round(v3, read32(b, i + 8));
+      v4 = round(v4, read32(b, i + 12));
+      i += 16;
+    } while (i <= limit);
+    h = (rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)) | 0;
+  } else {
+    h = (seed + P5) | 0;
+  }
+  h = (h + len) | 0;
+  while (i + 4 <= end) {
+    h = Math.imul(rotl((h + Math.imul(read32(b, i), P3)) | 0, 17), P4);
+    i += 4;
+  }
+  while (i < end) {
+    h = Math.imul(rotl((h + Math.imul(b[i], P5)) | 0, 11), P1);
+    i++;
+  }
+  h ^= h >>> 15;
+  h = Math.imul(h, P2);
+  h ^= h >>> 13;
+  h = Math.imul(h, P3);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
