@@ -66,6 +66,8 @@ export const STAT_COMMANDS = 6;          // commands executed by this shard
 export const STAT_REHASHING = 7;         // number of databases with a resize in progress
 export const STAT_CPU_USER_US = 8;       // shard thread CPU (from process.threadCpuUsage)
 export const STAT_CPU_SYS_US = 9;
+export const STAT_HEAP_USED = 10;       // V8 heap used by the shard thread (proves the keyspace lives off-heap)
+export const STAT_ARENA_CAPACITY = 11;   // bytes of the arena
 /** Per database d: keys at STAT_DB_BASE + 2d, keys with a TTL at STAT_DB_BASE + 2d + 1. */
 export const STAT_DB_BASE = 16;
 export const STAT_SLOTS = STAT_DB_BASE + 2 * 64;

@@ -2,6 +2,7 @@ import { internalCommands } from './internal.ts';
 import { keyCommands } from './keys.ts';
 import { stringCommands } from './strings.ts';
 import { bitmapCommands } from './bitmaps.ts';
+import { debugCommands } from './debug.ts';
 import type { CommandSpec } from './types.ts';
 
 /**
@@ -14,6 +15,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...bitmapCommands,
   ...keyCommands,
   ...internalCommands,
+  ...debugCommands,
 ];
 
 const opcodes = new Map<string, number>();

@@ -106,12 +106,13 @@ export class ShardLink {
     if (this.large !== null) {
       const payload = this.large;
       this.large = null;
-      this.port.postMessage(payload, [payload.buffer as ArrayBuffer]);
       // The ring carries a stub with the same header; the worker takes the payload from the port.
+      // The header is copied before the transfer detaches the payload's buffer.
       const at = this.requests.reserve(REQ_ARGS);
       if (at < 0) throw new Error('request ring full: canFit() was not checked');
       const u8 = this.requests.u8;
       for (let i = 4; i < REQ_ARGS; i++) u8[at + i] = payload[i];
+      this.port.postMessage(payload, [payload.buffer as ArrayBuffer]);
       this.requests.commit(REQ_ARGS);
     } else {
       this.requests.commit(this.pos - this.requestStart());

@@ -9,6 +9,22 @@ export const REPLY_OFF = 1;
 export const REPLY_SKIP = 2;
 
 /**
+ * Error replies produced by shards, counted as they reach their client (the
+ * front's own errors are counted by Server.replyError): INFO's
+ * total_error_replies and errorstats add both.
+ */
+export const replyErrorStats = { count: 0, codes: new Map<string, number>() };
+
+function countShardError(u8: Uint8Array, off: number, len: number): void {
+  let end = off + 1;
+  const stop = off + Math.min(len, 128);
+  while (end < stop && u8[end] !== 32 && u8[end] !== 13) end++;
+  const code = Buffer.from(u8.buffer, u8.byteOffset + off + 1, end - off - 1).toString('latin1');
+  replyErrorStats.count++;
+  replyErrorStats.codes.set(code, (replyErrorStats.codes.get(code) ?? 0) + 1);
+}
+
+/**
  * One connection's state on the front thread, and the place where replies are
  * put back in request order: every command takes a sequence number; a reply
  * for the next number to send goes straight into the output buffer, a reply
@@ -77,11 +93,17 @@ export class Client implements DeferrableClient, ReplyTarget {
     return seq;
   }
 
+  /** Lets the reply for `seq` through although it was taken while replies were off (CLIENT REPLY ON, RESET). */
+  unsuppress(seq: number): void {
+    this.suppressed?.delete(seq);
+  }
+
   get pendingReplies(): number {
     return this.nextSeq - this.sendSeq;
   }
 
   onShardReply(seq: number, u8: Uint8Array, off: number, len: number): void {
+    if (len > 0 && u8[off] === 45) countShardError(u8, off, len);
     this.deliver(seq, u8, off, len);
   }
 

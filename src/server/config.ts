@@ -1024,10 +1024,16 @@ export class Config {
 // ---------------------------------------------------------------------------
 // Files
 
+// Like fopen()+fgets() on Linux, a directory opens fine and reads as empty.
+function isDirError(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException).code === 'EISDIR';
+}
+
 function readConfigFile(path: string, shown: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
+    if (isDirError(e)) return '';
     const msg = `Fatal error, can't open config file '${shown}': ${strerror(e)}`;
     throw new ConfigError(formatLogLine('warning', msg, { role: 'C' }) + '\n');
   }
@@ -1124,16 +1130,21 @@ export function usageText(): string {
  * Turns command line options (everything after the optional config file) into
  * config file text, the way redis-server 7 does: `--name` starts a line, each
  * following word is appended quoted; `--name value` given as one word is
- * taken as is; `-` as the first or last argument means "read stdin too".
+ * taken as is; `-` as the very first or the last argument of the command
+ * line means "read stdin too" (`afterConfigFile`: args follow a config file
+ * path, so args[0] is not the first argument).
  */
-export function optionsToConfigText(args: readonly string[]): { text: string; fromStdin: boolean } {
+export function optionsToConfigText(
+  args: readonly string[],
+  afterConfigFile = false,
+): { text: string; fromStdin: boolean } {
   let text = '';
   let fromStdin = false;
   let handledLast = true;
   const n = args.length;
   for (let j = 0; j < n; j++) {
     const a = args[j] ?? '';
-    if (a === '-' && (j === 0 || j === n - 1)) {
+    if (a === '-' && ((j === 0 && !afterConfigFile) || j === n - 1)) {
       fromStdin = true;
     } else if (handledLast && a.startsWith('--')) {
       if (text.length > 0) text += '\n';
@@ -1190,7 +1201,7 @@ export function parseArgs(argv: readonly string[], env: Partial<ArgsEnv> = {}): 
     config.configFile = resolve(cwd, first);
     rest = argv.slice(1);
   }
-  const { text: options, fromStdin } = optionsToConfigText(rest);
+  const { text: options, fromStdin } = optionsToConfigText(rest, config.configFile !== null);
 
   let text = '';
   if (config.configFile !== null) {
@@ -1198,8 +1209,10 @@ export function parseArgs(argv: readonly string[], env: Partial<ArgsEnv> = {}): 
     try {
       text += e.readFile(path);
     } catch (err) {
-      const msg = `Fatal error, can't open config file '${path}': ${strerror(err)}`;
-      throw new ConfigError(formatLogLine('warning', msg, { role: 'C' }) + '\n');
+      if (!isDirError(err)) {
+        const msg = `Fatal error, can't open config file '${path}': ${strerror(err)}`;
+        throw new ConfigError(formatLogLine('warning', msg, { role: 'C' }) + '\n');
+      }
     }
   }
   if (fromStdin) {

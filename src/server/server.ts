@@ -11,6 +11,7 @@ import { Client } from './client.ts';
 import type { Config } from './config.ts';
 import type { Coordinator, FrontCommandSpec, FrontContext } from './front-command.ts';
 import { logNotice, logVerbose, logWarning } from './log.ts';
+import { startInfoSampler } from './info.ts';
 
 export interface CommandEntry {
   readonly spec: CommandSpec;
@@ -100,6 +101,7 @@ export class Server {
       this.commands.set(spec.name, { spec, opcode: -1, front: spec, coordinator: null });
     }
     for (const link of links) this.listen(link);
+    startInfoSampler(this);
   }
 
   get limits(): { protoMaxBulkLen: number; queryBufferLimit: number } {
@@ -298,6 +300,12 @@ export class Server {
           ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, combineSum);
           break;
         case 'mset':
+          if ((argv.count - spec.firstKey) % spec.keyStep !== 0) {
+            // A key without its value (MSET a 1 b): the split would send an argument that is not there.
+            this.replyError(client, seq, errArity(spec.name));
+            ok = true;
+            break;
+          }
           ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, combineOk);
           break;
         case 'mget':

@@ -1,8 +1,9 @@
+import { getHeapStatistics } from 'node:v8';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
   REP_BODY, REP_FLAGS, REPF_LARGE, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE, REQF_NO_TOUCH,
   REQF_RESP3, STAT_ARENA_COMMITTED, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US, STAT_EXPIRE_CYCLE_MS,
-  STAT_REHASHING, STAT_USED_BYTES,
+  STAT_REHASHING, STAT_USED_BYTES, STAT_HEAP_USED, STAT_ARENA_CAPACITY,
 } from '../../native-layout/layout.ts';
 import { SHARD_COMMANDS } from '../commands/registry.ts';
 import { ERR_SHARD_OOM } from '../commands/errors.ts';
@@ -211,6 +212,8 @@ class ShardRuntime implements ShardContext {
     const cpu = process.threadCpuUsage();
     s[STAT_CPU_USER_US] = cpu.user;
     s[STAT_CPU_SYS_US] = cpu.system;
+    s[STAT_HEAP_USED] = getHeapStatistics().used_heap_size;
+    s[STAT_ARENA_CAPACITY] = ks.alloc.capacityBytes;
     this.publishStats();
   }
 

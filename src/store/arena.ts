@@ -1,4 +1,4 @@
-import { ALLOC_ALIGN, MAX_SMALL_ALLOC, SLAB_BYTES, SLAB_SHIFT } from '../../native-layout/layout.ts';
+import { MAX_SMALL_ALLOC, SLAB_BYTES, SLAB_SHIFT } from '../../native-layout/layout.ts';
 
 /**
  * A shard's memory: one fixed-size SharedArrayBuffer with typed views over it.
@@ -66,6 +66,7 @@ export class SlabAllocator {
   private readonly runSlabs: Uint32Array;
   private readonly slabCount: number;
   private topSlab = 1; // slab 0 is reserved so that address 0 means null
+  private highWaterSlab = 1;
   private readonly freeHead = new Int32Array(CLASS_COUNT);
   private readonly bumpPtr = new Int32Array(CLASS_COUNT);
   private readonly bumpEnd = new Int32Array(CLASS_COUNT);
@@ -82,7 +83,7 @@ export class SlabAllocator {
 
   /** Bytes of the arena ever touched: the allocator's contribution to RSS. */
   get committedBytes(): number {
-    return this.topSlab * SLAB_BYTES;
+    return this.highWaterSlab * SLAB_BYTES;
   }
 
   get capacityBytes(): number {
@@ -176,6 +177,7 @@ export class SlabAllocator {
     if (this.topSlab + n > this.slabCount) return -1;
     const start = this.topSlab;
     this.topSlab += n;
+    if (this.topSlab > this.highWaterSlab) this.highWaterSlab = this.topSlab;
     return start;
   }
 
@@ -196,7 +198,9 @@ export class SlabAllocator {
       this.freeRunsByEnd.delete(s + len + afterLen);
       len += afterLen;
     }
-    this.addFreeRun(s, len);
+    // A run that reaches the top goes back to the untouched region.
+    if (s + len === this.topSlab) this.topSlab = s;
+    else this.addFreeRun(s, len);
   }
 
   private addFreeRun(start: number, len: number): void {
@@ -205,4 +209,3 @@ export class SlabAllocator {
   }
 }
 
-export const ALIGN = ALLOC_ALIGN;

@@ -134,7 +134,10 @@ export class HashIndex {
   /** Inserts a record known to be absent; returns its handle. May start (not advance) a resize. */
   insert(hash: number, ref: number): number {
     const t = this.cur;
-    if ((t.full + t.deleted + 1) * MAX_LOAD_DEN > t.groups * GROUP_SLOTS * MAX_LOAD_NUM) {
+    // Records still in the old table will move here too: count them now, so
+    // the current table always has room to finish its rehash.
+    const pending = this.old === null ? 0 : this.old.full;
+    if ((t.full + t.deleted + pending + 1) * MAX_LOAD_DEN > t.groups * GROUP_SLOTS * MAX_LOAD_NUM) {
       this.startResize();
     }
     return this.insertInto(this.cur, hash, ref, false);

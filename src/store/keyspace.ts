@@ -132,9 +132,21 @@ export class Keyspace implements RecordShape {
 
   /**
    * Finds a live key for writing (expired keys are deleted on the way, as
-   * Redis's expireIfNeeded does). Returns the entry address or 0; sets handle/hash.
+   * Redis's expireIfNeeded does) and touches its access clock, as Redis's
+   * lookupKeyWrite does. No hit/miss counting. Returns the entry address or 0;
+   * sets handle/hash.
    */
   lookupWrite(db: number, kb: Uint8Array, ko: number, kl: number): number {
+    const ref = this.peek(db, kb, ko, kl);
+    if (ref !== 0 && !this.noTouch) this.touchAccess(ref);
+    return ref;
+  }
+
+  /**
+   * Finds a live key (expired keys are deleted on the way) without touching
+   * its access clock nor the hit counters. Returns the entry or 0; sets handle/hash.
+   */
+  peek(db: number, kb: Uint8Array, ko: number, kl: number): number {
     const h = this.hashKey(kb, ko, kl);
     this.hash = h;
     const index = this.dbs[db];
@@ -153,7 +165,7 @@ export class Keyspace implements RecordShape {
 
   /** Like lookupWrite, and counts a keyspace hit or miss and touches the access clock. */
   lookupRead(db: number, kb: Uint8Array, ko: number, kl: number): number {
-    const ref = this.lookupWrite(db, kb, ko, kl);
+    const ref = this.peek(db, kb, ko, kl);
     if (ref === 0) {
       this.stats[STAT_KEYSPACE_MISSES]++;
       return 0;
@@ -163,9 +175,26 @@ export class Keyspace implements RecordShape {
     return ref;
   }
 
-  /** Lookup without side effects on the access clock or the hit counters (OBJECT, TYPE-like probes). */
-  peek(db: number, kb: Uint8Array, ko: number, kl: number): number {
-    return this.lookupWrite(db, kb, ko, kl);
+  /** Counts a keyspace hit or miss but leaves the access clock alone (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, TTL, OBJECT). */
+  lookupReadNoTouch(db: number, kb: Uint8Array, ko: number, kl: number): number {
+    const ref = this.peek(db, kb, ko, kl);
+    this.stats[ref === 0 ? STAT_KEYSPACE_MISSES : STAT_KEYSPACE_HITS]++;
+    return ref;
+  }
+
+  /** The entry of a key even when its time has passed (nothing is deleted, nothing counted: MEMORY USAGE, DEBUG). */
+  findAny(db: number, kb: Uint8Array, ko: number, kl: number): number {
+    const h = this.hashKey(kb, ko, kl);
+    this.hash = h;
+    const index = this.dbs[db];
+    const handle = index.find(h, kb, ko, kl);
+    this.handle = handle;
+    return handle < 0 ? 0 : index.refAt(handle);
+  }
+
+  /** True when the entry carries an expiry that has passed (KEYS, SCAN: skip without deleting). */
+  isExpired(ref: number): boolean {
+    return (this.u32[(ref + ENTRY_META) >> 2] & META_EXPIRE_BIT) !== 0 && this.f64[(ref + ENTRY_EXPIRE) >> 3] <= this.now;
   }
 
   touchAccess(ref: number): void {
@@ -237,11 +266,12 @@ export class Keyspace implements RecordShape {
         if (expireAt >= 0) this.f64[(ref + ENTRY_EXPIRE) >> 3] = expireAt;
         this.u32[(ref + ENTRY_VALUE) >> 2] = vl;
         copyBytes(vb, vo, this.u8, this.stringOffset(ref), vl);
-        this.setLru(ref, this.initialClock());
+        if (!this.lfuMode) this.setLru(ref, this.initialClock());
         index.touch(handle);
         return ref;
       }
       ref = this.writeNewString(this.hash, kb, ko, kl, vb, vo, vl, enc, expireAt, size);
+      if (this.lfuMode) this.setLru(ref, this.lruOf(old));
       this.freeValue(old);
       this.alloc.free(old);
       index.setRefAt(handle, ref);
@@ -390,6 +420,70 @@ export class Keyspace implements RecordShape {
     return nref;
   }
 
+  // -- portable entries (RENAME/COPY across shards, later MIGRATE/RESTORE) ---------
+
+  /**
+   * Serializes an entry without its key: the value of any type plus its
+   * metadata, in the format described at PAYLOAD_* below. The copy is
+   * independent of the arena.
+   */
+  dumpEntry(ref: number): Uint8Array {
+    const type = this.typeOf(ref);
+    if (type !== TYPE_STRING) throw new Error(`cannot serialize values of type ${type} yet`);
+    const vo = this.stringOffset(ref);
+    const vl = this.stringLength(ref);
+    const out = new Uint8Array(PAYLOAD_HEADER_BYTES + vl);
+    const dv = new DataView(out.buffer);
+    out[PAYLOAD_VERSION] = PAYLOAD_FORMAT;
+    out[PAYLOAD_TYPE] = type;
+    out[PAYLOAD_ENCODING] = this.encodingOf(ref);
+    const expireAt = this.expireOf(ref);
+    out[PAYLOAD_FLAGS] = expireAt >= 0 ? PAYLOAD_HAS_EXPIRE : 0;
+    dv.setUint32(PAYLOAD_CLOCK, this.lruOf(ref), true);
+    dv.setFloat64(PAYLOAD_EXPIRE, expireAt >= 0 ? expireAt : 0, true);
+    out.set(this.u8.subarray(vo, vo + vl), PAYLOAD_HEADER_BYTES);
+    return out;
+  }
+
+  /** Checks a payload's header; returns false when it is not one dumpEntry() could have made. */
+  static validPayload(p: Uint8Array, po: number, pl: number): boolean {
+    return pl >= PAYLOAD_HEADER_BYTES && p[po + PAYLOAD_VERSION] === PAYLOAD_FORMAT && p[po + PAYLOAD_TYPE] === TYPE_STRING;
+  }
+
+  /** Absolute expiry carried by a payload, or -1. */
+  static payloadExpire(p: Uint8Array, po: number): number {
+    if ((p[po + PAYLOAD_FLAGS] & PAYLOAD_HAS_EXPIRE) === 0) return -1;
+    return new DataView(p.buffer, p.byteOffset + po, PAYLOAD_HEADER_BYTES).getFloat64(PAYLOAD_EXPIRE, true);
+  }
+
+  /**
+   * Writes a dumped entry under a key, replacing what the key held. The caller
+   * must have called lookupWrite()/peek() for this key just before (handle/hash).
+   * keepTtl: restore the payload's expiry (else the key is persistent);
+   * keepClock: restore its LRU/LFU clock (else the clock of a new key).
+   * The payload must have passed validPayload(). Returns the entry.
+   */
+  restoreEntry(db: number, kb: Uint8Array, ko: number, kl: number, p: Uint8Array, po: number, pl: number,
+    keepTtl: boolean, keepClock: boolean): number {
+    const expireAt = keepTtl ? Keyspace.payloadExpire(p, po) : -1;
+    const enc = p[po + PAYLOAD_ENCODING];
+    const ref = this.putString(db, kb, ko, kl, p, po + PAYLOAD_HEADER_BYTES, pl - PAYLOAD_HEADER_BYTES, enc, expireAt);
+    if (keepClock) {
+      const clock = new DataView(p.buffer, p.byteOffset + po, PAYLOAD_HEADER_BYTES).getUint32(PAYLOAD_CLOCK, true);
+      this.setLru(ref, clock);
+    } else {
+      this.setLru(ref, this.initialClock());
+    }
+    return ref;
+  }
+
+  /** Bytes an entry costs: its record's allocation plus its share of the index (MEMORY USAGE). */
+  entryFootprint(db: number, ref: number): number {
+    const index = this.dbs[db];
+    const slotShare = index.slotCapacity > 0 ? Math.round(index.tableBytes / index.slotCapacity) : 0;
+    return this.alloc.usableSize(ref) + slotShare;
+  }
+
   /** Frees every key of a database. */
   flushDb(db: number): number {
     const index = this.dbs[db];
@@ -430,6 +524,25 @@ export class Keyspace implements RecordShape {
     return true;
   }
 }
+
+// Payload of dumpEntry()/restoreEntry(): a 16-byte header, then the value.
+// Only the string layout exists so far; every other type will put its own
+// serialization after the same header, told apart by PAYLOAD_TYPE.
+/** u8: format version (PAYLOAD_FORMAT). */
+export const PAYLOAD_VERSION = 0;
+/** u8: value type (TYPE_* of native-layout). */
+export const PAYLOAD_TYPE = 1;
+/** u8: encoding (as OBJECT ENCODING reports it). */
+export const PAYLOAD_ENCODING = 2;
+/** u8: PAYLOAD_HAS_EXPIRE. */
+export const PAYLOAD_FLAGS = 3;
+/** u32 LE: the 24-bit LRU/LFU clock. */
+export const PAYLOAD_CLOCK = 4;
+/** f64 LE: absolute expiry in unix ms (meaningful with PAYLOAD_HAS_EXPIRE). */
+export const PAYLOAD_EXPIRE = 8;
+export const PAYLOAD_HEADER_BYTES = 16;
+export const PAYLOAD_FORMAT = 1;
+export const PAYLOAD_HAS_EXPIRE = 1;
 
 export function copyBytes(src: Uint8Array, so: number, dst: Uint8Array, d: number, n: number): void {
   if (n < 64) {

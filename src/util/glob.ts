@@ -24,6 +24,11 @@
  *    `[Z-a]` matches nothing with nocase); lower-casing is ASCII only (Redis
  *    never sets LC_CTYPE).
  *  - Once the string is consumed, only trailing `*` may remain.
+ *  - The empty string is matched only by the empty pattern: Redis 7.0 loops
+ *    `while (patternLen && stringLen)`, so even `*` does not match "".
+ *    KEYS and SCAN special-case the pattern "*" (match everything without
+ *    calling stringmatchlen), which callers must reproduce themselves; with
+ *    that shortcut `KEYS *` returns an empty key but `KEYS **` does not.
  *
  * Complexity: Redis 7 stops retrying earlier stars once a later star has
  * scanned to the end of the string without a match ("skipLongerMatches").

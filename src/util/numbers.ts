@@ -34,12 +34,12 @@ export function parseI64Status(): number {
   return intStatus;
 }
 
-const I64_MAX_DIGITS = [57, 50, 50, 51, 51, 55, 50, 51, 54, 56, 53, 52, 55, 55, 53, 56, 48, 55]; // "922337203685477580"
+/** Byte values of "9223372036854775807" (INT64_MAX). */
+const I64_MAX_DIGITS: number[] = Array.from('9223372036854775807', (c) => c.charCodeAt(0));
 
 /**
- * Validates digits b[start..end) (no sign, first digit 1-9, all digits) for
- * the signed 64-bit range; returns true if they fit (the last digit may be up
- * to 7, or 8 when negative).
+ * Range check for the `nd` digits at b[start..] (no sign, first digit 1-9,
+ * all digits already validated): true if they fit in signed 64-bit.
  */
 function fitsI64(b: Uint8Array, start: number, nd: number, neg: boolean): boolean {
   if (nd < 19) return true;
@@ -49,6 +49,7 @@ function fitsI64(b: Uint8Array, start: number, nd: number, neg: boolean): boolea
     const m = I64_MAX_DIGITS[k];
     if (d !== m) return d < m;
   }
+  // Same first 18 digits as INT64_MAX: last digit up to 7 (8 for INT64_MIN).
   return b[start + 18] <= (neg ? 0x38 : 0x37);
 }
 
@@ -59,6 +60,12 @@ function fitsI64(b: Uint8Array, start: number, nd: number, neg: boolean): boolea
  * sets the status to INT_OK.  Otherwise returns NaN and the status tells
  * INT_INVALID (reject) from INT_UNSAFE (valid; re-parse with parseI64Big).
  * Never allocates.
+ *
+ *   const v = parseI64(b, off, len);
+ *   if (v !== v) {                       // NaN: not a safe integer
+ *     if (parseI64Status() !== INT_UNSAFE) return notAnInteger();
+ *     const big = parseI64Big(b, off, len)!; // slow path, full int64 range
+ *   }
  */
 export function parseI64(b: Uint8Array, off: number, len: number): number {
   if (len <= 0 || len > 20) {
@@ -169,7 +176,8 @@ export function writeI64(buf: Uint8Array, off: number, v: number): number {
   return stop;
 }
 
-const BIG_1E16 = 10000000000000000n;
+const BIG_1E15 = 1000000000000000n;
+const BIG_1E30 = BIG_1E15 * BIG_1E15;
 const BIG_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Number of bytes writeI64Big produces for `v`. */
@@ -177,13 +185,14 @@ export function i64BigLength(v: bigint): number {
   if (v <= BIG_SAFE && v >= -BIG_SAFE) return i64Length(Number(v));
   const a = v < 0n ? -v : v;
   const sign = v < 0n ? 1 : 0;
-  if (a < BIG_1E16 * BIG_1E16) return sign + i64Length(Number(a / BIG_1E16)) + 16;
+  if (a < BIG_1E30) return sign + i64Length(Number(a / BIG_1E15)) + 15;
   return sign + a.toString().length;
 }
 
 /**
  * Write the decimal form of a bigint (any size; int64/uint64 without string
- * allocation) into `buf` at `off`; returns the new offset.
+ * allocation; |v| >= 10^30 falls back to toString) into `buf` at `off`;
+ * returns the new offset.
  */
 export function writeI64Big(buf: Uint8Array, off: number, v: bigint): number {
   if (v <= BIG_SAFE && v >= -BIG_SAFE) return writeI64(buf, off, Number(v));
@@ -192,15 +201,16 @@ export function writeI64Big(buf: Uint8Array, off: number, v: bigint): number {
     buf[off++] = CH_MINUS;
     a = -a;
   }
-  if (a < BIG_1E16 * BIG_1E16) {
-    off = writeI64(buf, off, Number(a / BIG_1E16));
-    let lo = Number(a % BIG_1E16);
-    for (let i = off + 15; i >= off; i--) {
+  if (a < BIG_1E30) {
+    // Two safe halves: high part, then exactly 15 low digits.
+    off = writeI64(buf, off, Number(a / BIG_1E15));
+    let lo = Number(a % BIG_1E15);
+    for (let i = off + 14; i >= off; i--) {
       const q = Math.floor(lo / 10);
       buf[i] = CH_0 + (lo - q * 10);
       lo = q;
     }
-    return off + 16;
+    return off + 15;
   }
   const s = a.toString();
   for (let i = 0; i < s.length; i++) buf[off + i] = s.charCodeAt(i);

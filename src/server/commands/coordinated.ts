@@ -1,4 +1,11 @@
 import type { Coordinator } from '../front-command.ts';
+import { bitmapCoordinators } from '../coordinators/bitmaps.ts';
+import { keyCoordinators } from '../coordinators/keys.ts';
+import { stringCoordinators } from '../coordinators/strings.ts';
 
 /** Keyed commands that span shards and need several phases, by name. */
-export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Coordinator>([]);
+export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Coordinator>([
+  ...stringCoordinators,
+  ...keyCoordinators,
+  ...bitmapCoordinators,
+]);

@@ -1,0 +1,295 @@
+// Shared pieces of the benchmarks: starting the servers, /proc readings,
+// redis-benchmark runs, option parsing, medians and table printing.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import {
+  encodeCommand,
+  rawCommand,
+  redisServerPath,
+  startRedis,
+  startSabre,
+  type ServerHandle,
+} from '../test/helpers/servers.ts';
+
+export type { ServerHandle } from '../test/helpers/servers.ts';
+export { encodeCommand, rawCommand } from '../test/helpers/servers.ts';
+
+// ---------------------------------------------------------------------------
+// Options
+
+export type OptionKind = 'number' | 'string' | 'boolean';
+export type OptionValues = Map<string, number | string | boolean>;
+
+/**
+ * Parses `--name value`, `--name=value` and boolean `--flag` arguments.
+ * Exits with the usage text on `--help` or on an unknown/malformed option.
+ */
+export function parseOptions(argv: ReadonlyArray<string>, spec: Record<string, OptionKind>, usage: string): OptionValues {
+  const out: OptionValues = new Map();
+  const die = (msg: string): never => {
+    process.stderr.write(`${msg}\n\n${usage}\n`);
+    process.exit(2);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${usage}\n`);
+      process.exit(0);
+    }
+    if (!arg.startsWith('--')) die(`unexpected argument: ${arg}`);
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const kind = spec[name];
+    if (kind === undefined) die(`unknown option: --${name}`);
+    if (kind === 'boolean') {
+      out.set(name, eq >= 0 ? arg.slice(eq + 1) !== 'false' : true);
+      continue;
+    }
+    let value: string;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      const nextArg = argv[i + 1];
+      if (nextArg === undefined) die(`--${name} needs a value`);
+      value = nextArg ?? '';
+      i++;
+    }
+    if (kind === 'number') {
+      const n = Number(value.replace(/_/g, ''));
+      if (!Number.isFinite(n) || n <= 0) die(`--${name} needs a positive number, got ${JSON.stringify(value)}`);
+      out.set(name, n);
+    } else out.set(name, value);
+  }
+  return out;
+}
+
+export function numberOption(opts: OptionValues, name: string, fallback: number): number {
+  const v = opts.get(name);
+  return typeof v === 'number' ? v : fallback;
+}
+
+export function flagOption(opts: OptionValues, name: string): boolean {
+  return opts.get(name) === true;
+}
+
+export function stringOption(opts: OptionValues, name: string, fallback: string): string {
+  const v = opts.get(name);
+  return typeof v === 'string' ? v : fallback;
+}
+
+// ---------------------------------------------------------------------------
+// Servers
+
+export interface BenchServers {
+  /** The server under test; a second redis-server with --self-test. */
+  sabre: ServerHandle;
+  redis: ServerHandle;
+  /** Label of the "sabre" side ("sabre" or "redis#2"). */
+  sabreLabel: string;
+  stop(): Promise<void>;
+}
+
+/** Starts Sabre (or, with selfTest, a second redis-server) and redis-server; stops both on SIGINT/SIGTERM. */
+export async function startBenchServers(opts: {
+  shards: number;
+  selfTest: boolean;
+  redisArgs?: string[];
+  sabreArgs?: string[];
+}): Promise<BenchServers> {
+  if (redisServerPath() === null) throw new Error('redis-server is not on PATH (apt-get install redis-server)');
+  const redisArgs = opts.redisArgs ?? [];
+  const sabreStart = opts.selfTest
+    ? startRedis({ args: redisArgs })
+    : startSabre({ shards: opts.shards, args: opts.sabreArgs ?? [] });
+  const redisStart = startRedis({ args: redisArgs });
+  if (sabreStart === null || redisStart === null) throw new Error('redis-server is not on PATH');
+  const [s, r] = await Promise.allSettled([sabreStart, redisStart]);
+  if (s.status === 'rejected' || r.status === 'rejected') {
+    await Promise.all([
+      s.status === 'fulfilled' ? s.value.stop() : undefined,
+      r.status === 'fulfilled' ? r.value.stop() : undefined,
+    ]);
+    throw s.status === 'rejected' ? s.reason : (r as PromiseRejectedResult).reason;
+  }
+  const sabre = s.value;
+  const redis = r.value;
+  const stop = async (): Promise<void> => {
+    await Promise.all([sabre.stop(), redis.stop()]);
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    process.stderr.write(`\n${sig}: stopping servers\n`);
+    void stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return { sabre, redis, sabreLabel: opts.selfTest ? 'redis#2' : 'sabre', stop };
+}
+
+/** Sends one command and returns its raw reply bytes. */
+export async function command(port: number, args: string[]): Promise<Buffer> {
+  return rawCommand(port, encodeCommand(args), { replies: 1, timeoutMs: 60_000 });
+}
+
+/** Reads a bulk string reply (`$n\r\n...`) as text, or throws with the reply. */
+export async function bulkCommand(port: number, args: string[]): Promise<string> {
+  const reply = await command(port, args);
+  const text = reply.toString('utf8');
+  const m = /^\$(\d+)\r\n/.exec(text);
+  if (m === null) throw new Error(`${args.join(' ')}: unexpected reply ${JSON.stringify(text.slice(0, 200))}`);
+  return text.slice(m[0].length, m[0].length + Number(m[1]));
+}
+
+/** Reads an integer reply (`:n`), or throws with the reply. */
+export async function integerCommand(port: number, args: string[]): Promise<number> {
+  const text = (await command(port, args)).toString('utf8');
+  const m = /^:(-?\d+)\r\n/.exec(text);
+  if (m === null) throw new Error(`${args.join(' ')}: unexpected reply ${JSON.stringify(text.slice(0, 200))}`);
+  return Number(m[1]);
+}
+
+/** `INFO memory` -> used_memory in bytes, or null if the server does not report it. */
+export async function usedMemory(port: number): Promise<number | null> {
+  try {
+    const info = await bulkCommand(port, ['INFO', 'memory']);
+    const m = /^used_memory:(\d+)\r?$/m.exec(info);
+    return m === null ? null : Number(m[1]);
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// /proc
+
+let clkTckCache: number | null = null;
+
+/** Clock ticks per second (`getconf CLK_TCK`, 100 if that fails). */
+export function clockTicksPerSecond(): number {
+  if (clkTckCache !== null) return clkTckCache;
+  let v = 100;
+  try {
+    const out = execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const n = Number(out.trim());
+    if (Number.isInteger(n) && n > 0) v = n;
+  } catch {
+    // keep 100
+  }
+  clkTckCache = v;
+  return v;
+}
+
+/** utime + stime of a process in clock ticks (fields 14 and 15 of /proc/<pid>/stat; all threads). */
+export function readCpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  // Field 2 (comm) is in parentheses and may contain spaces: split after the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3, so field 14 is rest[11] and field 15 is rest[12].
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`cannot parse /proc/${pid}/stat`);
+  return utime + stime;
+}
+
+/** Resident set size in bytes (VmRSS of /proc/<pid>/status). */
+export function readRssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (m === null) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(m[1]) * 1024;
+}
+
+// ---------------------------------------------------------------------------
+// redis-benchmark
+
+export interface RedisBenchmarkRun {
+  /** Test name as redis-benchmark prints it, e.g. "SET" or "MSET (10 keys)". */
+  test: string;
+  rps: number;
+  p50Ms: number;
+}
+
+/** Runs redis-benchmark with `--csv` and returns its rows. Rejects with its output if it fails. */
+export function redisBenchmark(port: number, args: string[]): Promise<RedisBenchmarkRun[]> {
+  return new Promise<RedisBenchmarkRun[]>((resolve, reject) => {
+    const fullArgs = ['-h', '127.0.0.1', '-p', String(port), ...args, '--csv'];
+    const child = spawn('redis-benchmark', fullArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const rows: RedisBenchmarkRun[] = [];
+      for (const line of out.split('\n')) {
+        const m = /^"([^"]+)","([\d.]+)","[\d.]+","[\d.]+","([\d.]+)"/.exec(line.trim());
+        if (m !== null) rows.push({ test: m[1] ?? '', rps: Number(m[2]), p50Ms: Number(m[3]) });
+      }
+      if (code !== 0 || rows.length === 0) {
+        reject(
+          new Error(
+            `redis-benchmark ${fullArgs.join(' ')} failed (exit ${String(code)}):\n${out}\n${err.replace(/\r/g, '\n').slice(-2000)}`,
+          ),
+        );
+        return;
+      }
+      resolve(rows);
+    });
+  });
+}
+
+export function redisBenchmarkAvailable(): boolean {
+  try {
+    execFileSync('redis-benchmark', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Numbers and tables
+
+export function median(values: ReadonlyArray<number>): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+export function fmtInt(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a';
+}
+
+export function fmtFixed(n: number, digits: number): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+
+export function fmtRatio(n: number): string {
+  return Number.isFinite(n) ? `${n.toFixed(2)}x` : 'n/a';
+}
+
+export function fmtMiB(bytes: number): string {
+  return Number.isFinite(bytes) ? `${(bytes / 1048576).toFixed(1)} MiB` : 'n/a';
+}
+
+/** Prints rows as an aligned text table; columns listed in `leftAligned` are left aligned, the rest right aligned. */
+export function printTable(headers: string[], rows: string[][], leftAligned: ReadonlyArray<number> = [0]): void {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (leftAligned.includes(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  console.log(line(headers));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise<void>((resolve) => setTimeout(resolve, ms));
+}
+
+/** Progress output on stderr, so stdout stays the result table. */
+export function progress(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}

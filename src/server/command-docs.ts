@@ -1,0 +1,574 @@
+// COMMAND introspection generated from the command tables: COMMAND INFO,
+// COMMAND DOCS, COMMAND LIST and COMMAND GETKEYS[ANDFLAGS], in Redis 7's reply
+// shapes. Everything comes from the CommandSpec entries (flags, key range,
+// group, subcommands); what a spec cannot express (key-spec flags, command
+// tips, doc flags) is derived from its flags or taken from the small tables
+// below, written from Redis's documented semantics.
+
+import type { CommandSpec } from '../commands/types.ts';
+import { globMatchString } from '../util/glob.ts';
+
+// ---------------------------------------------------------------------------
+// A RESP writer for front-side replies that nest (RESP2 or RESP3).
+
+/** Builds one reply; aggregates degrade to arrays in RESP2 like Redis does. */
+export class RespOut {
+  readonly resp: number;
+  private readonly parts: Buffer[] = [];
+  private text = '';
+
+  constructor(resp: number) {
+    this.resp = resp;
+  }
+
+  private flushText(): void {
+    if (this.text !== '') {
+      this.parts.push(Buffer.from(this.text, 'utf8'));
+      this.text = '';
+    }
+  }
+
+  array(n: number): this {
+    this.text += `*${n}\r\n`;
+    return this;
+  }
+
+  set(n: number): this {
+    this.text += `${this.resp === 3 ? '~' : '*'}${n}\r\n`;
+    return this;
+  }
+
+  map(n: number): this {
+    this.text += this.resp === 3 ? `%${n}\r\n` : `*${2 * n}\r\n`;
+    return this;
+  }
+
+  /** A bulk string from text (UTF-8) or bytes. */
+  bulk(s: string | Uint8Array): this {
+    if (typeof s === 'string') {
+      this.text += `$${Buffer.byteLength(s, 'utf8')}\r\n${s}\r\n`;
+    } else {
+      this.text += `$${s.length}\r\n`;
+      this.flushText();
+      this.parts.push(Buffer.from(s.buffer, s.byteOffset, s.length));
+      this.text = '\r\n';
+    }
+    return this;
+  }
+
+  status(s: string): this {
+    this.text += `+${s}\r\n`;
+    return this;
+  }
+
+  int(n: number | bigint): this {
+    this.text += `:${n}\r\n`;
+    return this;
+  }
+
+  /** Null bulk string (RESP2) / null (RESP3). */
+  null(): this {
+    this.text += this.resp === 3 ? '_\r\n' : '$-1\r\n';
+    return this;
+  }
+
+  /** Verbatim text (RESP3) / bulk string (RESP2). */
+  verbatim(s: string): this {
+    if (this.resp !== 3) return this.bulk(s);
+    this.text += `=${Buffer.byteLength(s, 'utf8') + 4}\r\ntxt:${s}\r\n`;
+    return this;
+  }
+
+  done(): Buffer {
+    this.flushText();
+    return this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Names
+
+/** Full name of a subcommand ("client|id"), whatever spelling the table used. */
+export function subcommandFullName(parent: string, sub: CommandSpec): string {
+  return sub.name.includes('|') ? sub.name : `${parent}|${sub.name}`;
+}
+
+/** The part after the container name ("id" for "client|id"). */
+export function subcommandShortName(sub: CommandSpec): string {
+  const i = sub.name.indexOf('|');
+  return i < 0 ? sub.name : sub.name.slice(i + 1);
+}
+
+/** A command as introspection sees it: its spec, full name and parent. */
+export interface CommandNode {
+  readonly spec: CommandSpec;
+  readonly fullName: string;
+  readonly parent: CommandNode | null;
+  readonly subs: readonly CommandNode[];
+}
+
+function nodeOf(spec: CommandSpec, parent: CommandNode | null): CommandNode {
+  const fullName = parent === null ? spec.name : subcommandFullName(parent.spec.name, spec);
+  const subs: CommandNode[] = [];
+  const node: CommandNode = { spec, fullName, parent, subs };
+  for (const s of spec.subcommands ?? []) subs.push(nodeOf(s, node));
+  return node;
+}
+
+/** The visible command tree, built once per table and cached. */
+export class CommandCatalog {
+  readonly roots: readonly CommandNode[];
+  private readonly byName = new Map<string, CommandNode>();
+
+  constructor(specs: Iterable<CommandSpec>) {
+    const roots: CommandNode[] = [];
+    for (const spec of specs) {
+      if (spec.internal === true || spec.name.startsWith('__')) continue;
+      const node = nodeOf(spec, null);
+      roots.push(node);
+      this.byName.set(node.fullName, node);
+      for (const s of node.subs) this.byName.set(s.fullName, s);
+    }
+    this.roots = roots;
+  }
+
+  /** Like Redis's lookupCommandBySds: "name" or "container|sub", case-insensitive. */
+  lookup(name: string): CommandNode | null {
+    const parts = name.split('|');
+    if (parts.length > 2) return null;
+    const root = this.byName.get(parts[0].toLowerCase());
+    if (root === undefined || root.parent !== null) return null;
+    if (parts.length === 1) return root;
+    if (root.subs.length === 0) return null;
+    return this.byName.get(`${root.spec.name}|${parts[1].toLowerCase()}`) ?? null;
+  }
+
+  /** Like lookupCommand(argv): the subcommand when argv[0] is a container and argv[1] names one. */
+  lookupArgv(args: readonly string[]): CommandNode | null {
+    if (args.length === 0) return null;
+    const root = this.byName.get(args[0].toLowerCase());
+    if (root === undefined || root.parent !== null) return null;
+    if (args.length === 1 || root.subs.length === 0) return root;
+    return this.byName.get(`${root.spec.name}|${args[1].toLowerCase()}`) ?? null;
+  }
+
+  /** Every command then its subcommands, like COMMAND LIST. */
+  *all(): IterableIterator<CommandNode> {
+    for (const r of this.roots) {
+      yield r;
+      yield* r.subs;
+    }
+  }
+}
+
+const catalogs = new WeakMap<object, CommandCatalog>();
+
+/** Catalog of a command map (cached per map; the tables do not change at runtime). */
+export function catalogOf(commands: ReadonlyMap<string, { readonly spec: CommandSpec }>): CommandCatalog {
+  let c = catalogs.get(commands);
+  if (c === undefined || c.roots.length !== countVisible(commands)) {
+    c = new CommandCatalog([...commands.values()].map((e) => e.spec));
+    catalogs.set(commands, c);
+  }
+  return c;
+}
+
+function countVisible(commands: ReadonlyMap<string, { readonly spec: CommandSpec }>): number {
+  let n = 0;
+  for (const e of commands.values()) if (e.spec.internal !== true && !e.spec.name.startsWith('__')) n++;
+  return n;
+}
+
+// ---------------------------------------------------------------------------
+// Flags, ACL categories, tips
+
+/** COMMAND INFO flag names, in the order Redis prints them. */
+const FLAG_ORDER = [
+  'write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
+  'skip_monitor', 'skip_slowlog', 'asking', 'fast', 'no_auth', 'no_mandatory_keys', 'no_async_loading',
+  'no_multi', 'movablekeys', 'allow_busy',
+];
+
+/** ACL categories in Redis's table order (the order replies list them in). */
+export const ACL_CATEGORIES = [
+  'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog', 'geo',
+  'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection', 'transaction', 'scripting',
+];
+
+/** The category a command group implies (Redis's JSON files give these explicitly per command). */
+const GROUP_CATEGORY: Readonly<Record<string, string>> = {
+  generic: 'keyspace',
+  string: 'string',
+  list: 'list',
+  set: 'set',
+  'sorted-set': 'sortedset',
+  sorted_set: 'sortedset',
+  sortedset: 'sortedset',
+  hash: 'hash',
+  pubsub: 'pubsub',
+  transactions: 'transaction',
+  transaction: 'transaction',
+  connection: 'connection',
+  scripting: 'scripting',
+  hyperloglog: 'hyperloglog',
+  geo: 'geo',
+  stream: 'stream',
+  bitmap: 'bitmap',
+};
+
+function hasFlag(spec: CommandSpec, f: string): boolean {
+  return spec.flags.includes(f);
+}
+
+/** The command flags COMMAND INFO shows, in Redis's order. */
+export function commandFlags(spec: CommandSpec): string[] {
+  return FLAG_ORDER.filter((f) => hasFlag(spec, f));
+}
+
+/**
+ * ACL categories of a command: the explicit ones (its group's, unless it is a
+ * pure container, plus `aclCategories`), then the implicit ones Redis adds
+ * from the flags (write, read, admin+dangerous, pubsub, fast, blocking, and
+ * slow when not fast).
+ */
+export function aclCategories(node: CommandNode): string[] {
+  const spec = node.spec;
+  const cats = new Set<string>();
+  const isContainer = (spec.subcommands?.length ?? 0) > 0;
+  const group = spec.group !== '' ? spec.group : (node.parent?.spec.group ?? '');
+  const own = OWN_CATEGORIES[node.fullName];
+  if (own !== undefined) {
+    for (const c of own) cats.add(c);
+  } else if (!isContainer) {
+    const g = GROUP_CATEGORY[group];
+    if (g !== undefined) cats.add(g);
+  }
+  for (const c of [...(spec.aclCategories ?? []), ...(EXTRA_CATEGORIES[node.fullName] ?? [])]) {
+    cats.add(c.replace(/^[@+]+/, '').toLowerCase());
+  }
+  if (hasFlag(spec, 'write')) cats.add('write');
+  if (hasFlag(spec, 'readonly') && !cats.has('scripting')) cats.add('read');
+  if (hasFlag(spec, 'admin')) {
+    cats.add('admin');
+    cats.add('dangerous');
+  }
+  if (hasFlag(spec, 'pubsub')) cats.add('pubsub');
+  if (hasFlag(spec, 'fast')) cats.add('fast');
+  if (hasFlag(spec, 'blocking')) cats.add('blocking');
+  if (!cats.has('fast')) cats.add('slow');
+  return ACL_CATEGORIES.filter((c) => cats.has(c));
+}
+
+/** Command tips (Redis 7 "command_tips"), by full name. */
+const TIPS: Readonly<Record<string, readonly string[]>> = {
+  ping: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+  info: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
+  time: ['nondeterministic_output'],
+  lastsave: ['nondeterministic_output'],
+  command: ['nondeterministic_output_order'],
+  'command|info': ['nondeterministic_output_order'],
+  'command|docs': ['nondeterministic_output_order'],
+  'command|list': ['nondeterministic_output_order'],
+  'client|info': ['nondeterministic_output'],
+  'client|list': ['nondeterministic_output'],
+  'client|setinfo': ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+  'config|set': ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+  'config|resetstat': ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+  'config|rewrite': ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+  randomkey: ['request_policy:all_shards', 'nondeterministic_output'],
+  ttl: ['nondeterministic_output'],
+  pttl: ['nondeterministic_output'],
+  dump: ['nondeterministic_output'],
+  keys: ['request_policy:all_shards', 'nondeterministic_output_order'],
+  scan: ['nondeterministic_output', 'request_policy:special'],
+  dbsize: ['request_policy:all_shards', 'response_policy:agg_sum'],
+  flushall: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+  flushdb: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+  mset: ['request_policy:multi_shard', 'response_policy:all_succeeded'],
+  msetnx: ['request_policy:multi_shard', 'response_policy:agg_min'],
+  mget: ['request_policy:multi_shard'],
+  del: ['request_policy:multi_shard', 'response_policy:agg_sum'],
+  unlink: ['request_policy:multi_shard', 'response_policy:agg_sum'],
+  exists: ['request_policy:multi_shard', 'response_policy:agg_sum'],
+  touch: ['request_policy:multi_shard', 'response_policy:agg_sum'],
+};
+
+/**
+ * Categories Redis declares for commands whose group does not imply them
+ * (server-group commands acting on the keyspace), added to a spec's own.
+ */
+const EXTRA_CATEGORIES: Readonly<Record<string, readonly string[]>> = {
+  dbsize: ['keyspace'],
+  flushall: ['keyspace', 'dangerous'],
+  flushdb: ['keyspace', 'dangerous'],
+  swapdb: ['keyspace', 'dangerous'],
+  keys: ['keyspace', 'dangerous'],
+  restore: ['dangerous'],
+};
+
+/** Commands whose explicit categories are not their group's (Redis declares these instead). */
+const OWN_CATEGORIES: Readonly<Record<string, readonly string[]>> = {
+  sort: ['set', 'sortedset', 'list', 'dangerous'],
+  sort_ro: ['set', 'sortedset', 'list'],
+  wait: ['connection'],
+};
+
+/** Doc flags (COMMAND DOCS doc_flags), by full name. */
+const DOC_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  debug: ['syscmd'],
+};
+
+// ---------------------------------------------------------------------------
+// Key specs
+
+export interface KeySpecDoc {
+  readonly notes?: string;
+  readonly flags: readonly string[];
+  /** begin_search: an index, or a keyword searched from `startfrom`. */
+  readonly begin: { readonly index: number } | { readonly keyword: string; readonly startfrom: number };
+  /** find_keys: a range (lastkey relative to the first key when >= 0) or a key count argument. */
+  readonly find:
+    | { readonly lastkey: number; readonly keystep: number; readonly limit: number }
+    | { readonly keynumidx: number; readonly firstkey: number; readonly keystep: number };
+}
+
+const RO = ['RO', 'access'];
+const RO_NOACCESS = ['RO'];
+const RW_ACCESS_UPDATE = ['RW', 'access', 'update'];
+const RW_UPDATE = ['RW', 'update'];
+const RW_INSERT = ['RW', 'insert'];
+const RW_ACCESS_DELETE = ['RW', 'access', 'delete'];
+const RM_DELETE = ['RM', 'delete'];
+const OW_UPDATE = ['OW', 'update'];
+const OW_INSERT = ['OW', 'insert'];
+
+function range(index: number, lastkey: number, keystep: number, flags: readonly string[], notes?: string): KeySpecDoc {
+  return { flags, begin: { index }, find: { lastkey, keystep, limit: 0 }, ...(notes === undefined ? {} : { notes }) };
+}
+
+/**
+ * Key-spec flags per command where the default derivation (readonly: RO
+ * access; write: RW access update) is not what Redis declares, and the
+ * commands whose keys need more than one spec.
+ */
+const KEY_SPECS: Readonly<Record<string, readonly string[] | readonly KeySpecDoc[]>> = {
+  set: [range(1, 0, 1, ['RW', 'access', 'update', 'variable_flags'], 'RW and ACCESS due to the optional `GET` argument')],
+  setnx: OW_INSERT,
+  setex: OW_UPDATE,
+  psetex: OW_UPDATE,
+  mset: OW_UPDATE,
+  msetnx: OW_INSERT,
+  getdel: RW_ACCESS_DELETE,
+  getex: [range(1, 0, 1, RW_ACCESS_UPDATE, 'RW and UPDATE because it changes the TTL')],
+  append: RW_INSERT,
+  setrange: RW_UPDATE,
+  strlen: RO_NOACCESS,
+  del: RM_DELETE,
+  unlink: RM_DELETE,
+  exists: RO_NOACCESS,
+  type: RO_NOACCESS,
+  touch: RO_NOACCESS,
+  expire: RW_UPDATE,
+  pexpire: RW_UPDATE,
+  expireat: RW_UPDATE,
+  pexpireat: RW_UPDATE,
+  persist: RW_UPDATE,
+  restore: OW_UPDATE,
+  rename: [range(1, 0, 1, RW_ACCESS_DELETE), range(2, 0, 1, OW_UPDATE)],
+  renamenx: [range(1, 0, 1, RW_ACCESS_DELETE), range(2, 0, 1, OW_INSERT)],
+  copy: [range(1, 0, 1, RO), range(2, 0, 1, OW_UPDATE)],
+  bitop: [range(2, 0, 1, OW_UPDATE), range(3, -1, 1, RO)],
+  bitfield: [range(1, 0, 1, ['RW', 'access', 'update', 'variable_flags'], 'This command allows both access and modification of the key')],
+  hlen: RO_NOACCESS,
+  llen: RO_NOACCESS,
+  scard: RO_NOACCESS,
+  zcard: RO_NOACCESS,
+  xlen: RO_NOACCESS,
+};
+
+/** The key specs of a command (none for keyless commands). */
+export function keySpecs(spec: CommandSpec, fullName: string): readonly KeySpecDoc[] {
+  const o = KEY_SPECS[fullName];
+  if (o !== undefined && o.length > 0 && typeof o[0] !== 'string') return o as readonly KeySpecDoc[];
+  if (spec.firstKey <= 0) return [];
+  let flags: readonly string[];
+  if (o !== undefined) flags = sortKeyFlags(o as readonly string[]);
+  else if (hasFlag(spec, 'readonly')) flags = RO;
+  else if (hasFlag(spec, 'write')) flags = RW_ACCESS_UPDATE;
+  else flags = RO;
+  const lastkey = spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey;
+  return [range(spec.firstKey, lastkey, spec.keyStep > 0 ? spec.keyStep : 1, flags)];
+}
+
+const KEY_FLAG_ORDER = ['RO', 'RW', 'OW', 'RM', 'access', 'update', 'insert', 'delete', 'not_key', 'incomplete', 'variable_flags'];
+
+function sortKeyFlags(flags: readonly string[]): string[] {
+  return KEY_FLAG_ORDER.filter((f) => flags.includes(f));
+}
+
+function writeKeySpec(out: RespOut, ks: KeySpecDoc): void {
+  out.map(ks.notes === undefined ? 3 : 4);
+  if (ks.notes !== undefined) out.bulk('notes').bulk(ks.notes);
+  const flags = sortKeyFlags(ks.flags);
+  out.bulk('flags').set(flags.length);
+  for (const f of flags) out.status(f);
+  out.bulk('begin_search').map(2);
+  if ('index' in ks.begin) {
+    out.bulk('type').bulk('index').bulk('spec').map(1).bulk('index').int(ks.begin.index);
+  } else {
+    out.bulk('type').bulk('keyword').bulk('spec').map(2)
+      .bulk('keyword').bulk(ks.begin.keyword).bulk('startfrom').int(ks.begin.startfrom);
+  }
+  out.bulk('find_keys').map(2);
+  const f = ks.find;
+  if ('lastkey' in f) {
+    out.bulk('type').bulk('range').bulk('spec').map(3)
+      .bulk('lastkey').int(f.lastkey).bulk('keystep').int(f.keystep).bulk('limit').int(f.limit);
+  } else {
+    out.bulk('type').bulk('keynum').bulk('spec').map(3)
+      .bulk('keynumidx').int(f.keynumidx).bulk('firstkey').int(f.firstkey).bulk('keystep').int(f.keystep);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// COMMAND INFO / DOCS / LIST / GETKEYS
+
+/** One COMMAND INFO entry (or a null for an unknown command). */
+export function writeCommandInfo(out: RespOut, node: CommandNode | null): void {
+  if (node === null) {
+    out.null();
+    return;
+  }
+  const spec = node.spec;
+  out.array(10);
+  out.bulk(node.fullName);
+  out.int(spec.arity);
+  const flags = commandFlags(spec);
+  out.set(flags.length);
+  for (const f of flags) out.status(f);
+  out.int(spec.firstKey);
+  out.int(spec.lastKey);
+  out.int(spec.keyStep);
+  const cats = aclCategories(node);
+  out.set(cats.length);
+  for (const c of cats) out.status(`@${c}`);
+  const tips = TIPS[node.fullName] ?? [];
+  out.set(tips.length);
+  for (const t of tips) out.bulk(t);
+  const specs = keySpecs(spec, node.fullName);
+  out.set(specs.length);
+  for (const ks of specs) writeKeySpec(out, ks);
+  if (node.subs.length === 0) {
+    out.set(0);
+  } else {
+    out.array(node.subs.length);
+    for (const s of node.subs) writeCommandInfo(out, s);
+  }
+}
+
+/** One COMMAND DOCS value (the map describing a command). */
+export function writeCommandDocs(out: RespOut, node: CommandNode): void {
+  const spec = node.spec;
+  const docFlags = DOC_FLAGS[node.fullName] ?? [];
+  const group = spec.group !== '' ? spec.group : (node.parent?.spec.group ?? 'server');
+  let n = 1;
+  if (spec.summary !== '') n++;
+  if (spec.since !== '') n++;
+  if (spec.complexity !== undefined && spec.complexity !== '') n++;
+  if (docFlags.length > 0) n++;
+  if (node.subs.length > 0) n++;
+  out.map(n);
+  if (spec.summary !== '') out.bulk('summary').bulk(spec.summary);
+  if (spec.since !== '') out.bulk('since').bulk(spec.since);
+  out.bulk('group').bulk(group);
+  if (spec.complexity !== undefined && spec.complexity !== '') out.bulk('complexity').bulk(spec.complexity);
+  if (docFlags.length > 0) {
+    out.bulk('doc_flags').set(docFlags.length);
+    for (const f of docFlags) out.status(f);
+  }
+  if (node.subs.length > 0) {
+    out.bulk('subcommands').map(node.subs.length);
+    for (const s of node.subs) {
+      out.bulk(s.fullName);
+      writeCommandDocs(out, s);
+    }
+  }
+}
+
+export type ListFilter = { kind: 'module' | 'aclcat' | 'pattern'; arg: string } | null;
+
+/** Names for COMMAND LIST, with Redis's FILTERBY semantics. */
+export function listCommands(cat: CommandCatalog, filter: ListFilter): string[] {
+  const out: string[] = [];
+  for (const node of cat.all()) {
+    if (filter !== null) {
+      if (filter.kind === 'module') continue; // no modules
+      if (filter.kind === 'aclcat') {
+        const want = filter.arg.toLowerCase();
+        if (!ACL_CATEGORIES.includes(want) || !aclCategories(node).includes(want)) continue;
+      } else if (!globMatchString(filter.arg, node.fullName, true)) {
+        continue;
+      }
+    }
+    out.push(node.fullName);
+  }
+  return out;
+}
+
+export interface KeyFound {
+  readonly pos: number;
+  readonly flags: readonly string[];
+}
+
+/**
+ * COMMAND GETKEYS: the key positions of a full command line (argv without
+ * "COMMAND GETKEYS"), or an error text.
+ */
+export function getKeys(cat: CommandCatalog, args: readonly string[]): KeyFound[] | string {
+  const node = cat.lookupArgv(args);
+  if (node === null) return 'ERR Invalid command specified';
+  const spec = node.spec;
+  const specs = keySpecs(spec, node.fullName);
+  if (specs.length === 0) return 'ERR The command has no key arguments';
+  const argc = args.length;
+  if ((spec.arity > 0 && spec.arity !== argc) || argc < -spec.arity) {
+    return 'ERR Invalid number of arguments specified for command';
+  }
+  const found: KeyFound[] = [];
+  for (const ks of specs) {
+    let first: number;
+    if ('index' in ks.begin) {
+      first = ks.begin.index;
+    } else {
+      const kw = ks.begin.keyword.toLowerCase();
+      let at = -1;
+      for (let i = ks.begin.startfrom; i < argc; i++) if (args[i].toLowerCase() === kw) { at = i; break; }
+      if (at < 0) continue;
+      first = at + 1;
+    }
+    if (first >= argc) continue;
+    const f = ks.find;
+    let last: number;
+    let step: number;
+    if ('lastkey' in f) {
+      last = f.lastkey >= 0 ? first + f.lastkey : argc + f.lastkey;
+      if (f.limit > 1 && f.lastkey < 0) last = first + Math.floor((argc - first) / f.limit) - 1;
+      step = f.keystep;
+    } else {
+      const n = Number(args[first + f.keynumidx]);
+      if (!Number.isInteger(n) || n < 0) return 'ERR Invalid arguments specified for command';
+      first = first + f.firstkey;
+      last = first + (n - 1) * f.keystep;
+      step = f.keystep;
+    }
+    if (last >= argc) last = argc - 1;
+    let flags = sortKeyFlags(ks.flags);
+    if (node.fullName === 'set') {
+      // SET's key flags depend on the GET option (Redis's setGetKeys).
+      flags = args.slice(3).some((a) => a.toLowerCase() === 'get') ? RW_ACCESS_UPDATE : OW_UPDATE;
+    }
+    for (let i = first; i <= last; i += step > 0 ? step : 1) found.push({ pos: i, flags });
+  }
+  if (found.length === 0 && !hasFlag(spec, 'no_mandatory_keys')) return 'ERR Invalid arguments specified for command';
+  return found;
+}
