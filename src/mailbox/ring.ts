@@ -89,11 +89,15 @@ export class RingWriter {
     return this.tail !== this.published;
   }
 
-  /** Blocks (worker threads only) until the consumer frees room or the timeout passes. */
-  waitForSpace(timeoutMs: number): void {
+  /**
+   * Blocks (worker threads only) until the consumer frees at least `bytes` or
+   * the timeout passes. The signal is sampled before the room is re-checked,
+   * so a release that lands in between makes the wait return at once.
+   */
+  waitForSpace(bytes: number, timeoutMs: number): void {
     const seen = Atomics.load(this.ctl, RING_SPACE_SIGNAL);
     Atomics.store(this.ctl, RING_PRODUCER_WAITING, 1);
-    Atomics.wait(this.ctl, RING_SPACE_SIGNAL, seen, timeoutMs);
+    if (this.freeBytes() < bytes) Atomics.wait(this.ctl, RING_SPACE_SIGNAL, seen, timeoutMs);
     Atomics.store(this.ctl, RING_PRODUCER_WAITING, 0);
   }
 

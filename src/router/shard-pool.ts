@@ -28,6 +28,9 @@ export function startShards(opts: PoolOptions, onError: (shard: number, err: Err
     };
     const worker = new Worker(new URL('../shard/worker.ts', import.meta.url), {
       workerData: data, transferList: [channel.port2], name: `shard-${id}`,
+      // Shards allocate almost nothing on the JS heap (the keyspace is in the arena): a
+      // small young generation keeps each worker's RSS down without extra GC work.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     worker.on('error', (err) => onError(id, err));
     worker.unref();

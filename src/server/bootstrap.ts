@@ -7,7 +7,7 @@ import { frontCommands } from './commands/index.ts';
 import { coordinators } from './commands/coordinated.ts';
 
 /** Ring size per direction per shard. */
-const RING_BYTES = 4 * 1024 * 1024;
+const RING_BYTES = 1024 * 1024;
 
 export function shardConfigOf(config: Config): ShardConfig {
   return {

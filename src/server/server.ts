@@ -8,6 +8,7 @@ import { Argv } from '../router/argv.ts';
 import { arrayElements, combineOk, combineSum, Dispatcher, firstError, type DeferrableClient } from '../router/dispatcher.ts';
 import type { ShardLink } from '../router/shard-link.ts';
 import { Client } from './client.ts';
+import { CommandLookup } from './command-lookup.ts';
 import type { Config } from './config.ts';
 import type { Coordinator, FrontCommandSpec, FrontContext } from './front-command.ts';
 import { logNotice, logVerbose, logWarning } from './log.ts';
@@ -76,6 +77,7 @@ export class Server {
   readonly clients = new Map<number, Client>();
   readonly stats = new ServerStats();
   readonly commands = new Map<string, CommandEntry>();
+  private readonly lookup = new CommandLookup<CommandEntry>();
   private nextClientId = 1;
   private readonly dirtyClients: Client[] = [];
   private readonly stalledClients: Client[] = [];
@@ -100,6 +102,7 @@ export class Server {
       if (this.commands.has(spec.name)) throw new Error(`command declared twice: ${spec.name}`);
       this.commands.set(spec.name, { spec, opcode: -1, front: spec, coordinator: null });
     }
+    for (const [name, entry] of this.commands) this.lookup.set(name, entry);
     for (const link of links) this.listen(link);
     startInfoSampler(this);
   }
@@ -222,14 +225,14 @@ export class Server {
    * stops reading this client until the shard catches up.
    */
   execute(client: Client, argv: Argv): boolean {
-    client.lastInteraction = Date.now();
-    const name = argv.count > 0 ? argv.lower(0) : '';
-    const entry = this.commands.get(name);
+    client.lastInteraction = this.clock;
+    const entry = argv.count > 0 ? this.lookup.get(argv.u8, argv.off[0], argv.len[0]) : undefined;
     if (entry === undefined) {
       this.rejectUnknown(client, argv);
       return true;
     }
     const spec = entry.spec;
+    const name = spec.name;
     if ((spec.arity > 0 && argv.count !== spec.arity) || (spec.arity < 0 && argv.count < -spec.arity)) {
       this.stats.command(name).rejected++;
       this.replyError(client, client.takeSeq(), errArity(name));
@@ -426,8 +429,29 @@ export class Server {
     this.afterBatch();
   }
 
-  /** End of a unit of work: publish requests, write replies, resume stalled clients. */
+  /**
+   * End of a unit of work: asks for one flush at the end of this event-loop
+   * turn, so that every socket read in the same poll phase shares one publish
+   * (and at most one wake-up) per shard, and replies from several shards leave
+   * in one write per client.
+   */
   afterBatch(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushTurn);
+  }
+
+  private flushScheduled = false;
+  private readonly flushTurn = (): void => {
+    this.flushScheduled = false;
+    this.clock = Date.now();
+    this.flushNow();
+  };
+  /** Wall clock sampled once per turn (idle times, client ages). */
+  clock = Date.now();
+
+  /** Publishes requests, writes replies, resumes stalled clients. */
+  flushNow(): void {
     const dirty = this.dirtyClients;
     for (let i = 0; i < dirty.length; i++) {
       const c = dirty[i];

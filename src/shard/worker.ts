@@ -50,6 +50,8 @@ class ShardRuntime implements ShardContext {
   private expireCursor: number[];
   private expireDb = 0;
   running = true;
+  private clockCountdown = 0;
+  private batchStart = true;
 
   constructor(d: ShardWorkerData) {
     this.shardId = d.shardId;
@@ -77,6 +79,7 @@ class ShardRuntime implements ShardContext {
     for (;;) {
       const seen = reader.signal();
       let executed = 0;
+      this.batchStart = true;
       while (reader.refresh()) {
         for (let idx = reader.next(); idx >= 0; idx = reader.next()) {
           this.execute(idx);
@@ -132,7 +135,12 @@ class ShardRuntime implements ShardContext {
     reply.reset((flags & REQF_RESP3) !== 0);
     const ks = this.ks;
     ks.noTouch = (flags & REQF_NO_TOUCH) !== 0;
-    ks.tick(Date.now());
+    // The command clock is sampled every 32 commands of a batch: within a
+    // batch (well under a millisecond) expiry decisions share one clock.
+    if ((++this.clockCountdown & 31) === 0 || this.batchStart) {
+      this.batchStart = false;
+      ks.tick(Date.now());
+    }
     const index = ks.dbs[this.db];
     if (index !== undefined && index.isRehashing) index.rehashStep(1);
     const handler = this.handlers[opcode];
@@ -167,7 +175,15 @@ class ShardRuntime implements ShardContext {
     }
     const at = this.reserveReply(total);
     w.writeU32(at + REP_FLAGS, 0);
-    w.u8.set(reply.buf.subarray(0, reply.len), at + REP_BODY);
+    const n = reply.len;
+    if (n < 128) {
+      const src = reply.buf;
+      const dst = w.u8;
+      const base = at + REP_BODY;
+      for (let i = 0; i < n; i++) dst[base + i] = src[i];
+    } else {
+      w.u8.set(reply.buf.subarray(0, n), at + REP_BODY);
+    }
     w.commit(total);
   }
 
@@ -179,7 +195,7 @@ class ShardRuntime implements ShardContext {
       // The front has not drained yet: show it what we have, then wait for room.
       this.requests.release();
       w.publish();
-      w.waitForSpace(50);
+      w.waitForSpace(2 * total + 8, 50);
     }
   }
 

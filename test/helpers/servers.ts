@@ -264,6 +264,8 @@ export function startSabre(opts: StartSabreOptions = {}): Promise<ServerHandle> 
     name: 'sabre',
     command: nodeBinary(),
     args: [
+      // Same flag as `npm start` (see src/main.ts).
+      '--max-semi-space-size=1',
       path.join(PROJECT_ROOT, 'src', 'main.ts'),
       '--port',
       String(port),
