@@ -1,10 +1,10 @@
 import type { Keyspace } from '../store/keyspace.ts';
-import type { Args } from '../shard/args.ts';
+import type { Argv } from '../protocol/argv.ts';
 import type { ReplyBuffer } from '../protocol/reply-buffer.ts';
 
 /** What a command running on a shard sees. */
 export interface ShardContext {
-  readonly args: Args;
+  readonly args: Argv;
   readonly reply: ReplyBuffer;
   readonly ks: Keyspace;
   /** Database selected by the client when the command was sent. */

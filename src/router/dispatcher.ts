@@ -2,7 +2,7 @@ import { replyLength } from '../protocol/reply-reader.ts';
 import { opcodeOf } from '../commands/registry.ts';
 import type { CommandSpec } from '../commands/types.ts';
 import { keyHashSlot } from '../util/crc16.ts';
-import { Argv } from './argv.ts';
+import { Argv } from '../protocol/argv.ts';
 import { ShardLink, type ReplyTarget } from './shard-link.ts';
 
 /** Who receives a finished reply: a client, identified by reply sequence number. */

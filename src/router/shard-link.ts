@@ -3,7 +3,7 @@ import {
   REP_BODY, REP_FLAGS, REPF_LARGE, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
 } from '../../native-layout/layout.ts';
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
-import type { Argv } from './argv.ts';
+import type { Argv } from '../protocol/argv.ts';
 
 /** Whoever waits for a shard's reply: a client (tag = reply sequence) or a merger (tag = part). */
 export interface ReplyTarget {

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { RequestParser, type ParserLimits } from '../protocol/request-parser.ts';
 import type { DeferrableClient } from '../router/dispatcher.ts';
 import type { ReplyTarget } from '../router/shard-link.ts';
-import type { Argv } from '../router/argv.ts';
+import type { Argv } from '../protocol/argv.ts';
 
 export const REPLY_ON = 0;
 export const REPLY_OFF = 1;

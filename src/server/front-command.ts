@@ -1,5 +1,5 @@
 import type { CommandSpec } from '../commands/types.ts';
-import type { Argv } from '../router/argv.ts';
+import type { Argv } from '../protocol/argv.ts';
 import type { Client } from './client.ts';
 import type { Server } from './server.ts';
 

@@ -4,7 +4,7 @@ import { SHARD_COMMANDS } from '../commands/registry.ts';
 import { ERR_NOAUTH, errArity } from '../commands/errors.ts';
 import type { CommandSpec } from '../commands/types.ts';
 import * as resp from '../protocol/resp.ts';
-import { Argv } from '../router/argv.ts';
+import { Argv } from '../protocol/argv.ts';
 import { arrayElements, combineOk, combineSum, Dispatcher, firstError, type DeferrableClient } from '../router/dispatcher.ts';
 import type { ShardLink } from '../router/shard-link.ts';
 import { Client } from './client.ts';

@@ -11,7 +11,7 @@ import type { ShardConfig, ShardContext, ShardHandler } from '../commands/types.
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
 import { Arena, OutOfMemoryError } from '../store/arena.ts';
 import { Keyspace } from '../store/keyspace.ts';
-import { Args } from './args.ts';
+import { Argv } from '../protocol/argv.ts';
 import { ReplyBuffer } from '../protocol/reply-buffer.ts';
 
 export interface ShardWorkerData {
@@ -34,7 +34,7 @@ export interface ShardWorkerData {
  * the event loop: it parks in Atomics.wait between batches.
  */
 class ShardRuntime implements ShardContext {
-  readonly args = new Args();
+  readonly args = new Argv();
   readonly reply = new ReplyBuffer();
   readonly ks: Keyspace;
   db = 0;

@@ -1,7 +1,11 @@
+import { parseI64 } from '../util/numbers.ts';
+
 /**
- * A command's arguments as (offset, length) pairs over one byte buffer. The
- * parser fills one in place over its read buffer (no copy); commands that must
- * outlive the read buffer (deferred behind a held shard) are cloned.
+ * A command's arguments as (offset, length) pairs over one byte buffer. On the
+ * front thread the parser fills one in place over its read buffer (no copy);
+ * commands that must outlive the read buffer (deferred behind a held shard)
+ * are cloned. On a shard, one Argv is pointed at each request record in the
+ * ring in turn, so a value is copied only when a command stores it.
  */
 export class Argv {
   u8: Uint8Array;
@@ -14,6 +18,15 @@ export class Argv {
     this.off = off;
     this.len = len;
     this.count = count;
+  }
+
+  /** Makes room for n arguments. */
+  ensure(n: number): void {
+    if (n <= this.off.length) return;
+    let size = this.off.length;
+    while (size < n) size *= 2;
+    this.off = new Int32Array(size);
+    this.len = new Int32Array(size);
   }
 
   static fromStrings(items: ReadonlyArray<string | Uint8Array>): Argv {
@@ -53,8 +66,19 @@ export class Argv {
     return Buffer.from(this.u8.buffer, this.u8.byteOffset + this.off[i], this.len[i]).toString('latin1');
   }
 
+  /** A view of argument i (no copy: valid while the underlying bytes are). */
   bytes(i: number): Buffer {
     return Buffer.from(this.u8.buffer, this.u8.byteOffset + this.off[i], this.len[i]);
+  }
+
+  /** Argument i as UTF-8 text (for messages). */
+  text(i: number): string {
+    return this.bytes(i).toString('utf8');
+  }
+
+  /** Argument i as a safe integer, or NaN when it is not a Redis integer (or outside ±2^53). */
+  int(i: number): number {
+    return parseI64(this.u8, this.off[i], this.len[i]);
   }
 
   /** Case-insensitive match against a lower-case ASCII keyword. */
