@@ -5,7 +5,7 @@ import {
   type ByteRange,
 } from '../store/bit-ops.ts';
 import { INT_UNSAFE, parseI64, parseI64Big, parseI64Status } from '../util/numbers.ts';
-import type { Args } from '../shard/args.ts';
+import type { Argv } from '../protocol/argv.ts';
 import { ERR_BIT_OFFSET, ERR_BIT_VALUE, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
 
@@ -36,7 +36,7 @@ let lastBig: bigint | null = null;
  * A signed 64-bit integer argument (string2ll rules) as a number; values
  * beyond ±2^53 come back as ±2^60 (exact value in lastBig). NaN when invalid.
  */
-function argLongLong(a: Args, i: number): number {
+function argLongLong(a: Argv, i: number): number {
   lastBig = null;
   const v = parseI64(a.u8, a.off[i], a.len[i]);
   if (!Number.isNaN(v)) return v;
@@ -387,7 +387,7 @@ function bitposCommand(c: ShardContext): void {
 // ---------------------------------------------------------------------------
 // BITOP
 
-function parseBitopOp(a: Args, i: number): number {
+function parseBitopOp(a: Argv, i: number): number {
   if (a.is(i, 'and')) return BITOP_AND;
   if (a.is(i, 'or')) return BITOP_OR;
   if (a.is(i, 'xor')) return BITOP_XOR;
