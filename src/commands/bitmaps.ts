@@ -118,6 +118,8 @@ function lookupStringForWrite(c: ShardContext, byteLen: number): number {
     ref = ks.putString(c.db, a.u8, ko, kl, zeros(byteLen), 0, byteLen, ENC_RAW, -1);
     bitDirty = true;
   } else {
+    // Redis's lookupKeyWrite refreshes the access clock too.
+    if (!ks.noTouch) ks.touchAccess(ref);
     const old = ks.stringLength(ref);
     if (old < byteLen) {
       ref = ks.growString(c.db, ks.handle, ref, byteLen);
