@@ -1,4 +1,3 @@
-import { STAT_ARENA_COMMITTED, STAT_USED_BYTES } from '../../native-layout/layout.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
 
 // Internal shard commands behind DEBUG and INFO (sent by the front thread only).
@@ -22,8 +21,6 @@ function debugSleep(c: ShardContext): void {
 function statsSync(c: ShardContext): void {
   const ks = c.ks;
   ks.publishStats();
-  ks.stats[STAT_USED_BYTES] = ks.alloc.used;
-  ks.stats[STAT_ARENA_COMMITTED] = ks.alloc.committedBytes;
   c.reply.ok();
 }
 

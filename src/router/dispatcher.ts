@@ -114,7 +114,6 @@ export class Dispatcher {
   private readonly held: Int32Array;
   private heldTotal = 0;
   private deferred: Deferred[] = [];
-  private readonly keyShards: number[] = [];
   private readonly pick: Int32Array[] = [];
   private readonly pickCount: Int32Array;
   /** Runs a deferred command once its shards are free (set by the server). */
@@ -249,7 +248,6 @@ export class Dispatcher {
    */
   sendSplit(opcode: number, db: number, flags: number, argv: Argv, positions: number[], step: number,
     sink: ReplySink, seq: number, combine: (parts: Buffer[], order: number[][]) => Buffer): boolean {
-    const n = this.shardCount;
     const pc = this.pickCount;
     pc.fill(0);
     const order: number[][] = [];
@@ -278,7 +276,6 @@ export class Dispatcher {
       this.links[s].send(opcode, db, flags, argv, gather, part, this.pick[s], pc[s]);
       this.touched(s);
     });
-    void n;
     return true;
   }
 

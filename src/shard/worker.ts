@@ -2,8 +2,8 @@ import { getHeapStatistics } from 'node:v8';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
   REP_BODY, REP_FLAGS, REPF_LARGE, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE, REQF_NO_TOUCH,
-  REQF_RESP3, STAT_ARENA_COMMITTED, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US, STAT_EXPIRE_CYCLE_MS,
-  STAT_REHASHING, STAT_USED_BYTES, STAT_HEAP_USED, STAT_ARENA_CAPACITY,
+  REQF_RESP3, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US, STAT_EXPIRE_CYCLE_MS,
+  STAT_REHASHING, STAT_HEAP_USED, STAT_ARENA_CAPACITY,
 } from '../../native-layout/layout.ts';
 import { SHARD_COMMANDS } from '../commands/registry.ts';
 import { ERR_SHARD_OOM } from '../commands/errors.ts';
@@ -95,7 +95,6 @@ class ShardRuntime implements ShardContext {
         this.replies.publish();
       }
       if (!this.running) return;
-      if (executed > 0) this.publishStats();
       const now = Date.now();
       if (now >= this.nextCron) {
         this.cron(now);
@@ -199,13 +198,6 @@ class ShardRuntime implements ShardContext {
     }
   }
 
-  private publishStats(): void {
-    const s = this.statsF64;
-    this.ks.publishStats();
-    s[STAT_USED_BYTES] = this.ks.alloc.used;
-    s[STAT_ARENA_COMMITTED] = this.ks.alloc.committedBytes;
-  }
-
   /** Periodic work, like Redis's serverCron + databasesCron, for this shard only. */
   private cron(now: number): void {
     const ks = this.ks;
@@ -230,7 +222,7 @@ class ShardRuntime implements ShardContext {
     s[STAT_CPU_SYS_US] = cpu.system;
     s[STAT_HEAP_USED] = getHeapStatistics().used_heap_size;
     s[STAT_ARENA_CAPACITY] = ks.alloc.capacityBytes;
-    this.publishStats();
+    ks.publishStats();
   }
 
   /**

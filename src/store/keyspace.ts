@@ -1,7 +1,7 @@
 import {
   ENC_EMBSTR, ENC_INT, ENC_RAW, ENTRY_EXPIRE, ENTRY_EXPIRE_BYTES, ENTRY_HASH, ENTRY_HEADER_BYTES, ENTRY_KEYLEN,
   ENTRY_META, ENTRY_VALUE, META_ENC_SHIFT, META_EXPIRE_BIT, META_LRU_MASK, META_TYPE_SHIFT,
-  STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_STRING,
+  STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES, STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_STRING,
 } from '../../native-layout/layout.ts';
 import { hashBytes } from '../util/hash.ts';
 import { Arena, SlabAllocator } from './arena.ts';
@@ -506,9 +506,14 @@ export class Keyspace implements RecordShape {
     this.volatileKeys[b] = v;
   }
 
-  /** Publishes per-database counters to the shared stats block. */
+  /**
+   * Publishes memory and per-database counters to the shared stats block.
+   * Runs from the cron and on demand (__stats_sync, before INFO), not per batch.
+   */
   publishStats(): void {
     const s = this.stats;
+    s[STAT_USED_BYTES] = this.alloc.used;
+    s[STAT_ARENA_COMMITTED] = this.alloc.committedBytes;
     for (let d = 0; d < this.dbs.length; d++) {
       s[STAT_DB_BASE + 2 * d] = this.dbs[d].size;
       s[STAT_DB_BASE + 2 * d + 1] = this.volatileKeys[d];
