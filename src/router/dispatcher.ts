@@ -32,7 +32,13 @@ class Gather implements ReplyTarget {
   onShardReply(tag: number, u8: Uint8Array, off: number, len: number): void {
     this.parts[tag] = Buffer.from(u8.subarray(off, off + len));
     if (--this.remaining === 0) {
-      const out = this.combine(this.parts);
+      let out: Buffer;
+      try {
+        out = this.combine(this.parts);
+      } catch (e) {
+        // A merge bug answers this one command with an error instead of crashing the front.
+        out = Buffer.from(`-ERR internal error merging shard replies: ${(e as Error).message.replace(/[\r\n]/g, ' ')}\r\n`);
+      }
       this.sink.deliver(this.seq, out, 0, out.length);
     }
   }

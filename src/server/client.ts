@@ -97,6 +97,13 @@ export class Client implements DeferrableClient, ReplyTarget {
     this.suppressed?.delete(seq);
   }
 
+  /** True once a reply for `seq` was delivered (written, or parked waiting for its turn). */
+  hasReplied(seq: number): boolean {
+    if (seq < this.sendSeq) return true;
+    const slots = this.parkSeq.length;
+    return slots > 0 && this.parkSeq[seq % slots] === seq;
+  }
+
   get pendingReplies(): number {
     return this.nextSeq - this.sendSeq;
   }

@@ -71,9 +71,10 @@ export function containerCommand(
     }
     const sub = table.get(argv.lower(1));
     if (sub === undefined) {
-      const name = argv.str(1);
+      // '%.128s' of a C string: a NUL byte ends the name; the bytes go out as they came.
+      const name = argv.str(1).split('\0', 1)[0];
       srv.replyError(client, c.seq, safeErrorText(
-        `ERR unknown subcommand '${name.length > 128 ? name.slice(0, 128) : name}'. Try ${asciiUpper(argv.str(0))} HELP.`));
+        `ERR unknown subcommand '${name.length > 128 ? name.slice(0, 128) : name}'. Try ${asciiUpper(argv.str(0))} HELP.`), true);
       return;
     }
     const full = subcommandFullName(spec.name, sub);

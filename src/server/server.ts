@@ -105,6 +105,7 @@ export class Server {
     for (const [name, entry] of this.commands) this.lookup.set(name, entry);
     for (const link of links) this.listen(link);
     startInfoSampler(this);
+    setInterval(() => this.closeIdleClients(), 1000).unref();
   }
 
   get limits(): { protoMaxBulkLen: number; queryBufferLimit: number } {
@@ -164,6 +165,19 @@ export class Server {
     socket.on('close', () => this.onClose(client));
   }
 
+  /** The `timeout` parameter: close clients idle for longer (Redis's clientsCronHandleTimeout). */
+  private closeIdleClients(): void {
+    const limit = this.config.timeout * 1000;
+    if (limit <= 0) return;
+    const now = Date.now();
+    for (const c of this.clients.values()) {
+      if (now - c.lastInteraction > limit && c.pendingReplies === 0 && c.deferredCount === 0) {
+        logVerbose(`Closing idle client id=${c.id} addr=${c.addr}`);
+        c.socket.destroy();
+      }
+    }
+  }
+
   private onClose(client: Client): void {
     client.closed = true;
     this.clients.delete(client.id);
@@ -171,6 +185,7 @@ export class Server {
   }
 
   private onData(client: Client, chunk: Buffer): void {
+    this.clock = Date.now();
     client.netIn += chunk.length;
     this.stats.netInput += chunk.length;
     client.parser.feed(chunk);
@@ -284,7 +299,13 @@ export class Server {
     const stat = this.stats.command(entry.spec.name);
     if (entry.front !== null) {
       const t0 = performance.now();
-      entry.front.front({ srv: this, client, argv, seq });
+      try {
+        entry.front.front({ srv: this, client, argv, seq });
+      } catch (e) {
+        // A bug in one command must not take the server (and every client) down.
+        logWarning(`Internal error in '${entry.spec.name}': ${(e as Error).stack ?? String(e)}`);
+        if (!client.hasReplied(seq)) this.replyError(client, seq, `ERR internal error in '${entry.spec.name}'`);
+      }
       stat.calls++;
       stat.usec += Math.round((performance.now() - t0) * 1000);
       this.stats.commandsProcessed++;
@@ -352,18 +373,23 @@ export class Server {
   }
 
   private rejectUnknown(client: Client, argv: Argv): void {
-    const name = argv.count > 0 ? argv.str(0) : '';
+    // Like processCommand(): the name as '%.128s', each argument as '%.*s'
+    // with what is left of a 128-byte budget (the quotes and the space come
+    // on top), C-string semantics (a NUL byte ends an argument), every CR and
+    // LF mapped to one space, and the bytes sent as they came (latin1).
+    const name = argv.count > 0 ? cString(argv.str(0), 128) : '';
     let rest = '';
-    for (let i = 1; i < argv.count && rest.length < 128; i++) rest += `'${argv.str(i)}' `;
-    const msg = `ERR unknown command '${truncate(name, 128)}', with args beginning with: ${truncate(rest, 128)}`;
-    this.replyError(client, client.takeSeq(), msg);
+    for (let i = 1; i < argv.count && rest.length < 128; i++) rest += `'${cString(argv.str(i), 128 - rest.length)}' `;
+    const msg = `ERR unknown command '${name}', with args beginning with: ${rest}`;
+    this.replyError(client, client.takeSeq(), msg, true);
   }
 
-  replyError(client: Client, seq: number, msg: string): void {
+  /** `bytes`: msg holds raw bytes as latin1 characters (user input); else it is UTF-8 text. */
+  replyError(client: Client, seq: number, msg: string, bytes = false): void {
     this.stats.errorReplies++;
     const code = msg.split(' ', 1)[0];
     this.stats.errors.set(code, (this.stats.errors.get(code) ?? 0) + 1);
-    const b = resp.error(msg);
+    const b = bytes ? Buffer.from(`-${msg.replace(/[\r\n]/g, ' ')}\r\n`, 'latin1') : resp.error(msg);
     client.deliver(seq, b, 0, b.length);
   }
 
@@ -501,8 +527,11 @@ export class Server {
 
 const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
 
-function truncate(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n) : s;
+/** printf("%.*s", n, s) on a C string: stops at a NUL byte and after n bytes. */
+function cString(s: string, n: number): string {
+  const nul = s.indexOf('\0');
+  const end = Math.min(nul < 0 ? s.length : nul, n);
+  return end < s.length ? s.slice(0, end) : s;
 }
 
 function internalOpcode(name: string): number {
