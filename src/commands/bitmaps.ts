@@ -191,6 +191,36 @@ function getbitCommand(c: ShardContext): void {
 // ---------------------------------------------------------------------------
 // BITCOUNT / BITPOS
 
+/** Result of normalizeRange (module scratch: no allocation per command). */
+const range = { start: 0, end: 0, firstMask: 0, lastMask: 0 };
+
+/**
+ * BITCOUNT and BITPOS ranges, as Redis's bitcountCommand/bitposCommand
+ * normalise them: negative indexes count from the end, then clamp; in BIT
+ * units the range becomes whole bytes plus masks for the partial first and
+ * last bytes.
+ */
+function normalizeRange(start: number, end: number, totlen: number, isbit: boolean): void {
+  if (isbit) totlen *= 8;
+  if (start < 0) start = totlen + start;
+  if (end < 0) end = totlen + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= totlen) end = totlen - 1;
+  let firstMask = 0;
+  let lastMask = 0;
+  if (isbit && start <= end) {
+    firstMask = ~((1 << (8 - (start & 7))) - 1) & 0xff;
+    lastMask = (1 << (7 - (end & 7))) - 1;
+    start = Math.floor(start / 8);
+    end = Math.floor(end / 8);
+  }
+  range.start = start;
+  range.end = end;
+  range.firstMask = firstMask;
+  range.lastMask = lastMask;
+}
+
 /** BITCOUNT key [start end [BYTE|BIT]] */
 function bitcountCommand(c: ShardContext): void {
   const a = c.args;
@@ -234,18 +264,11 @@ function bitcountCommand(c: ShardContext): void {
         return;
       }
     }
-    if (isbit) totlen *= 8;
-    if (start < 0) start = totlen + start;
-    if (end < 0) end = totlen + end;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= totlen) end = totlen - 1;
-    if (isbit && start <= end) {
-      firstMask = ~((1 << (8 - (start & 7))) - 1) & 0xff;
-      lastMask = (1 << (7 - (end & 7))) - 1;
-      start = Math.floor(start / 8);
-      end = Math.floor(end / 8);
-    }
+    normalizeRange(start, end, totlen, isbit);
+    start = range.start;
+    end = range.end;
+    firstMask = range.firstMask;
+    lastMask = range.lastMask;
   } else if (a.count === 2) {
     start = 0;
     end = strlen - 1;
@@ -331,18 +354,11 @@ function bitposCommand(c: ShardContext): void {
     } else {
       end = isbit ? totlen * 8 + 7 : totlen - 1;
     }
-    if (isbit) totlen *= 8;
-    if (start < 0) start = totlen + start;
-    if (end < 0) end = totlen + end;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= totlen) end = totlen - 1;
-    if (isbit && start <= end) {
-      firstMask = ~((1 << (8 - (start & 7))) - 1) & 0xff;
-      lastMask = (1 << (7 - (end & 7))) - 1;
-      start = Math.floor(start / 8);
-      end = Math.floor(end / 8);
-    }
+    normalizeRange(start, end, totlen, isbit);
+    start = range.start;
+    end = range.end;
+    firstMask = range.firstMask;
+    lastMask = range.lastMask;
   } else if (a.count === 3) {
     start = 0;
     end = strlen - 1;

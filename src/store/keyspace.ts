@@ -147,15 +147,10 @@ export class Keyspace implements RecordShape {
    * its access clock nor the hit counters. Returns the entry or 0; sets handle/hash.
    */
   peek(db: number, kb: Uint8Array, ko: number, kl: number): number {
-    const h = this.hashKey(kb, ko, kl);
-    this.hash = h;
-    const index = this.dbs[db];
-    const handle = index.find(h, kb, ko, kl);
-    this.handle = handle;
-    if (handle < 0) return 0;
-    const ref = index.refAt(handle);
+    const ref = this.findAny(db, kb, ko, kl);
+    if (ref === 0) return 0;
     if ((this.u32[(ref + ENTRY_META) >> 2] & META_EXPIRE_BIT) !== 0 && this.f64[(ref + ENTRY_EXPIRE) >> 3] <= this.now) {
-      this.deleteAt(db, handle);
+      this.deleteAt(db, this.handle);
       this.stats[STAT_EXPIRED_KEYS]++;
       this.handle = -1;
       return 0;
