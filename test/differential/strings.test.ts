@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { describeDifferential, type DifferentialContext, type Step } from '../helpers/differential.ts';
+import { describeDifferential, type Step } from '../helpers/differential.ts';
 import { keyHashSlot } from '../../src/util/crc16.ts';
 
 // The string family against real redis-server 7.0, reply bytes compared.
@@ -17,16 +17,6 @@ function forKeys(keys: string[], make: (k: string) => Step[]): Step[] {
 }
 
 /** True when Sabre knows the command (other families land independently). */
-async function sabreHas(ctx: DifferentialContext, cmd: string[]): Promise<boolean> {
-  const [r] = await ctx.run('sabre', [cmd]);
-  return !(r ?? Buffer.alloc(0)).toString('latin1').startsWith('-ERR unknown command');
-}
-
-/** RESP3 comparisons need HELLO, which the connection family provides. */
-async function resp3Ready(ctx: DifferentialContext): Promise<boolean> {
-  return sabreHas(ctx, ['HELLO', '3']);
-}
-
 it('test keys really span four shards (guard for the cross-shard cases)', () => {
   const shardOf = (k: string): number => {
     const b = Buffer.from(k);
@@ -184,9 +174,7 @@ describeDifferential('strings: differential', (ctx) => {
       ['GETRANGE', 's', '1', '-9223372036854775809'], ['GETRANGE', 'missing', 'x', '1'], ['GETRANGE', 's', '1.0', '2'],
       ['GETRANGE', 's', ' 1', '2'], ['GETRANGE', 's', '01', '2'], ['GETRANGE', 's', '+1', '2'], ['SUBSTR', 's', '-0', '2'],
     ]);
-    if (await resp3Ready(ctx)) {
-      await ctx.expectSame([['GETRANGE', 'missing', '0', '-1'], ['SET', 'x', 'abc'], ['GETRANGE', 'x', '5', '1']], { resp3: true });
-    }
+    await ctx.expectSame([['GETRANGE', 'missing', '0', '-1'], ['SET', 'x', 'abc'], ['GETRANGE', 'x', '5', '1']], { resp3: true });
   });
 
   it('SETRANGE edge offsets and padding', async () => {
@@ -289,11 +277,7 @@ describeDifferential('strings: differential', (ctx) => {
     await ctx.expectSame(steps);
   });
 
-  it('LCS in RESP3 (IDX is a map)', async (t) => {
-    if (!(await resp3Ready(ctx))) {
-      t.skip();
-      return;
-    }
+  it('LCS in RESP3 (IDX is a map)', async () => {
     const steps: Step[] = [['MSET', 's1', 'ohmytext', 's2', 'mynewtext'], ['MSET', '{t}a', 'ohmytext', '{t}b', 'mynewtext']];
     for (const [x, y] of [['s1', 's2'], ['{t}a', '{t}b'], ['s2', 's1']]) {
       steps.push(['LCS', x, y], ['LCS', x, y, 'LEN'], ['LCS', x, y, 'IDX'], ['LCS', x, y, 'IDX', 'MINMATCHLEN', '3', 'WITHMATCHLEN'],
@@ -360,14 +344,10 @@ describeDifferential('strings: differential', (ctx) => {
     for (let i = 0; i < 1500; i++) steps.push(pick(makers)());
     steps.push(['MGET', ...keys]);
     await ctx.expectSame(steps);
-    if (await resp3Ready(ctx)) await ctx.expectSame(steps, { resp3: true });
+    await ctx.expectSame(steps, { resp3: true });
   });
 
-  it('RESP3 replies of the family', async (t) => {
-    if (!(await resp3Ready(ctx))) {
-      t.skip();
-      return;
-    }
+  it('RESP3 replies of the family', async () => {
     await ctx.expectSame([
       ['GETEX', 'nokey'], ['GETDEL', 'nokey'], ['GETSET', 'nokey', 'v'], ['MGET', 'nokey', 'a', 'b', 'nokey'],
       ['SET', 'x', 'v', 'NX'], ['SET', 'y', '1'], ['INCRBYFLOAT', 'y', '1.5'], ['INCRBY', 'y', '1'], ['INCR', 'z'],
@@ -376,11 +356,7 @@ describeDifferential('strings: differential', (ctx) => {
     ], { resp3: true });
   });
 
-  it('OBJECT ENCODING after each kind of write (when OBJECT is available)', async (t) => {
-    if (!(await sabreHas(ctx, ['OBJECT', 'HELP']))) {
-      t.skip();
-      return;
-    }
+  it('OBJECT ENCODING after each kind of write (when OBJECT is available)', async () => {
     const steps: Step[] = [
       ['SET', 'i', '123'], ['SET', 'e', 'abc'], ['SET', 'r', 'x'.repeat(45)], ['SET', 'e44', 'x'.repeat(44)],
       ['SET', 'neg', '-5'], ['SET', 'big', I64_MAX], ['SET', 'over', '9223372036854775808'], ['SET', 'lead', '012'],
@@ -399,11 +375,7 @@ describeDifferential('strings: differential', (ctx) => {
     await ctx.expectSame(steps);
   });
 
-  it('keyspace hits and misses counted like Redis (when INFO is available)', async (t) => {
-    if (!(await sabreHas(ctx, ['INFO', 'stats']))) {
-      t.skip();
-      return;
-    }
+  it('keyspace hits and misses counted like Redis (when INFO is available)', async () => {
     const counters = async (target: 'sabre' | 'redis'): Promise<[number, number]> => {
       const [info] = await ctx.run(target, [['INFO', 'stats']]);
       const text = (info ?? Buffer.alloc(0)).toString('latin1');
@@ -429,11 +401,7 @@ describeDifferential('strings: differential', (ctx) => {
     expect({ hits: sh1 - sh0, misses: sm1 - sm0 }).toEqual({ hits: rh1 - rh0, misses: rm1 - rm0 });
   });
 
-  it('PTTL after GETEX / SET / INCR family (when PTTL is available)', async (t) => {
-    if (!(await sabreHas(ctx, ['PTTL', 'x']))) {
-      t.skip();
-      return;
-    }
+  it('PTTL after GETEX / SET / INCR family (when PTTL is available)', async () => {
     // TTLs in whole seconds so the two servers' clocks cannot make them differ.
     await ctx.expectSame([
       ['SET', 'k', 'v'], ['TTL', 'k'], ['GETEX', 'k', 'EX', '100'], ['TTL', 'k'], ['GETEX', 'k', 'PERSIST'], ['TTL', 'k'],
