@@ -4,6 +4,8 @@ import type { CommandSpec, ShardContext } from './types.ts';
 //
 //   __debug_sleep <microseconds>   blocks this shard's thread, then +OK
 //   __stats_sync                   publishes the shard's counters now, then +OK
+//   __active_expire <0|1>          DEBUG SET-ACTIVE-EXPIRE: turns this shard's
+//                                  background expiry sweep off (0) or on (1), then +OK
 //                                  (INFO fans this out so the keyspace and memory
 //                                  figures include every command answered before it)
 
@@ -24,6 +26,11 @@ function statsSync(c: ShardContext): void {
   c.reply.ok();
 }
 
+function activeExpire(c: ShardContext): void {
+  c.config.activeExpire = c.args.str(1) !== '0';
+  c.reply.ok();
+}
+
 function internal(name: string, arity: number, shard: (c: ShardContext) => void): CommandSpec {
   return {
     name, arity, flags: ['admin', 'noscript', 'loading', 'stale'], firstKey: 0, lastKey: 0, keyStep: 0, group: 'server',
@@ -34,4 +41,5 @@ function internal(name: string, arity: number, shard: (c: ShardContext) => void)
 export const debugCommands: CommandSpec[] = [
   internal('__debug_sleep', 2, debugSleep),
   internal('__stats_sync', 1, statsSync),
+  internal('__active_expire', 2, activeExpire),
 ];

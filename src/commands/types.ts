@@ -23,6 +23,8 @@ export interface ShardConfig {
   maxmemoryPolicy: string;
   lfuLogFactor: number;
   lfuDecayTime: number;
+  /** DEBUG SET-ACTIVE-EXPIRE: false stops the background sweep (lazy expiry still runs); unset = on. */
+  activeExpire?: boolean;
 }
 
 export type ShardHandler = (c: ShardContext) => void;

@@ -59,6 +59,11 @@ export class Client implements DeferrableClient, ReplyTarget {
   closeAfterSeq = -1;
   /** Set by CLIENT KILL and friends: close at the next flush. */
   killed = false;
+  /**
+   * Unparsed bytes when the current batch of reads started to be processed: Redis's
+   * qbuf while one of them runs (its query buffer is trimmed only after the batch).
+   */
+  batchQueryBytes = 0;
 
   nextSeq = 0;
   private sendSeq = 0;
@@ -268,7 +273,9 @@ export class Client implements DeferrableClient, ReplyTarget {
       this.outLen = 0;
       ok = this.socket.write(chunk);
     }
-    if (this.killed && !this.closed) this.socket.end();
+    // Like Redis's close(): once the last reply is written the socket is gone, so a
+    // peer that keeps sending (protocol desync) gets a reset instead of being read forever.
+    if (this.killed && !this.closed && !this.socket.writableEnded) this.socket.destroySoon();
     return ok;
   }
 

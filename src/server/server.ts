@@ -195,8 +195,13 @@ export class Server {
 
   /** Parses and runs every complete command buffered for the client. */
   processInput(client: Client): void {
-    if (client.stalled !== null && !this.retryStalled(client)) return;
+    if (client.stalled !== null && !this.retryStalled(client)) {
+      // Ring still full: stay on the list, the next flush (after the shard's replies) retries.
+      if (!this.stalledClients.includes(client)) this.stalledClients.push(client);
+      return;
+    }
     const parser = client.parser;
+    client.batchQueryBytes = parser.pendingBytes();
     const argv = new Argv(parser.buf, parser.argOffset, parser.argLength, 0);
     while (!client.closed && !client.killed && client.closeAfterSeq < 0) {
       const r = parser.next();

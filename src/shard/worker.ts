@@ -203,7 +203,7 @@ class ShardRuntime implements ShardContext {
     const ks = this.ks;
     ks.tick(now);
     const t0 = performance.now();
-    this.activeExpireCycle(t0);
+    if (this.config.activeExpire !== false) this.activeExpireCycle(t0);
     let rehashing = 0;
     const rehashUntil = performance.now() + 1;
     for (const index of ks.dbs) {

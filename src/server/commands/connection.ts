@@ -238,7 +238,8 @@ function clientFlags(client: Client): string {
 /** One CLIENT LIST line (without the newline), with Redis 7.2's fields. */
 export function clientInfoLine(client: Client, now: number, current: FrontContext | null): string {
   const parser = client.parser;
-  const qbuf = parser.pendingBytes();
+  // The running command (and the rest of its read) is still in Redis's query buffer.
+  const qbuf = current !== null && current.client === client ? client.batchQueryBytes : parser.pendingBytes();
   const rbs = parser.buf.length;
   let argvMem = 0;
   if (current !== null && current.client === client) {

@@ -268,6 +268,10 @@ const DEBUG_HELP = [
   '    Reply with a test value of the specified type. <type> can be: string,',
   '    integer, double, bignum, null, array, set, map, attrib, push, verbatim,',
   '    true, false.',
+  'SET-ACTIVE-EXPIRE <0|1>',
+  '    Setting it to 0 disables expiring keys in background when they are not',
+  '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',
+  '    default.',
   'SLEEP <seconds>',
   '    Stop the server for <seconds>. Decimals allowed.',
 ];
@@ -326,6 +330,10 @@ function debug(c: FrontContext): void {
     // Every shard stops (the front keeps accepting, but nothing keyed runs) and
     // the reply comes once all of them have slept.
     srv.broadcast(c, '__debug_sleep', [String(Math.min(us, Number.MAX_SAFE_INTEGER))], (parts) => firstError(parts) ?? resp.OK);
+  } else if (argv.count === 3 && argv.is(1, 'set-active-expire')) {
+    // atoi(): leading blanks, a sign and digits; anything else reads as 0 (off).
+    const on = (parseInt(argv.str(2), 10) || 0) !== 0;
+    srv.broadcast(c, '__active_expire', [on ? '1' : '0'], (parts) => firstError(parts) ?? resp.OK);
   } else if (argv.count === 3 && argv.is(1, 'log')) {
     logWarning(`DEBUG LOG: ${argv.str(2)}`);
     reply(c, resp.OK);
