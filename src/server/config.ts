@@ -392,9 +392,11 @@ export const PARAMS: readonly ParamDecl[] = [
     name: 'bind',
     type: { kind: 'special', multiArg: true, parse: bindParse, render: (v) => (v as readonly string[]).join(' ') },
     default: ['127.0.0.1', '-::1'],
-    mutable: true,
+    // Mutable in Redis; Sabre does not re-bind its listener at runtime yet, so
+    // refusing beats replying OK and changing nothing.
+    mutable: false,
   },
-  { name: 'port', type: { kind: 'int', min: 0n, max: 65535n }, default: 6379n, mutable: true },
+  { name: 'port', type: { kind: 'int', min: 0n, max: 65535n }, default: 6379n, mutable: false },
   { name: 'requirepass', type: { kind: 'string' }, default: '', mutable: true, sensitive: true },
   { name: 'databases', type: { kind: 'int', min: 1n, max: INT_MAX }, default: 16n, mutable: false },
   { name: 'maxclients', type: { kind: 'int', min: 1n, max: UINT_MAX, unsigned: true }, default: 10000n, mutable: true },
