@@ -132,6 +132,8 @@ export class Client implements DeferrableClient, ReplyTarget {
   // -P 16 most replies of a pipeline arrive ahead of their turn).
   private parkBuf: Uint8Array = new Uint8Array(0);
   private parkUsed = 0;
+  /** Bytes of the replies still parked (parkUsed minus what was already sent). */
+  private parkLive = 0;
   private parkedCount = 0;
   private parkSeq = new Float64Array(0);
   private parkOff = new Int32Array(0);
@@ -157,6 +159,7 @@ export class Client implements DeferrableClient, ReplyTarget {
     if (len < 64) for (let k = 0; k < len; k++) b[p++] = u8[off + k];
     else { b.set(u8.subarray(off, off + len), p); p += len; }
     this.parkUsed = p;
+    this.parkLive += len;
     this.parkedCount++;
   }
 
@@ -187,13 +190,18 @@ export class Client implements DeferrableClient, ReplyTarget {
       if (this.parkSeq[i] !== this.sendSeq) break;
       this.parkSeq[i] = -1;
       this.parkedCount--;
+      this.parkLive -= this.parkLen[i];
       this.emit(this.sendSeq, this.parkBuf, this.parkOff[i], this.parkLen[i]);
     }
     if (this.parkedCount === 0) {
       this.parkUsed = 0;
+      this.parkLive = 0;
       // A burst of huge early replies should not pin memory.
       if (this.parkBuf.length > 1 << 20) this.parkBuf = new Uint8Array(0);
-    } else if (this.parkUsed > 256 * 1024) {
+    } else if (this.parkUsed > 256 * 1024 && this.parkUsed > 2 * this.parkLive) {
+      // Only once at least half the bytes are dead: compacting costs the live
+      // bytes, so doing it on every delivery would be quadratic in a long
+      // pipeline where one shard lags and many replies stay parked.
       this.compactParked();
     }
   }

@@ -424,7 +424,7 @@ export class Server {
     if (!this.run(client, argv, seq, entry, shards)) return false;
     client.stalled = null;
     this.stalledSeq.delete(client);
-    if (client.readPaused && client.socket.writableLength < OUTPUT_PAUSE_BYTES) {
+    if (client.readPaused) {
       client.readPaused = false;
       client.socket.resume();
     }
@@ -487,11 +487,11 @@ export class Server {
     for (let i = 0; i < dirty.length; i++) {
       const c = dirty[i];
       const before = c.netOut;
-      if (!c.flush() && !c.readPaused && c.socket.writableLength > OUTPUT_PAUSE_BYTES) {
-        // The client does not read its replies: stop reading its requests.
-        c.readPaused = true;
-        c.socket.pause();
-      }
+      // Like Redis (client-output-buffer-limit normal 0 0 0), a client that
+      // does not read its replies is still read from: one that writes its whole
+      // pipeline before reading (redis-py, Jedis) would otherwise deadlock
+      // once both directions' buffers are full.
+      c.flush();
       this.stats.netOutput += c.netOut - before;
     }
     dirty.length = 0;
@@ -529,8 +529,6 @@ export class Server {
     logNotice('User requested shutdown...');
   }
 }
-
-const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
 
 /** printf("%.*s", n, s) on a C string: stops at a NUL byte and after n bytes. */
 function cString(s: string, n: number): string {
