@@ -15,7 +15,7 @@ import type { CommandSpec, ShardContext } from './types.ts';
 //   __scan <cursor> <count> [MATCH <pattern>] [TYPE <type>]
 //                                    -> *2 [$next-local-cursor, *n keys]; cursor is the shard-local
 //                                       reverse-binary cursor of HashIndex.scan (0 = done)
-//   __randomkey                      -> $key or nil (expired keys met on the way are deleted)
+//   __randomkey                      -> [:keys in the db, $random key or nil] (expired keys met on the way are deleted)
 //   __swapdb <a> <b>                 -> +OK
 //   __take <key> [READ|WRITE|DELETE] -> $payload (Keyspace.dumpEntry format) or nil when missing.
 //                                       READ looks up like GET (hit/miss stats, touch), WRITE like
@@ -131,17 +131,22 @@ function scanInternal(c: ShardContext): void {
   replyKeys(c, kept);
 }
 
+/** [keys in this shard's database, one of them at random or nil]: the front weighs shards by the count. */
 function randomkeyInternal(c: ShardContext): void {
   const ks = c.ks;
   const index = ks.dbs[c.db];
   for (;;) {
     const handle = index.randomHandle();
     if (handle < 0) {
+      c.reply.array(2);
+      c.reply.int(0);
       c.reply.nil();
       return;
     }
     const ref = index.refAt(handle);
     if (ks.hasExpire(ref) && ks.expireIfDue(c.db, handle)) continue;
+    c.reply.array(2);
+    c.reply.int(index.size);
     c.reply.bulk(ks.arena.u8, ks.keyOffset(ref), ks.keyLength(ref));
     return;
   }

@@ -135,6 +135,7 @@ export class Dispatcher {
     this.held = new Int32Array(this.shardCount);
     this.pickCount = new Int32Array(this.shardCount);
     for (let i = 0; i < this.shardCount; i++) this.pick.push(new Int32Array(16));
+    this.everyShard = Object.freeze(Array.from({ length: this.shardCount }, (_, i) => i));
   }
 
   shardOf(u8: Uint8Array, off: number, len: number): number {
@@ -165,9 +166,8 @@ export class Dispatcher {
     return out;
   }
 
-  allShards(): number[] {
-    return Array.from({ length: this.shardCount }, (_, i) => i);
-  }
+  /** 0 .. shardCount-1, shared: never mutate. */
+  readonly everyShard: readonly number[];
 
   // -- sequencing ------------------------------------------------------------
 

@@ -64,6 +64,8 @@ export class ServerStats {
 
 const scratchPositions: number[] = [];
 const scratchShards: number[] = [];
+const oneShard: number[] = [0];
+const NO_SHARDS: readonly number[] = [];
 
 /**
  * The front thread: accepts connections, parses requests, runs connection
@@ -268,14 +270,27 @@ export class Server {
     return this.dispatch(client, argv, seq, entry);
   }
 
+  /**
+   * The shards a command touches. Returns scratch or shared arrays, valid
+   * until the next call: callers that keep them copy them. Single-key
+   * commands (most of the traffic) take a path that allocates nothing.
+   */
+  private shardsFor(entry: CommandEntry, argv: Argv): readonly number[] {
+    const d = this.dispatcher;
+    if (entry.front !== null) return entry.front.allShards ? d.everyShard : NO_SHARDS;
+    const spec = entry.spec;
+    if (spec.firstKey > 0 && spec.lastKey === spec.firstKey) {
+      const k = spec.firstKey;
+      if (k >= argv.count) return NO_SHARDS;
+      oneShard[0] = d.shardOf(argv.u8, argv.off[k], argv.len[k]);
+      return oneShard;
+    }
+    return d.shardsOf(argv, d.keyPositions(spec, argv.count, scratchPositions), scratchShards);
+  }
+
   private dispatch(client: Client, argv: Argv, seq: number, entry: CommandEntry): boolean {
     const d = this.dispatcher;
-    let shards: number[];
-    if (entry.front !== null) {
-      shards = entry.front.allShards ? d.allShards() : (scratchShards.length = 0, scratchShards);
-    } else {
-      shards = d.shardsOf(argv, d.keyPositions(entry.spec, argv.count, scratchPositions), scratchShards);
-    }
+    const shards = this.shardsFor(entry, argv);
     if (d.mustDefer(client, shards)) {
       d.defer(client, argv, seq, shards);
       return true;
@@ -288,11 +303,7 @@ export class Server {
   private runDeferred(c: DeferrableClient, argv: Argv, seq: number): void {
     const client = c as Client;
     const entry = this.commands.get(argv.lower(0)) as CommandEntry;
-    const d = this.dispatcher;
-    const shards = entry.front !== null
-      ? (entry.front.allShards ? d.allShards() : [])
-      : d.shardsOf(argv, d.keyPositions(entry.spec, argv.count, []), []);
-    if (!this.run(client, argv, seq, entry, shards)) {
+    if (!this.run(client, argv, seq, entry, this.shardsFor(entry, argv))) {
       // Ring full while replaying: retry shortly; order is kept because the
       // client's later commands are still behind this one.
       c.deferredCount++;
@@ -300,7 +311,7 @@ export class Server {
     }
   }
 
-  private run(client: Client, argv: Argv, seq: number, entry: CommandEntry, shards: number[]): boolean {
+  private run(client: Client, argv: Argv, seq: number, entry: CommandEntry, shards: readonly number[]): boolean {
     const stat = this.stats.command(entry.spec.name);
     if (entry.front !== null) {
       const t0 = performance.now();
@@ -419,9 +430,7 @@ export class Server {
     const argv = client.stalled as Argv;
     const seq = this.stalledSeq.get(client) as number;
     const entry = this.commands.get(argv.lower(0)) as CommandEntry;
-    const d = this.dispatcher;
-    const shards = d.shardsOf(argv, d.keyPositions(entry.spec, argv.count, []), []);
-    if (!this.run(client, argv, seq, entry, shards)) return false;
+    if (!this.run(client, argv, seq, entry, this.shardsFor(entry, argv))) return false;
     client.stalled = null;
     this.stalledSeq.delete(client);
     if (client.readPaused) {

@@ -1,8 +1,7 @@
-import { STAT_DB_BASE } from '../../../native-layout/layout.ts';
 import { ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors.ts';
 import { parseIntArg } from '../../commands/keys.ts';
 import * as resp from '../../protocol/resp.ts';
-import { arrayElements, combineOk, combineSum, firstError } from '../../router/dispatcher.ts';
+import { arrayElements, combineOk, combineSum, firstError, intOf } from '../../router/dispatcher.ts';
 import { parseI64Big } from '../../util/numbers.ts';
 import type { FrontCommandSpec, FrontContext } from '../front-command.ts';
 
@@ -198,43 +197,27 @@ async function scanShards(c: FrontContext, db: number, shard: number, local: num
 // -- RANDOMKEY --------------------------------------------------------------------
 
 /**
- * Asks a shard chosen with probability proportional to its key count in the
- * client's database (from the shards' published stats), then the others in
- * random order while the answer is nil: the stats may lag a few commands.
+ * Every shard answers with its key count and one random key, in the same
+ * fan-out (so at one point of the command order); the front picks a shard
+ * with probability proportional to its count, which makes the choice uniform
+ * over all keys, as Redis's dictGetFairRandomKey aims to be.
  */
 function randomkey(c: FrontContext): void {
-  const db = c.client.db;
-  const links = c.srv.links;
-  const weights = links.map((l) => Math.max(0, l.stats[STAT_DB_BASE + 2 * db] ?? 0));
-  const order = links.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  const total = weights.reduce((x, y) => x + y, 0);
-  if (total > 0) {
-    let r = Math.random() * total;
+  c.srv.broadcast(c, '__randomkey', [], (parts) => {
+    const err = firstError(parts);
+    if (err) return err;
+    const answers = parts.map((p) => arrayElements(p));
+    const counts = answers.map((el) => intOf(el[0]));
+    const total = counts.reduce((x, y) => x + y, 0);
+    if (total === 0) return resp.nil(c.client.resp);
+    let r = Math.floor(Math.random() * total);
     let pick = 0;
-    while (pick < weights.length - 1 && r >= weights[pick]) {
-      r -= weights[pick];
+    while (r >= counts[pick]) {
+      r -= counts[pick];
       pick++;
     }
-    order.splice(order.indexOf(pick), 1);
-    order.unshift(pick);
-  }
-  const resp3 = c.client.resp === 3;
-  (async () => {
-    for (const s of order) {
-      const r = await c.srv.callShard(s, '__randomkey', db, [], resp3);
-      if (r[0] === 45 || bulkBody(r) !== null) return r;
-    }
-    return resp.nil(c.client.resp);
-  })().then(
-    (reply) => c.srv.reply(c, reply),
-    (e: Error) => c.srv.replyError(c.client, c.seq, `ERR ${e.message}`),
-  ).finally(() => c.srv.afterBatch());
+    return Buffer.from(answers[pick][1]);
+  });
 }
 
 export const keyspaceCommands: FrontCommandSpec[] = [
