@@ -1,6 +1,6 @@
 import { ENC_EMBSTR, ENC_INT, ENC_RAW, TYPE_STRING } from '../../native-layout/layout.ts';
 import { copyBytes, Keyspace } from '../store/keyspace.ts';
-import { lcsReply, optionIs, type LcsOptions } from '../store/string-ops.ts';
+import { lcsReply, optionIs, type LcsOptions } from './string-ops.ts';
 import {
   INT_INVALID, INT_UNSAFE, incrByFloatLongDouble, LD_ZERO, parseI64, parseI64Big, parseI64Status, parseLongDouble,
   writeI64, writeI64Big,
