@@ -235,7 +235,9 @@ export class Server {
     logVerbose(`Protocol error (${text}) from client: id=${client.id} addr=${client.addr}`);
     const seq = client.nextSeq++;
     client.closeAfterSeq = seq;
-    client.deliver(seq, resp.error(`ERR ${text}`), 0, resp.error(`ERR ${text}`).length);
+    // The text may quote a raw input byte ("expected '$', got 'X'"): latin1 sends it as Redis does.
+    const b = Buffer.from(`-ERR ${text.replace(/[\r\n]/g, ' ')}\r\n`, 'latin1');
+    client.deliver(seq, b, 0, b.length);
   }
 
   // -- command execution ------------------------------------------------------

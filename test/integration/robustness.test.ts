@@ -225,6 +225,9 @@ describe('robustness', () => {
       ['multibulk length with a plus sign', Buffer.from('*+1\r\n'), 'Protocol error: invalid multibulk length'],
       ['simple string where a bulk belongs', Buffer.from('*1\r\n+foo\r\n'), "Protocol error: expected '$', got '+'"],
       ['CR where a bulk belongs', Buffer.from('*1\r\n\r\n\r\n'), "Protocol error: expected '$', got ' '"],
+      // A byte >= 0x80 is quoted raw (one byte), not UTF-8 encoded.
+      ['non-ASCII byte where a bulk belongs', Buffer.from([0x2a, 0x31, 0x0d, 0x0a, 0xe9, 0x66, 0x0d, 0x0a]),
+        "Protocol error: expected '$', got '\u00e9'"],
       ['negative bulk length', Buffer.from('*1\r\n$-5\r\n'), 'Protocol error: invalid bulk length'],
       ['non-numeric bulk length', Buffer.from('*2\r\n$3\r\nGET\r\n$x\r\n'), 'Protocol error: invalid bulk length'],
       ['bulk length beyond proto-max-bulk-len', Buffer.from('*1\r\n$536870913\r\n'), 'Protocol error: invalid bulk length'],
