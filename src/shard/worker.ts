@@ -151,7 +151,7 @@ class ShardRuntime implements ShardContext {
       if (e instanceof OutOfMemoryError) reply.error(ERR_SHARD_OOM);
       else {
         reply.error(`ERR internal error in '${SHARD_COMMANDS[opcode]?.name}': ${(e as Error).message}`);
-        console.error(e);
+        console.error(`shard ${this.shardId}: internal error in '${SHARD_COMMANDS[opcode]?.name}':`, e);
       }
     }
     this.statsF64[STAT_COMMANDS]++;
