@@ -52,6 +52,54 @@ class Awaiting implements ReplyTarget {
   }
 }
 
+/**
+ * Merges the replies of a split command that only needs a count or an
+ * acknowledgement (DEL, EXISTS, MSET): no copies of the parts, just the
+ * running sum and the first error.
+ */
+class Tally implements ReplyTarget {
+  private remaining: number;
+  private total = 0;
+  private error: Buffer | null = null;
+  private readonly sink: ReplySink;
+  private readonly seq: number;
+  private readonly sum: boolean;
+
+  constructor(n: number, sink: ReplySink, seq: number, sum: boolean) {
+    this.remaining = n;
+    this.sink = sink;
+    this.seq = seq;
+    this.sum = sum;
+  }
+
+  onShardReply(_tag: number, u8: Uint8Array, off: number, len: number): void {
+    if (u8[off] === 45) {
+      this.error ??= Buffer.from(u8.subarray(off, off + len));
+    } else if (this.sum && u8[off] === 58) {
+      let n = 0;
+      for (let p = off + 1; p < off + len && u8[p] !== 13; p++) n = n * 10 + (u8[p] - 48);
+      this.total += n;
+    }
+    if (--this.remaining > 0) return;
+    const out = this.error ?? (this.sum ? Buffer.from(`:${this.total}\r\n`) : OK_REPLY);
+    this.sink.deliver(this.seq, out, 0, out.length);
+  }
+}
+
+const OK_REPLY = Buffer.from('+OK\r\n');
+
+/** MGET across shards: puts each shard's values back at their keys' positions. */
+function combineInterleaved(parts: Buffer[], order: number[][], nkeys: number): Buffer {
+  const err = firstError(parts);
+  if (err) return err;
+  const slots = new Array<Buffer>(nkeys);
+  parts.forEach((p, k) => {
+    const items = arrayElements(p);
+    order[k].forEach((pos, j) => { slots[pos] = items[j]; });
+  });
+  return Buffer.concat([Buffer.from(`*${nkeys}\r\n`), ...slots]);
+}
+
 /** First error among the parts, if any. */
 export function firstError(parts: Buffer[]): Buffer | null {
   for (const p of parts) if (p[0] === 45) return p;
@@ -122,6 +170,8 @@ export class Dispatcher {
   private deferred: Deferred[] = [];
   private readonly pick: Int32Array[] = [];
   private readonly pickCount: Int32Array;
+  private readonly usedShards: Int32Array;
+  private shardOfPos = new Int32Array(64);
   /** Runs a deferred command once its shards are free (set by the server). */
   runner: Runner = () => {};
 
@@ -134,6 +184,7 @@ export class Dispatcher {
     this.dirty = new Uint8Array(this.shardCount);
     this.held = new Int32Array(this.shardCount);
     this.pickCount = new Int32Array(this.shardCount);
+    this.usedShards = new Int32Array(this.shardCount);
     for (let i = 0; i < this.shardCount; i++) this.pick.push(new Int32Array(16));
     this.everyShard = Object.freeze(Array.from({ length: this.shardCount }, (_, i) => i));
   }
@@ -247,41 +298,53 @@ export class Dispatcher {
   }
 
   /**
-   * Splits a multi-key command by shard: each shard gets argv[0], the key
-   * groups it owns (a group is `step` arguments from a key position) and
-   * nothing else. `combine` merges the per-shard replies; `order` says, per
-   * shard, which key positions it got (for MGET-style interleaving).
+   * Splits a multi-key command by shard: each shard gets argv[0] and the key
+   * groups it owns (a group is `step` arguments from a key position). The
+   * replies are merged as `merge` says: 'sum' adds integers (DEL, EXISTS),
+   * 'mset' wants +OK from every part, 'mget' puts each shard's array elements
+   * back at their keys' positions. The first error wins.
    */
-  sendSplit(opcode: number, db: number, flags: number, argv: Argv, positions: number[], step: number,
-    sink: ReplySink, seq: number, combine: (parts: Buffer[], order: number[][]) => Buffer): boolean {
+  sendSplit(opcode: number, db: number, flags: number, argv: Argv, positions: readonly number[], step: number,
+    sink: ReplySink, seq: number, merge: 'sum' | 'mset' | 'mget'): boolean {
     const pc = this.pickCount;
     pc.fill(0);
-    const order: number[][] = [];
-    const shardOfPos: number[] = [];
-    for (const i of positions) shardOfPos.push(this.shardOf(argv.u8, argv.off[i], argv.len[i]));
-    const used: number[] = [];
-    for (let k = 0; k < positions.length; k++) {
-      const s = shardOfPos[k];
+    const nkeys = positions.length;
+    if (this.shardOfPos.length < nkeys) this.shardOfPos = new Int32Array(nkeys * 2);
+    const shardOfPos = this.shardOfPos;
+    const used = this.usedShards;
+    let nused = 0;
+    for (let k = 0; k < nkeys; k++) {
+      const i = positions[k];
+      const s = this.shardOf(argv.u8, argv.off[i], argv.len[i]);
+      shardOfPos[k] = s;
       if (pc[s] === 0) {
-        used.push(s);
-        this.ensurePick(s, 1 + positions.length * step);
+        used[nused++] = s;
+        this.ensurePick(s, 1 + nkeys * step);
         this.pick[s][pc[s]++] = 0;
       }
-      for (let j = 0; j < step; j++) this.pick[s][pc[s]++] = positions[k] + j;
+      for (let j = 0; j < step; j++) this.pick[s][pc[s]++] = i + j;
     }
-    for (const s of used) {
+    for (let u = 0; u < nused; u++) {
+      const s = used[u];
       if (!this.links[s].canFit(ShardLink.sizeOf(argv, this.pick[s], pc[s]))) return false;
     }
-    used.forEach((s) => {
-      const list: number[] = [];
-      for (let k = 0; k < positions.length; k++) if (shardOfPos[k] === s) list.push(k);
-      order.push(list);
-    });
-    const gather = new Gather(used.length, sink, seq, (parts) => combine(parts, order));
-    used.forEach((s, part) => {
-      this.links[s].send(opcode, db, flags, argv, gather, part, this.pick[s], pc[s]);
+    let target: ReplyTarget;
+    if (merge === 'mget') {
+      const order: number[][] = [];
+      for (let u = 0; u < nused; u++) {
+        const list: number[] = [];
+        for (let k = 0; k < nkeys; k++) if (shardOfPos[k] === used[u]) list.push(k);
+        order.push(list);
+      }
+      target = new Gather(nused, sink, seq, (parts) => combineInterleaved(parts, order, nkeys));
+    } else {
+      target = new Tally(nused, sink, seq, merge === 'sum');
+    }
+    for (let u = 0; u < nused; u++) {
+      const s = used[u];
+      this.links[s].send(opcode, db, flags, argv, target, u, this.pick[s], pc[s]);
       this.touched(s);
-    });
+    }
     return true;
   }
 

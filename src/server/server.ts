@@ -5,7 +5,7 @@ import { ERR_NOAUTH, errArity } from '../commands/errors.ts';
 import type { CommandSpec } from '../commands/types.ts';
 import * as resp from '../protocol/resp.ts';
 import { Argv } from '../protocol/argv.ts';
-import { arrayElements, combineOk, combineSum, Dispatcher, firstError, type DeferrableClient } from '../router/dispatcher.ts';
+import { Dispatcher, type DeferrableClient } from '../router/dispatcher.ts';
 import type { ShardLink } from '../router/shard-link.ts';
 import { Client } from './client.ts';
 import { CommandLookup } from './command-lookup.ts';
@@ -339,7 +339,7 @@ export class Server {
       const positions = d.keyPositions(spec, argv.count, []);
       switch (spec.multi) {
         case 'sum':
-          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, combineSum);
+          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'sum');
           break;
         case 'mset':
           if ((argv.count - spec.firstKey) % spec.keyStep !== 0) {
@@ -348,10 +348,10 @@ export class Server {
             ok = true;
             break;
           }
-          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, combineOk);
+          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'mset');
           break;
         case 'mget':
-          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, combineInterleaved);
+          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'mget');
           break;
         case 'coordinated':
           this.runCoordinated(client, argv.clone(), seq, entry, shards.slice());
@@ -554,16 +554,3 @@ function internalOpcode(name: string): number {
   return i;
 }
 
-/** MGET across shards: put each shard's values back at their keys' positions. */
-function combineInterleaved(parts: Buffer[], order: number[][]): Buffer {
-  const err = firstError(parts);
-  if (err) return err;
-  let total = 0;
-  order.forEach((o) => { total += o.length; });
-  const slots = new Array<Buffer>(total);
-  parts.forEach((p, k) => {
-    const items = arrayElements(p);
-    order[k].forEach((pos, j) => { slots[pos] = items[j]; });
-  });
-  return Buffer.concat([resp.arrayHeader(total), ...slots]);
-}
