@@ -506,7 +506,18 @@ function incrDecr(c: ShardContext, incr: number, big: bigint | null): void {
     const sum = cur + incr;
     if (Number.isSafeInteger(sum)) {
       const n = writeI64(numBuf, 0, sum);
-      storeString(c, 1, numBuf, 0, n, ENC_INT, expireAt);
+      if (old !== 0 && ks.stringCapacity(old) >= n) {
+        // The digits fit where the old ones were: update in place, as Redis
+        // does for an unshared integer object (the TTL and access clock stay).
+        const vo = ks.stringOffset(old);
+        const u8 = ks.arena.u8;
+        for (let i = 0; i < n; i++) u8[vo + i] = numBuf[i];
+        ks.setStringLength(old, n);
+        ks.setEncoding(old, ENC_INT);
+        ks.dbs[c.db].touch(ks.handle);
+      } else {
+        storeString(c, 1, numBuf, 0, n, ENC_INT, expireAt);
+      }
       c.reply.int(sum);
       return;
     }
