@@ -9,6 +9,13 @@ const CRLF1 = 10;
  * reply ring as one record; the front thread forwards the bytes untouched.
  */
 export class ReplyBuffer {
+  /** A small buffer for one front-thread reply in the client's protocol. */
+  static forClient(resp: number): ReplyBuffer {
+    const r = new ReplyBuffer(256);
+    r.reset(resp === 3);
+    return r;
+  }
+
   buf: Uint8Array;
   len = 0;
   resp3 = false;
@@ -80,40 +87,45 @@ export class ReplyBuffer {
     this.crlf();
   }
 
-  ok(): void {
+  ok(): this {
     this.simple('OK');
+    return this;
   }
 
-  simple(s: string): void {
+  simple(s: string): this {
     this.ensure(3);
     this.buf[this.len++] = 43; // +
     this.ascii(s);
     this.ensure(2);
     this.crlf();
+    return this;
   }
 
   /** Error reply; `msg` is the full text after '-', e.g. "ERR syntax error". */
-  error(msg: string): void {
+  error(msg: string): this {
     this.ensure(3);
     this.buf[this.len++] = 45; // -
-    this.ascii(msg.replace(/[\r\n]+/g, ' '));
+    this.ascii(msg.replace(/[\r\n]/g, ' ')); // each CR or LF becomes a space, as Redis does
     this.ensure(2);
     this.crlf();
+    return this;
   }
 
-  int(n: number): void {
+  int(n: number): this {
     this.header(58, n); // :
+    return this;
   }
 
-  bigint(n: bigint): void {
+  bigint(n: bigint): this {
     this.ensure(1);
     this.buf[this.len++] = 58;
     this.ascii(n.toString());
     this.ensure(2);
     this.crlf();
+    return this;
   }
 
-  bulk(src: Uint8Array, off: number, n: number): void {
+  bulk(src: Uint8Array, off: number, n: number): this {
     this.header(36, n); // $
     this.ensure(n + 2);
     if (n < 64) {
@@ -126,53 +138,62 @@ export class ReplyBuffer {
       this.len += n;
     }
     this.crlf();
+    return this;
   }
 
   /** Bulk string from a JS string of bytes (latin1). */
-  bulkString(s: string): void {
+  bulkString(s: string): this {
     this.header(36, s.length);
     this.ascii(s);
     this.ensure(2);
     this.crlf();
+    return this;
   }
 
   /** Bulk string from UTF-8 text. */
-  bulkText(s: string): void {
+  bulkText(s: string): this {
     const bytes = Buffer.from(s, 'utf8');
     this.bulk(bytes, 0, bytes.length);
+    return this;
   }
 
-  bulkInt(n: number): void {
+  bulkInt(n: number): this {
     this.bulkString(String(n));
+    return this;
   }
 
-  nil(): void {
+  nil(): this {
     if (this.resp3) this.ascii('_\r\n');
     else this.ascii('$-1\r\n');
+    return this;
   }
 
-  nilArray(): void {
+  nilArray(): this {
     if (this.resp3) this.ascii('_\r\n');
     else this.ascii('*-1\r\n');
+    return this;
   }
 
-  array(n: number): void {
+  array(n: number): this {
     this.header(42, n); // *
+    return this;
   }
 
   /** RESP3 map, flattened to an array of 2n items in RESP2. */
-  map(n: number): void {
+  map(n: number): this {
     if (this.resp3) this.header(37, n); // %
     else this.header(42, n * 2);
+    return this;
   }
 
   /** RESP3 set, an array in RESP2. */
-  set(n: number): void {
+  set(n: number): this {
     this.header(this.resp3 ? 126 : 42, n); // ~
+    return this;
   }
 
   /** A double: RESP3 ',' type, a bulk string in RESP2. */
-  double(x: number): void {
+  double(x: number): this {
     const s = formatDouble(x);
     if (this.resp3) {
       this.ensure(1);
@@ -183,13 +204,14 @@ export class ReplyBuffer {
     } else {
       this.bulkString(s);
     }
+    return this;
   }
 
   /** Verbatim text (RESP3 '=' with the txt format), a bulk string in RESP2. */
-  verbatim(text: string): void {
+  verbatim(text: string): this {
     if (!this.resp3) {
       this.bulkText(text);
-      return;
+      return this;
     }
     const bytes = Buffer.from(text, 'utf8');
     this.header(61, bytes.length + 4); // =
@@ -198,16 +220,29 @@ export class ReplyBuffer {
     this.buf.set(bytes, this.len);
     this.len += bytes.length;
     this.crlf();
+    return this;
+  }
+
+  /** Bulk string from UTF-8 text or from bytes (front-thread convenience). */
+  bulkOf(v: string | Uint8Array): this {
+    return typeof v === 'string' ? this.bulkText(v) : this.bulk(v, 0, v.length);
+  }
+
+  /** A copy of the reply built so far (front thread: the bytes outlive this buffer). */
+  done(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.len));
   }
 
   /** Appends pre-encoded RESP. */
-  raw(src: Uint8Array, off: number, n: number): void {
+  raw(src: Uint8Array, off: number, n: number): this {
     this.ensure(n);
     this.buf.set(src.subarray(off, off + n), this.len);
     this.len += n;
+    return this;
   }
 
-  rawString(s: string): void {
+  rawString(s: string): this {
     this.ascii(s);
+    return this;
   }
 }

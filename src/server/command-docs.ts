@@ -7,83 +7,7 @@
 
 import type { CommandSpec } from '../commands/types.ts';
 import { globMatchString } from '../util/glob.ts';
-
-// ---------------------------------------------------------------------------
-// A RESP writer for front-side replies that nest (RESP2 or RESP3).
-
-/** Builds one reply; aggregates degrade to arrays in RESP2 like Redis does. */
-export class RespOut {
-  readonly resp: number;
-  private readonly parts: Buffer[] = [];
-  private text = '';
-
-  constructor(resp: number) {
-    this.resp = resp;
-  }
-
-  private flushText(): void {
-    if (this.text !== '') {
-      this.parts.push(Buffer.from(this.text, 'utf8'));
-      this.text = '';
-    }
-  }
-
-  array(n: number): this {
-    this.text += `*${n}\r\n`;
-    return this;
-  }
-
-  set(n: number): this {
-    this.text += `${this.resp === 3 ? '~' : '*'}${n}\r\n`;
-    return this;
-  }
-
-  map(n: number): this {
-    this.text += this.resp === 3 ? `%${n}\r\n` : `*${2 * n}\r\n`;
-    return this;
-  }
-
-  /** A bulk string from text (UTF-8) or bytes. */
-  bulk(s: string | Uint8Array): this {
-    if (typeof s === 'string') {
-      this.text += `$${Buffer.byteLength(s, 'utf8')}\r\n${s}\r\n`;
-    } else {
-      this.text += `$${s.length}\r\n`;
-      this.flushText();
-      this.parts.push(Buffer.from(s.buffer, s.byteOffset, s.length));
-      this.text = '\r\n';
-    }
-    return this;
-  }
-
-  status(s: string): this {
-    this.text += `+${s}\r\n`;
-    return this;
-  }
-
-  int(n: number | bigint): this {
-    this.text += `:${n}\r\n`;
-    return this;
-  }
-
-  /** Null bulk string (RESP2) / null (RESP3). */
-  null(): this {
-    this.text += this.resp === 3 ? '_\r\n' : '$-1\r\n';
-    return this;
-  }
-
-  /** Verbatim text (RESP3) / bulk string (RESP2). */
-  verbatim(s: string): this {
-    if (this.resp !== 3) return this.bulk(s);
-    this.text += `=${Buffer.byteLength(s, 'utf8') + 4}\r\ntxt:${s}\r\n`;
-    return this;
-  }
-
-  done(): Buffer {
-    this.flushText();
-    return this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
-  }
-}
+import type { ReplyBuffer } from '../protocol/reply-buffer.ts';
 
 // ---------------------------------------------------------------------------
 // Names
@@ -406,27 +330,27 @@ function sortKeyFlags(flags: readonly string[]): string[] {
   return KEY_FLAG_ORDER.filter((f) => flags.includes(f));
 }
 
-function writeKeySpec(out: RespOut, ks: KeySpecDoc): void {
+function writeKeySpec(out: ReplyBuffer, ks: KeySpecDoc): void {
   out.map(ks.notes === undefined ? 3 : 4);
-  if (ks.notes !== undefined) out.bulk('notes').bulk(ks.notes);
+  if (ks.notes !== undefined) out.bulkOf('notes').bulkOf(ks.notes);
   const flags = sortKeyFlags(ks.flags);
-  out.bulk('flags').set(flags.length);
-  for (const f of flags) out.status(f);
-  out.bulk('begin_search').map(2);
+  out.bulkOf('flags').set(flags.length);
+  for (const f of flags) out.simple(f);
+  out.bulkOf('begin_search').map(2);
   if ('index' in ks.begin) {
-    out.bulk('type').bulk('index').bulk('spec').map(1).bulk('index').int(ks.begin.index);
+    out.bulkOf('type').bulkOf('index').bulkOf('spec').map(1).bulkOf('index').int(ks.begin.index);
   } else {
-    out.bulk('type').bulk('keyword').bulk('spec').map(2)
-      .bulk('keyword').bulk(ks.begin.keyword).bulk('startfrom').int(ks.begin.startfrom);
+    out.bulkOf('type').bulkOf('keyword').bulkOf('spec').map(2)
+      .bulkOf('keyword').bulkOf(ks.begin.keyword).bulkOf('startfrom').int(ks.begin.startfrom);
   }
-  out.bulk('find_keys').map(2);
+  out.bulkOf('find_keys').map(2);
   const f = ks.find;
   if ('lastkey' in f) {
-    out.bulk('type').bulk('range').bulk('spec').map(3)
-      .bulk('lastkey').int(f.lastkey).bulk('keystep').int(f.keystep).bulk('limit').int(f.limit);
+    out.bulkOf('type').bulkOf('range').bulkOf('spec').map(3)
+      .bulkOf('lastkey').int(f.lastkey).bulkOf('keystep').int(f.keystep).bulkOf('limit').int(f.limit);
   } else {
-    out.bulk('type').bulk('keynum').bulk('spec').map(3)
-      .bulk('keynumidx').int(f.keynumidx).bulk('firstkey').int(f.firstkey).bulk('keystep').int(f.keystep);
+    out.bulkOf('type').bulkOf('keynum').bulkOf('spec').map(3)
+      .bulkOf('keynumidx').int(f.keynumidx).bulkOf('firstkey').int(f.firstkey).bulkOf('keystep').int(f.keystep);
   }
 }
 
@@ -434,27 +358,27 @@ function writeKeySpec(out: RespOut, ks: KeySpecDoc): void {
 // COMMAND INFO / DOCS / LIST / GETKEYS
 
 /** One COMMAND INFO entry (or a null for an unknown command). */
-export function writeCommandInfo(out: RespOut, node: CommandNode | null): void {
+export function writeCommandInfo(out: ReplyBuffer, node: CommandNode | null): void {
   if (node === null) {
-    out.null();
+    out.nil();
     return;
   }
   const spec = node.spec;
   out.array(10);
-  out.bulk(node.fullName);
+  out.bulkOf(node.fullName);
   out.int(spec.arity);
   const flags = commandFlags(spec);
   out.set(flags.length);
-  for (const f of flags) out.status(f);
+  for (const f of flags) out.simple(f);
   out.int(spec.firstKey);
   out.int(spec.lastKey);
   out.int(spec.keyStep);
   const cats = aclCategories(node);
   out.set(cats.length);
-  for (const c of cats) out.status(`@${c}`);
+  for (const c of cats) out.simple(`@${c}`);
   const tips = TIPS[node.fullName] ?? [];
   out.set(tips.length);
-  for (const t of tips) out.bulk(t);
+  for (const t of tips) out.bulkOf(t);
   const specs = keySpecs(spec, node.fullName);
   out.set(specs.length);
   for (const ks of specs) writeKeySpec(out, ks);
@@ -467,7 +391,7 @@ export function writeCommandInfo(out: RespOut, node: CommandNode | null): void {
 }
 
 /** One COMMAND DOCS value (the map describing a command). */
-export function writeCommandDocs(out: RespOut, node: CommandNode): void {
+export function writeCommandDocs(out: ReplyBuffer, node: CommandNode): void {
   const spec = node.spec;
   const docFlags = DOC_FLAGS[node.fullName] ?? [];
   const group = spec.group !== '' ? spec.group : (node.parent?.spec.group ?? 'server');
@@ -478,18 +402,18 @@ export function writeCommandDocs(out: RespOut, node: CommandNode): void {
   if (docFlags.length > 0) n++;
   if (node.subs.length > 0) n++;
   out.map(n);
-  if (spec.summary !== '') out.bulk('summary').bulk(spec.summary);
-  if (spec.since !== '') out.bulk('since').bulk(spec.since);
-  out.bulk('group').bulk(group);
-  if (spec.complexity !== undefined && spec.complexity !== '') out.bulk('complexity').bulk(spec.complexity);
+  if (spec.summary !== '') out.bulkOf('summary').bulkOf(spec.summary);
+  if (spec.since !== '') out.bulkOf('since').bulkOf(spec.since);
+  out.bulkOf('group').bulkOf(group);
+  if (spec.complexity !== undefined && spec.complexity !== '') out.bulkOf('complexity').bulkOf(spec.complexity);
   if (docFlags.length > 0) {
-    out.bulk('doc_flags').set(docFlags.length);
-    for (const f of docFlags) out.status(f);
+    out.bulkOf('doc_flags').set(docFlags.length);
+    for (const f of docFlags) out.simple(f);
   }
   if (node.subs.length > 0) {
-    out.bulk('subcommands').map(node.subs.length);
+    out.bulkOf('subcommands').map(node.subs.length);
     for (const s of node.subs) {
-      out.bulk(s.fullName);
+      out.bulkOf(s.fullName);
       writeCommandDocs(out, s);
     }
   }

@@ -2,7 +2,7 @@ import { ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors
 import * as resp from '../../protocol/resp.ts';
 import { INT_OK, INT_UNSAFE, parseI64, parseI64Big, parseI64Status } from '../../util/numbers.ts';
 import { REPLY_OFF, REPLY_ON, REPLY_SKIP, type Client } from '../client.ts';
-import { RespOut } from '../command-docs.ts';
+import { ReplyBuffer } from '../../protocol/reply-buffer.ts';
 import type { FrontCommandSpec, FrontContext } from '../front-command.ts';
 import { containerCommand, counted, helpReply, safeErrorText, type FrontSubcommandSpec } from '../front-dispatch.ts';
 import { clientMemory, REDIS_COMPAT_VERSION } from '../info.ts';
@@ -167,15 +167,15 @@ function hello(c: FrontContext): void {
     return;
   }
   if (ver !== 0) client.resp = ver;
-  const out = new RespOut(client.resp);
+  const out = ReplyBuffer.forClient(client.resp);
   out.map(7);
-  out.bulk('server').bulk('redis');
-  out.bulk('version').bulk(REDIS_COMPAT_VERSION);
-  out.bulk('proto').int(client.resp);
-  out.bulk('id').int(client.id);
-  out.bulk('mode').bulk('standalone');
-  out.bulk('role').bulk('master');
-  out.bulk('modules').array(0);
+  out.bulkOf('server').bulkOf('redis');
+  out.bulkOf('version').bulkOf(REDIS_COMPAT_VERSION);
+  out.bulkOf('proto').int(client.resp);
+  out.bulkOf('id').int(client.id);
+  out.bulkOf('mode').bulkOf('standalone');
+  out.bulkOf('role').bulkOf('master');
+  out.bulkOf('modules').array(0);
   reply(c, out.done());
 }
 
@@ -268,7 +268,7 @@ function clientId(c: FrontContext): void {
 
 function clientInfo(c: FrontContext): void {
   const line = clientInfoLine(c.client, Date.now(), c) + '\n';
-  reply(c, new RespOut(c.client.resp).verbatim(line).done());
+  reply(c, ReplyBuffer.forClient(c.client.resp).verbatim(line).done());
 }
 
 function clientList(c: FrontContext): void {
@@ -298,7 +298,7 @@ function clientList(c: FrontContext): void {
   } else {
     for (const cl of srv.clients.values()) text += clientInfoLine(cl, now, c) + '\n';
   }
-  reply(c, new RespOut(c.client.resp).verbatim(text).done());
+  reply(c, ReplyBuffer.forClient(c.client.resp).verbatim(text).done());
 }
 
 /** Closes another connection now: what it has buffered is written, then the socket is shut. */
@@ -476,11 +476,11 @@ function clientGetredir(c: FrontContext): void {
 }
 
 function clientTrackinginfo(c: FrontContext): void {
-  const out = new RespOut(c.client.resp);
+  const out = ReplyBuffer.forClient(c.client.resp);
   out.map(3);
-  out.bulk('flags').set(1).bulk('off');
-  out.bulk('redirect').int(-1);
-  out.bulk('prefixes').array(0);
+  out.bulkOf('flags').set(1).bulkOf('off');
+  out.bulkOf('redirect').int(-1);
+  out.bulkOf('prefixes').array(0);
   reply(c, out.done());
 }
 

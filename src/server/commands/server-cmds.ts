@@ -1,9 +1,10 @@
+import { ReplyBuffer } from '../../protocol/reply-buffer.ts';
 import { ERR_SYNTAX } from '../../commands/errors.ts';
 import { SHARD_COMMANDS } from '../../commands/registry.ts';
 import * as resp from '../../protocol/resp.ts';
 import { firstError } from '../../router/dispatcher.ts';
 import {
-  catalogOf, getKeys, listCommands, RespOut, writeCommandDocs, writeCommandInfo, type ListFilter,
+  catalogOf, getKeys, listCommands, writeCommandDocs, writeCommandInfo, type ListFilter,
 } from '../command-docs.ts';
 import type { FrontCommandSpec, FrontContext } from '../front-command.ts';
 import { containerCommand, counted, helpReply, safeErrorText, type FrontSubcommandSpec } from '../front-dispatch.ts';
@@ -29,7 +30,7 @@ function info(c: FrontContext): void {
   const sel = selectSections(c.argv.strings(1));
   const { srv } = c;
   const protocol = c.client.resp;
-  const build = (): Buffer => new RespOut(protocol).verbatim(buildInfo(srv, sel)).done();
+  const build = (): Buffer => ReplyBuffer.forClient(protocol).verbatim(buildInfo(srv, sel)).done();
   if (!needsShardSync(sel)) {
     reply(c, build());
     return;
@@ -62,9 +63,9 @@ const hasShardConfig = SHARD_COMMANDS.some((s) => s.name === '__config');
 
 function configGet(c: FrontContext): void {
   const pairs = c.srv.config.configGet(c.argv.strings(2));
-  const out = new RespOut(c.client.resp);
+  const out = ReplyBuffer.forClient(c.client.resp);
   out.map(pairs.length);
-  for (const [k, v] of pairs) out.bulk(k).bulk(v);
+  for (const [k, v] of pairs) out.bulkOf(k).bulkOf(v);
   reply(c, out.done());
 }
 
@@ -142,7 +143,7 @@ const CONFIG_HELP = [
 
 function commandAll(c: FrontContext): void {
   const cat = catalogOf(c.srv.commands);
-  const out = new RespOut(c.client.resp);
+  const out = ReplyBuffer.forClient(c.client.resp);
   out.array(cat.roots.length);
   for (const node of cat.roots) writeCommandInfo(out, node);
   reply(c, out.done());
@@ -158,7 +159,7 @@ function commandInfo(c: FrontContext): void {
     return;
   }
   const cat = catalogOf(c.srv.commands);
-  const out = new RespOut(c.client.resp);
+  const out = ReplyBuffer.forClient(c.client.resp);
   out.array(c.argv.count - 2);
   for (let i = 2; i < c.argv.count; i++) writeCommandInfo(out, cat.lookup(c.argv.str(i)));
   reply(c, out.done());
@@ -169,10 +170,10 @@ function commandDocs(c: FrontContext): void {
   const nodes = c.argv.count === 2
     ? cat.roots
     : c.argv.strings(2).map((n) => cat.lookup(n)).filter((n) => n !== null);
-  const out = new RespOut(c.client.resp);
+  const out = ReplyBuffer.forClient(c.client.resp);
   out.map(nodes.length);
   for (const node of nodes) {
-    out.bulk(node.fullName);
+    out.bulkOf(node.fullName);
     writeCommandDocs(out, node);
   }
   reply(c, out.done());
@@ -207,14 +208,14 @@ function commandGetkeysImpl(c: FrontContext, withFlags: boolean): void {
     fail(c, found);
     return;
   }
-  const out = new RespOut(c.client.resp);
+  const out = ReplyBuffer.forClient(c.client.resp);
   out.array(found.length);
   for (const k of found) {
     if (withFlags) {
-      out.array(2).bulk(argv.bytes(k.pos + 2)).set(k.flags.length);
-      for (const f of k.flags) out.status(f);
+      out.array(2).bulkOf(argv.bytes(k.pos + 2)).set(k.flags.length);
+      for (const f of k.flags) out.simple(f);
     } else {
-      out.bulk(argv.bytes(k.pos + 2));
+      out.bulkOf(argv.bytes(k.pos + 2));
     }
   }
   reply(c, out.done());
