@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useSabre, redisClient } from '../helpers/sabre-suite.ts';
 import { bitop, bitpos, popcount, BITOP_AND, BITOP_NOT, BITOP_OR, BITOP_XOR } from '../../src/store/bit-ops.ts';
 import { keyHashSlot } from '../../src/util/crc16.ts';
-import { startSabre, type ServerHandle } from '../helpers/servers.ts';
+import type { ServerHandle } from '../helpers/servers.ts';
 
 // The bitmap family end to end over a 4-shard server, checked against simple
 // bit-by-bit reference models (fast-check), plus the helpers on their own.
@@ -13,22 +14,14 @@ let r: Redis;
 /** Integer replies as strings (exact 64-bit values). */
 let rs: Redis;
 
-beforeAll(async () => {
-  server = await startSabre({ shards: 4 });
-  r = new Redis({ port: server.port, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false });
-  rs = new Redis({ port: server.port, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false, stringNumbers: true });
-  await r.connect();
-  await rs.connect();
+useSabre((s, c) => {
+  server = s;
+  r = c;
+  rs = redisClient(s.port, { stringNumbers: true });
 });
 
-afterAll(async () => {
-  r?.disconnect();
+afterAll(() => {
   rs?.disconnect();
-  await server?.stop();
-});
-
-beforeEach(async () => {
-  await r.flushall();
 });
 
 const shardOf = (k: string): number => {

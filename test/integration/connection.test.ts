@@ -1,15 +1,10 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useSabre, redisClient } from '../helpers/sabre-suite.ts';
 import { encodeCommand, rawCommand, splitReplies, startSabre, type ServerHandle } from '../helpers/servers.ts';
 
 // Connection commands end to end over a 4-shard server: HELLO/AUTH/RESET,
 // the CLIENT container (LIST/INFO/KILL/REPLY/...), SELECT and QUIT.
-
-function client(port: number, extra: Record<string, unknown> = {}): Redis {
-  return new Redis({
-    port, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false, retryStrategy: () => null, ...extra,
-  });
-}
 
 function raw(port: number, cmds: string[][], replies: number): Promise<Buffer> {
   return rawCommand(port, Buffer.concat(cmds.map((c) => encodeCommand(c))), { replies });
@@ -35,21 +30,8 @@ function closed(r: Redis): Promise<void> {
 describe('connection commands', () => {
   let server: ServerHandle;
   let r: Redis;
+  useSabre((srv, c) => { server = srv; r = c; });
 
-  beforeAll(async () => {
-    server = await startSabre({ shards: 4 });
-    r = client(server.port);
-    await r.connect();
-  });
-
-  afterAll(async () => {
-    r?.disconnect();
-    await server?.stop();
-  });
-
-  beforeEach(async () => {
-    await r.flushall();
-  });
 
   it('PING, ECHO and SELECT isolate databases across shards', async () => {
     expect(await r.ping()).toBe('PONG');
@@ -106,7 +88,7 @@ describe('connection commands', () => {
   });
 
   it('CLIENT SETNAME / GETNAME / ID / INFO', async () => {
-    const c = client(server.port);
+    const c = redisClient(server.port);
     await c.connect();
     try {
       const id = await c.call('CLIENT', 'ID') as number;
@@ -134,7 +116,7 @@ describe('connection commands', () => {
   });
 
   it('CLIENT LIST has Redis 7 fields in order and filters by TYPE and ID', async () => {
-    const c = client(server.port);
+    const c = redisClient(server.port);
     await c.connect();
     try {
       const otherId = await c.call('CLIENT', 'ID') as number;
@@ -169,7 +151,7 @@ describe('connection commands', () => {
   });
 
   it('CLIENT KILL ID closes the target connection', async () => {
-    const victim = client(server.port);
+    const victim = redisClient(server.port);
     await victim.connect();
     const gone = closed(victim);
     const id = await victim.call('CLIENT', 'ID') as number;
@@ -181,7 +163,7 @@ describe('connection commands', () => {
   });
 
   it('CLIENT KILL by address (old form), LADDR and USER filters', async () => {
-    const victim = client(server.port);
+    const victim = redisClient(server.port);
     await victim.connect();
     const gone = closed(victim);
     const info = fields(await victim.call('CLIENT', 'INFO') as string);
@@ -190,7 +172,7 @@ describe('connection commands', () => {
     await gone;
     await expect(r.call('CLIENT', 'KILL', addr)).rejects.toThrow('ERR No such client');
 
-    const v2 = client(server.port);
+    const v2 = redisClient(server.port);
     await v2.connect();
     const gone2 = closed(v2);
     await v2.call('CLIENT', 'SETNAME', 'v2');
@@ -205,7 +187,7 @@ describe('connection commands', () => {
   });
 
   it('CLIENT KILL SKIPME no closes the caller after its reply', async () => {
-    const self = client(server.port);
+    const self = redisClient(server.port);
     await self.connect();
     const gone = closed(self);
     const id = await self.call('CLIENT', 'ID') as number;
@@ -223,7 +205,7 @@ describe('connection commands', () => {
   });
 
   it('CLIENT NO-EVICT / NO-TOUCH set the client flags', async () => {
-    const c = client(server.port);
+    const c = redisClient(server.port);
     await c.connect();
     try {
       expect(await c.call('CLIENT', 'NO-EVICT', 'on')).toBe('OK');
@@ -284,7 +266,7 @@ describe('authentication with requirepass', () => {
   });
 
   it('refuses commands before AUTH, accepts the right password only', async () => {
-    const c = client(server.port);
+    const c = redisClient(server.port);
     await c.connect();
     try {
       await expect(c.get('k')).rejects.toThrow('NOAUTH Authentication required.');
@@ -327,8 +309,8 @@ describe('authentication with requirepass', () => {
   });
 
   it('CONFIG SET requirepass applies to new connections; clearing it opens every connection', async () => {
-    const admin = client(server.port, { password: 's3cret' });
-    const waiting = client(server.port);
+    const admin = redisClient(server.port, { password: 's3cret' });
+    const waiting = redisClient(server.port);
     await admin.connect();
     await waiting.connect();
     try {

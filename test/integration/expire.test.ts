@@ -1,32 +1,13 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSabre, type ServerHandle } from '../helpers/servers.ts';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { useSabre } from '../helpers/sabre-suite.ts';
 
 // Expiry: lazy (on access) and active (the shard's cron reclaims keys nobody
 // reads). DBSIZE counts keys not reclaimed yet, as Redis's does, so DBSIZE
 // falling without any read of the keys proves the active cycle works.
 
-let server: ServerHandle;
 let r: Redis;
-
-function client(port: number): Redis {
-  return new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false });
-}
-
-beforeAll(async () => {
-  server = await startSabre({ shards: 4 });
-  r = client(server.port);
-  await r.connect();
-});
-
-afterAll(async () => {
-  r?.disconnect();
-  await server?.stop();
-});
-
-beforeEach(async () => {
-  await r.flushall();
-});
+useSabre((_server, c) => { r = c; });
 
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useSabre, redisClient } from '../helpers/sabre-suite.ts';
 import { startSabre, type ServerHandle } from '../helpers/servers.ts';
 
 // Keys and their shard with 4 shards: b -> 0, c -> 1, d -> 2, a -> 3, newkey -> 0,
@@ -7,25 +8,7 @@ import { startSabre, type ServerHandle } from '../helpers/servers.ts';
 
 let server: ServerHandle;
 let r: Redis;
-
-function client(port: number): Redis {
-  return new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false });
-}
-
-beforeAll(async () => {
-  server = await startSabre({ shards: 4 });
-  r = client(server.port);
-  await r.connect();
-});
-
-afterAll(async () => {
-  r?.disconnect();
-  await server?.stop();
-});
-
-beforeEach(async () => {
-  await r.flushall();
-});
+useSabre((s, c) => { server = s; r = c; });
 
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
@@ -94,7 +77,7 @@ describe('RENAME across shards', () => {
       .exec();
     expect(res?.map(([, v]) => v)).toEqual(['OK', 'OK', '1', 'OK', '1', 0]);
     // Two clients bounce one key around four shards; it never gets lost nor duplicated.
-    const other = client(server.port);
+    const other = redisClient(server.port);
     await other.connect();
     try {
       await r.set('a', 'token');
@@ -205,7 +188,7 @@ describe('OBJECT FREQ under an LFU policy', () => {
   let c: Redis;
   beforeAll(async () => {
     lfu = await startSabre({ shards: 2, args: ['--maxmemory-policy', 'allkeys-lfu'] });
-    c = client(lfu.port);
+    c = redisClient(lfu.port);
     await c.connect();
   });
   afterAll(async () => {
@@ -300,7 +283,7 @@ describe('RANDOMKEY, DBSIZE, FLUSHALL, SWAPDB', () => {
   it('SWAPDB is seen by every client, and keys keep their TTL', async () => {
     await r.set('a', 'zero');
     await r.expire('a', 1000);
-    const other = client(server.port);
+    const other = redisClient(server.port);
     await other.connect();
     try {
       await other.select(1);

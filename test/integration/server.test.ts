@@ -1,15 +1,10 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useSabre, redisClient } from '../helpers/sabre-suite.ts';
 import { encodeCommand, rawCommand, splitReplies, startSabre, type ServerHandle } from '../helpers/servers.ts';
 
 // Server commands end to end over a 4-shard server: INFO, CONFIG, COMMAND,
 // TIME, LASTSAVE, DEBUG SLEEP and SHUTDOWN.
-
-function client(port: number, extra: Record<string, unknown> = {}): Redis {
-  return new Redis({
-    port, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false, retryStrategy: () => null, ...extra,
-  });
-}
 
 /** INFO text as a field map (section headers and blank lines skipped). */
 function infoFields(text: string): Map<string, string> {
@@ -35,21 +30,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe('server commands', () => {
   let server: ServerHandle;
   let r: Redis;
-
-  beforeAll(async () => {
-    server = await startSabre({ shards: 4 });
-    r = client(server.port);
-    await r.connect();
-  });
-
-  afterAll(async () => {
-    r?.disconnect();
-    await server?.stop();
-  });
+  useSabre((srv, c) => { server = srv; r = c; });
 
   beforeEach(async () => {
     await r.select(0);
-    await r.flushall();
   });
 
   it('INFO default has the Redis sections and fields', async () => {
@@ -156,7 +140,7 @@ describe('server commands', () => {
 
   it('INFO clients and memory follow connections and data', async () => {
     const before = await info(r, 'clients', 'memory', 'stats');
-    const extra = client(server.port);
+    const extra = redisClient(server.port);
     await extra.connect();
     await extra.ping();
     await r.set('big', 'x'.repeat(200_000));
@@ -223,7 +207,7 @@ describe('server commands', () => {
   });
 
   it('CONFIG SET proto-max-bulk-len updates the limits of connected clients', async () => {
-    const c = client(server.port);
+    const c = redisClient(server.port);
     await c.connect();
     try {
       const big = 'x'.repeat(1024 * 1024 + 10);
@@ -308,7 +292,7 @@ describe('server commands', () => {
   });
 
   it('DEBUG SLEEP stops every shard until it replies', async () => {
-    const other = client(server.port);
+    const other = redisClient(server.port);
     await other.connect();
     try {
       const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
@@ -332,7 +316,7 @@ describe('server commands', () => {
 describe('SHUTDOWN', () => {
   it('refuses SAVE and ABORT, exits on NOSAVE', async () => {
     const server = await startSabre({ shards: 2 });
-    const r = client(server.port);
+    const r = redisClient(server.port);
     try {
       await r.connect();
       await expect(r.call('SHUTDOWN', 'SAVE')).rejects.toThrow('ERR Errors trying to SHUTDOWN. Check logs.');

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSabre, type ServerHandle } from '../helpers/servers.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useSabre, redisClient } from '../helpers/sabre-suite.ts';
+import type { ServerHandle } from '../helpers/servers.ts';
 
 // The string family end to end over a 4-shard server: large values, many
 // keys across shards, concurrency of the coordinated commands (MSETNX, LCS).
@@ -10,22 +11,14 @@ let r: Redis;
 /** A client that returns integer replies as strings (exact 64-bit values). */
 let rs: Redis;
 
-beforeAll(async () => {
-  server = await startSabre({ shards: 4 });
-  r = new Redis({ port: server.port, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false });
-  rs = new Redis({ port: server.port, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false, stringNumbers: true });
-  await r.connect();
-  await rs.connect();
+useSabre((s, c) => {
+  server = s;
+  r = c;
+  rs = redisClient(s.port, { stringNumbers: true });
 });
 
-afterAll(async () => {
-  r?.disconnect();
+afterAll(() => {
   rs?.disconnect();
-  await server?.stop();
-});
-
-beforeEach(async () => {
-  await r.flushall();
 });
 
 /** Reference LCS length (two rows). */

@@ -1,0 +1,42 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startSabre, type ServerHandle, type StartSabreOptions } from './servers.ts';
+
+/** An ioredis client for tests: connects on first use, never retries or reconnects on its own. */
+export function redisClient(port: number, extra: RedisOptions = {}): Redis {
+  return new Redis({
+    port, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false, retryStrategy: () => null, ...extra,
+  });
+}
+
+export interface SabreSuiteOptions extends StartSabreOptions {
+  /** FLUSHALL before every test (default true). */
+  flushEach?: boolean;
+}
+
+/**
+ * The fixture every integration suite shares: start Sabre (4 shards unless
+ * told otherwise) before the suite, connect one client, FLUSHALL before each
+ * test, and stop both after the suite. `ready` receives the server and the
+ * client once they are up. Call it at the top of a file or inside a describe.
+ */
+export function useSabre(ready: (server: ServerHandle, r: Redis) => void, opts: SabreSuiteOptions = {}): void {
+  let server: ServerHandle | undefined;
+  let r: Redis | undefined;
+  beforeAll(async () => {
+    const { flushEach: _unused, ...start } = opts;
+    server = await startSabre({ shards: 4, ...start });
+    r = redisClient(server.port);
+    await r.connect();
+    ready(server, r);
+  });
+  afterAll(async () => {
+    r?.disconnect();
+    await server?.stop();
+  });
+  if (opts.flushEach !== false) {
+    beforeEach(async () => {
+      await r?.flushall();
+    });
+  }
+}
