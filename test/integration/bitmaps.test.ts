@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useSabre, redisClient } from '../helpers/sabre-suite.ts';
+import { useSabre, redisClient } from '../helpers/suites.ts';
 import { bitop, bitpos, popcount, BITOP_AND, BITOP_NOT, BITOP_OR, BITOP_XOR } from '../../src/store/bit-ops.ts';
 import { keyHashSlot } from '../../src/util/crc16.ts';
 import type { ServerHandle } from '../helpers/servers.ts';

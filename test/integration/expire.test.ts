@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { useSabre } from '../helpers/sabre-suite.ts';
+import { useSabre } from '../helpers/suites.ts';
 
 // Expiry: lazy (on access) and active (the shard's cron reclaims keys nobody
 // reads). DBSIZE counts keys not reclaimed yet, as Redis's does, so DBSIZE

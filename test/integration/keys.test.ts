@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useSabre, redisClient } from '../helpers/sabre-suite.ts';
+import { useSabre, redisClient } from '../helpers/suites.ts';
 import { startSabre, type ServerHandle } from '../helpers/servers.ts';
 
 // Keys and their shard with 4 shards: b -> 0, c -> 1, d -> 2, a -> 3, newkey -> 0,

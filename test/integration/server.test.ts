@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { useSabre, redisClient } from '../helpers/sabre-suite.ts';
+import { useSabre, redisClient } from '../helpers/suites.ts';
 import { encodeCommand, rawCommand, splitReplies, startSabre, type ServerHandle } from '../helpers/servers.ts';
 
 // Server commands end to end over a 4-shard server: INFO, CONFIG, COMMAND,

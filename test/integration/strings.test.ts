@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useSabre, redisClient } from '../helpers/sabre-suite.ts';
+import { useSabre, redisClient } from '../helpers/suites.ts';
 import type { ServerHandle } from '../helpers/servers.ts';
 
 // The string family end to end over a 4-shard server: large values, many

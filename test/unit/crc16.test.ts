@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { CLUSTER_SLOTS, crc16, keyHashSlot } from '../../src/util/crc16.ts';
-import { redisAvailable, startRedis, type ServerHandle } from '../helpers/servers.ts';
+import { redisAvailable } from '../helpers/servers.ts';
+import { useRedis } from '../helpers/suites.ts';
 
 const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
@@ -79,21 +80,8 @@ const haveRedis = redisAvailable();
 if (!haveRedis) console.warn('crc16.test: redis-server not on PATH, skipping CLUSTER KEYSLOT comparison');
 
 describe.skipIf(!haveRedis)('keyHashSlot vs redis-server CLUSTER KEYSLOT', () => {
-  let server: ServerHandle;
   let client: Redis;
-
-  beforeAll(async () => {
-    const started = startRedis({ args: ['--cluster-enabled', 'yes'] });
-    if (started === null) throw new Error('redis-server vanished');
-    server = await started;
-    client = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
-    await client.connect();
-  });
-
-  afterAll(async () => {
-    client?.disconnect();
-    await server?.stop();
-  });
+  useRedis((_server, c) => { client = c; }, { args: ['--cluster-enabled', 'yes'] });
 
   it('agrees on random binary keys with braces', async () => {
     const keyArb = fc.array(fc.oneof(fc.constantFrom(0x7b, 0x7d), fc.integer({ min: 0, max: 255 })), { maxLength: 24 });

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { globMatch, globMatchString } from '../../src/util/glob.ts';
-import { redisAvailable, startRedis, type ServerHandle } from '../helpers/servers.ts';
+import { redisAvailable } from '../helpers/servers.ts';
+import { useRedis } from '../helpers/suites.ts';
 
 function bytes(s: string): Uint8Array {
   return Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
@@ -346,21 +347,8 @@ const haveRedis = redisAvailable();
 if (!haveRedis) console.warn('glob.test: redis-server not on PATH, skipping differential tests');
 
 describe.skipIf(!haveRedis)('globMatch vs redis-server', () => {
-  let server: ServerHandle;
   let client: Redis;
-
-  beforeAll(async () => {
-    const started = startRedis();
-    if (started === null) throw new Error('redis-server vanished');
-    server = await started;
-    client = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
-    await client.connect();
-  });
-
-  afterAll(async () => {
-    client?.disconnect();
-    await server?.stop();
-  });
+  useRedis((_server, c) => { client = c; });
 
   it('KEYS agrees on random binary patterns', async () => {
     const rng = fc.sample(fc.tuple(fc.array(strArb, { minLength: 40, maxLength: 40 }), fc.array(patArb, { minLength: 300, maxLength: 300 })), {

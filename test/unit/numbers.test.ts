@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   INT_INVALID,
   INT_OK,
@@ -27,7 +27,8 @@ import {
   writeI64Big,
   type LongDouble,
 } from '../../src/util/numbers.ts';
-import { encodeCommand, rawCommand, redisAvailable, startRedis, type ServerHandle } from '../helpers/servers.ts';
+import { encodeCommand, rawCommand, redisAvailable, type ServerHandle } from '../helpers/servers.ts';
+import { useRedis } from '../helpers/suites.ts';
 
 const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
@@ -498,19 +499,7 @@ const CATEGORIES: Record<string, fc.Arbitrary<string>> = {
 describe.skipIf(!haveRedis)('numbers vs redis-server', () => {
   let server: ServerHandle;
   let client: Redis;
-
-  beforeAll(async () => {
-    const started = startRedis();
-    if (started === null) throw new Error('redis-server vanished');
-    server = await started;
-    client = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
-    await client.connect();
-  });
-
-  afterAll(async () => {
-    client?.disconnect();
-    await server?.stop();
-  });
+  useRedis((srv, c) => { server = srv; client = c; });
 
   async function redisIncr(pairs: Array<[string, string]>): Promise<string[]> {
     const p = client.pipeline();

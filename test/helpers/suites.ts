@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { startSabre, type ServerHandle, type StartSabreOptions } from './servers.ts';
+import { startRedis, startSabre, type ServerHandle, type StartRedisOptions, type StartSabreOptions } from './servers.ts';
 
 /** An ioredis client for tests: connects on first use, never retries or reconnects on its own. */
 export function redisClient(port: number, extra: RedisOptions = {}): Redis {
@@ -39,4 +39,25 @@ export function useSabre(ready: (server: ServerHandle, r: Redis) => void, opts: 
       await r?.flushall();
     });
   }
+}
+
+/**
+ * The same for a real redis-server (the oracle), without flushing: for suites
+ * that already skip themselves when redis-server is absent.
+ */
+export function useRedis(ready: (server: ServerHandle, r: Redis) => void, opts: StartRedisOptions = {}): void {
+  let server: ServerHandle | undefined;
+  let r: Redis | undefined;
+  beforeAll(async () => {
+    const started = startRedis(opts);
+    if (started === null) throw new Error('redis-server is not on PATH');
+    server = await started;
+    r = redisClient(server.port);
+    await r.connect();
+    ready(server, r);
+  });
+  afterAll(async () => {
+    r?.disconnect();
+    await server?.stop();
+  });
 }
