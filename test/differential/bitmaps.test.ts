@@ -310,6 +310,9 @@ describeDifferential('bitmaps: differential', (ctx) => {
       ['BITFIELD_RO', 'a', 'GET', 'u8', '0', 'INCRBY', 'u8', '0', 'x'], ['BITFIELD_RO', 'a', 'GET', 'u99', '0', 'SET', 'u8', '0', '1'],
       ['BITFIELD_RO', 'a', 'OVERFLOW', 'SAT', 'GET', 'u8', '0'], ['BITFIELD_RO', 'a', 'OVERFLOW', 'bad'],
       ['BITFIELD_RO', 'nokey', 'GET', 'u8', '0'], ['BITFIELD_RO', 'nokey', 'SET', 'u8', '0', '1'], ['EXISTS', 'nokey'],
+      // Redis decides the SAT direction in wrapping int64: far below the minimum saturates to the maximum.
+      ['BITFIELD', 'q', 'OVERFLOW', 'SAT', 'SET', 'i58', '0', '-9079256848778919937'], ['GET', 'q'],
+      ['BITFIELD', 'q', 'OVERFLOW', 'SAT', 'SET', 'i8', '0', '-9223372036854775808', 'GET', 'i8', '0'],
       ['GET', 'a'],
     ]);
   });

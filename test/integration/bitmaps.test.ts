@@ -390,12 +390,22 @@ describe('bitmaps: integration', () => {
           }
           // SET of an unsigned field takes the value as a uint64 (so -1 is huge).
           let v = o.kind === 'set' ? (o.signed ? o.value : BigInt.asUintN(64, o.value)) : old + o.value;
+          // Direction of a signed overflow as Redis's checkSignedBitfieldOverflow decides it:
+          // `max - value` is computed in wrapping int64, so a SET far below the minimum
+          // (e.g. i58 to -9079256848778919937) saturates to the MAXIMUM (checked on redis-server).
+          let up = v > max;
+          if (o.signed) {
+            const value = o.kind === 'set' ? o.value : old;
+            const incr = o.kind === 'set' ? 0n : o.value;
+            const maxincr = BigInt.asIntN(64, max - value);
+            up = value > max || (bits !== 64 && incr > maxincr) || (value >= 0n && incr > 0n && incr > maxincr);
+          }
           if (v < min || v > max) {
             if (ow === 'FAIL') {
               want.push(null);
               continue;
             }
-            if (ow === 'SAT') v = v < min ? min : max;
+            if (ow === 'SAT') v = up ? max : min;
             else v = o.signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v);
           }
           want.push((o.kind === 'set' ? old : v).toString());
