@@ -6,8 +6,8 @@
 // through pipelined raw RESP writes, then reports bytes per key from the RSS delta
 // (/proc/<pid>/status VmRSS) and from the used_memory delta (INFO memory).
 
-import { availableParallelism } from 'node:os';
 import net from 'node:net';
+import { defaultShardCount } from '../src/server/config.ts';
 import {
   flagOption,
   fmtFixed,
@@ -30,7 +30,7 @@ import {
 const USAGE = `usage: npm run bench:memory -- [options]
   --keys N       number of keys to load (default 1000000)
   --cmd C        set (default) or mset (100 keys per MSET)
-  --shards N     Sabre shard count (default: Sabre's own default, one per core)
+  --shards N     Sabre shard count (default: Sabre's own default, cores - 1)
   --settle MS    wait this long after loading before measuring (default 1000)
   --self-test    run a second redis-server in place of Sabre (checks the harness)`;
 
@@ -206,7 +206,7 @@ async function main(): Promise<void> {
   const cmdOpt = stringOption(opts, 'cmd', 'set').toLowerCase();
   if (cmdOpt !== 'set' && cmdOpt !== 'mset') throw new Error(`--cmd must be set or mset, got ${cmdOpt}`);
   const cmd: 'set' | 'mset' = cmdOpt;
-  const shards = Math.round(numberOption(opts, 'shards', availableParallelism()));
+  const shards = Math.round(numberOption(opts, 'shards', defaultShardCount()));
   const settleMs = numberOption(opts, 'settle', 1000);
   const selfTest = flagOption(opts, 'self-test');
 

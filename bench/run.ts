@@ -7,7 +7,7 @@
 // (utime + stime of all its threads, from /proc/<pid>/stat) is sampled around the
 // run. The table shows medians over the repetitions.
 
-import { availableParallelism } from 'node:os';
+import { defaultShardCount } from '../src/server/config.ts';
 import {
   clockTicksPerSecond,
   command,
@@ -34,7 +34,7 @@ const USAGE = `usage: npm run bench -- [options]
   --pipeline-scale F  request multiplier for -P 16 runs (default 5: pipelined
                  runs are much faster and CPU time is only sampled in ticks)
   --reps K       repetitions per cell, medians are reported (default 3)
-  --shards N     Sabre shard count (default: Sabre's own default, one per core)
+  --shards N     Sabre shard count (default: Sabre's own default, cores - 1)
   --clients C    redis-benchmark -c (default 50)
   --keyspace R   redis-benchmark -r (default 100000)
   --quick        smoke run: 20000 requests, 1 repetition, no warm-up
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   const requests = Math.round(numberOption(opts, 'requests', quick ? 20_000 : 100_000));
   const scale = numberOption(opts, 'pipeline-scale', 5);
   const reps = Math.round(numberOption(opts, 'reps', quick ? 1 : 3));
-  const shards = Math.round(numberOption(opts, 'shards', availableParallelism()));
+  const shards = Math.round(numberOption(opts, 'shards', defaultShardCount()));
   const clients = Math.round(numberOption(opts, 'clients', 50));
   const keyspace = Math.round(numberOption(opts, 'keyspace', 100_000));
   const selfTest = flagOption(opts, 'self-test');

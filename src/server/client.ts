@@ -24,6 +24,10 @@ function countShardError(u8: Uint8Array, off: number, len: number): void {
   replyErrorStats.codes.set(code, (replyErrorStats.codes.get(code) ?? 0) + 1);
 }
 
+/** How long (event-loop turns) and how much (bytes) output may wait for the rest of its pipeline. */
+const MAX_HELD_TURNS = 4;
+const MAX_HELD_BYTES = 64 * 1024;
+
 /**
  * One connection's state on the front thread, and the place where replies are
  * put back in request order: every command takes a sequence number; a reply
@@ -267,6 +271,26 @@ export class Client implements DeferrableClient, ReplyTarget {
       this.dirty = true;
       this.markDirty(this);
     }
+  }
+
+  /** Turns this client's output has waited for the rest of its pipeline. */
+  private heldTurns = 0;
+
+  /**
+   * True when the output should wait for the replies still in flight: a
+   * pipeline spread over several shards gets its replies in several turns,
+   * and writing each part as it comes costs a write syscall (and a wake-up of
+   * the client) per shard. The wait is bounded, in turns and in bytes, so a
+   * slow shard or a long pipeline still gets its output moving.
+   */
+  holdOutput(): boolean {
+    if (this.nextSeq !== this.sendSeq && this.heldTurns < MAX_HELD_TURNS && this.outLen < MAX_HELD_BYTES
+      && !this.killed && !this.closed) {
+      this.heldTurns++;
+      return true;
+    }
+    this.heldTurns = 0;
+    return false;
   }
 
   /** Writes buffered output to the socket; returns false when the socket is backed up. */

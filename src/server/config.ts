@@ -25,6 +25,17 @@ import { join, resolve } from 'node:path';
 import { globMatchString } from '../util/glob.ts';
 import { formatLogLine, serverLog, setLogLevel, type LogLevelName } from './log.ts';
 
+
+/**
+ * Shard workers when `shards` is not set: one per core minus the core the
+ * front thread needs, at least one. The front is busy whenever the shards are,
+ * so one shard per core oversubscribes the machine: on 2 cores, 2 shards cost
+ * 35% more CPU per request than 1 and serve 15% fewer requests (docs/architecture.md).
+ */
+export function defaultShardCount(): number {
+  return Math.min(256, Math.max(1, availableParallelism() - 1));
+}
+
 export const SABRE_VERSION = '0.1.0';
 
 const INT_MAX = 2147483647n;
@@ -403,7 +414,7 @@ export const PARAMS: readonly ParamDecl[] = [
   {
     name: 'shards',
     type: { kind: 'int', min: 1n, max: 256n },
-    default: () => BigInt(Math.min(256, Math.max(1, availableParallelism()))),
+    default: () => BigInt(defaultShardCount()),
     mutable: false,
   },
   { name: 'shard-arena-mb', type: { kind: 'int', min: 16n, max: 2047n }, default: 1024n, mutable: false },

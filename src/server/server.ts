@@ -494,9 +494,33 @@ export class Server {
 
   /** Publishes requests, writes replies, resumes stalled clients. */
   flushNow(): void {
+    this.flushClients();
+    if (this.stalledClients.length > 0) {
+      const stalled = this.stalledClients.splice(0);
+      for (const c of stalled) {
+        if (c.closed) continue;
+        this.processInput(c);
+      }
+      this.flushClients();
+    }
+    this.dispatcher.flush();
+  }
+
+  /**
+   * Writes every dirty client's output, except clients whose pipeline still
+   * waits for replies from other shards: those wait a turn or two (see
+   * Client.holdOutput) so that a pipeline's replies leave in one write, as
+   * they do from Redis, instead of one write per shard that answered.
+   */
+  private flushClients(): void {
     const dirty = this.dirtyClients;
+    let held = 0;
     for (let i = 0; i < dirty.length; i++) {
       const c = dirty[i];
+      if (c.holdOutput()) {
+        dirty[held++] = c;
+        continue;
+      }
       const before = c.netOut;
       // Like Redis (client-output-buffer-limit normal 0 0 0), a client that
       // does not read its replies is still read from: one that writes its whole
@@ -505,18 +529,13 @@ export class Server {
       c.flush();
       this.stats.netOutput += c.netOut - before;
     }
-    dirty.length = 0;
-    if (this.stalledClients.length > 0) {
-      const stalled = this.stalledClients.splice(0);
-      for (const c of stalled) {
-        if (c.closed) continue;
-        this.processInput(c);
-      }
-      for (let i = 0; i < dirty.length; i++) dirty[i].flush();
-      dirty.length = 0;
-    }
-    this.dispatcher.flush();
+    dirty.length = held;
+    // The held clients' missing replies schedule a turn when they arrive; the
+    // timer is the safety net for a reply that arrives without one.
+    if (held > 0) this.holdTimer.refresh();
   }
+
+  private readonly holdTimer = setTimeout(() => this.afterBatch(), 1).unref();
 
   /** Fans a command out to every shard and replies with the combination. */
   broadcast(ctx: FrontContext, shardCommand: string, args: ReadonlyArray<string | Uint8Array>,

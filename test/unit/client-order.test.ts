@@ -58,4 +58,25 @@ describe('Client reply ordering', () => {
     client.flush();
     expect(Buffer.concat(written).toString()).toBe('+A\r\n+C\r\n');
   });
+
+  it('holds output while its pipeline waits for replies, for a few turns and up to 64 KiB', () => {
+    const { client } = recordingClient();
+    const a = client.takeSeq();
+    const b = client.takeSeq();
+    client.deliver(a, Buffer.from('+A\r\n'), 0, 4);
+    // b is still in flight: wait for it, but not forever.
+    const held: boolean[] = [];
+    for (let turn = 0; turn < 6; turn++) held.push(client.holdOutput());
+    expect(held).toEqual([true, true, true, true, false, true]);
+    client.deliver(b, Buffer.from('+B\r\n'), 0, 4);
+    // Nothing in flight: write now.
+    expect(client.holdOutput()).toBe(false);
+
+    const c = client.takeSeq();
+    client.takeSeq();
+    const big = Buffer.alloc(64 * 1024, 0x61);
+    client.deliver(c, big, 0, big.length);
+    // Enough bytes waiting: write them although a reply is still in flight.
+    expect(client.holdOutput()).toBe(false);
+  });
 });
