@@ -214,7 +214,7 @@ async function main(): Promise<void> {
   const label = servers.sabreLabel;
   try {
     progress(
-      `${label}: port ${servers.sabre.port} pid ${servers.sabre.pid}${selfTest ? '' : ` (${shards} shards)`}; ` +
+      `${label}: port ${servers.sabre.port} pid ${servers.sabre.pid}${selfTest ? '' : ` (${shards} shard${shards === 1 ? '' : 's'})`}; ` +
         `redis: port ${servers.redis.port} pid ${servers.redis.pid}`,
     );
     await sleep(500); // let both finish starting up before the baseline
@@ -228,7 +228,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log(
       `${fmtInt(keys)} keys, 16-byte names and 16-byte values, loaded with pipelined ${cmd.toUpperCase()}` +
-        `${selfTest ? '' : `; ${label} with ${shards} shards`}`,
+        `${selfTest ? '' : `; ${label} with ${shards} shard${shards === 1 ? '' : 's'}`}`,
     );
     console.log('');
     printTable(

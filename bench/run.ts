@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   try {
     progress(
-      `${label}: port ${servers.sabre.port} pid ${servers.sabre.pid}${selfTest ? '' : ` (${shards} shards)`}; ` +
+      `${label}: port ${servers.sabre.port} pid ${servers.sabre.pid}${selfTest ? '' : ` (${shards} shard${shards === 1 ? '' : 's'})`}; ` +
         `redis: port ${servers.redis.port} pid ${servers.redis.pid}; CLK_TCK ${clockTicksPerSecond()}`,
     );
     for (const side of sides) await command(side.server.port, ['FLUSHALL']);
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log(
       `redis-benchmark -c ${clients} -r ${keyspace}; medians of ${reps} rep(s); ` +
-        `${label}${selfTest ? '' : ` with ${shards} shards`}; CPU = server process utime+stime (all threads) / requests`,
+        `${label}${selfTest ? '' : ` with ${shards} shard${shards === 1 ? '' : 's'}`}; CPU = server process utime+stime (all threads) / requests`,
     );
     console.log('');
     const rows: string[][] = cells.map((cell) => {

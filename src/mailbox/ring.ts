@@ -30,6 +30,8 @@ export class RingWriter {
   /** Local tail: records written but maybe not yet published. */
   tail: number;
   private published: number;
+  /** The consumer's HEAD as last read: room is re-read from HEAD only when this says the ring is full. */
+  private headSeen: number;
 
   constructor(sab: SharedArrayBuffer) {
     this.ctl = new Int32Array(sab, 0, RING_HEADER_BYTES >> 2);
@@ -38,6 +40,7 @@ export class RingWriter {
     this.mask = this.capacity - 1;
     this.tail = Atomics.load(this.ctl, RING_TAIL) >>> 0;
     this.published = this.tail;
+    this.headSeen = Atomics.load(this.ctl, RING_HEAD) >>> 0;
   }
 
   /** Largest record this ring carries inline; bigger payloads go over the side port. */
@@ -47,8 +50,17 @@ export class RingWriter {
 
   /** Bytes the producer may still write. */
   freeBytes(): number {
-    const head = Atomics.load(this.ctl, RING_HEAD) >>> 0;
-    return this.capacity - ((this.tail - head) >>> 0);
+    this.headSeen = Atomics.load(this.ctl, RING_HEAD) >>> 0;
+    return this.capacity - ((this.tail - this.headSeen) >>> 0);
+  }
+
+  /**
+   * True when `bytes` can be written now. Reads the consumer's HEAD only when
+   * the last value seen does not leave enough room (HEAD only moves forward,
+   * so a stale value errs on the side of "full").
+   */
+  hasRoom(bytes: number): boolean {
+    return this.capacity - ((this.tail - this.headSeen) >>> 0) >= bytes || this.freeBytes() >= bytes;
   }
 
   /**
@@ -61,7 +73,7 @@ export class RingWriter {
     let idx = this.tail & this.mask;
     const toEnd = this.capacity - idx;
     const pad = toEnd < need ? toEnd : 0;
-    if (this.freeBytes() < pad + need) return -1;
+    if (!this.hasRoom(pad + need)) return -1;
     if (pad !== 0) {
       this.writeU32(idx, (pad | REC_PAD_FLAG) >>> 0);
       this.tail = (this.tail + pad) >>> 0;

@@ -54,7 +54,7 @@ export class ShardLink {
   /** True when a record of `bytes` (or a large-record stub) fits right now. */
   canFit(bytes: number): boolean {
     const need = bytes > this.requests.maxRecord ? REQ_ARGS : bytes;
-    return this.requests.freeBytes() >= 2 * ((need + 7) & ~7) + 8;
+    return this.requests.hasRoom(2 * ((need + 7) & ~7) + 8);
   }
 
   /**
