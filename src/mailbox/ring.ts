@@ -161,6 +161,26 @@ export class RingReader {
     return -1;
   }
 
+  /**
+   * Offsets of up to `max` records from the next one on, without consuming
+   * them (the shard looks ahead to overlap its cache misses). Returns how many.
+   */
+  lookahead(out: Int32Array, max: number): number {
+    let pos = this.head;
+    let n = 0;
+    while (pos !== this.limit && n < max) {
+      const idx = pos & this.mask;
+      const len = this.readU32(idx);
+      if ((len & REC_PAD_FLAG) !== 0) {
+        pos = (pos + (len & ~REC_PAD_FLAG)) >>> 0;
+        continue;
+      }
+      out[n++] = idx;
+      pos = (pos + align(len)) >>> 0;
+    }
+    return n;
+  }
+
   /** Consumes the record returned by next(). */
   consume(idx: number): void {
     this.head = (this.head + align(this.readU32(idx))) >>> 0;

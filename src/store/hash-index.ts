@@ -93,6 +93,35 @@ export class HashIndex {
     return { base, groups, mask: groups - 1, full: 0, deleted: 0 };
   }
 
+  // Prefetching: homeGroup() names the group where a lookup starts;
+  // touchGroup() and touchRecord() load from that group and from the record
+  // its matching tag points to. A caller runs each step over a whole batch of
+  // keys so that the batch's cache misses overlap instead of stalling one
+  // lookup after another. The loaded values mean nothing: they are returned
+  // only so that the loads are not optimised away.
+
+  /** Address of the group where a lookup of `hash` starts (in the current table). */
+  homeGroup(hash: number): number {
+    const t = this.cur;
+    return t.base + (hash & t.mask) * GROUP_BYTES;
+  }
+
+  /** Loads the group's first and last words (a group may straddle two cache lines). */
+  touchGroup(ga: number): number {
+    const u32 = this.arena.u32;
+    return u32[ga >> 2] ^ u32[(ga + GROUP_BYTES - 4) >> 2];
+  }
+
+  /** Loads the first word of the first record in the group whose tag matches `hash`. */
+  touchRecord(ga: number, hash: number): number {
+    const u8 = this.arena.u8;
+    const tag = tagOf(hash);
+    for (let i = 0; i < GROUP_SLOTS; i++) {
+      if (u8[ga + GROUP_TAGS + i] === tag) return this.arena.u32[this.arena.u32[(ga + GROUP_REFS + 4 * i) >> 2] >> 2];
+    }
+    return 0;
+  }
+
   /** Handle of the record with this key, or -1. */
   find(hash: number, kb: Uint8Array, ko: number, kl: number): number {
     const h = this.findIn(this.cur, hash, kb, ko, kl);

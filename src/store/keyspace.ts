@@ -127,7 +127,39 @@ export class Keyspace implements RecordShape {
   // -- lookups -----------------------------------------------------------------
 
   hashKey(kb: Uint8Array, ko: number, kl: number): number {
+    if (ko === this.hintOffset && kb === this.hintBytes && kl === this.hintLength) return this.hintHash;
     return hashBytes(kb, ko, kl, this.seed);
+  }
+
+  // A key hashed ahead of its command (the shard's lookahead) is not hashed twice.
+  private hintBytes: Uint8Array | null = null;
+  private hintOffset = -1;
+  private hintLength = 0;
+  private hintHash = 0;
+
+  /**
+   * Hashes the key of a command to come and returns the group its lookup
+   * starts at (HashIndex.homeGroup), or -1 for a database that does not exist.
+   * The hash is left in `hash`.
+   */
+  homeGroupOf(db: number, kb: Uint8Array, ko: number, kl: number): number {
+    const index = this.dbs[db];
+    if (index === undefined) return -1;
+    this.hash = hashBytes(kb, ko, kl, this.seed);
+    return index.homeGroup(this.hash);
+  }
+
+  /** The key at kb[ko..ko+kl) hashes to `hash`, until clearHint(). */
+  hint(kb: Uint8Array, ko: number, kl: number, hash: number): void {
+    this.hintBytes = kb;
+    this.hintOffset = ko;
+    this.hintLength = kl;
+    this.hintHash = hash;
+  }
+
+  clearHint(): void {
+    this.hintBytes = null;
+    this.hintOffset = -1;
   }
 
   /**
