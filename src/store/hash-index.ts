@@ -27,6 +27,11 @@ const MIN_GROUPS = 4;
 const MAX_LOAD_NUM = 7;
 const MAX_LOAD_DEN = 8;
 
+/** 0x80 in every byte of x that is zero, 0 in the others (exact, unlike the borrow trick). */
+function exactZeroBytes(x: number): number {
+  return ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f);
+}
+
 export function tagOf(hash: number): number {
   const t = hash >>> 24;
   return t < 2 ? t + 2 : t;
@@ -114,12 +119,18 @@ export class HashIndex {
 
   /** Loads the first word of the first record in the group whose tag matches `hash`. */
   touchRecord(ga: number, hash: number): number {
-    const u8 = this.arena.u8;
-    const tag = tagOf(hash);
-    for (let i = 0; i < GROUP_SLOTS; i++) {
-      if (u8[ga + GROUP_TAGS + i] === tag) return this.arena.u32[this.arena.u32[(ga + GROUP_REFS + 4 * i) >> 2] >> 2];
+    const u32 = this.arena.u32;
+    const tag4 = Math.imul(tagOf(hash), 0x01010101);
+    const gw = (ga + GROUP_TAGS) >> 2;
+    let i = 0;
+    let hits = exactZeroBytes(u32[gw] ^ tag4);
+    if (hits === 0) {
+      hits = exactZeroBytes(u32[gw + 1] ^ tag4);
+      if (hits === 0) return 0;
+      i = 4;
     }
-    return 0;
+    i += (31 - Math.clz32(hits & -hits)) >> 3;
+    return u32[u32[(ga + GROUP_REFS + 4 * i) >> 2] >> 2];
   }
 
   /** Handle of the record with this key, or -1. */
@@ -130,24 +141,31 @@ export class HashIndex {
   }
 
   private findIn(t: Table, hash: number, kb: Uint8Array, ko: number, kl: number): number {
-    const u8 = this.arena.u8;
     const u32 = this.arena.u32;
-    const tag = tagOf(hash);
-    let g = hash & t.mask;
-    for (let probes = 0; probes <= t.mask; probes++) {
-      const ga = t.base + g * GROUP_BYTES;
-      let sawEmpty = false;
-      for (let i = 0; i < GROUP_SLOTS; i++) {
-        const tg = u8[ga + GROUP_TAGS + i];
-        if (tg === tag) {
+    // The 8 tags are two u32 words; bytes equal to the tag (or empty) are found
+    // for all four slots of a word at once: exactZeroBytes marks with 0x80
+    // every byte of x that is zero, with no false positives.
+    const tag4 = Math.imul(tagOf(hash), 0x01010101);
+    const mask = t.mask;
+    const base = t.base;
+    let g = hash & mask;
+    for (let probes = 0; probes <= mask; probes++) {
+      const ga = base + g * GROUP_BYTES;
+      const gw = (ga + GROUP_TAGS) >> 2;
+      let empty = 0;
+      for (let w = 0; w < 2; w++) {
+        const tags = u32[gw + w];
+        let hits = exactZeroBytes(tags ^ tag4);
+        while (hits !== 0) {
+          const i = (w << 2) + ((31 - Math.clz32(hits & -hits)) >> 3);
+          hits &= hits - 1;
           const ref = u32[(ga + GROUP_REFS + 4 * i) >> 2];
           if (u32[ref >> 2] === hash && this.keyEquals(ref, kb, ko, kl)) return ga + i;
-        } else if (tg === TAG_EMPTY) {
-          sawEmpty = true;
         }
+        empty |= exactZeroBytes(tags);
       }
-      if (sawEmpty) return -1;
-      g = (g + 1) & t.mask;
+      if (empty !== 0) return -1;
+      g = (g + 1) & mask;
     }
     return -1;
   }
