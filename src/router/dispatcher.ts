@@ -292,9 +292,7 @@ export class Dispatcher {
 
   /** Sends a whole command to one shard; false when its ring has no room now. */
   sendWhole(shard: number, opcode: number, db: number, flags: number, argv: Argv, target: ReplyTarget, tag: number): boolean {
-    const link = this.links[shard];
-    if (!link.canFit(ShardLink.sizeOf(argv))) return false;
-    link.send(opcode, db, flags, argv, target, tag);
+    if (!this.links[shard].trySendAll(opcode, db, flags, argv, target, tag)) return false;
     this.touched(shard);
     return true;
   }

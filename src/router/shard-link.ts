@@ -22,6 +22,7 @@ export class ShardLink {
   private readonly requests: RingWriter;
   private readonly replies: RingReader;
   private readonly port: MessagePort;
+  /** Who waits for each reply, in order: a circular queue whose size is a power of two. */
   private targets: (ReplyTarget | null)[] = new Array<ReplyTarget | null>(1024).fill(null);
   private tags = new Int32Array(1024);
   private qHead = 0;
@@ -137,6 +138,22 @@ export class ShardLink {
     this.end(target, tag);
   }
 
+  /**
+   * Sends the whole argv as one record if the ring has room now; false when
+   * it does not (nothing is written). The single-shard fast path: the size is
+   * computed once for the check and the write.
+   */
+  trySendAll(opcode: number, db: number, flags: number, argv: Argv, target: ReplyTarget | null, tag: number): boolean {
+    const n = argv.count;
+    let payload = 0;
+    for (let k = 0; k < n; k++) payload += 4 + argv.len[k];
+    if (!this.canFit(REQ_ARGS + payload)) return false;
+    this.begin(opcode, db, flags, n, payload);
+    for (let k = 0; k < n; k++) this.putArg(argv.u8, argv.off[k], argv.len[k]);
+    this.end(target, tag);
+    return true;
+  }
+
   /** Bytes needed to send argv (or a pick of it). */
   static sizeOf(argv: Argv, pick?: ArrayLike<number>, pickCount?: number): number {
     const n = pick === undefined ? argv.count : (pickCount as number);
@@ -156,14 +173,14 @@ export class ShardLink {
       const targets = new Array<ReplyTarget | null>(n * 2).fill(null);
       const tags = new Int32Array(n * 2);
       for (let i = 0; i < n; i++) {
-        targets[i] = this.targets[(this.qHead + i) % n];
-        tags[i] = this.tags[(this.qHead + i) % n];
+        targets[i] = this.targets[(this.qHead + i) & (n - 1)];
+        tags[i] = this.tags[(this.qHead + i) & (n - 1)];
       }
       this.targets = targets;
       this.tags = tags;
       this.qHead = 0;
     }
-    const at = (this.qHead + this.qSize) % this.targets.length;
+    const at = (this.qHead + this.qSize) & (this.targets.length - 1);
     this.targets[at] = target;
     this.tags[at] = tag;
     this.qSize++;
@@ -180,7 +197,7 @@ export class ShardLink {
         const target = this.targets[this.qHead];
         const tag = this.tags[this.qHead];
         this.targets[this.qHead] = null;
-        this.qHead = (this.qHead + 1) % this.targets.length;
+        this.qHead = (this.qHead + 1) & (this.targets.length - 1);
         this.qSize--;
         if (flags & REPF_LARGE) {
           const m = receiveMessageOnPort(this.port);

@@ -3,27 +3,62 @@
  * making a string: the lookup runs once per request on the front thread.
  */
 export class CommandLookup<T> {
-  private readonly buckets = new Map<number, Array<{ name: Uint8Array; value: T }>>();
+  // Open addressing with linear probing, at most half full: a probe is an
+  // Int32Array read and, on a hash match, a byte compare (a Map keyed by the
+  // 32-bit hash boxed every key above 2^30 and cost more than the rest).
+  private names: (Uint8Array | null)[] = new Array<Uint8Array | null>(256).fill(null);
+  private values: (T | undefined)[] = new Array<T | undefined>(256).fill(undefined);
+  private hashes = new Int32Array(256);
+  private mask = 255;
+  private count = 0;
 
   set(name: string, value: T): void {
     const bytes = Buffer.from(name.toLowerCase(), 'latin1');
     const h = foldHash(bytes, 0, bytes.length);
-    let list = this.buckets.get(h);
-    if (list === undefined) {
-      list = [];
-      this.buckets.set(h, list);
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const n = this.names[i];
+      if (n === null) break;
+      if (this.hashes[i] === h && n.length === bytes.length && equalsFolded(n, bytes, 0, bytes.length)) {
+        this.values[i] = value;
+        return;
+      }
     }
-    list.push({ name: bytes, value });
+    if ((this.count + 1) * 2 > this.names.length) this.grow();
+    this.insert(bytes, h, value);
   }
 
   get(u8: Uint8Array, off: number, len: number): T | undefined {
-    const list = this.buckets.get(foldHash(u8, off, len));
-    if (list === undefined) return undefined;
-    for (let i = 0; i < list.length; i++) {
-      const e = list[i];
-      if (e.name.length === len && equalsFolded(e.name, u8, off, len)) return e.value;
+    const h = foldHash(u8, off, len);
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const n = this.names[i];
+      if (n === null) return undefined;
+      if (this.hashes[i] === h && n.length === len && equalsFolded(n, u8, off, len)) return this.values[i];
     }
-    return undefined;
+  }
+
+  private insert(bytes: Uint8Array, h: number, value: T): void {
+    let i = h & this.mask;
+    while (this.names[i] !== null) i = (i + 1) & this.mask;
+    this.names[i] = bytes;
+    this.hashes[i] = h;
+    this.values[i] = value;
+    this.count++;
+  }
+
+  private grow(): void {
+    const names = this.names;
+    const values = this.values;
+    const hashes = this.hashes;
+    const size = names.length * 2;
+    this.names = new Array<Uint8Array | null>(size).fill(null);
+    this.values = new Array<T | undefined>(size).fill(undefined);
+    this.hashes = new Int32Array(size);
+    this.mask = size - 1;
+    this.count = 0;
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i];
+      if (n !== null) this.insert(n, hashes[i], values[i] as T);
+    }
   }
 }
 
@@ -35,7 +70,7 @@ function foldHash(u8: Uint8Array, off: number, len: number): number {
     if (c >= 65 && c <= 90) c += 32;
     h = Math.imul(h ^ c, 0x01000193);
   }
-  return h >>> 0;
+  return h;
 }
 
 function equalsFolded(lower: Uint8Array, u8: Uint8Array, off: number, len: number): boolean {
