@@ -69,6 +69,20 @@ export class ReplyBuffer {
       b[this.len++] = 48 + n;
       return;
     }
+    if (n <= 0x7fffffff) {
+      // Int32 arithmetic (a division by 10 becomes a multiply): lengths, counts and most counters.
+      let digits = 2;
+      for (let t = n; t >= 100; t = (t / 10) | 0) digits++;
+      let p = this.len + digits;
+      this.len = p;
+      let m = n | 0;
+      while (m !== 0) {
+        const q = (m / 10) | 0;
+        b[--p] = 48 + (m - q * 10);
+        m = q;
+      }
+      return;
+    }
     let digits = 0;
     for (let t = n; t >= 1; t = Math.floor(t / 10)) digits++;
     let p = this.len + digits;

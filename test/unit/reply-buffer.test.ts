@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ReplyBuffer } from '../../src/protocol/reply-buffer.ts';
+
+function text(r: ReplyBuffer): string {
+  return Buffer.from(r.buf.subarray(0, r.len)).toString('latin1');
+}
+
+describe('ReplyBuffer', () => {
+  it('property: integers and lengths are written in decimal as Redis writes them (whole safe range)', () => {
+    const r = new ReplyBuffer(16);
+    fc.assert(fc.property(
+      fc.oneof(
+        fc.integer({ min: -2000, max: 2000 }),
+        fc.integer(),
+        fc.integer({ min: 2 ** 31 - 3, max: 2 ** 31 + 3 }),
+        fc.maxSafeInteger(),
+        fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 0, 9, 10, 99, 100, -1, -10),
+      ),
+      fc.nat({ max: 2 ** 31 + 10 }),
+      (n, count) => {
+        r.reset(false);
+        r.int(n).array(count);
+        expect(text(r)).toBe(`:${n}\r\n*${count}\r\n`);
+      },
+    ), { numRuns: 2000 });
+  });
+
+  it('property: a bulk reply is its length header and its bytes, across buffer growth', () => {
+    const r = new ReplyBuffer(8);
+    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }), (values) => {
+      r.reset(false);
+      for (const v of values) r.bulk(v, 0, v.length);
+      const want = Buffer.concat(values.map((v) => Buffer.concat([Buffer.from(`$${v.length}\r\n`), v, Buffer.from('\r\n')])));
+      expect(Buffer.from(r.buf.subarray(0, r.len)).equals(want)).toBe(true);
+    }));
+  });
+
+  it('nil and maps follow the protocol the client chose', () => {
+    const r = new ReplyBuffer();
+    r.reset(false);
+    r.nil().nilArray().map(2);
+    expect(text(r)).toBe('$-1\r\n*-1\r\n*4\r\n');
+    r.reset(true);
+    r.nil().nilArray().map(2);
+    expect(text(r)).toBe('_\r\n_\r\n%2\r\n');
+  });
+});
