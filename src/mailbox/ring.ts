@@ -149,16 +149,18 @@ export class RingReader {
 
   /** Offset in u8 of the next record (its u32 length first), or -1 when none is left before the sampled limit. */
   next(): number {
-    while (this.head !== this.limit) {
-      const idx = this.head & this.mask;
-      const len = this.readU32(idx);
-      if ((len & REC_PAD_FLAG) !== 0) {
-        this.head = (this.head + (len & ~REC_PAD_FLAG)) >>> 0;
-        continue;
-      }
-      return idx;
+    this.head = this.skipPadding(this.head);
+    return this.head === this.limit ? -1 : this.head & this.mask;
+  }
+
+  /** The first position at or after `pos` that is not a padding record (or the limit). */
+  private skipPadding(pos: number): number {
+    while (pos !== this.limit) {
+      const len = this.readU32(pos & this.mask);
+      if ((len & REC_PAD_FLAG) === 0) break;
+      pos = (pos + (len & ~REC_PAD_FLAG)) >>> 0;
     }
-    return -1;
+    return pos;
   }
 
   /**
@@ -166,17 +168,11 @@ export class RingReader {
    * them (the shard looks ahead to overlap its cache misses). Returns how many.
    */
   lookahead(out: Int32Array, max: number): number {
-    let pos = this.head;
     let n = 0;
-    while (pos !== this.limit && n < max) {
+    for (let pos = this.skipPadding(this.head); pos !== this.limit && n < max; pos = this.skipPadding(pos)) {
       const idx = pos & this.mask;
-      const len = this.readU32(idx);
-      if ((len & REC_PAD_FLAG) !== 0) {
-        pos = (pos + (len & ~REC_PAD_FLAG)) >>> 0;
-        continue;
-      }
       out[n++] = idx;
-      pos = (pos + align(len)) >>> 0;
+      pos = (pos + align(this.readU32(idx))) >>> 0;
     }
     return n;
   }

@@ -60,37 +60,33 @@ export class ReplyBuffer {
   /** Writes a non-negative or negative safe integer in decimal. */
   private decimal(n: number): void {
     this.ensure(24);
-    const b = this.buf;
     if (n < 0) {
-      b[this.len++] = 45;
+      this.buf[this.len++] = 45;
       n = -n;
     }
-    if (n < 10) {
-      b[this.len++] = 48 + n;
-      return;
-    }
     if (n <= 0x7fffffff) {
-      // Int32 arithmetic (a division by 10 becomes a multiply): lengths, counts and most counters.
-      let digits = 2;
-      for (let t = n; t >= 100; t = (t / 10) | 0) digits++;
-      let p = this.len + digits;
-      this.len = p;
-      let m = n | 0;
-      while (m !== 0) {
-        const q = (m / 10) | 0;
-        b[--p] = 48 + (m - q * 10);
-        m = q;
-      }
+      this.digits(n, 1);
       return;
     }
-    let digits = 0;
-    for (let t = n; t >= 1; t = Math.floor(t / 10)) digits++;
-    let p = this.len + digits;
+    // Beyond int32: the part above 10^9 (at most 9007199 for a safe integer),
+    // then exactly nine digits, so all the arithmetic stays in int32.
+    const high = Math.floor(n / 1e9);
+    this.digits(high, 1);
+    this.digits(n - high * 1e9, 9);
+  }
+
+  /** `m` (0 <= m < 2^31) in decimal, zero-padded to at least `width` digits; int32 arithmetic only. */
+  private digits(m: number, width: number): void {
+    let count = 1;
+    for (let t = m; t >= 10; t = (t / 10) | 0) count++;
+    if (count < width) count = width;
+    const b = this.buf;
+    let p = this.len + count;
     this.len = p;
-    while (n >= 1) {
-      const q = Math.floor(n / 10);
-      b[--p] = 48 + (n - q * 10);
-      n = q;
+    for (let i = 0; i < count; i++) {
+      const q = (m / 10) | 0;
+      b[--p] = 48 + (m - q * 10);
+      m = q;
     }
   }
 

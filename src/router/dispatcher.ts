@@ -1,7 +1,7 @@
 import { replyLength } from '../protocol/reply-reader.ts';
 import { opcodeOf } from '../commands/registry.ts';
 import type { CommandSpec } from '../commands/types.ts';
-import { keyHashSlot } from '../util/crc16.ts';
+import { CLUSTER_SLOTS, keyHashSlot } from '../util/crc16.ts';
 import { Argv } from '../protocol/argv.ts';
 import { ShardLink, type ReplyTarget } from './shard-link.ts';
 
@@ -152,6 +152,14 @@ export interface DeferrableClient extends ReplySink {
 export type Runner = (client: DeferrableClient, argv: Argv, seq: number) => void;
 
 /**
+ * The shard that owns a hash slot: contiguous slot ranges, one per shard, as
+ * in a freshly created cluster.
+ */
+export function shardOfSlot(slot: number, shardCount: number): number {
+  return Math.floor((slot * shardCount) / CLUSTER_SLOTS);
+}
+
+/**
  * Routes commands to shards and keeps the one total order that makes
  * multi-shard commands atomic. The front thread is the single sequencer: a
  * command is written to every shard it touches in one go and shards execute in
@@ -178,9 +186,9 @@ export class Dispatcher {
   constructor(links: ShardLink[]) {
     this.links = links;
     this.shardCount = links.length;
-    this.slotToShard = new Uint16Array(16384);
+    this.slotToShard = new Uint16Array(CLUSTER_SLOTS);
     // Contiguous slot ranges per shard, like a freshly created cluster.
-    for (let s = 0; s < 16384; s++) this.slotToShard[s] = Math.floor((s * this.shardCount) / 16384);
+    for (let s = 0; s < CLUSTER_SLOTS; s++) this.slotToShard[s] = shardOfSlot(s, this.shardCount);
     this.dirty = new Uint8Array(this.shardCount);
     this.held = new Int32Array(this.shardCount);
     this.pickCount = new Int32Array(this.shardCount);
@@ -373,10 +381,8 @@ export class Dispatcher {
     const target = new Awaiting();
     const p = new Promise<Buffer>((resolve) => { target.resolve = resolve; });
     const link = this.links[shard];
-    // A coordinated phase may not wait for room: the ring grows its FIFO past
-    // the soft limit instead (the records are small and rare).
-    if (!link.canFit(ShardLink.sizeOf(argv))) return this.retryCall(shard, name, db, flags, args);
-    link.send(opcodeOf(name), db, flags, argv, target, 0);
+    // Ring full: try again shortly (a coordinated phase is never dropped).
+    if (!link.trySendAll(opcodeOf(name), db, flags, argv, target, 0)) return this.retryCall(shard, name, db, flags, args);
     link.publish();
     return p;
   }

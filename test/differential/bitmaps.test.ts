@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
+import { shardOfKey } from '../helpers/suites.ts';
 import { describeDifferential, encodeCommand, type Step } from '../helpers/differential.ts';
-import { keyHashSlot } from '../../src/util/crc16.ts';
 
 // The bitmap family against real redis-server 7.0, reply bytes compared.
 // Keys a, b, c, d live on four different shards (of 4); {t}a, {t}b, {t}c share
@@ -45,10 +45,7 @@ function randomBytes(rnd: () => number, n: number, style: number): Uint8Array {
 }
 
 it('test keys really span four shards (guard for the cross-shard cases)', () => {
-  const shardOf = (k: string): number => {
-    const b = Buffer.from(k);
-    return Math.floor((keyHashSlot(b, 0, b.length) * 4) / 16384);
-  };
+  const shardOf = (k: string): number => shardOfKey(k, 4);
   expect(new Set(['a', 'b', 'c', 'd'].map(shardOf)).size).toBe(4);
   expect(shardOf('{t}a')).toBe(shardOf('{t}b'));
   expect(shardOf('{t}a')).toBe(shardOf('{t}c'));

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
+import { shardOfKey } from '../helpers/suites.ts';
 import { describeDifferential, type Step } from '../helpers/differential.ts';
-import { keyHashSlot } from '../../src/util/crc16.ts';
 
 // The string family against real redis-server 7.0, reply bytes compared.
 // Keys a, b, c, d live on four different shards (of 4); {t}a and {t}b share
@@ -18,10 +18,7 @@ function forKeys(keys: string[], make: (k: string) => Step[]): Step[] {
 
 /** True when Sabre knows the command (other families land independently). */
 it('test keys really span four shards (guard for the cross-shard cases)', () => {
-  const shardOf = (k: string): number => {
-    const b = Buffer.from(k);
-    return Math.floor((keyHashSlot(b, 0, b.length) * 4) / 16384);
-  };
+  const shardOf = (k: string): number => shardOfKey(k, 4);
   expect(new Set(['a', 'b', 'c', 'd'].map(shardOf)).size).toBe(4);
   expect(shardOf('{t}a')).toBe(shardOf('{t}b'));
   expect(shardOf('s1')).not.toBe(shardOf('s2'));

@@ -1,6 +1,14 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { shardOfSlot } from '../../src/router/dispatcher.ts';
+import { keyHashSlot } from '../../src/util/crc16.ts';
 import { startRedis, startSabre, type ServerHandle, type StartRedisOptions, type StartSabreOptions } from './servers.ts';
+
+/** The shard that owns a key on a server with `shards` shards (the dispatcher's own mapping). */
+export function shardOfKey(key: string, shards = 4): number {
+  const b = Buffer.from(key, 'latin1');
+  return shardOfSlot(keyHashSlot(b, 0, b.length), shards);
+}
 
 /** An ioredis client for tests: connects on first use, never retries or reconnects on its own. */
 export function redisClient(port: number, extra: RedisOptions = {}): Redis {
@@ -21,22 +29,11 @@ export interface SabreSuiteOptions extends StartSabreOptions {
  * client once they are up. Call it at the top of a file or inside a describe.
  */
 export function useSabre(ready: (server: ServerHandle, r: Redis) => void, opts: SabreSuiteOptions = {}): void {
-  let server: ServerHandle | undefined;
-  let r: Redis | undefined;
-  beforeAll(async () => {
-    const { flushEach: _unused, ...start } = opts;
-    server = await startSabre({ shards: 4, ...start });
-    r = redisClient(server.port);
-    await r.connect();
-    ready(server, r);
-  });
-  afterAll(async () => {
-    r?.disconnect();
-    await server?.stop();
-  });
-  if (opts.flushEach !== false) {
+  const { flushEach, ...start } = opts;
+  const client = useServer(() => startSabre({ shards: 4, ...start }), ready);
+  if (flushEach !== false) {
     beforeEach(async () => {
-      await r?.flushall();
+      await client()?.flushall();
     });
   }
 }
@@ -46,12 +43,19 @@ export function useSabre(ready: (server: ServerHandle, r: Redis) => void, opts: 
  * that already skip themselves when redis-server is absent.
  */
 export function useRedis(ready: (server: ServerHandle, r: Redis) => void, opts: StartRedisOptions = {}): void {
+  useServer(() => {
+    const started = startRedis(opts);
+    if (started === null) throw new Error('redis-server is not on PATH');
+    return started;
+  }, ready);
+}
+
+/** Starts a server and one client before the suite, stops both after it; returns the client (once up). */
+function useServer(start: () => Promise<ServerHandle>, ready: (server: ServerHandle, r: Redis) => void): () => Redis | undefined {
   let server: ServerHandle | undefined;
   let r: Redis | undefined;
   beforeAll(async () => {
-    const started = startRedis(opts);
-    if (started === null) throw new Error('redis-server is not on PATH');
-    server = await started;
+    server = await start();
     r = redisClient(server.port);
     await r.connect();
     ready(server, r);
@@ -60,4 +64,5 @@ export function useRedis(ready: (server: ServerHandle, r: Redis) => void, opts: 
     r?.disconnect();
     await server?.stop();
   });
+  return () => r;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shardOfKey } from '../helpers/suites.ts';
 import { Redis } from 'ioredis';
 import { startSabre, type ServerHandle } from '../helpers/servers.ts';
-import { keyHashSlot } from '../../src/util/crc16.ts';
 
 // The front thread is the single sequencer: a command is enqueued to every
 // shard it touches in one go and shards run FIFO, so a multi-key command
@@ -27,11 +27,7 @@ afterAll(async () => {
 
 const KEYS = ['atom:a', 'atom:b', 'atom:c', 'atom:d', 'atom:e', 'atom:f', 'atom:g', 'atom:h'];
 
-/** Shard of a key on a 4-shard server: contiguous slot ranges, as the dispatcher assigns them. */
-function shardOf(key: string): number {
-  const b = Buffer.from(key);
-  return Math.floor((keyHashSlot(b, 0, b.length) * 4) / 16384);
-}
+const shardOf = (key: string): number => shardOfKey(key, 4);
 
 describe('multi-shard atomicity', () => {
   it('uses keys spread over every shard', () => {

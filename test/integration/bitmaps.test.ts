@@ -1,9 +1,8 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useSabre, redisClient } from '../helpers/suites.ts';
+import { useSabre, redisClient, shardOfKey } from '../helpers/suites.ts';
 import { bitop, bitpos, popcount, BITOP_AND, BITOP_NOT, BITOP_OR, BITOP_XOR } from '../../src/store/bit-ops.ts';
-import { keyHashSlot } from '../../src/util/crc16.ts';
 import type { ServerHandle } from '../helpers/servers.ts';
 
 // The bitmap family end to end over a 4-shard server, checked against simple
@@ -24,10 +23,7 @@ afterAll(() => {
   rs?.disconnect();
 });
 
-const shardOf = (k: string): number => {
-  const b = Buffer.from(k);
-  return Math.floor((keyHashSlot(b, 0, b.length) * 4) / 16384);
-};
+const shardOf = (k: string): number => shardOfKey(k, 4);
 
 // ---------------------------------------------------------------------------
 // Reference models: one bit at a time, straight from the documentation.

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
+import { shardOfKey } from '../helpers/suites.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyHashSlot } from '../../src/util/crc16.ts';
 import {
   encodeCommand,
   rawCommand,
@@ -67,11 +67,7 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Shard of a key in a 4-shard server (contiguous slot ranges, as the dispatcher assigns them). */
-function shardOf(key: string): number {
-  const b = Buffer.from(key, 'latin1');
-  return Math.floor((keyHashSlot(b, 0, b.length) * SHARDS) / 16384);
-}
+const shardOf = (key: string): number => shardOfKey(key, SHARDS);
 
 /** `count` keys `prefix0, prefix1, ...` chosen so that every shard gets some. */
 function keysOnAllShards(prefix: string, count: number): string[] {
