@@ -30,19 +30,27 @@ export const REC_PAD_FLAG = 0x80000000;
 // Request record (front -> shard), after REC_LEN:
 /** u16 opcode: index in the shard command table, or an internal opcode (>= OP_INTERNAL_BASE). */
 export const REQ_OPCODE = 4;
-/** u8 database index. */
+/** u16 database index (so `databases` can go up to MAX_DATABASES). */
 export const REQ_DB = 6;
-/** u8 flags: REQF_* */
-export const REQ_FLAGS = 7;
 /** u32 number of arguments (argv[0] included). */
 export const REQ_ARGC = 8;
+/** u8 flags: REQF_* (bytes 13-15 are padding). */
+export const REQ_FLAGS = 12;
 /** First argument: u32 length then the bytes, arguments packed back to back. */
-export const REQ_ARGS = 12;
+export const REQ_ARGS = 16;
+/** The most databases a request record can name (REQ_DB is a u16). */
+export const MAX_DATABASES = 65536;
 export const REQF_RESP3 = 1;
 /** CLIENT NO-TOUCH: reads do not update the LRU/LFU clock. */
 export const REQF_NO_TOUCH = 2;
 /** The record's real payload is too large for the ring and travels over the side port. */
 export const REQF_LARGE = 4;
+/**
+ * Part of a multi-shard write that the front admitted: the shard may dip into
+ * its memory reserve for it, so that every part of the write succeeds or none
+ * was sent (see docs/architecture.md, "Memory exhaustion").
+ */
+export const REQF_MAY_USE_RESERVE = 8;
 
 // Reply record (shard -> front), after REC_LEN:
 /** u32 flags: REPF_* */
@@ -68,9 +76,20 @@ export const STAT_CPU_USER_US = 8;       // shard thread CPU (from process.threa
 export const STAT_CPU_SYS_US = 9;
 export const STAT_HEAP_USED = 10;       // V8 heap used by the shard thread (proves the keyspace lives off-heap)
 export const STAT_ARENA_CAPACITY = 11;   // bytes of the arena
+/**
+ * Cumulative bytes of denyoom request records this shard has executed. Written
+ * at the end of every batch, after STAT_USED_BYTES, so that the front can bound
+ * what the records it sent but the shard has not run yet may still allocate.
+ */
+export const STAT_WRITE_BYTES_DONE = 12;
+/** Bytes the shard keeps for admitted multi-shard writes (REQF_MAY_USE_RESERVE). */
+export const STAT_RESERVE_BYTES = 13;
 /** Per database d: keys at STAT_DB_BASE + 2d, keys with a TTL at STAT_DB_BASE + 2d + 1. */
 export const STAT_DB_BASE = 16;
-export const STAT_SLOTS = STAT_DB_BASE + 2 * 64;
+/** Float64 slots of a shard's statistics block for `databases` databases. */
+export function statSlots(databases: number): number {
+  return STAT_DB_BASE + 2 * databases;
+}
 
 // ---------------------------------------------------------------------------
 // Arena: one fixed-size SharedArrayBuffer per shard, carved into slabs

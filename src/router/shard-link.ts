@@ -79,7 +79,8 @@ export class ShardLink {
     const u8 = this.cur;
     u8[at + REQ_OPCODE] = opcode & 0xff;
     u8[at + REQ_OPCODE + 1] = opcode >>> 8;
-    u8[at + REQ_DB] = db;
+    u8[at + REQ_DB] = db & 0xff;
+    u8[at + REQ_DB + 1] = db >>> 8;
     u8[at + REQ_FLAGS] = flags;
     writeU32(u8, at + REQ_ARGC, argc);
     this.pos = at + REQ_ARGS;

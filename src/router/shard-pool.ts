@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { STAT_SLOTS } from '../../native-layout/layout.ts';
+import { statSlots } from '../../native-layout/layout.ts';
 import type { ShardConfig } from '../commands/types.ts';
 import { createRingBuffer } from '../mailbox/ring.ts';
 import type { ShardWorkerData } from '../shard/worker.ts';
@@ -20,7 +20,7 @@ export function startShards(opts: PoolOptions, onError: (shard: number, err: Err
     const requestRing = createRingBuffer(opts.ringBytes);
     const replyRing = createRingBuffer(opts.ringBytes);
     const arena = new SharedArrayBuffer(opts.arenaBytes);
-    const stats = new SharedArrayBuffer(STAT_SLOTS * 8);
+    const stats = new SharedArrayBuffer(statSlots(opts.config.databases) * 8);
     const channel = new MessageChannel();
     const data: ShardWorkerData = {
       shardId: id, shardCount: opts.shards, requestRing, replyRing, arena, stats,

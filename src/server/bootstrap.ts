@@ -1,3 +1,4 @@
+import { MAX_DATABASES } from '../../native-layout/layout.ts';
 import { logBanner, logNotice, logReady, logStarting, logWarning, setLogFile, setLogLevel } from './log.ts';
 import { ConfigError, parseArgs, SABRE_VERSION, type Config } from './config.ts';
 import { startShards } from '../router/shard-pool.ts';
@@ -32,6 +33,11 @@ export async function startServer(args: string[]): Promise<Server> {
       process.exit(1);
     }
     throw e;
+  }
+  if (config.databases > MAX_DATABASES) {
+    // Redis accepts up to INT_MAX; a request record names the database in a u16.
+    process.stderr.write(`\n*** FATAL CONFIG ERROR (Sabre) ***\n'databases ${config.databases}': Sabre supports at most ${MAX_DATABASES} databases (the request record carries the index as a u16)\n`);
+    process.exit(1);
   }
   setLogLevel(config.loglevel);
   if (config.logfile !== '') setLogFile(config.logfile);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import {
   STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US, STAT_DB_BASE,
   STAT_EXPIRE_CYCLE_MS, STAT_EXPIRED_KEYS, STAT_HEAP_USED, STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, STAT_REHASHING,
-  STAT_SLOTS, STAT_USED_BYTES,
+  STAT_USED_BYTES,
 } from '../../native-layout/layout.ts';
 import { replyErrorStats } from './client.ts';
 import type { Client } from './client.ts';
@@ -526,7 +526,7 @@ function errorstatsSection(srv: Server): string {
 
 function keyspaceSection(srv: Server): string {
   let s = '# Keyspace\r\n';
-  const dbs = Math.min(srv.config.databases, (STAT_SLOTS - STAT_DB_BASE) / 2);
+  const dbs = srv.config.databases;
   for (let d = 0; d < dbs; d++) {
     const keys = shardSum(srv, STAT_DB_BASE + 2 * d);
     const expires = shardSum(srv, STAT_DB_BASE + 2 * d + 1);
@@ -546,7 +546,7 @@ function sabreSection(srv: Server): string {
     const s = l.stats;
     let keys = 0;
     let expires = 0;
-    for (let d = 0; d < Math.min(srv.config.databases, 64); d++) {
+    for (let d = 0; d < srv.config.databases; d++) {
       keys += s[STAT_DB_BASE + 2 * d];
       expires += s[STAT_DB_BASE + 2 * d + 1];
     }

@@ -61,7 +61,7 @@ class ShardRuntime implements ShardContext {
   private readonly aheadKeyOffset = new Int32Array(LOOKAHEAD);
   private readonly aheadKeyLength = new Int32Array(LOOKAHEAD);
   private readonly aheadHash = new Uint32Array(LOOKAHEAD);
-  private readonly aheadDb = new Uint8Array(LOOKAHEAD);
+  private readonly aheadDb = new Uint16Array(LOOKAHEAD);
   private readonly aheadGroup = new Float64Array(LOOKAHEAD);
   /** Per opcode: the argument index of the first key, 0 for none. */
   private readonly firstKeyOf: Uint8Array;
@@ -145,7 +145,7 @@ class ShardRuntime implements ShardContext {
       let p = idx + REQ_ARGS;
       for (let i = 0; i < k; i++) p += 4 + readU32(u8, p);
       const kl = readU32(u8, p);
-      const db = u8[idx + REQ_DB];
+      const db = u8[idx + REQ_DB] | (u8[idx + REQ_DB + 1] << 8);
       groups[j] = ks.homeGroupOf(db, u8, p + 4, kl);
       this.aheadKeyOffset[j] = p + 4;
       this.aheadKeyLength[j] = kl;
@@ -171,7 +171,7 @@ class ShardRuntime implements ShardContext {
       base = 0;
     }
     const opcode = u8[base + REQ_OPCODE] | (u8[base + REQ_OPCODE + 1] << 8);
-    this.db = u8[base + REQ_DB];
+    this.db = u8[base + REQ_DB] | (u8[base + REQ_DB + 1] << 8);
     const argc = readU32(u8, base + REQ_ARGC);
     const args = this.args;
     args.ensure(argc);
