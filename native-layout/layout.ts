@@ -99,6 +99,12 @@ export const SLAB_BYTES = 64 * 1024;
 export const SLAB_SHIFT = 16;
 /** All allocations are aligned to 8 bytes; address 0 is never handed out (null). */
 export const ALLOC_ALIGN = 8;
+/**
+ * Largest arena a shard can address. Addresses are byte offsets held in u32
+ * fields, so today this is just under 2 GiB (issue: lift it with 8-byte
+ * address units). Arena sizing and `shard-arena-mb` read it from here.
+ */
+export const MAX_ARENA_BYTES = 2048 * 1024 * 1024 - SLAB_BYTES;
 /** Largest request served from a size class; larger ones take whole runs of slabs. */
 export const MAX_SMALL_ALLOC = 32 * 1024;
 
