@@ -26,7 +26,8 @@ import type { CommandSpec, ShardContext } from './types.ts';
 //                                       keepclock its LRU/LFU clock (else a new key's; default 1).
 //   __config <name> <value> [<name> <value> ...]
 //                                    -> +OK; names: hz, maxmemory-policy, lfu-log-factor,
-//                                       lfu-decay-time, proto-max-bulk-len, activerehashing
+//                                       lfu-decay-time, proto-max-bulk-len, activerehashing,
+//                                       active-expire-effort
 
 function dbsizeInternal(c: ShardContext): void {
   c.reply.int(c.ks.dbs[c.db].size);
@@ -237,6 +238,9 @@ function configInternal(c: ShardContext): void {
         break;
       case 'activerehashing':
         cfg.activeRehashing = value.toLowerCase() === 'yes';
+        break;
+      case 'active-expire-effort':
+        if (Number.isFinite(n)) cfg.activeExpireEffort = Math.min(10, Math.max(1, Math.trunc(n)));
         break;
       default:
         c.reply.error(`ERR unknown shard config '${name}'`);

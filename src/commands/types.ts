@@ -23,6 +23,11 @@ export interface ShardConfig {
   maxmemoryPolicy: string;
   lfuLogFactor: number;
   lfuDecayTime: number;
+  /** active-expire-effort, 1..10: how hard the expire cycle works (Redis's scaling, see worker.ts). */
+  activeExpireEffort: number;
+  /** Where the shard writes its log lines ("" = stdout) and from which level; unset = stdout, notice. */
+  logfile?: string;
+  loglevel?: string;
   /** DEBUG SET-ACTIVE-EXPIRE: false stops the background sweep (lazy expiry still runs); unset = on. */
   activeExpire?: boolean;
 }

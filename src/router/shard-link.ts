@@ -31,6 +31,11 @@ export class ShardLink {
   private cur: Uint8Array;
   private pos = 0;
   private large: Uint8Array | null = null;
+  /**
+   * Called when handing a reply to its target threw (the record is consumed
+   * first, so the replies after it still reach their own targets); null rethrows.
+   */
+  onDeliveryError: ((target: ReplyTarget | null, e: unknown) => void) | null = null;
 
   constructor(id: number, worker: Worker, requestRing: SharedArrayBuffer, replyRing: SharedArrayBuffer,
     port: MessagePort, stats: SharedArrayBuffer) {
@@ -200,16 +205,26 @@ export class ShardLink {
         this.targets[this.qHead] = null;
         this.qHead = (this.qHead + 1) & (this.targets.length - 1);
         this.qSize--;
-        if (flags & REPF_LARGE) {
-          const m = receiveMessageOnPort(this.port);
-          if (m === undefined) throw new Error('large reply record without its payload');
-          const body = m.message as Uint8Array;
-          if (target !== null) target.onShardReply(tag, body, 0, body.length);
-        } else if (target !== null) {
-          target.onShardReply(tag, r.u8, idx + REP_BODY, len - REP_BODY);
+        let failure: unknown = undefined;
+        try {
+          if (flags & REPF_LARGE) {
+            const m = receiveMessageOnPort(this.port);
+            if (m === undefined) throw new Error('large reply record without its payload');
+            const body = m.message as Uint8Array;
+            if (target !== null) target.onShardReply(tag, body, 0, body.length);
+          } else if (target !== null) {
+            target.onShardReply(tag, r.u8, idx + REP_BODY, len - REP_BODY);
+          }
+        } catch (e) {
+          failure = e ?? new Error('a reply target threw nothing');
         }
+        // Consumed whatever happened: leaving it would hand it to the next target.
         r.consume(idx);
         n++;
+        if (failure !== undefined) {
+          if (this.onDeliveryError === null) throw failure;
+          this.onDeliveryError(target, failure);
+        }
       }
       r.release();
     }

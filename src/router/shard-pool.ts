@@ -11,10 +11,16 @@ export interface PoolOptions {
   arenaBytes: number;
   ringBytes: number;
   config: ShardConfig;
+  /** Test-only fault injection passed to the workers (see ShardWorkerData.fault). */
+  fault?: string;
 }
 
-/** Starts the shard workers, each with its arena, rings, stats block and side port. */
-export function startShards(opts: PoolOptions, onError: (shard: number, err: Error) => void): ShardLink[] {
+/**
+ * Starts the shard workers, each with its arena, rings, stats block and side
+ * port. `onDeath` is called once per shard whose thread ends (an uncaught
+ * error, or an exit), with why; a shard never ends on its own otherwise.
+ */
+export function startShards(opts: PoolOptions, onDeath: (shard: number, why: string) => void): ShardLink[] {
   const links: ShardLink[] = [];
   for (let id = 0; id < opts.shards; id++) {
     const requestRing = createRingBuffer(opts.ringBytes);
@@ -25,6 +31,7 @@ export function startShards(opts: PoolOptions, onError: (shard: number, err: Err
     const data: ShardWorkerData = {
       shardId: id, shardCount: opts.shards, requestRing, replyRing, arena, stats,
       port: channel.port2, config: { ...opts.config }, seed: randomInt(0x7fffffff),
+      ...(opts.fault === undefined ? {} : { fault: opts.fault }),
     };
     const worker = new Worker(new URL('../shard/worker.ts', import.meta.url), {
       workerData: data, transferList: [channel.port2], name: `shard-${id}`,
@@ -32,7 +39,17 @@ export function startShards(opts: PoolOptions, onError: (shard: number, err: Err
       // small young generation keeps each worker's RSS down without extra GC work.
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
-    worker.on('error', (err) => onError(id, err));
+    let dead = false;
+    worker.on('error', (err) => {
+      if (dead) return;
+      dead = true;
+      onDeath(id, `uncaught ${err.stack ?? `${err.name}: ${err.message}`}`);
+    });
+    worker.on('exit', (code) => {
+      if (dead) return;
+      dead = true;
+      onDeath(id, `its thread exited with code ${code}`);
+    });
     worker.unref();
     links.push(new ShardLink(id, worker, requestRing, replyRing, channel.port1, stats));
   }

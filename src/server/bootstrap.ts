@@ -1,9 +1,10 @@
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { MAX_DATABASES } from '../../native-layout/layout.ts';
 import { logBanner, logNotice, logReady, logStarting, logWarning, setLogFile, setLogLevel } from './log.ts';
 import { ConfigError, parseArgs, SABRE_VERSION, type Config } from './config.ts';
 import { startShards } from '../router/shard-pool.ts';
 import type { ShardConfig } from '../commands/types.ts';
-import { Server } from './server.ts';
+import { ListenError, Server } from './server.ts';
 import { frontCommands } from './commands/index.ts';
 import { coordinators } from './commands/coordinated.ts';
 
@@ -17,12 +18,13 @@ export function shardConfigOf(config: Config): ShardConfig {
     hz: config.hz,
     activeRehashing: config.activerehashing,
     maxmemoryPolicy: config.maxmemoryPolicy,
-    lfuLogFactor: Number(config.get('lfu-log-factor') ?? 10),
-    lfuDecayTime: Number(config.get('lfu-decay-time') ?? 1),
+    lfuLogFactor: config.lfuLogFactor,
+    lfuDecayTime: config.lfuDecayTime,
+    activeExpireEffort: config.activeExpireEffort,
   };
 }
 
-/** Parses the arguments, starts the shards and the listener; exits on a bad configuration. */
+/** Parses the arguments, starts the shards and the listeners; exits on a bad configuration. */
 export async function startServer(args: string[]): Promise<Server> {
   let config: Config;
   try {
@@ -48,42 +50,93 @@ export async function startServer(args: string[]): Promise<Server> {
     logWarning(`Can't chdir to '${config.dir}': ${(e as Error).message}`);
     process.exit(1);
   }
+  // Like Redis, CONFIG SET dir moves the process (relative paths follow it).
+  config.addApplyHook('dir', (c) => {
+    try {
+      process.chdir(c.dir);
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  });
+
+  let server: Server | null = null;
+  let exiting = false;
+  /** Closes the listeners and clients, then exits with `code` (at most 500 ms later). */
+  const exitAfterClose = (code: number): void => {
+    if (exiting) return;
+    exiting = true;
+    logNotice('Sabre is now ready to exit, bye bye...');
+    const done = (): never => process.exit(code);
+    setTimeout(done, 500).unref();
+    if (server === null) done();
+    else void server.close().finally(done);
+  };
+  process.on('unhandledRejection', (reason) => {
+    // A promise nobody waited on failed: log it loudly, keep serving.
+    logWarning(`Unhandled promise rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  });
+  process.on('uncaughtException', (e) => {
+    // The front's state is unknown after this: log and stop cleanly rather than limp on.
+    logWarning(`Uncaught exception on the front thread, shutting down: ${e.stack ?? e.message}`);
+    exitAfterClose(1);
+  });
+
+  const fault = process.env.SABRE_TEST_FAULT;
   const links = startShards({
     shards: config.shards,
     arenaBytes: config.shardArenaMb * 1024 * 1024,
     ringBytes: RING_BYTES,
-    config: shardConfigOf(config),
-  }, (shard, err) => {
-    logWarning(`Shard ${shard} crashed: ${err.stack ?? err.message}`);
-    process.exit(1);
+    config: { ...shardConfigOf(config), logfile: config.logfile, loglevel: config.loglevel },
+    ...(fault === undefined || fault === '' ? {} : { fault }),
+  }, (shard, why) => {
+    if (exiting) return;
+    // Its keys are gone and its clients would wait forever: a half-alive
+    // server is worse than none, so the whole server stops with an error.
+    logWarning(`Shard ${shard} died: ${why}`);
+    logWarning(`Shutting down: shard ${shard}'s keys are lost and the commands sent to it would never be answered`);
+    if (server !== null) server.shuttingDown = true;
+    exitAfterClose(1);
   });
-  const server = new Server(config, links, frontCommands, coordinators);
+  server = new Server(config, links, frontCommands, coordinators);
   logBanner({ version: SABRE_VERSION, port: config.port, shards: config.shards, arenaMb: config.shardArenaMb, bind: config.bind });
-  const host = pickHost(config.bind);
+  let listening: number;
   try {
-    await server.start(host, config.port);
+    listening = await server.start(config.bind, config.port);
   } catch (e) {
-    logWarning(`Warning: Could not create server TCP listening socket ${host}:${config.port}: ${(e as Error).message}`);
-    logWarning('Failed listening on port ' + config.port + ' (tcp), aborting.');
+    if (!(e instanceof ListenError)) throw e;
+    logWarning(`Failed listening on port ${config.port} (TCP), aborting.`);
     process.exit(1);
   }
+  if (listening === 0) {
+    logWarning('Configured to not listen anywhere, exiting.');
+    process.exit(1);
+  }
+  if (config.pidfile !== '') writePidFile(config.resolvePath(config.pidfile));
   logReady();
   const stop = (signal: string): void => {
     logWarning(`Received ${signal} scheduling shutdown...`);
     server.onShutdown(0);
   };
-  server.onShutdown = (code: number) => {
-    logNotice('Sabre is now ready to exit, bye bye...');
-    void server.close().finally(() => process.exit(code));
-    setTimeout(() => process.exit(code), 500).unref();
-  };
+  server.onShutdown = (code: number) => exitAfterClose(code);
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   return server;
 }
 
-/** Listens on the first IPv4 address of `bind` ("-" prefixes mark optional addresses in Redis). */
-function pickHost(bind: readonly string[]): string {
-  const addrs = bind.map((b) => (b.startsWith('-') ? b.slice(1) : b));
-  return addrs.find((a) => a.includes('.')) ?? addrs[0] ?? '127.0.0.1';
+/** Writes the pid as Redis's createPidFile() does, and removes the file when the process exits. */
+function writePidFile(path: string): void {
+  try {
+    writeFileSync(path, `${process.pid}\n`);
+  } catch (e) {
+    logWarning(`Failed to write PID file: ${(e as Error).message}`);
+    return;
+  }
+  process.on('exit', () => {
+    try {
+      unlinkSync(path);
+    } catch {
+      // already gone
+    }
+  });
 }

@@ -397,17 +397,36 @@ function dirParse(args: readonly string[], ctx: SpecialContext): SetResult {
 
 const yesNoLocal = ['no', 'yes', 'local'] as const;
 
+const NO_RUNTIME_REBIND =
+  "Sabre can't change its listening sockets at runtime yet: set bind and port in the configuration and restart";
+
+/**
+ * A parameter whose feature does not exist yet: its default (the value that
+ * means "the feature is off or unused") is accepted, anything else is refused
+ * with `why`, both at start-up (a fatal config error) and by CONFIG SET.
+ */
+function onlyDefault(render: (v: ConfigValue) => string, def: string, why: string): (v: ConfigValue) => string | null {
+  return (v) => (render(v) === def ? null : why);
+}
+
 /** Every configuration parameter Sabre knows, in CONFIG GET * order. */
 export const PARAMS: readonly ParamDecl[] = [
   {
     name: 'bind',
     type: { kind: 'special', multiArg: true, parse: bindParse, render: (v) => (v as readonly string[]).join(' ') },
     default: ['127.0.0.1', '-::1'],
-    // Mutable in Redis; Sabre does not re-bind its listener at runtime yet, so
-    // refusing beats replying OK and changing nothing.
-    mutable: false,
+    // Mutable in Redis; Sabre does not re-bind its listeners at runtime yet, so
+    // a change is refused (setting the current value is fine, as in Redis).
+    mutable: true,
+    apply: () => NO_RUNTIME_REBIND,
   },
-  { name: 'port', type: { kind: 'int', min: 0n, max: 65535n }, default: 6379n, mutable: false },
+  {
+    name: 'port',
+    type: { kind: 'int', min: 0n, max: 65535n },
+    default: 6379n,
+    mutable: true,
+    apply: () => NO_RUNTIME_REBIND,
+  },
   { name: 'requirepass', type: { kind: 'string' }, default: '', mutable: true, sensitive: true },
   { name: 'databases', type: { kind: 'int', min: 1n, max: INT_MAX }, default: 16n, mutable: false },
   { name: 'maxclients', type: { kind: 'int', min: 1n, max: UINT_MAX, unsigned: true }, default: 10000n, mutable: true },
@@ -479,12 +498,11 @@ export const PARAMS: readonly ParamDecl[] = [
   {
     name: 'save',
     type: { kind: 'special', multiArg: true, parse: saveParse, render: saveRender },
-    default: [
-      { seconds: 3600, changes: 1 },
-      { seconds: 300, changes: 100 },
-      { seconds: 60, changes: 10000 },
-    ],
+    // Redis's default is "3600 1 300 100 60 10000". Sabre has no persistence
+    // yet, so the honest default is "" (never save) and save points are refused.
+    default: [],
     mutable: true,
+    validate: onlyDefault(saveRender, '', 'persistence is not implemented yet: only save "" (no snapshots) is supported'),
   },
   {
     name: 'appendonly',
@@ -502,15 +520,25 @@ export const PARAMS: readonly ParamDecl[] = [
     mutable: true,
   },
   { name: 'slowlog-max-len', type: { kind: 'int', min: 0n, max: LONG_MAX }, default: 128n, mutable: true },
-  { name: 'lazyfree-lazy-user-flush', type: { kind: 'bool' }, default: false, mutable: true },
+  {
+    name: 'lazyfree-lazy-user-flush',
+    type: { kind: 'bool' },
+    default: false,
+    mutable: true,
+    validate: (v) =>
+      v === true ? 'lazy freeing is not implemented yet: FLUSHALL and FLUSHDB free their keys before they reply' : null,
+  },
   {
     name: 'busy-reply-threshold',
     aliases: ['lua-time-limit'],
     type: { kind: 'int', min: 0n, max: LONG_MAX },
     default: 5000n,
     mutable: true,
+    validate: onlyDefault(String, '5000', 'scripts and functions are not implemented yet: only the default (5000) is supported'),
   },
   { name: 'activerehashing', type: { kind: 'bool' }, default: true, mutable: true },
+  { name: 'lfu-log-factor', type: { kind: 'int', min: 0n, max: INT_MAX }, default: 10n, mutable: true },
+  { name: 'lfu-decay-time', type: { kind: 'int', min: 0n, max: INT_MAX }, default: 1n, mutable: true },
   { name: 'active-expire-effort', type: { kind: 'int', min: 1n, max: 10n }, default: 1n, mutable: true },
 ];
 
@@ -787,6 +815,12 @@ export class Config {
   }
   get activeExpireEffort(): number {
     return this.getNumber('active-expire-effort');
+  }
+  get lfuLogFactor(): number {
+    return this.getNumber('lfu-log-factor');
+  }
+  get lfuDecayTime(): number {
+    return this.getNumber('lfu-decay-time');
   }
 
   /**

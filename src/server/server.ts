@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { REQF_NO_TOUCH, REQF_RESP3 } from '../../native-layout/layout.ts';
 import { SHARD_COMMANDS } from '../commands/registry.ts';
@@ -91,7 +92,7 @@ export class Server {
   private nextClientId = 1;
   private readonly dirtyClients: Client[] = [];
   private readonly stalledClients: Client[] = [];
-  private listener: net.Server | null = null;
+  private listeners: net.Server[] = [];
   private pumping = false;
   shuttingDown = false;
   /** Called by SHUTDOWN once replies are out. */
@@ -113,7 +114,17 @@ export class Server {
       this.commands.set(spec.name, { spec, opcode: -1, front: spec, coordinator: null, stat: null });
     }
     for (const [name, entry] of this.commands) this.lookup.set(name, entry);
-    for (const link of links) this.listen(link);
+    for (const link of links) {
+      link.onDeliveryError = (target, e) => {
+        logWarning(`Error while handing a reply from shard ${link.id} to its client: ${(e as Error).stack ?? String(e)}`);
+        // That client's replies now have a hole: it can only be closed.
+        if (target instanceof Client) {
+          target.killed = true;
+          target.socket.destroy();
+        }
+      };
+      this.listen(link);
+    }
     startInfoSampler(this);
     setInterval(() => this.closeIdleClients(), 1000).unref();
   }
@@ -124,30 +135,73 @@ export class Server {
 
   // -- network ----------------------------------------------------------------
 
-  start(host: string, port: number): Promise<void> {
+  /**
+   * Listens on every address of `bind` as Redis's listenToPort() does: an
+   * address with ':' is IPv6 (IPv6-only socket), "*" is every IPv4 address and
+   * "::*" every IPv6 one, a '-' prefix marks an address that may be missing
+   * (EADDRNOTAVAIL skips it), and an unsupported address family is skipped.
+   * Every failure is logged as Redis logs it; any other failure closes what
+   * was opened and rejects with a ListenError. Resolves with the number of
+   * sockets listening (0: nothing to listen on).
+   */
+  async start(bind: readonly string[], port: number): Promise<number> {
+    if (port === 0) return 0; // Redis: port 0 means no TCP listener
+    for (const entry of bind) {
+      const optional = entry.startsWith('-');
+      const addr = optional ? entry.slice(1) : entry;
+      try {
+        this.listeners.push(await this.listenOn(addr, port));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        logWarning(`Warning: Could not create server TCP listening socket ${addr}:${port}: ${listenErrorText(e)}`);
+        if (code === 'EADDRNOTAVAIL' && optional) continue;
+        if (SKIPPED_LISTEN_ERRORS.has(code)) continue;
+        await this.closeListeners();
+        throw new ListenError(`${addr}:${port}: ${listenErrorText(e)}`);
+      }
+    }
+    return this.listeners.length;
+  }
+
+  private async listenOn(addr: string, port: number): Promise<net.Server> {
+    const v6 = addr.includes(':');
+    let host: string;
+    if (addr === '*') host = '0.0.0.0';
+    else if (addr === '::*') host = '::';
+    else host = (await lookup(addr, { family: v6 ? 6 : 4 })).address;
     return new Promise((resolve, reject) => {
       const srv = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
-      srv.on('error', reject);
-      srv.listen({ host, port, backlog: this.config.tcpBacklog }, () => {
+      srv.once('error', reject);
+      srv.listen({ host, port, backlog: this.config.tcpBacklog, ipv6Only: v6 }, () => {
         srv.off('error', reject);
-        srv.on('error', (e) => logWarning(`Listener error: ${e.message}`));
-        resolve();
+        srv.on('error', (e) => logWarning(`Error on the listening socket ${addr}:${port}: ${e.message}`));
+        resolve(srv);
       });
-      this.listener = srv;
     });
   }
 
+  private closeListeners(): Promise<void> {
+    const open = this.listeners.splice(0);
+    return Promise.all(open.map((l) => new Promise<void>((resolve) => l.close(() => resolve())))).then(() => {});
+  }
+
+  /** The port listened on (the first listener's), 0 when none. */
   get port(): number {
-    const a = this.listener?.address();
-    return a !== null && typeof a === 'object' ? a.port : 0;
+    const a = this.listeners[0]?.address();
+    return a !== null && a !== undefined && typeof a === 'object' ? a.port : 0;
+  }
+
+  /** The local addresses listened on, as "ip:port". */
+  get listeningAddresses(): string[] {
+    return this.listeners.map((l) => {
+      const a = l.address();
+      return a !== null && typeof a === 'object' ? `${a.address}:${a.port}` : String(a);
+    });
   }
 
   close(): Promise<void> {
     for (const c of this.clients.values()) c.socket.destroy();
-    return new Promise((resolve) => {
-      if (this.listener === null) resolve();
-      else this.listener.close(() => resolve());
-    });
+    return this.closeListeners();
   }
 
   private onConnection(socket: net.Socket): void {
@@ -158,11 +212,28 @@ export class Server {
       return;
     }
     const requirepass = this.config.requirepass;
+    // Redis 7.0's protected mode: with no password for the default user, only
+    // loopback peers may talk to the server, whatever it is bound to.
+    if (this.config.protectedMode && requirepass === '' && !isLoopbackPeer(socket)) {
+      this.stats.rejectedConnections++;
+      socket.on('error', () => { /* the peer may be gone already */ });
+      socket.end(PROTECTED_MODE_DENIED);
+      return;
+    }
     const client = new Client(this.nextClientId++, socket, this.limits, requirepass === '', (c) => this.dirtyClients.push(c));
     this.clients.set(client.id, client);
     if (this.config.tcpKeepalive > 0) socket.setKeepAlive(true, this.config.tcpKeepalive * 1000);
     logVerbose(`Accepted ${client.addr}`);
-    socket.on('data', (chunk: Buffer) => this.onData(client, chunk));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(client, chunk);
+      } catch (e) {
+        // A bug met while serving one client closes that client, not the server.
+        logWarning(`Error while serving client id=${client.id} addr=${client.addr}, closing it: ${(e as Error).stack ?? String(e)}`);
+        client.killed = true;
+        socket.destroy();
+      }
+    });
     socket.on('drain', () => {
       if (client.readPaused && client.stalled === null) {
         client.readPaused = false;
@@ -456,7 +527,13 @@ export class Server {
     const loop = (): void => {
       for (;;) {
         const seen = link.signal();
-        this.pump();
+        try {
+          this.pump();
+        } catch (e) {
+          // Never let an exception end this loop (replies would stop for good)
+          // or become an unhandled rejection of the park promise.
+          logWarning(`Error while handing shard ${link.id}'s replies to clients: ${(e as Error).stack ?? String(e)}`);
+        }
         const p = link.park(seen);
         if (p !== null) {
           p.then(loop, loop);
@@ -475,8 +552,8 @@ export class Server {
       for (const link of this.links) link.drain();
     } finally {
       this.pumping = false;
+      this.afterBatch();
     }
-    this.afterBatch();
   }
 
   /**
@@ -567,6 +644,55 @@ export class Server {
     logNotice('User requested shutdown...');
   }
 }
+
+/** Start-up could not listen on a non-optional address (the message names it and why). */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
+
+/** Errors for which Redis skips an address even when it is not optional (no such protocol or family here). */
+const SKIPPED_LISTEN_ERRORS = new Set(['ENOPROTOOPT', 'EPROTONOSUPPORT', 'ESOCKTNOSUPPORT', 'EPFNOSUPPORT', 'EAFNOSUPPORT']);
+
+const LISTEN_ERRNO_TEXT: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'bind: Address already in use',
+  EADDRNOTAVAIL: 'bind: Cannot assign requested address',
+  EACCES: 'bind: Permission denied',
+  EPERM: 'bind: Operation not permitted',
+  EINVAL: 'bind: Invalid argument',
+  EAFNOSUPPORT: 'unable to bind socket, errno: 97',
+  ENOTFOUND: 'Name or service not known',
+  EAI_NONAME: 'Name or service not known',
+  EAI_AGAIN: 'Temporary failure in name resolution',
+  EAI_FAIL: 'Non-recoverable failure in name resolution',
+};
+
+/** The text Redis's anet layer gives for a listen failure (bind(2)'s strerror, or getaddrinfo's). */
+function listenErrorText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return (code !== undefined ? LISTEN_ERRNO_TEXT[code] : undefined) ?? (e as Error).message;
+}
+
+/** Redis 7.0's islocalClient() for TCP: the peer is exactly 127.0.0.1 or ::1. */
+function isLoopbackPeer(socket: net.Socket): boolean {
+  const ip = socket.remoteAddress;
+  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
+}
+
+/** Redis 7.0.15's reply to a non-loopback client in protected mode, word for word (typo included). */
+const PROTECTED_MODE_DENIED = Buffer.from(
+  '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set ' +
+  'for the default user. In this mode connections are only accepted from the loopback interface. If you ' +
+  'want to connect from external computers to Redis you may adopt one of the following solutions: ' +
+  "1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback " +
+  'interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is ' +
+  'not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. ' +
+  '2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and ' +
+  "setting the protected mode option to 'no', and then restarting the server. 3) If you started the server " +
+  "manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication " +
+  'password for the default user. NOTE: You only need to do one of the above things in order for the server ' +
+  'to start accepting connections from the outside.\r\n',
+  'latin1',
+);
 
 /** printf("%.*s", n, s) on a C string: stops at a NUL byte and after n bytes. */
 function cString(s: string, n: number): string {

@@ -13,9 +13,12 @@ import { Arena, OutOfMemoryError } from '../store/arena.ts';
 import { Keyspace } from '../store/keyspace.ts';
 import { Argv } from '../protocol/argv.ts';
 import { ReplyBuffer } from '../protocol/reply-buffer.ts';
+import { logWarning, setLogFile, setLogLevel, type LogLevelName } from '../server/log.ts';
 
 /** Records looked ahead at (their keys hashed and their memory touched) at a time. */
 const LOOKAHEAD = 16;
+/** Index groups the expire cycle sweeps per slice at active-expire-effort 1. */
+const EXPIRE_SLICE_GROUPS = 4096;
 
 export interface ShardWorkerData {
   shardId: number;
@@ -28,7 +31,21 @@ export interface ShardWorkerData {
   port: MessagePort;
   config: ShardConfig;
   seed: number;
+  /**
+   * Test-only fault injection (SABRE_TEST_FAULT, read by the front at start-up;
+   * no client command can set it): `<what>@<shard>` makes that shard throw once
+   * where named: cron, lookahead, rehash (the cron's incremental rehash), or
+   * exit (out of its run loop: the thread dies).
+   */
+  fault?: string;
 }
+
+/** What the run loop was doing when an error escaped, for the log line. */
+type ShardActivity = 'looking ahead at the next requests' | 'running a request' | 'running the cron'
+  | 'rehashing' | 'running the active expire cycle';
+
+/** Errors of one kind logged at most once per this many ms (a failing cron must not flood the log). */
+const ERROR_LOG_INTERVAL_MS = 10_000;
 
 /**
  * A shard's thread: drains its request ring in FIFO order, executes each
@@ -67,6 +84,11 @@ class ShardRuntime implements ShardContext {
   private readonly firstKeyOf: Uint8Array;
   /** Values loaded only to warm the cache (kept so that the loads stay). */
   prefetchSink = 0;
+  /** Test-only fault (see ShardWorkerData.fault): the activity that throws once, or null. */
+  private fault: string | null;
+  /** Set once the current record's reply is in the ring (an error after that must not reply twice). */
+  private replied = false;
+  private readonly lastErrorLog = new Map<string, number>();
 
   constructor(d: ShardWorkerData) {
     this.shardId = d.shardId;
@@ -81,6 +103,31 @@ class ShardRuntime implements ShardContext {
     this.handlers = SHARD_COMMANDS.map((s) => s.shard);
     this.firstKeyOf = Uint8Array.from(SHARD_COMMANDS, (s) => (s.firstKey > 0 && s.firstKey < 256 ? s.firstKey : 0));
     this.expireCursor = new Array<number>(d.config.databases).fill(0);
+    const f = d.fault?.split('@');
+    this.fault = f !== undefined && Number(f[1]) === d.shardId ? (f[0] ?? null) : null;
+    if (d.config.logfile !== undefined) setLogFile(d.config.logfile);
+    if (d.config.loglevel !== undefined) setLogLevel(d.config.loglevel as LogLevelName);
+  }
+
+  /** Throws the injected test fault if it is for `what` (once). */
+  private injectFault(what: string): void {
+    if (this.fault !== what) return;
+    this.fault = null;
+    throw new Error(`injected test fault (${what}, SABRE_TEST_FAULT)`);
+  }
+
+  /**
+   * Logs an error that escaped outside a command handler, in the server log
+   * with the shard and what it was doing; repeats of the same activity are
+   * logged at most every ERROR_LOG_INTERVAL_MS.
+   */
+  private logFailure(activity: ShardActivity, e: unknown, consequence: string): void {
+    const now = Date.now();
+    const last = this.lastErrorLog.get(activity);
+    if (last !== undefined && now - last < ERROR_LOG_INTERVAL_MS) return;
+    this.lastErrorLog.set(activity, now);
+    const what = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    logWarning(`Shard ${this.shardId}: error while ${activity} (${consequence}): ${what}`);
   }
 
   applyConfig(): void {
@@ -98,10 +145,25 @@ class ShardRuntime implements ShardContext {
       this.batchStart = true;
       while (reader.refresh()) {
         for (let n = reader.lookahead(this.ahead, LOOKAHEAD); n > 0; n = reader.lookahead(this.ahead, LOOKAHEAD)) {
-          this.prefetchAhead(n);
+          try {
+            this.prefetchAhead(n);
+          } catch (e) {
+            // Only a cache hint: the records run without it.
+            this.aheadGroup.fill(-1);
+            this.logFailure('looking ahead at the next requests', e, 'the requests run without lookahead');
+          }
           for (let j = 0; j < n; j++) {
             const idx = reader.next();
-            this.execute(idx, j);
+            this.replied = false;
+            try {
+              this.execute(idx, j);
+            } catch (e) {
+              // Outside the command handler (record decoding, side port, the
+              // rehash step, the reply write): answer the request with an error
+              // so that every later reply still reaches the client that waits for it.
+              this.logFailure('running a request', e, 'the request was answered with an error');
+              if (!this.replied) this.replyInternalError();
+            }
             reader.consume(idx);
             executed++;
             // Long batches: hand replies over as we go so the front can start writing.
@@ -115,9 +177,14 @@ class ShardRuntime implements ShardContext {
         this.replies.publish();
       }
       if (!this.running) return;
+      if (this.fault === 'exit') this.injectFault('exit');
       const now = Date.now();
       if (now >= this.nextCron) {
-        this.cron(now);
+        try {
+          this.cron(now);
+        } catch (e) {
+          this.logFailure('running the cron', e, 'the shard keeps serving; the cron runs again next tick');
+        }
         this.nextCron = now + Math.max(1, Math.floor(1000 / this.config.hz));
         continue;
       }
@@ -133,6 +200,7 @@ class ShardRuntime implements ShardContext {
    * overlap, and the commands then find their memory in cache.
    */
   private prefetchAhead(n: number): void {
+    if (this.fault !== null) this.injectFault('lookahead');
     const u8 = this.requests.u8;
     const ks = this.ks;
     const groups = this.aheadGroup;
@@ -208,7 +276,7 @@ class ShardRuntime implements ShardContext {
       if (e instanceof OutOfMemoryError) reply.error(ERR_SHARD_OOM);
       else {
         reply.error(`ERR internal error in '${SHARD_COMMANDS[opcode]?.name}': ${(e as Error).message}`);
-        console.error(`shard ${this.shardId}: internal error in '${SHARD_COMMANDS[opcode]?.name}':`, e);
+        logWarning(`Shard ${this.shardId}: internal error in '${SHARD_COMMANDS[opcode]?.name}': ${(e as Error).stack ?? String(e)}`);
       }
     }
     ks.clearHint();
@@ -226,6 +294,7 @@ class ShardRuntime implements ShardContext {
       const at = this.reserveReply(REP_BODY);
       w.writeU32(at + REP_FLAGS, REPF_LARGE);
       w.commit(REP_BODY);
+      this.replied = true;
       reply.reset(false);
       reply.trim(64 * 1024);
       return;
@@ -242,6 +311,20 @@ class ShardRuntime implements ShardContext {
       w.u8.set(reply.buf.subarray(0, n), at + REP_BODY);
     }
     w.commit(total);
+    this.replied = true;
+  }
+
+  /** Replies to the current record with an internal error (when its own reply could not be written). */
+  private replyInternalError(): void {
+    try {
+      this.reply.reset(false);
+      this.reply.error(`ERR internal error in shard ${this.shardId}, see the server log`);
+      this.writeReply();
+    } catch (e) {
+      // Nothing more can be done for this record without desynchronising the
+      // replies: let the thread die, the front shuts the server down.
+      throw new Error(`shard ${this.shardId} could not answer a failed request`, { cause: e });
+    }
   }
 
   private reserveReply(total: number): number {
@@ -261,18 +344,30 @@ class ShardRuntime implements ShardContext {
     const ks = this.ks;
     ks.tick(now);
     const t0 = performance.now();
-    if (this.config.activeExpire !== false) this.activeExpireCycle(t0);
-    let rehashing = 0;
-    const rehashUntil = performance.now() + 1;
-    for (const index of ks.dbs) {
-      if (!index.isRehashing) index.maybeShrink();
-      if (index.isRehashing) {
-        if (this.config.activeRehashing) {
-          while (performance.now() < rehashUntil && index.rehashStep(100)) { /* 1 ms of rehash per tick */ }
-        }
-        if (index.isRehashing) rehashing++;
+    if (this.config.activeExpire !== false) {
+      try {
+        this.activeExpireCycle(t0);
+      } catch (e) {
+        this.logFailure('running the active expire cycle', e, 'expired keys are still removed when accessed');
       }
     }
+    let rehashing = 0;
+    const rehashUntil = performance.now() + 1;
+    try {
+      if (this.fault !== null) this.injectFault('rehash');
+      for (const index of ks.dbs) {
+        if (!index.isRehashing) index.maybeShrink();
+        if (index.isRehashing) {
+          if (this.config.activeRehashing) {
+            while (performance.now() < rehashUntil && index.rehashStep(100)) { /* 1 ms of rehash per tick */ }
+          }
+          if (index.isRehashing) rehashing++;
+        }
+      }
+    } catch (e) {
+      this.logFailure('rehashing', e, 'the shard keeps serving; the rehash is tried again next tick');
+    }
+    if (this.fault !== null) this.injectFault('cron');
     const s = this.statsF64;
     s[STAT_REHASHING] = rehashing;
     const cpu = process.threadCpuUsage();
@@ -290,7 +385,14 @@ class ShardRuntime implements ShardContext {
    */
   private activeExpireCycle(t0: number): void {
     const ks = this.ks;
-    const budgetMs = 250 / this.config.hz;
+    // active-expire-effort scales the work as Redis's activeExpireCycle does:
+    // effort 0..9 adds a quarter of the base slice per step, 2% of the tick
+    // to the time budget, and lowers the share of expired keys met (10%) that
+    // is worth another slice by one point.
+    const effort = Math.min(9, Math.max(0, (this.config.activeExpireEffort ?? 1) - 1));
+    const groupsPerSlice = EXPIRE_SLICE_GROUPS + (EXPIRE_SLICE_GROUPS / 4) * effort;
+    const budgetMs = ((25 + 2 * effort) * 10) / this.config.hz;
+    const acceptableStalePercent = 10 - effort;
     const dbs = ks.dbs.length;
     for (let n = 0; n < dbs; n++) {
       const db = this.expireDb;
@@ -300,11 +402,12 @@ class ShardRuntime implements ShardContext {
       for (;;) {
         let checked = 0;
         let expired = 0;
-        this.expireCursor[db] = index.sweepVolatile(this.expireCursor[db], 4096, (handle) => {
+        this.expireCursor[db] = index.sweepVolatile(this.expireCursor[db], groupsPerSlice, (handle) => {
           checked++;
           if (ks.expireIfDue(db, handle)) expired++;
         });
-        if (this.expireCursor[db] === 0 || checked === 0 || expired * 10 < checked) break;
+        if (this.expireCursor[db] === 0 || checked === 0) break;
+        if (Math.floor((expired * 100) / checked) <= acceptableStalePercent) break;
         if (performance.now() - t0 > budgetMs) break;
       }
       if (performance.now() - t0 > budgetMs) break;

@@ -57,7 +57,10 @@ function lastsave(c: FrontContext): void {
 // CONFIG
 
 /** Parameters the shards keep a copy of (pushed with `__config` after CONFIG SET). */
-const SHARD_PARAMS = ['hz', 'maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time', 'proto-max-bulk-len', 'activerehashing'];
+const SHARD_PARAMS = [
+  'hz', 'maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time', 'proto-max-bulk-len', 'activerehashing',
+  'active-expire-effort',
+];
 
 const hasShardConfig = SHARD_COMMANDS.some((s) => s.name === '__config');
 
