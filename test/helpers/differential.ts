@@ -7,11 +7,11 @@ import {
   RespReplyScanner,
   RespScanError,
   encodeCommand,
-  redisAvailable,
   startRedis,
   startSabre,
   type ServerHandle,
 } from './servers.ts';
+import { redisForComparison } from './suites.ts';
 
 export { RespReplyScanner, RespScanError, encodeCommand, respReplyEnd, splitReplies } from './servers.ts';
 
@@ -287,7 +287,8 @@ export interface DifferentialOptions {
 /**
  * Like `describe`, but starts Sabre (4 shards) and redis-server once for the block,
  * FLUSHALLs both before each test, and stops them afterwards. When redis-server is
- * not installed the whole block is skipped with a warning.
+ * not installed the block fails under CI (the CI variable set) and is skipped with
+ * a warning elsewhere (see redisForComparison).
  *
  * Setting SABRE_DIFF_SELF_TEST=1 replaces Sabre with a second redis-server, which
  * checks the harness itself (every differential test must then pass).
@@ -322,8 +323,7 @@ export function describeDifferential(
       runSequence(need(target === 'sabre' ? sabre : redis, target).port, commands, opts),
   };
 
-  if (!redisAvailable()) {
-    console.warn(`[differential] redis-server not found on PATH: skipping "${name}"`);
+  if (!redisForComparison(`[differential] "${name}"`)) {
     describe.skip(name, () => fn(ctx));
     return;
   }

@@ -2,7 +2,33 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { shardOfSlot } from '../../src/router/dispatcher.ts';
 import { keyHashSlot } from '../../src/util/crc16.ts';
-import { startRedis, startSabre, type ServerHandle, type StartRedisOptions, type StartSabreOptions } from './servers.ts';
+import {
+  redisAvailable, startRedis, startSabre, type ServerHandle, type StartRedisOptions, type StartSabreOptions,
+} from './servers.ts';
+
+/** True when the CI environment variable is set (to anything but "" or "false"). */
+export function underCI(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && ci !== '' && ci.toLowerCase() !== 'false';
+}
+
+/**
+ * Whether a suite that compares with redis-server can run. When redis-server
+ * is not on PATH: under CI (the CI variable set) this throws, so the test file
+ * FAILS instead of passing without having compared anything; elsewhere the
+ * suite is skipped with a warning (returns false).
+ */
+export function redisForComparison(suite: string): boolean {
+  if (redisAvailable()) return true;
+  if (underCI()) {
+    throw new Error(
+      `${suite}: redis-server (Redis 7.0.15, the oracle) is not on PATH. With CI set, the suites that compare ` +
+      'with it fail rather than skip: install it (e.g. apt-get install redis-server) or put it on PATH.',
+    );
+  }
+  console.warn(`${suite}: redis-server not on PATH, skipping the comparisons with it (with CI set this is a failure)`);
+  return false;
+}
 
 /** The shard that owns a key on a server with `shards` shards (the dispatcher's own mapping). */
 export function shardOfKey(key: string, shards = 4): number {
@@ -40,7 +66,7 @@ export function useSabre(ready: (server: ServerHandle, r: Redis) => void, opts: 
 
 /**
  * The same for a real redis-server (the oracle), without flushing: for suites
- * that already skip themselves when redis-server is absent.
+ * that already decided to run with redisForComparison().
  */
 export function useRedis(ready: (server: ServerHandle, r: Redis) => void, opts: StartRedisOptions = {}): void {
   useServer(() => {

@@ -47,6 +47,12 @@ interface Captured {
   logs: string[];
 }
 
+const SAVE_REFUSED = 'persistence is not implemented yet: only save "" (no snapshots) is supported';
+const LAZYFREE_REFUSED = 'lazy freeing is not implemented yet: FLUSHALL and FLUSHDB free their keys before they reply';
+const BUSY_REFUSED = 'scripts and functions are not implemented yet: only the default (5000) is supported';
+const NO_REBIND =
+  "Sabre can't change its listening sockets at runtime yet: set bind and port in the configuration and restart";
+
 function env(extra: Partial<ArgsEnv> = {}): { env: Partial<ArgsEnv>; out: Captured } {
   const out: Captured = { stdout: '', stderr: '', logs: [] };
   return {
@@ -197,11 +203,11 @@ describe('defaults and CONFIG GET rendering', () => {
     expect(c.maxmemoryPolicy).toBe('noeviction');
     expect(c.enableDebugCommand).toBe('local');
     expect(c.enableProtectedConfigs).toBe('no');
-    expect(c.save).toEqual([
-      { seconds: 3600, changes: 1 },
-      { seconds: 300, changes: 100 },
-      { seconds: 60, changes: 10000 },
-    ]);
+    // No persistence yet: Sabre's default is "" where Redis's is "3600 1 300 100 60 10000".
+    expect(c.save).toEqual([]);
+    expect(c.lfuLogFactor).toBe(10);
+    expect(c.lfuDecayTime).toBe(1);
+    expect(c.activeExpireEffort).toBe(1);
     expect(c.busyReplyThreshold).toBe(5000);
     expect(c.slowlogLogSlowerThan).toBe(10000);
     expect(c.slowlogMaxLen).toBe(128);
@@ -221,7 +227,7 @@ describe('defaults and CONFIG GET rendering', () => {
     expect(c.configGet(['protected-mode', 'daemonize', 'save', 'bind', 'requirepass', 'pidfile'])).toEqual([
       ['protected-mode', 'yes'],
       ['daemonize', 'no'],
-      ['save', '3600 1 300 100 60 10000'],
+      ['save', ''],
       ['bind', '127.0.0.1 -::1'],
       ['requirepass', ''],
       ['pidfile', ''],
@@ -294,10 +300,15 @@ describe('CONFIG SET', () => {
     expect(c.requirepass).toBe('s3cret');
     expect(c.configSet([['requirepass', '']])).toBeNull();
     expect(c.requirepass).toBe('');
-    // The listener is not re-bound at runtime: port and bind refuse instead of pretending.
-    expect(c.configSet([['bind', '0.0.0.0 ::1']])).toBe(failed('bind', "can't set immutable config"));
-    expect(c.configSet([['port', '7000']])).toBe(failed('port', "can't set immutable config"));
+    // The listeners are not re-bound at runtime: a new port or bind is refused
+    // instead of pretending; the current value is accepted, as Redis does.
+    expect(c.configSet([['bind', '0.0.0.0 ::1']])).toBe(failed('bind', NO_REBIND));
+    expect(c.configSet([['port', '7000']])).toBe(failed('port', NO_REBIND));
     expect(c.bind).toEqual(['127.0.0.1', '-::1']);
+    expect(c.port).toBe(6379);
+    expect(c.configSet([['bind', '127.0.0.1 -::1'], ['port', '6379']])).toBeNull();
+    expect(c.configSet([['lfu-log-factor', '0'], ['lfu-decay-time', '30'], ['active-expire-effort', '10']])).toBeNull();
+    expect([c.lfuLogFactor, c.lfuDecayTime, c.activeExpireEffort]).toEqual([0, 30, 10]);
   });
 
   it('clamps hz into 1..500 like Redis', () => {
@@ -308,17 +319,33 @@ describe('CONFIG SET', () => {
     expect(c.hz).toBe(1);
   });
 
-  it('handles save', () => {
+  it('handles save: parsed as Redis does, refused unless empty (no persistence yet)', () => {
     const c = new Config('/');
-    expect(c.configSet([['save', '100 10 20 30']])).toBeNull();
-    expect(c.get('save')).toBe('100 10 20 30');
-    expect(c.configSet([['save', '+5 1']])).toBeNull();
-    expect(c.save).toEqual([{ seconds: 5, changes: 1 }]);
+    expect(c.configSet([['save', '100 10 20 30']])).toBe(failed('save', SAVE_REFUSED));
+    expect(c.configSet([['save', '+5 1']])).toBe(failed('save', SAVE_REFUSED));
+    expect(c.get('save')).toBe('');
     expect(c.configSet([['save', '']])).toBeNull();
     expect(c.get('save')).toBe('');
     for (const bad of ['1 2 3', '100  10', ' 100 10', '0 1', '1 -1', 'a 1']) {
       expect(c.configSet([['save', bad]]), bad).toBe(failed('save', 'Invalid save parameters'));
     }
+  });
+
+  it('refuses what it cannot do, keeping the default', () => {
+    const c = new Config('/');
+    expect(c.configSet([['lazyfree-lazy-user-flush', 'yes']])).toBe(failed('lazyfree-lazy-user-flush', LAZYFREE_REFUSED));
+    expect(c.configSet([['lazyfree-lazy-user-flush', 'no']])).toBeNull();
+    expect(c.configSet([['busy-reply-threshold', '100']])).toBe(failed('busy-reply-threshold', BUSY_REFUSED));
+    expect(c.configSet([['lua-time-limit', '100']])).toBe(failed('lua-time-limit', BUSY_REFUSED));
+    expect(c.configSet([['busy-reply-threshold', '5000']])).toBeNull();
+    expect(c.configGet(['lazyfree-lazy-user-flush', 'busy-reply-threshold'])).toEqual([
+      ['lazyfree-lazy-user-flush', 'no'],
+      ['busy-reply-threshold', '5000'],
+    ]);
+    expect(errorText(() => configFromString('lazyfree-lazy-user-flush yes', '/'))).toBe(
+      fatalAt(1, 'lazyfree-lazy-user-flush yes', LAZYFREE_REFUSED),
+    );
+    expect(errorText(() => configFromString('lua-time-limit 100', '/'))).toBe(fatalAt(1, 'lua-time-limit 100', BUSY_REFUSED));
   });
 
   it('returns the exact Redis errors', () => {
@@ -393,16 +420,16 @@ describe('CONFIG SET', () => {
     expect(c.maxclients).toBe(10000);
     expect(c.configSet([['hz', '7'], ['maxmemory', '1mb'], ['maxclients', '7000']])).toBeNull();
     expect([c.hz, c.maxmemory, c.maxclients]).toEqual([7, 1048576, 7000]);
-    // an alias and its parameter are distinct names: both apply, in order
-    expect(c.configSet([['lua-time-limit', '5'], ['busy-reply-threshold', '6']])).toBeNull();
-    expect(c.busyReplyThreshold).toBe(6);
+    // an alias and its parameter are distinct names: both are parsed, in order
+    expect(c.configSet([['lua-time-limit', '5000'], ['busy-reply-threshold', '5000']])).toBeNull();
+    expect(c.busyReplyThreshold).toBe(5000);
   });
 
   it('rolls back when an apply hook fails, and notifies listeners on success', () => {
     const c = new Config('/');
     const seen: Array<[string, string]> = [];
     const off = c.onChange('timeout', (n, v) => seen.push([n, v]));
-    c.onChange('busy-reply-threshold', (n, v) => seen.push([n, v]));
+    c.onChange('hz', (n, v) => seen.push([n, v]));
     const appliedTimeouts: number[] = [];
     c.addApplyHook('timeout', (cfg) => {
       appliedTimeouts.push(cfg.timeout);
@@ -416,10 +443,10 @@ describe('CONFIG SET', () => {
     expect(appliedTimeouts).toEqual([30, 0]); // applied, then re-applied with the old value
     expect(seen).toEqual([]);
 
-    expect(c.configSet([['timeout', '30'], ['lua-time-limit', '100']])).toBeNull();
+    expect(c.configSet([['timeout', '30'], ['hz', '100']])).toBeNull();
     expect(seen).toEqual([
       ['timeout', '30'],
-      ['busy-reply-threshold', '100'],
+      ['hz', '100'],
     ]);
     // unchanged values neither apply nor notify
     expect(c.configSet([['timeout', '30']])).toBeNull();
@@ -485,12 +512,15 @@ describe('config file parsing', () => {
     expect(c.dir).toBe('/tmp');
   });
 
-  it('accumulates save lines, the first one replacing the defaults', () => {
-    expect(configFromString('save 900 1\nsave 300 10', '/').get('save')).toBe('900 1 300 10');
-    expect(configFromString('save "900 1 300 10"', '/').get('save')).toBe('900 1 300 10');
-    expect(configFromString('save 900 1\nsave ""\nsave 60 5', '/').get('save')).toBe('60 5');
+  it('refuses save points at load (no persistence yet) and accepts save ""', () => {
+    expect(errorText(() => configFromString('save 900 1\nsave 300 10', '/'))).toBe(fatalAt(1, 'save 900 1', SAVE_REFUSED));
+    expect(errorText(() => configFromString('save "900 1 300 10"', '/'))).toBe(
+      fatalAt(1, 'save "900 1 300 10"', SAVE_REFUSED),
+    );
+    expect(errorText(() => configFromString('port 1\nsave ""\nsave 60 5', '/'))).toBe(fatalAt(3, 'save 60 5', SAVE_REFUSED));
     expect(configFromString('save ""', '/').save).toEqual([]);
-    expect(configFromString('port 1', '/').get('save')).toBe('3600 1 300 100 60 10000');
+    expect(configFromString('save ""\nsave ""', '/').save).toEqual([]);
+    expect(configFromString('port 1', '/').get('save')).toBe('');
   });
 
   it('clamps hz at load', () => {
@@ -636,13 +666,14 @@ describe('command line', () => {
   });
 
   it('parses overrides, multi-word values and memory units', () => {
-    const c = args(['--port', '7777', '--save', '900', '1', '300', '10', '--maxmemory', '100k', '--bind', '127.0.0.1', '::1']);
+    const c = args(['--port', '7777', '--save', '', '--maxmemory', '100k', '--bind', '127.0.0.1', '::1']);
     expect(c.hasArguments).toBe(true);
     expect(c.port).toBe(7777);
-    expect(c.get('save')).toBe('900 1 300 10');
+    expect(c.get('save')).toBe('');
     expect(c.maxmemory).toBe(100000);
     expect(c.bind).toEqual(['127.0.0.1', '::1']);
-    expect(args(['--save', '900 1 300 10']).get('save')).toBe('900 1 300 10');
+    expect(errorText(() => args(['--save', '900', '1', '300', '10']))).toBe(fatalAt(2, 'save "900" "1" "300" "10"', SAVE_REFUSED));
+    expect(errorText(() => args(['--save', '900 1 300 10']))).toBe(fatalAt(2, 'save "900 1 300 10"', SAVE_REFUSED));
     expect(args(['--save', '', '--port', '1']).save).toEqual([]);
     expect(args(['--save', '--port', '1']).save).toEqual([]);
     expect(args(['--port', '1', '--save']).save).toEqual([]);

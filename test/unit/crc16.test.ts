@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { CLUSTER_SLOTS, crc16, keyHashSlot } from '../../src/util/crc16.ts';
-import { redisAvailable } from '../helpers/servers.ts';
-import { useRedis } from '../helpers/suites.ts';
+import { redisForComparison, useRedis } from '../helpers/suites.ts';
 
 const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
@@ -76,8 +75,7 @@ describe('keyHashSlot', () => {
   });
 });
 
-const haveRedis = redisAvailable();
-if (!haveRedis) console.warn('crc16.test: redis-server not on PATH, skipping CLUSTER KEYSLOT comparison');
+const haveRedis = redisForComparison('crc16.test');
 
 describe.skipIf(!haveRedis)('keyHashSlot vs redis-server CLUSTER KEYSLOT', () => {
   let client: Redis;

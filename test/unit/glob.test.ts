@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { globMatch, globMatchString } from '../../src/util/glob.ts';
-import { redisAvailable } from '../helpers/servers.ts';
-import { useRedis } from '../helpers/suites.ts';
+import { redisForComparison, useRedis } from '../helpers/suites.ts';
 
 function bytes(s: string): Uint8Array {
   return Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
@@ -343,8 +342,7 @@ describe('globMatch properties', () => {
 // Differential tests against a real redis-server (KEYS for case-sensitive
 // matching of binary keys, COMMAND LIST FILTERBY PATTERN for nocase).
 // ---------------------------------------------------------------------------
-const haveRedis = redisAvailable();
-if (!haveRedis) console.warn('glob.test: redis-server not on PATH, skipping differential tests');
+const haveRedis = redisForComparison('glob.test');
 
 describe.skipIf(!haveRedis)('globMatch vs redis-server', () => {
   let client: Redis;

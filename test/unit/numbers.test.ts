@@ -27,8 +27,8 @@ import {
   writeI64Big,
   type LongDouble,
 } from '../../src/util/numbers.ts';
-import { encodeCommand, rawCommand, redisAvailable, type ServerHandle } from '../helpers/servers.ts';
-import { useRedis } from '../helpers/suites.ts';
+import { encodeCommand, rawCommand, type ServerHandle } from '../helpers/servers.ts';
+import { redisForComparison, useRedis } from '../helpers/suites.ts';
 
 const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
@@ -480,8 +480,7 @@ describe('long double emulation', () => {
 // ---------------------------------------------------------------------------
 // Differential tests against redis-server
 // ---------------------------------------------------------------------------
-const haveRedis = redisAvailable();
-if (!haveRedis) console.warn('numbers.test: redis-server not on PATH, skipping differential tests');
+const haveRedis = redisForComparison('numbers.test');
 
 /** Deterministic generators of INCRBYFLOAT operands, by category. */
 const CATEGORIES: Record<string, fc.Arbitrary<string>> = {
