@@ -17,6 +17,8 @@ import { logWarning, setLogFile, setLogLevel, type LogLevelName } from '../serve
 
 /** Records looked ahead at (their keys hashed and their memory touched) at a time. */
 const LOOKAHEAD = 16;
+/** Databases the cron checks per tick for shrinking and rehashing, and publishes the counts of. */
+const CRON_DB_WINDOW = 256;
 /** Index groups the expire cycle sweeps per slice at active-expire-effort 1. */
 const EXPIRE_SLICE_GROUPS = 4096;
 
@@ -89,6 +91,10 @@ class ShardRuntime implements ShardContext {
   /** Set once the current record's reply is in the ring (an error after that must not reply twice). */
   private replied = false;
   private readonly lastErrorLog = new Map<string, number>();
+  /** Where the cron's next window of databases starts. */
+  private cronDbCursor = 0;
+  /** Databases seen with a resize in progress (the cron steps them every tick). */
+  private readonly rehashingDbs = new Set<number>();
 
   constructor(d: ShardWorkerData) {
     this.shardId = d.shardId;
@@ -351,31 +357,41 @@ class ShardRuntime implements ShardContext {
         this.logFailure('running the active expire cycle', e, 'expired keys are still removed when accessed');
       }
     }
-    let rehashing = 0;
+    // Databases are visited CRON_DB_WINDOW at a time, round robin (all of them
+    // every tick up to that many): with 65536 databases a full pass cost each
+    // shard 2 ms per tick. One found rehashing is then stepped every tick until done.
+    const dbs = ks.dbs.length;
+    const window = Math.min(dbs, CRON_DB_WINDOW);
+    const first = this.cronDbCursor;
+    this.cronDbCursor = (first + window) % dbs;
     const rehashUntil = performance.now() + 1;
     try {
       if (this.fault !== null) this.injectFault('rehash');
-      for (const index of ks.dbs) {
+      for (let k = 0; k < window; k++) {
+        const db = (first + k) % dbs;
+        const index = ks.dbs[db];
         if (!index.isRehashing) index.maybeShrink();
-        if (index.isRehashing) {
-          if (this.config.activeRehashing) {
-            while (performance.now() < rehashUntil && index.rehashStep(100)) { /* 1 ms of rehash per tick */ }
-          }
-          if (index.isRehashing) rehashing++;
+        if (index.isRehashing) this.rehashingDbs.add(db);
+      }
+      for (const db of this.rehashingDbs) {
+        const index = ks.dbs[db];
+        if (index.isRehashing && this.config.activeRehashing) {
+          while (performance.now() < rehashUntil && index.rehashStep(100)) { /* 1 ms of rehash per tick */ }
         }
+        if (!index.isRehashing) this.rehashingDbs.delete(db);
       }
     } catch (e) {
       this.logFailure('rehashing', e, 'the shard keeps serving; the rehash is tried again next tick');
     }
     if (this.fault !== null) this.injectFault('cron');
     const s = this.statsF64;
-    s[STAT_REHASHING] = rehashing;
+    s[STAT_REHASHING] = this.rehashingDbs.size;
     const cpu = process.threadCpuUsage();
     s[STAT_CPU_USER_US] = cpu.user;
     s[STAT_CPU_SYS_US] = cpu.system;
     s[STAT_HEAP_USED] = getHeapStatistics().used_heap_size;
     s[STAT_ARENA_CAPACITY] = ks.alloc.capacityBytes;
-    ks.publishStats();
+    ks.publishStats(first, window);
   }
 
   /**

@@ -536,12 +536,15 @@ export class Keyspace implements RecordShape {
   /**
    * Publishes memory and per-database counters to the shared stats block.
    * Runs from the cron and on demand (__stats_sync, before INFO), not per batch.
+   * The cron passes a window of `count` databases from `first` (wrapping).
    */
-  publishStats(): void {
+  publishStats(first = 0, count = this.dbs.length): void {
     const s = this.stats;
     s[STAT_USED_BYTES] = this.alloc.used;
     s[STAT_ARENA_COMMITTED] = this.alloc.committedBytes;
-    for (let d = 0; d < this.dbs.length; d++) {
+    const n = this.dbs.length;
+    for (let k = 0; k < count; k++) {
+      const d = (first + k) % n;
       s[STAT_DB_BASE + 2 * d] = this.dbs[d].size;
       s[STAT_DB_BASE + 2 * d + 1] = this.volatileKeys[d];
     }
