@@ -5,6 +5,7 @@ import { ConfigError, parseArgs, SABRE_VERSION, type Config } from './config.ts'
 import { startShards } from '../router/shard-pool.ts';
 import type { ShardConfig } from '../commands/types.ts';
 import { ListenError, Server } from './server.ts';
+import { Client } from './client.ts';
 import { frontCommands } from './commands/index.ts';
 import { coordinators } from './commands/coordinated.ts';
 
@@ -99,6 +100,7 @@ export async function startServer(args: string[]): Promise<Server> {
     exitAfterClose(1);
   });
   server = new Server(config, links, frontCommands, coordinators);
+  if (fault !== undefined && fault !== '') injectFrontFault(server, fault);
   logBanner({ version: SABRE_VERSION, port: config.port, shards: config.shards, arenaMb: config.shardArenaMb, bind: config.bind });
   let listening: number;
   try {
@@ -139,4 +141,35 @@ function writePidFile(path: string): void {
       // already gone
     }
   });
+}
+
+/**
+ * Test-only faults on the front thread (SABRE_TEST_FAULT, read at start-up;
+ * nothing a client sends can set it): "pump" makes the reply pump throw once,
+ * "deliver" makes handing the first reply that contains "fault:deliver" to its
+ * client throw. The shards read their own faults (see ShardWorkerData.fault).
+ */
+function injectFrontFault(server: Server, fault: string): void {
+  if (fault === 'pump') {
+    const pump = server.pump.bind(server);
+    let armed = true;
+    server.pump = () => {
+      if (armed) {
+        armed = false;
+        throw new Error('injected test fault (pump, SABRE_TEST_FAULT)');
+      }
+      pump();
+    };
+  } else if (fault === 'deliver') {
+    const marker = Buffer.from('fault:deliver');
+    const onShardReply = Client.prototype.onShardReply;
+    let armed = true;
+    Client.prototype.onShardReply = function (this: Client, seq: number, u8: Uint8Array, off: number, len: number): void {
+      if (armed && Buffer.from(u8.buffer, u8.byteOffset + off, len).includes(marker)) {
+        armed = false;
+        throw new Error('injected test fault (deliver, SABRE_TEST_FAULT)');
+      }
+      onShardReply.call(this, seq, u8, off, len);
+    };
+  }
 }

@@ -531,8 +531,10 @@ export class Server {
           this.pump();
         } catch (e) {
           // Never let an exception end this loop (replies would stop for good)
-          // or become an unhandled rejection of the park promise.
+          // or become an unhandled rejection of the park promise. Replies
+          // published before `seen` may still wait: drain again next turn.
           logWarning(`Error while handing shard ${link.id}'s replies to clients: ${(e as Error).stack ?? String(e)}`);
+          setImmediate(() => this.retryPump());
         }
         const p = link.park(seen);
         if (p !== null) {
@@ -542,6 +544,15 @@ export class Server {
       }
     };
     loop();
+  }
+
+  private retryPump(): void {
+    try {
+      this.pump();
+    } catch (e) {
+      logWarning(`Error while handing shard replies to clients: ${(e as Error).stack ?? String(e)}`);
+      setImmediate(() => this.retryPump());
+    }
   }
 
   /** Drains every shard's replies, then writes to clients and retries stalled ones. */

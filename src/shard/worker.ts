@@ -37,7 +37,7 @@ export interface ShardWorkerData {
    * Test-only fault injection (SABRE_TEST_FAULT, read by the front at start-up;
    * no client command can set it): `<what>@<shard>` makes that shard throw once
    * where named: cron, lookahead, rehash (the cron's incremental rehash), or
-   * exit (out of its run loop: the thread dies).
+   * exit (out of its run loop after a batch of requests: the thread dies).
    */
   fault?: string;
 }
@@ -183,7 +183,7 @@ class ShardRuntime implements ShardContext {
         this.replies.publish();
       }
       if (!this.running) return;
-      if (this.fault === 'exit') this.injectFault('exit');
+      if (this.fault === 'exit' && executed > 0) this.injectFault('exit');
       const now = Date.now();
       if (now >= this.nextCron) {
         try {
