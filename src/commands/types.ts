@@ -25,6 +25,8 @@ export interface ShardConfig {
   lfuDecayTime: number;
   /** active-expire-effort, 1..10: how hard the expire cycle works (Redis's scaling, see worker.ts). */
   activeExpireEffort: number;
+  /** slowlog-log-slower-than in µs (negative: the slow log is off). */
+  slowlogLogSlowerThan: number;
   /** Where the shard writes its log lines ("" = stdout) and from which level; unset = stdout, notice. */
   logfile?: string;
   loglevel?: string;

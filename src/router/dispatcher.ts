@@ -17,7 +17,8 @@ export type Combine = (parts: Buffer[]) => Buffer;
 class Gather implements ReplyTarget {
   private readonly parts: Buffer[];
   private remaining: number;
-  private readonly sink: ReplySink;
+  /** Public so that the slow log can name the client of a part. */
+  readonly sink: ReplySink;
   private readonly seq: number;
   private readonly combine: Combine;
 
@@ -61,7 +62,8 @@ class Tally implements ReplyTarget {
   private remaining: number;
   private total = 0;
   private error: Buffer | null = null;
-  private readonly sink: ReplySink;
+  /** Public so that the slow log can name the client of a part. */
+  readonly sink: ReplySink;
   private readonly seq: number;
   private readonly sum: boolean;
 

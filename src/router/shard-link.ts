@@ -1,6 +1,7 @@
 import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import {
-  REP_BODY, REP_FLAGS, REPF_LARGE, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
+  REP_BODY, REP_FLAGS, REPF_LARGE, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
+  SLOW_TRAILER_SIZE_FROM_END,
 } from '../../native-layout/layout.ts';
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
 import type { Argv } from '../protocol/argv.ts';
@@ -36,6 +37,8 @@ export class ShardLink {
    * first, so the replies after it still reach their own targets); null rethrows.
    */
   onDeliveryError: ((target: ReplyTarget | null, e: unknown) => void) | null = null;
+  /** Called with a slow command's trailer (`u8[start, end)`, native-layout REPF_SLOW) before its reply is handed over. */
+  onSlowReply: ((target: ReplyTarget | null, u8: Uint8Array, start: number, end: number) => void) | null = null;
 
   constructor(id: number, worker: Worker, requestRing: SharedArrayBuffer, replyRing: SharedArrayBuffer,
     port: MessagePort, stats: SharedArrayBuffer) {
@@ -207,13 +210,19 @@ export class ShardLink {
         this.qSize--;
         let failure: unknown = undefined;
         try {
+          let end = idx + len;
+          if (flags & REPF_SLOW) {
+            const trailer = end - r.readU32(end - SLOW_TRAILER_SIZE_FROM_END);
+            this.onSlowReply?.(target, r.u8, trailer, end);
+            end = trailer;
+          }
           if (flags & REPF_LARGE) {
             const m = receiveMessageOnPort(this.port);
             if (m === undefined) throw new Error('large reply record without its payload');
             const body = m.message as Uint8Array;
             if (target !== null) target.onShardReply(tag, body, 0, body.length);
           } else if (target !== null) {
-            target.onShardReply(tag, r.u8, idx + REP_BODY, len - REP_BODY);
+            target.onShardReply(tag, r.u8, idx + REP_BODY, end - idx - REP_BODY);
           }
         } catch (e) {
           failure = e ?? new Error('a reply target threw nothing');

@@ -22,6 +22,7 @@ export function shardConfigOf(config: Config): ShardConfig {
     lfuLogFactor: config.lfuLogFactor,
     lfuDecayTime: config.lfuDecayTime,
     activeExpireEffort: config.activeExpireEffort,
+    slowlogLogSlowerThan: config.slowlogLogSlowerThan,
   };
 }
 

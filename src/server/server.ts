@@ -14,6 +14,7 @@ import type { Config } from './config.ts';
 import type { Coordinator, FrontCommandSpec, FrontContext } from './front-command.ts';
 import { logNotice, logVerbose, logWarning } from './log.ts';
 import { startInfoSampler } from './info.ts';
+import { readSlowTrailer, Slowlog, slowlogArgs, type SlowlogClient } from './slowlog.ts';
 
 export interface CommandEntry {
   readonly spec: CommandSpec;
@@ -98,6 +99,11 @@ export class Server {
   /** Called by SHUTDOWN once replies are out. */
   onShutdown: (code: number) => void = () => {};
   lastSave = Math.floor(Date.now() / 1000);
+  readonly slowlog = new Slowlog();
+  /** slowlog-log-slower-than, kept here for the per-command check (negative: off). */
+  private slowlogThresholdUs: number;
+  /** Front commands whose reply had not come when they returned: logged once it has. */
+  private readonly slowPending: Array<{ client: Client; seq: number; t0: number; args: Buffer[] }> = [];
 
   constructor(config: Config, links: ShardLink[], frontCommands: readonly FrontCommandSpec[],
     coordinators: ReadonlyMap<string, Coordinator>) {
@@ -114,7 +120,10 @@ export class Server {
       this.commands.set(spec.name, { spec, opcode: -1, front: spec, coordinator: null, stat: null });
     }
     for (const [name, entry] of this.commands) this.lookup.set(name, entry);
+    this.slowlogThresholdUs = config.slowlogLogSlowerThan;
+    config.onChange('slowlog-log-slower-than', () => { this.slowlogThresholdUs = config.slowlogLogSlowerThan; });
     for (const link of links) {
+      link.onSlowReply = (target, u8, start, end) => this.logShardSlow(target, u8, start, end);
       link.onDeliveryError = (target, e) => {
         logWarning(`Error while handing a reply from shard ${link.id} to its client: ${(e as Error).stack ?? String(e)}`);
         // That client's replies now have a hole: it can only be closed.
@@ -406,6 +415,7 @@ export class Server {
       stat.calls++;
       stat.usec += Math.round((performance.now() - t0) * 1000);
       this.stats.commandsProcessed++;
+      if (this.slowlogThresholdUs >= 0) this.slowFront(client, argv, seq, t0);
       return true;
     }
     const d = this.dispatcher;
@@ -457,6 +467,7 @@ export class Server {
     }
     const d = this.dispatcher;
     d.hold(shards);
+    const t0 = performance.now();
     coordinator({ srv: this, client, argv, seq }, shards).then(
       (reply) => client.deliver(seq, reply, 0, reply.length),
       (e: Error) => {
@@ -464,9 +475,44 @@ export class Server {
         this.replyError(client, seq, `ERR ${e.message}`);
       },
     ).finally(() => {
+      if (this.slowlogThresholdUs >= 0) this.slowFront(client, argv, seq, t0);
       d.release(shards);
       this.afterBatch();
     });
+  }
+
+  // -- slow log ---------------------------------------------------------------
+
+  /** Logs a front (or coordinated) command timed from `t0`, now or once its reply is out. */
+  private slowFront(client: Client, argv: Argv, seq: number, t0: number): void {
+    const args = (): Buffer[] => slowlogArgs(argv.count, (i) => argv.bytes(i));
+    if (client.hasReplied(seq)) {
+      this.pushSlow((performance.now() - t0) * 1000, args, client);
+    } else {
+      this.slowPending.push({ client, seq, t0, args: args() });
+    }
+  }
+
+  /** Logs the front commands whose replies have come since (called every flush while some wait). */
+  checkSlowPending(): void {
+    const now = performance.now();
+    let keep = 0;
+    for (const p of this.slowPending) {
+      if (p.client.hasReplied(p.seq)) this.pushSlow((now - p.t0) * 1000, () => p.args, p.client);
+      else if (!p.client.closed) this.slowPending[keep++] = p;
+    }
+    this.slowPending.length = keep;
+  }
+
+  /** A shard command that the shard found slow (its reply carried the trailer). */
+  private logShardSlow(target: unknown, u8: Uint8Array, start: number, end: number): void {
+    const { args, durationUs } = readSlowTrailer(u8, start, end);
+    const sink = target instanceof Client ? target : (target as { sink?: unknown } | null)?.sink;
+    this.pushSlow(durationUs, () => args, sink instanceof Client ? sink : { addr: '', name: '' });
+  }
+
+  private pushSlow(durationUs: number, args: () => Buffer[], client: SlowlogClient): void {
+    this.slowlog.push(this.slowlogThresholdUs, this.config.slowlogMaxLen, durationUs, args, client);
   }
 
   private rejectUnknown(client: Client, argv: Argv): void {
@@ -590,6 +636,7 @@ export class Server {
 
   /** Publishes requests, writes replies, resumes stalled clients. */
   flushNow(): void {
+    if (this.slowPending.length > 0) this.checkSlowPending();
     this.flushClients();
     if (this.stalledClients.length > 0) {
       const stalled = this.stalledClients.splice(0);

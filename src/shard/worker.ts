@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
-  REP_BODY, REP_FLAGS, REPF_LARGE, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE, REQF_NO_TOUCH,
+  REP_BODY, REP_FLAGS, REPF_LARGE, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE, REQF_NO_TOUCH,
   REQF_RESP3, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US, STAT_EXPIRE_CYCLE_MS,
   STAT_REHASHING, STAT_HEAP_USED, STAT_ARENA_CAPACITY,
 } from '../../native-layout/layout.ts';
@@ -14,6 +14,7 @@ import { Keyspace } from '../store/keyspace.ts';
 import { Argv } from '../protocol/argv.ts';
 import { ReplyBuffer } from '../protocol/reply-buffer.ts';
 import { logWarning, setLogFile, setLogLevel, type LogLevelName } from '../server/log.ts';
+import { SlowProbe } from './slow-probe.ts';
 
 /** Records looked ahead at (their keys hashed and their memory touched) at a time. */
 const LOOKAHEAD = 16;
@@ -91,6 +92,8 @@ class ShardRuntime implements ShardContext {
   /** Set once the current record's reply is in the ring (an error after that must not reply twice). */
   private replied = false;
   private readonly lastErrorLog = new Map<string, number>();
+  /** Slow log timing (see slow-probe.ts). */
+  private readonly slow = new SlowProbe(SHARD_COMMANDS);
   /** Where the cron's next window of databases starts. */
   private cronDbCursor = 0;
   /** Databases seen with a resize in progress (the cron steps them every tick). */
@@ -151,6 +154,7 @@ class ShardRuntime implements ShardContext {
       this.batchStart = true;
       while (reader.refresh()) {
         for (let n = reader.lookahead(this.ahead, LOOKAHEAD); n > 0; n = reader.lookahead(this.ahead, LOOKAHEAD)) {
+          if (this.config.slowlogLogSlowerThan >= 0) this.slow.mark = performance.now();
           try {
             this.prefetchAhead(n);
           } catch (e) {
@@ -274,6 +278,8 @@ class ShardRuntime implements ShardContext {
     if (base === idx && this.aheadGroup[slot] >= 0) {
       ks.hint(ringU8, this.aheadKeyOffset[slot], this.aheadKeyLength[slot], this.aheadHash[slot]);
     }
+    const slowUs = this.config.slowlogLogSlowerThan;
+    const slowStart = this.slow.start(slowUs, opcode, readU32(u8, base));
     try {
       if (handler === undefined) reply.error(`ERR unknown shard opcode ${opcode}`);
       else handler(this);
@@ -285,6 +291,7 @@ class ShardRuntime implements ShardContext {
         logWarning(`Shard ${this.shardId}: internal error in '${SHARD_COMMANDS[opcode]?.name}': ${(e as Error).stack ?? String(e)}`);
       }
     }
+    if (slowStart >= 0) this.slow.finish(slowStart, slowUs, reply.len, args);
     ks.clearHint();
     this.statsF64[STAT_COMMANDS]++;
     this.writeReply();
@@ -292,21 +299,26 @@ class ShardRuntime implements ShardContext {
 
   private writeReply(): void {
     const reply = this.reply;
-    const total = REP_BODY + reply.len;
+    // A slow command's trailer ends the record (native-layout: REPF_SLOW).
+    const trailer = this.slow.trailer;
+    this.slow.trailer = null;
+    const extra = trailer === null ? 0 : trailer.length;
+    const total = REP_BODY + reply.len + extra;
     const w = this.replies;
     if (total > w.maxRecord) {
       const payload = reply.buf.slice(0, reply.len);
       this.port.postMessage(payload, [payload.buffer as ArrayBuffer]);
-      const at = this.reserveReply(REP_BODY);
-      w.writeU32(at + REP_FLAGS, REPF_LARGE);
-      w.commit(REP_BODY);
+      const at = this.reserveReply(REP_BODY + extra);
+      w.writeU32(at + REP_FLAGS, trailer === null ? REPF_LARGE : REPF_LARGE | REPF_SLOW);
+      if (trailer !== null) w.u8.set(trailer, at + REP_BODY);
+      w.commit(REP_BODY + extra);
       this.replied = true;
       reply.reset(false);
       reply.trim(64 * 1024);
       return;
     }
     const at = this.reserveReply(total);
-    w.writeU32(at + REP_FLAGS, 0);
+    w.writeU32(at + REP_FLAGS, trailer === null ? 0 : REPF_SLOW);
     const n = reply.len;
     if (n < 128) {
       const src = reply.buf;
@@ -316,6 +328,7 @@ class ShardRuntime implements ShardContext {
     } else {
       w.u8.set(reply.buf.subarray(0, n), at + REP_BODY);
     }
+    if (trailer !== null) w.u8.set(trailer, at + REP_BODY + n);
     w.commit(total);
     this.replied = true;
   }
@@ -323,6 +336,7 @@ class ShardRuntime implements ShardContext {
   /** Replies to the current record with an internal error (when its own reply could not be written). */
   private replyInternalError(): void {
     try {
+      this.slow.trailer = null;
       this.reply.reset(false);
       this.reply.error(`ERR internal error in shard ${this.shardId}, see the server log`);
       this.writeReply();

@@ -10,7 +10,7 @@ import type { FrontCommandSpec, FrontContext } from '../front-command.ts';
 import { containerCommand, counted, helpReply, safeErrorText, type FrontSubcommandSpec } from '../front-dispatch.ts';
 import { buildInfo, needsShardSync, resetInfoStats, selectSections } from '../info.ts';
 import { logNotice, logWarning } from '../log.ts';
-import { isLocalClient } from './connection.ts';
+import { argInt64, isLocalClient } from './connection.ts';
 
 // Server commands (Redis's server group) run on the front thread: INFO,
 // CONFIG, COMMAND, TIME, LASTSAVE, DEBUG and SHUTDOWN.
@@ -59,7 +59,7 @@ function lastsave(c: FrontContext): void {
 /** Parameters the shards keep a copy of (pushed with `__config` after CONFIG SET). */
 const SHARD_PARAMS = [
   'hz', 'maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time', 'proto-max-bulk-len', 'activerehashing',
-  'active-expire-effort',
+  'active-expire-effort', 'slowlog-log-slower-than',
 ];
 
 const hasShardConfig = SHARD_COMMANDS.some((s) => s.name === '__config');
@@ -139,6 +139,73 @@ const CONFIG_HELP = [
   '    Reset statistics reported by the INFO command.',
   'REWRITE',
   '    Rewrite the configuration file.',
+];
+
+// ---------------------------------------------------------------------------
+// SLOWLOG
+
+/**
+ * Runs `build` once every command sent before this one has been answered (a
+ * no-op fanned out to every shard comes back after them), so that the slow
+ * log already holds their entries, as it would in Redis.
+ */
+function afterEarlierCommands(c: FrontContext, build: () => Buffer): void {
+  c.srv.broadcast(c, '__dbsize', [], () => {
+    c.srv.checkSlowPending();
+    return build();
+  });
+}
+
+function slowlogGet(c: FrontContext): void {
+  let count = 10;
+  if (c.argv.count === 3) {
+    const n = argInt64(c, 2);
+    if (n === null || n < -1n) {
+      fail(c, 'ERR count should be greater than or equal to -1');
+      return;
+    }
+    count = n > 1_000_000_000n ? 1_000_000_000 : Number(n);
+  } else if (c.argv.count > 3) {
+    const sub = c.argv.str(1);
+    fail(c, safeErrorText(
+      `ERR unknown subcommand or wrong number of arguments for '${sub.length > 128 ? sub.slice(0, 128) : sub}'. Try SLOWLOG HELP.`));
+    return;
+  }
+  const protocol = c.client.resp;
+  afterEarlierCommands(c, () => {
+    const entries = c.srv.slowlog.newest(count);
+    const out = ReplyBuffer.forClient(protocol);
+    out.array(entries.length);
+    for (const e of entries) {
+      out.array(6).int(e.id).int(e.time).int(e.durationUs).array(e.args.length);
+      for (const a of e.args) out.bulkOf(a);
+      out.bulkOf(e.addr).bulkOf(e.name);
+    }
+    return out.done();
+  });
+}
+
+function slowlogLen(c: FrontContext): void {
+  afterEarlierCommands(c, () => resp.integer(c.srv.slowlog.length));
+}
+
+function slowlogReset(c: FrontContext): void {
+  afterEarlierCommands(c, () => {
+    c.srv.slowlog.reset();
+    return resp.OK;
+  });
+}
+
+const SLOWLOG_HELP = [
+  'GET [<count>]',
+  '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+  '    Entries are made of:',
+  '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+  '    client name',
+  'LEN',
+  '    Return the length of the slowlog.',
+  'RESET',
+  '    Reset the slowlog.',
 ];
 
 // ---------------------------------------------------------------------------
@@ -402,6 +469,7 @@ function shutdown(c: FrontContext): void {
 // Tables
 
 const ADMIN = ['admin', 'noscript', 'loading', 'stale'];
+const ADMIN_LS = ['admin', 'loading', 'stale'];
 const INTROSPECT = ['loading', 'stale'];
 
 function top(name: string, arity: number, flags: string[], since: string, summary: string, complexity: string,
@@ -432,6 +500,16 @@ const configSubcommands: FrontSubcommandSpec[] = [
 ];
 
 const CONN = ['connection'];
+
+// In Redis's order (COMMAND INFO lists them so).
+const slowlogSubcommands: FrontSubcommandSpec[] = [
+  sub('len', 2, ADMIN_LS, '2.2.12', "Get the slow log's length", 'O(1)', slowlogLen),
+  sub('get', -2, ADMIN_LS, '2.2.12', "Get the slow log's entries", 'O(N) where N is the number of entries returned', slowlogGet),
+  sub('reset', 2, ADMIN_LS, '2.2.12', 'Clear all entries from the slow log', 'O(N) where N is the number of entries in the slowlog',
+    slowlogReset),
+  sub('help', 2, INTROSPECT, '6.2.0', 'Show helpful text about the different subcommands', 'O(1)',
+    (c) => reply(c, helpReply(c, SLOWLOG_HELP))),
+];
 
 const commandSubcommands: FrontSubcommandSpec[] = [
   sub('count', 2, INTROSPECT, '2.8.13', 'Returns a count of commands.', 'O(1)', commandCount, CONN),
@@ -464,6 +542,10 @@ export const serverCommands: FrontCommandSpec[] = [
     name: 'config', arity: -2, flags: [], firstKey: 0, lastKey: 0, keyStep: 0, group: 'server', since: '2.0.0',
     summary: 'A container for server configuration commands.', complexity: 'Depends on subcommand.',
   }, configSubcommands),
+  containerCommand({
+    name: 'slowlog', arity: -2, flags: [], firstKey: 0, lastKey: 0, keyStep: 0, group: 'server', since: '2.2.12',
+    summary: 'A container for slow log commands', complexity: 'Depends on subcommand.', allShards: true,
+  }, slowlogSubcommands),
   containerCommand({
     name: 'command', arity: -1, flags: INTROSPECT, firstKey: 0, lastKey: 0, keyStep: 0, group: 'server', since: '2.8.13',
     summary: 'Returns detailed information about all commands.', complexity: 'O(N) where N is the total number of Redis commands',

@@ -1,0 +1,147 @@
+// The slow log (SLOWLOG GET/LEN/RESET), as Redis keeps it: the newest entries
+// first, at most slowlog-max-len of them, each with an id, the unix time, the
+// duration in microseconds, the arguments (at most 32, each cut at 128 bytes,
+// secrets redacted) and the client's address and name.
+//
+// Where the durations come from:
+// - Shard commands are timed on their shard around the handler (what Redis
+//   times: the execution, not the wait in a queue). A slow one comes back with
+//   its reply flagged REPF_SLOW and a trailer (native-layout: slow-log
+//   trailer) carrying its arguments and duration; the front adds the client.
+// - Front commands are timed on the front, from dispatch to reply: directly
+//   when they reply at once, and at the first turn after their reply when it
+//   comes later (fan-outs such as KEYS, FLUSHALL, DEBUG SLEEP).
+
+import { SLOW_TRAILER_DURATION_FROM_END } from '../../native-layout/layout.ts';
+import { isSensitiveConfig } from './config.ts';
+
+/** Redis's SLOWLOG_ENTRY_MAX_ARGC and SLOWLOG_ENTRY_MAX_STRING. */
+export const SLOWLOG_MAX_ARGC = 32;
+export const SLOWLOG_MAX_STRING = 128;
+
+const REDACTED = Buffer.from('(redacted)');
+
+export interface SlowlogEntry {
+  readonly id: number;
+  /** Unix time in seconds when it was logged. */
+  readonly time: number;
+  readonly durationUs: number;
+  readonly args: readonly Buffer[];
+  readonly addr: string;
+  readonly name: string;
+}
+
+/** Who ran the command (the client's state when the entry is made). */
+export interface SlowlogClient {
+  readonly addr: string;
+  readonly name: string;
+}
+
+/**
+ * The arguments as an entry shows them: at most 32 (the last one then says
+ * how many more there were), each at most 128 bytes (then "... (N more
+ * bytes)"), copied. `arg(i)` gives argument i's bytes (not kept).
+ */
+export function slowlogArgs(argc: number, arg: (i: number) => Uint8Array): Buffer[] {
+  const shown = Math.min(argc, SLOWLOG_MAX_ARGC);
+  const out: Buffer[] = [];
+  for (let i = 0; i < shown; i++) {
+    if (shown !== argc && i === shown - 1) {
+      out.push(Buffer.from(`... (${argc - shown + 1} more arguments)`));
+      break;
+    }
+    const a = arg(i);
+    out.push(a.length > SLOWLOG_MAX_STRING
+      ? Buffer.concat([a.subarray(0, SLOWLOG_MAX_STRING), Buffer.from(`... (${a.length - SLOWLOG_MAX_STRING} more bytes)`)])
+      : Buffer.from(a));
+  }
+  return out;
+}
+
+function lower(b: Buffer): string {
+  return b.toString('latin1').toLowerCase();
+}
+
+/**
+ * Hides secrets the way Redis redacts them before logging: AUTH's arguments,
+ * HELLO's AUTH user and password, the value of a sensitive CONFIG SET
+ * parameter (requirepass). Works on the (already cut) entry arguments.
+ */
+export function redactSecrets(args: Buffer[]): Buffer[] {
+  if (args.length === 0) return args;
+  const cmd = lower(args[0]);
+  if (cmd === 'auth') {
+    for (let i = 1; i < args.length; i++) args[i] = REDACTED;
+  } else if (cmd === 'hello') {
+    for (let i = 2; i < args.length; i++) {
+      if (lower(args[i]) === 'auth') {
+        for (let j = i + 1; j <= i + 2 && j < args.length; j++) args[j] = REDACTED;
+        i += 2;
+      }
+    }
+  } else if (cmd === 'config' && args.length > 1 && lower(args[1]) === 'set') {
+    for (let i = 2; i + 1 < args.length; i += 2) {
+      if (isSensitiveConfig(args[i].toString('latin1'))) args[i + 1] = REDACTED;
+    }
+  }
+  return args;
+}
+
+export class Slowlog {
+  /** Newest first. */
+  private entries: SlowlogEntry[] = [];
+  private nextId = 0;
+
+  get length(): number {
+    return this.entries.length;
+  }
+
+  /**
+   * Adds an entry when the duration reaches `slowerThanUs` (negative: off),
+   * then trims to `maxLen`, as slowlogPushEntryIfNeeded() does (so max-len 0
+   * empties the log at the next command).
+   */
+  push(slowerThanUs: number, maxLen: number, durationUs: number, args: () => Buffer[], client: SlowlogClient): void {
+    if (slowerThanUs < 0) return;
+    if (durationUs >= slowerThanUs) {
+      this.entries.unshift({
+        id: this.nextId++,
+        time: Math.floor(Date.now() / 1000),
+        durationUs: Math.floor(durationUs),
+        args: redactSecrets(args()),
+        addr: client.addr,
+        name: client.name,
+      });
+    }
+    if (this.entries.length > maxLen) this.entries.length = maxLen;
+  }
+
+  /** The newest `count` entries (all when count is -1). */
+  newest(count: number): readonly SlowlogEntry[] {
+    return count < 0 ? this.entries : this.entries.slice(0, count);
+  }
+
+  reset(): void {
+    this.entries = [];
+  }
+}
+
+/**
+ * Reads a shard's slow-log trailer (native-layout, "slow-log trailer"): the
+ * arguments, already cut, and the duration. `u8[start, end)` is the trailer.
+ */
+export function readSlowTrailer(u8: Uint8Array, start: number, end: number): { args: Buffer[]; durationUs: number } {
+  const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  let p = start;
+  const argc = view.getUint32(p, true);
+  p += 4;
+  const args: Buffer[] = [];
+  for (let i = 0; i < argc; i++) {
+    const len = view.getUint32(p, true);
+    p += 4;
+    args.push(Buffer.from(u8.subarray(p, p + len)));
+    p += len;
+  }
+  const durationUs = view.getFloat64(end - SLOW_TRAILER_DURATION_FROM_END, true);
+  return { args, durationUs };
+}
