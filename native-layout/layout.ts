@@ -59,6 +59,17 @@ export const REP_FLAGS = 4;
 export const REP_BODY = 8;
 /** The reply is too large for the ring and travels over the side port. */
 export const REPF_LARGE = 1;
+/**
+ * The command was slow (slow log): a trailer ends the record, after the RESP
+ * bytes (or right after the header for a LARGE reply):
+ *   u32 argc, argc x (u32 length, bytes), f64 duration in µs, u32 trailer bytes.
+ * The last two are read from the record's end.
+ */
+export const REPF_SLOW = 2;
+/** From the record's end: u32 size of the whole trailer. */
+export const SLOW_TRAILER_SIZE_FROM_END = 4;
+/** From the record's end: f64 duration in microseconds. */
+export const SLOW_TRAILER_DURATION_FROM_END = 12;
 
 // ---------------------------------------------------------------------------
 // Shard statistics block (written by the shard, read by the front for INFO)
