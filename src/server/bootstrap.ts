@@ -74,9 +74,12 @@ export async function startServer(args: string[]): Promise<Server> {
     if (server === null) done();
     else void server.close().finally(done);
   };
+  let ready = false;
   process.on('unhandledRejection', (reason) => {
-    // A promise nobody waited on failed: log it loudly, keep serving.
+    // A promise nobody waited on failed: log it loudly, keep serving (but a
+    // start-up that failed half way must not leave a server without listeners).
     logWarning(`Unhandled promise rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+    if (!ready) exitAfterClose(1);
   });
   process.on('uncaughtException', (e) => {
     // The front's state is unknown after this: log and stop cleanly rather than limp on.
@@ -102,12 +105,20 @@ export async function startServer(args: string[]): Promise<Server> {
   });
   server = new Server(config, links, frontCommands, coordinators);
   if (fault !== undefined && fault !== '') injectFrontFault(server, fault);
+  server.onShutdown = (code: number) => exitAfterClose(code);
+  // Before "Ready" is logged: whoever waits for that line may signal at once.
+  const stop = (signal: string): void => {
+    logWarning(`Received ${signal} scheduling shutdown...`);
+    exitAfterClose(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   logBanner({ version: SABRE_VERSION, port: config.port, shards: config.shards, arenaMb: config.shardArenaMb, bind: config.bind });
   let listening: number;
   try {
     listening = await server.start(config.bind, config.port);
   } catch (e) {
-    if (!(e instanceof ListenError)) throw e;
+    if (!(e instanceof ListenError)) logWarning(`Could not listen: ${(e as Error).stack ?? String(e)}`);
     logWarning(`Failed listening on port ${config.port} (TCP), aborting.`);
     process.exit(1);
   }
@@ -117,13 +128,7 @@ export async function startServer(args: string[]): Promise<Server> {
   }
   if (config.pidfile !== '') writePidFile(config.resolvePath(config.pidfile));
   logReady();
-  const stop = (signal: string): void => {
-    logWarning(`Received ${signal} scheduling shutdown...`);
-    server.onShutdown(0);
-  };
-  server.onShutdown = (code: number) => exitAfterClose(code);
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  ready = true;
   return server;
 }
 

@@ -195,3 +195,20 @@ it('the refusals hold at start-up too (a fatal config error)', async () => {
   r.disconnect();
   await s.stop();
 });
+
+it('pidfile holds the pid while the server runs and is removed at shutdown', async () => {
+  const { startSabre } = await import('../helpers/servers.ts');
+  const { existsSync, mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'sabre-pid-'));
+  try {
+    const s = await startSabre({ shards: 4, args: ['--dir', dir, '--pidfile', 'sabre.pid'] });
+    expect(readFileSync(join(dir, 'sabre.pid'), 'utf8')).toBe(`${s.pid}\n`);
+    // Stopped right after "Ready": the signal handler must already be there.
+    await s.stop();
+    expect(existsSync(join(dir, 'sabre.pid')), s.logs()).toBe(false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
