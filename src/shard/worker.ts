@@ -92,6 +92,7 @@ class ShardRuntime implements ShardContext {
   /** Set once the current record's reply is in the ring (an error after that must not reply twice). */
   private replied = false;
   private readonly lastErrorLog = new Map<string, number>();
+  private readonly suppressedErrors = new Map<string, number>();
   /** Slow log timing (see slow-probe.ts). */
   private readonly slow = new SlowProbe(SHARD_COMMANDS);
   /** Where the cron's next window of databases starts. */
@@ -133,10 +134,16 @@ class ShardRuntime implements ShardContext {
   private logFailure(activity: ShardActivity, e: unknown, consequence: string): void {
     const now = Date.now();
     const last = this.lastErrorLog.get(activity);
-    if (last !== undefined && now - last < ERROR_LOG_INTERVAL_MS) return;
+    if (last !== undefined && now - last < ERROR_LOG_INTERVAL_MS) {
+      this.suppressedErrors.set(activity, (this.suppressedErrors.get(activity) ?? 0) + 1);
+      return;
+    }
     this.lastErrorLog.set(activity, now);
+    const more = this.suppressedErrors.get(activity) ?? 0;
+    this.suppressedErrors.delete(activity);
     const what = e instanceof Error ? (e.stack ?? e.message) : String(e);
-    logWarning(`Shard ${this.shardId}: error while ${activity} (${consequence}): ${what}`);
+    const since = more > 0 ? ` [${more} more error${more === 1 ? '' : 's'} while ${activity} since the last one logged]` : '';
+    logWarning(`Shard ${this.shardId}: error while ${activity} (${consequence}): ${what}${since}`);
   }
 
   applyConfig(): void {
