@@ -13,6 +13,7 @@ import type { Config } from './config.ts';
 import type { Coordinator, FrontCommandSpec, FrontContext } from './front-command.ts';
 import { logNotice, logVerbose, logWarning } from './log.ts';
 import { startInfoSampler } from './info.ts';
+import { MemoryGuard } from './memory-guard.ts';
 
 export interface CommandEntry {
   readonly spec: CommandSpec;
@@ -84,6 +85,8 @@ export class Server {
   readonly config: Config;
   readonly links: ShardLink[];
   readonly dispatcher: Dispatcher;
+  /** used_memory, maxmemory admission, shard-fill watch (memory-guard.ts). */
+  readonly memory: MemoryGuard;
   readonly clients = new Map<number, Client>();
   readonly stats = new ServerStats();
   readonly commands = new Map<string, CommandEntry>();
@@ -104,6 +107,7 @@ export class Server {
     this.links = links;
     this.dispatcher = new Dispatcher(links);
     this.dispatcher.runner = (c, argv, seq) => this.runDeferred(c, argv, seq);
+    this.memory = new MemoryGuard(this);
     SHARD_COMMANDS.forEach((spec, opcode) => {
       if (spec.internal) return;
       this.commands.set(spec.name, { spec, opcode, front: null, coordinator: coordinators.get(spec.name) ?? null, stat: null });
@@ -323,6 +327,8 @@ export class Server {
 
   private run(client: Client, argv: Argv, seq: number, entry: CommandEntry, shards: readonly number[]): boolean {
     const stat = entry.stat ?? (entry.stat = this.stats.command(entry.spec.name));
+    // maxmemory: denyoom commands are refused before they start (memory-guard.ts).
+    if (this.memory.limited && this.memory.refuses(entry.spec)) return this.memory.reject(client, seq, stat);
     if (entry.front !== null) {
       const t0 = performance.now();
       try {
@@ -357,6 +363,11 @@ export class Server {
             break;
           }
           ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'mset');
+          if (d.refusedForMemory) {
+            // Some shard might not have room for its part: nothing was sent (all or nothing).
+            d.refusedForMemory = false;
+            return this.memory.reject(client, seq, stat);
+          }
           break;
         case 'mget':
           ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'mget');
