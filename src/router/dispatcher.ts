@@ -4,7 +4,7 @@ import type { CommandSpec } from '../commands/types.ts';
 import { CLUSTER_SLOTS, keyHashSlot } from '../util/crc16.ts';
 import { Argv } from '../protocol/argv.ts';
 import { REQF_MAY_USE_RESERVE } from '../../native-layout/layout.ts';
-import { ShardLink, type ReplyTarget } from './shard-link.ts';
+import { LARGE_VALUE_BYTES, ShardLink, type ReplyTarget } from './shard-link.ts';
 
 /** Who receives a finished reply: a client, identified by reply sequence number. */
 export interface ReplySink {
@@ -353,7 +353,10 @@ export class Dispatcher {
       // (docs/architecture.md, "Memory exhaustion").
       for (let u = 0; u < nused; u++) {
         const s = used[u];
-        if (!this.links[s].admitsWrite(this.partBytes[u], (pc[s] - 1) / step)) {
+        const pick = this.pick[s];
+        let large = 0;
+        for (let j = 2; j < pc[s]; j += step) if (argv.len[pick[j]] >= LARGE_VALUE_BYTES) large += argv.len[pick[j]];
+        if (!this.links[s].admitsWrite(this.partBytes[u], (pc[s] - 1) / step, large)) {
           this.refusedForMemory = true;
           return true;
         }
@@ -386,11 +389,12 @@ export class Dispatcher {
 
   /**
    * Whether every listed part of a coordinated write surely fits on its shard
-   * (ShardLink.admitsWrite): parts[i] = [shard, record bytes, keys]. The
+   * (ShardLink.admitsWrite): parts[i] = [shard, record bytes, keys, bytes of
+   * large values]. The
    * caller holds the shards, so nothing else reaches them before it sends.
    */
-  admitsWrite(parts: ReadonlyArray<readonly [number, number, number]>): boolean {
-    for (const [s, bytes, keys] of parts) if (!this.links[s].admitsWrite(bytes, keys)) return false;
+  admitsWrite(parts: ReadonlyArray<readonly [number, number, number, number]>): boolean {
+    for (const [s, bytes, keys, large] of parts) if (!this.links[s].admitsWrite(bytes, keys, large)) return false;
     return true;
   }
 

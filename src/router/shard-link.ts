@@ -1,7 +1,7 @@
 import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import {
   REP_BODY, REP_FLAGS, REPF_LARGE, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
-  STAT_ARENA_CAPACITY, STAT_RESERVE_BYTES, STAT_USED_BYTES, STAT_WRITE_BYTES_DONE,
+  MAX_SMALL_ALLOC, STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_RESERVE_BYTES, STAT_USED_BYTES, STAT_WRITE_BYTES_DONE,
 } from '../../native-layout/layout.ts';
 import { SHARD_COMMANDS } from '../commands/registry.ts';
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
@@ -16,6 +16,12 @@ const DENYOOM_OPCODE = Uint8Array.from(SHARD_COMMANDS, (spec) => (spec.flags.inc
  * "Memory exhaustion").
  */
 export const WRITE_KEY_ALLOWANCE = 64;
+
+/**
+ * A value at least this long is stored in a run of whole slabs (its entry
+ * header and key come on top of it), not in a size class: see admitsWrite.
+ */
+export const LARGE_VALUE_BYTES = MAX_SMALL_ALLOC - 64;
 
 /** Whoever waits for a shard's reply: a client (tag = reply sequence) or a merger (tag = part). */
 export interface ReplyTarget {
@@ -215,10 +221,15 @@ export class ShardLink {
    * are counted the same way. What the estimate misses, the shard's reserve
    * absorbs (an admitted part may use it).
    */
-  admitsWrite(recordBytes: number, keys: number): boolean {
+  admitsWrite(recordBytes: number, keys: number, largeBytes = 0): boolean {
     const inFlight = this.writeBytesInFlight();
     const used = this.stats[STAT_USED_BYTES];
-    return used + 2 * inFlight + 2 * recordBytes + keys * WRITE_KEY_ALLOWANCE <= this.capacity();
+    const capacity = this.capacity();
+    if (used + 2 * inFlight + 2 * recordBytes + keys * WRITE_KEY_ALLOWANCE > capacity) return false;
+    // A value past the small size classes needs a contiguous run of slabs,
+    // which freed space below the allocator's high-water mark may not offer:
+    // only the untouched arena above it surely does.
+    return largeBytes === 0 || this.stats[STAT_ARENA_COMMITTED] + 2 * inFlight + 2 * largeBytes <= capacity;
   }
 
   /** Publishes the records written since the last publish (one store, one notify). */

@@ -1,7 +1,7 @@
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import {
-  MAX_ARENA_BYTES, REQ_ARGS, STAT_ARENA_CAPACITY, STAT_RESERVE_BYTES, STAT_USED_BYTES, STAT_WRITE_BYTES_DONE, statSlots,
+  MAX_ARENA_BYTES, REQ_ARGS, STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_RESERVE_BYTES, STAT_USED_BYTES, STAT_WRITE_BYTES_DONE, statSlots,
 } from '../../native-layout/layout.ts';
 import { opcodeOf } from '../../src/commands/registry.ts';
 import { createRingBuffer } from '../../src/mailbox/ring.ts';
@@ -140,6 +140,12 @@ describe('ShardLink write admission', () => {
     s[STAT_WRITE_BYTES_DONE] = sent;
     expect(link.writeBytesInFlight()).toBe(0);
     expect(link.admitsWrite(404, 3)).toBe(true);
+    // A large value needs a run of slabs: only the arena above the high-water mark surely has one.
+    s[STAT_USED_BYTES] = 2 * MiB;
+    s[STAT_ARENA_COMMITTED] = cap - 3 * MiB;
+    expect(link.admitsWrite(MiB + 100, 1, MiB)).toBe(true); // 2 x 1 MiB <= 3 MiB
+    expect(link.admitsWrite(2 * MiB, 1, 2 * MiB)).toBe(false); // fits beside used, not above the high-water mark
+    expect(link.admitsWrite(2 * MiB, 1000, 0)).toBe(true); // small values: the used figure decides
     expect(link.reserve()).toBe(0);
     s[STAT_RESERVE_BYTES] = MiB;
     expect(link.reserve()).toBe(MiB);
