@@ -390,8 +390,8 @@ export class Dispatcher {
   /**
    * Whether every listed part of a coordinated write surely fits on its shard
    * (ShardLink.admitsWrite): parts[i] = [shard, record bytes, keys, bytes of
-   * large values]. The
-   * caller holds the shards, so nothing else reaches them before it sends.
+   * large values]. The caller holds the shards, so nothing else reaches them
+   * before it sends.
    */
   admitsWrite(parts: ReadonlyArray<readonly [number, number, number, number]>): boolean {
     for (const [s, bytes, keys, large] of parts) if (!this.links[s].admitsWrite(bytes, keys, large)) return false;
