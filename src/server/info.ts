@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import {
-  STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US, STAT_DB_BASE,
+  STAT_ARENA_COMMITTED, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US, STAT_DB_BASE,
   STAT_EXPIRE_CYCLE_MS, STAT_EXPIRED_KEYS, STAT_HEAP_USED, STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, STAT_REHASHING,
   STAT_USED_BYTES,
 } from '../../native-layout/layout.ts';
@@ -579,7 +579,7 @@ function sabreSection(srv: Server): string {
     }
     lines.push([`shard${i}`,
       `keys=${keys},expires=${expires},arena_used=${s[STAT_USED_BYTES]},arena_committed=${s[STAT_ARENA_COMMITTED]}` +
-      `,arena_capacity=${s[STAT_ARENA_CAPACITY]},heap_used=${s[STAT_HEAP_USED]},commands=${s[STAT_COMMANDS]}` +
+      `,arena_capacity=${l.capacity()},heap_used=${s[STAT_HEAP_USED]},commands=${s[STAT_COMMANDS]}` +
       `,rehashing=${s[STAT_REHASHING]},arena_reserve=${l.reserve()},fill_perc=${perc(guard.fill(l))}` +
       `,full=${guard.full[i] ? 1 : 0}`]);
   });
