@@ -3,7 +3,8 @@ import { opcodeOf } from '../commands/registry.ts';
 import type { CommandSpec } from '../commands/types.ts';
 import { CLUSTER_SLOTS, keyHashSlot } from '../util/crc16.ts';
 import { Argv } from '../protocol/argv.ts';
-import { ShardLink, type ReplyTarget } from './shard-link.ts';
+import { REQF_MAY_USE_RESERVE } from '../../native-layout/layout.ts';
+import { LARGE_VALUE_BYTES, ShardLink, type ReplyTarget } from './shard-link.ts';
 
 /** Who receives a finished reply: a client, identified by reply sequence number. */
 export interface ReplySink {
@@ -182,6 +183,13 @@ export class Dispatcher {
   private readonly pickCount: Int32Array;
   private readonly usedShards: Int32Array;
   private shardOfPos = new Int32Array(64);
+  /** Record bytes of each used shard's part (sendSplit scratch). */
+  private readonly partBytes: Float64Array;
+  /**
+   * Set when sendSplit refused a write for lack of memory (nothing was sent,
+   * it returned true): the caller answers OOM and clears it.
+   */
+  refusedForMemory = false;
   /** Runs a deferred command once its shards are free (set by the server). */
   runner: Runner = () => {};
 
@@ -195,6 +203,7 @@ export class Dispatcher {
     this.held = new Int32Array(this.shardCount);
     this.pickCount = new Int32Array(this.shardCount);
     this.usedShards = new Int32Array(this.shardCount);
+    this.partBytes = new Float64Array(this.shardCount);
     for (let i = 0; i < this.shardCount; i++) this.pick.push(new Int32Array(16));
     this.everyShard = Object.freeze(Array.from({ length: this.shardCount }, (_, i) => i));
   }
@@ -336,7 +345,25 @@ export class Dispatcher {
     }
     for (let u = 0; u < nused; u++) {
       const s = used[u];
-      if (!this.links[s].canFit(ShardLink.sizeOf(argv, this.pick[s], pc[s]))) return false;
+      const bytes = ShardLink.sizeOf(argv, this.pick[s], pc[s]);
+      if (!this.links[s].canFit(bytes)) return false;
+      this.partBytes[u] = bytes;
+    }
+    if (merge === 'mset') {
+      // A write split over shards is all or nothing: sent only when every
+      // part surely fits, and then each part may use its shard's reserve
+      // (docs/architecture.md, "Memory exhaustion").
+      for (let u = 0; u < nused; u++) {
+        const s = used[u];
+        const pick = this.pick[s];
+        let large = 0;
+        for (let j = 2; j < pc[s]; j += step) if (argv.len[pick[j]] >= LARGE_VALUE_BYTES) large += argv.len[pick[j]];
+        if (!this.links[s].admitsWrite(this.partBytes[u], (pc[s] - 1) / step, large)) {
+          this.refusedForMemory = true;
+          return true;
+        }
+      }
+      flags |= REQF_MAY_USE_RESERVE;
     }
     let target: ReplyTarget;
     if (merge === 'mget') {
@@ -360,6 +387,17 @@ export class Dispatcher {
 
   private ensurePick(s: number, n: number): void {
     if (this.pick[s].length < n) this.pick[s] = new Int32Array(Math.max(n, this.pick[s].length * 2));
+  }
+
+  /**
+   * Whether every listed part of a coordinated write surely fits on its shard
+   * (ShardLink.admitsWrite): parts[i] = [shard, record bytes, keys, bytes of
+   * large values]. The caller holds the shards, so nothing else reaches them
+   * before it sends.
+   */
+  admitsWrite(parts: ReadonlyArray<readonly [number, number, number, number]>): boolean {
+    for (const [s, bytes, keys, large] of parts) if (!this.links[s].admitsWrite(bytes, keys, large)) return false;
+    return true;
   }
 
   /** Sends the same command to every shard and combines the replies. */

@@ -2,9 +2,27 @@ import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker
 import {
   REP_BODY, REP_FLAGS, REPF_LARGE, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
   SLOW_TRAILER_SIZE_FROM_END,
+  MAX_SMALL_ALLOC, STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_RESERVE_BYTES, STAT_USED_BYTES, STAT_WRITE_BYTES_DONE,
 } from '../../native-layout/layout.ts';
+import { SHARD_COMMANDS } from '../commands/registry.ts';
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
 import type { Argv } from '../protocol/argv.ts';
+
+/** 1 for the opcodes of commands flagged denyoom: their records count in ShardLink.denyoomBytesSent. */
+const DENYOOM_OPCODE = Uint8Array.from(SHARD_COMMANDS, (spec) => (spec.flags.includes('denyoom') ? 1 : 0));
+
+/**
+ * Bytes a key/value pair may cost beyond twice its record bytes: the entry
+ * header and TTL slot, its index slot and alignment (docs/architecture.md,
+ * "Memory exhaustion").
+ */
+export const WRITE_KEY_ALLOWANCE = 64;
+
+/**
+ * A value at least this long is stored in a run of whole slabs (its entry
+ * header and key come on top of it), not in a size class: see admitsWrite.
+ */
+export const LARGE_VALUE_BYTES = MAX_SMALL_ALLOC - 64;
 
 /** Whoever waits for a shard's reply: a client (tag = reply sequence) or a merger (tag = part). */
 export interface ReplyTarget {
@@ -39,6 +57,14 @@ export class ShardLink {
   onDeliveryError: ((target: ReplyTarget | null, e: unknown) => void) | null = null;
   /** Called with a slow command's trailer (`u8[start, end)`, native-layout REPF_SLOW) before its reply is handed over. */
   onSlowReply: ((target: ReplyTarget | null, u8: Uint8Array, start: number, end: number) => void) | null = null;
+  /** Size of the shard's arena (set by the pool; the shard also publishes it). */
+  arenaBytes = 0;
+  /**
+   * Cumulative bytes of denyoom request records sent (REQ_ARGS + payload, the
+   * whole record for a LARGE one), the front's side of STAT_WRITE_BYTES_DONE:
+   * the difference is what the shard has yet to run.
+   */
+  denyoomBytesSent = 0;
 
   constructor(id: number, worker: Worker, requestRing: SharedArrayBuffer, replyRing: SharedArrayBuffer,
     port: MessagePort, stats: SharedArrayBuffer) {
@@ -72,6 +98,7 @@ export class ShardLink {
    */
   begin(opcode: number, db: number, flags: number, argc: number, payload: number): void {
     const total = REQ_ARGS + payload;
+    if (DENYOOM_OPCODE[opcode] === 1) this.denyoomBytesSent += total;
     let at: number;
     if (total > this.requests.maxRecord) {
       this.large = new Uint8Array(total);
@@ -169,6 +196,48 @@ export class ShardLink {
     let payload = REQ_ARGS;
     for (let k = 0; k < n; k++) payload += 4 + argv.len[pick === undefined ? k : pick[k]];
     return payload;
+  }
+
+  /**
+   * Denyoom record bytes sent that the shard has not reported as run. Counts
+   * everything sent while the shard does not publish STAT_WRITE_BYTES_DONE
+   * (reads 0): an overestimate, never an underestimate. Read before
+   * STAT_USED_BYTES: the shard stores used, then done, so a done value read
+   * first is never newer than the used value read after it.
+   */
+  writeBytesInFlight(): number {
+    const d = this.denyoomBytesSent - this.stats[STAT_WRITE_BYTES_DONE];
+    return d > 0 ? d : 0;
+  }
+
+  /** The arena's size: what the shard publishes, else what the pool allocated. */
+  capacity(): number {
+    const c = this.stats[STAT_ARENA_CAPACITY];
+    return c > 0 ? c : this.arenaBytes;
+  }
+
+  /** The shard's reserve as it publishes it; 0 while it does not (no reserve in force). */
+  reserve(): number {
+    return this.stats[STAT_RESERVE_BYTES];
+  }
+
+  /**
+   * Whether this shard surely has room for a part of a multi-shard write:
+   * `recordBytes` of request record holding `keys` key/value pairs. Each byte
+   * of a record allocates at most two in the arena (size classes round up by
+   * less than that), plus a per-key allowance; records sent but not run yet
+   * are counted the same way. What the estimate misses, the shard's reserve
+   * absorbs (an admitted part may use it).
+   */
+  admitsWrite(recordBytes: number, keys: number, largeBytes = 0): boolean {
+    const inFlight = this.writeBytesInFlight();
+    const used = this.stats[STAT_USED_BYTES];
+    const capacity = this.capacity();
+    if (used + 2 * inFlight + 2 * recordBytes + keys * WRITE_KEY_ALLOWANCE > capacity) return false;
+    // A value past the small size classes needs a contiguous run of slabs,
+    // which freed space below the allocator's high-water mark may not offer:
+    // only the untouched arena above it surely does.
+    return largeBytes === 0 || this.stats[STAT_ARENA_COMMITTED] + 2 * inFlight + 2 * largeBytes <= capacity;
   }
 
   /** Publishes the records written since the last publish (one store, one notify). */

@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { statSlots } from '../../native-layout/layout.ts';
+import { MAX_ARENA_BYTES, statSlots } from '../../native-layout/layout.ts';
 import type { ShardConfig } from '../commands/types.ts';
 import { createRingBuffer } from '../mailbox/ring.ts';
 import type { ShardWorkerData } from '../shard/worker.ts';
@@ -8,11 +10,118 @@ import { ShardLink } from './shard-link.ts';
 
 export interface PoolOptions {
   shards: number;
+  /** Size of each arena; ignored when `arenas` is given. */
   arenaBytes: number;
+  /** Arenas allocated beforehand (allocateArenas), one per shard. */
+  arenas?: SharedArrayBuffer[];
   ringBytes: number;
   config: ShardConfig;
   /** Test-only fault injection passed to the workers (see ShardWorkerData.fault). */
   fault?: string;
+}
+
+const MiB = 1024 * 1024;
+/** Smallest arena start-up falls back to (shard-arena-mb's lower bound). */
+export const MIN_ARENA_BYTES = 16 * MiB;
+
+/**
+ * The part of its arena a shard keeps for admitted multi-shard writes (the
+ * shard publishes the one it uses as STAT_RESERVE_BYTES): min(64 MiB, 1/16).
+ */
+export function reserveBytesFor(capacity: number): number {
+  return Math.min(64 * MiB, Math.floor(capacity / 16));
+}
+
+/**
+ * Memory this process may use: the machine's, or its cgroup's limit when that
+ * is lower (cgroup v2 memory.max, or v1 memory.limit_in_bytes). A container
+ * that sees the host's memory would otherwise size its arenas for the host.
+ */
+export function machineMemory(read: (path: string) => string = (p) => readFileSync(p, 'latin1')): number {
+  let limit = os.totalmem();
+  const candidates = ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'];
+  try {
+    // cgroup v2: this process's own group ("0::/path"), when it is not the root.
+    const m = /^0::(\/\S*)$/m.exec(read('/proc/self/cgroup'));
+    if (m !== null && m[1] !== '/') candidates.unshift(`/sys/fs/cgroup${m[1]}/memory.max`);
+  } catch {
+    // not Linux
+  }
+  for (const path of candidates) {
+    let text: string;
+    try {
+      text = read(path).trim();
+    } catch {
+      continue;
+    }
+    // "max" (v2) or a huge page-rounded number (v1) mean no limit.
+    const n = Number(text);
+    if (/^\d+$/.test(text) && n > 0 && n < limit) limit = n;
+  }
+  return limit;
+}
+
+export interface ArenaChoice {
+  /** Bytes per shard arena: a whole number of MiB. */
+  bytes: number;
+  /** Why, for the start-up log. */
+  reason: string;
+}
+
+/**
+ * Size of each shard's arena. `shard-arena-mb` (explicitMb > 0) wins. Otherwise
+ * every shard gets room for all of maxmemory plus its reserve (hash tags can
+ * put every key on one shard), or, without maxmemory, for all of the machine's
+ * memory; both capped at what a shard can address. Arenas are committed only
+ * as they are touched, so the sum may exceed the machine's memory.
+ */
+export function chooseArenaBytes(explicitMb: number, maxmemory: number, machineBytes: number,
+  cap: number = MAX_ARENA_BYTES): ArenaChoice {
+  const capMb = Math.floor(cap / MiB);
+  if (explicitMb > 0) return { bytes: Math.min(explicitMb, capMb) * MiB, reason: 'shard-arena-mb' };
+  let want: number;
+  let reason: string;
+  if (maxmemory > 0) {
+    // Smallest capacity C with C - reserveBytesFor(C) >= maxmemory.
+    const sixteenth = Math.ceil((maxmemory * 16) / 15);
+    want = sixteenth / 16 <= 64 * MiB ? sixteenth : maxmemory + 64 * MiB;
+    reason = `from maxmemory (${mib(maxmemory)}) plus the shard's reserve`;
+  } else {
+    want = machineBytes;
+    reason = `from the machine's memory (${mib(machineBytes)})`;
+  }
+  let mb = Math.ceil(want / MiB);
+  if (mb > capMb) {
+    mb = capMb;
+    reason += `, capped at the ${capMb} MiB a shard can address`;
+  }
+  return { bytes: Math.max(mb * MiB, MIN_ARENA_BYTES), reason };
+}
+
+function mib(n: number): string {
+  return `${Math.round((n / MiB) * 100) / 100} MiB`;
+}
+
+/**
+ * Allocates one arena per shard. When the system refuses (an overcommit limit,
+ * a ulimit), halves the size and tries again, down to MIN_ARENA_BYTES; each
+ * retry is reported through `onShrink`. Throws when even that fails.
+ */
+export function allocateArenas(count: number, bytes: number,
+  onShrink: (failedBytes: number, nextBytes: number, err: Error) => void): SharedArrayBuffer[] {
+  for (let size = bytes; ; ) {
+    const arenas: SharedArrayBuffer[] = [];
+    try {
+      for (let i = 0; i < count; i++) arenas.push(new SharedArrayBuffer(size));
+      return arenas;
+    } catch (e) {
+      arenas.length = 0;
+      if (size <= MIN_ARENA_BYTES) throw e;
+      const next = Math.max(MIN_ARENA_BYTES, Math.floor(size / 2 / MiB) * MiB);
+      onShrink(size, next, e as Error);
+      size = next;
+    }
+  }
 }
 
 /**
@@ -25,7 +134,7 @@ export function startShards(opts: PoolOptions, onDeath: (shard: number, why: str
   for (let id = 0; id < opts.shards; id++) {
     const requestRing = createRingBuffer(opts.ringBytes);
     const replyRing = createRingBuffer(opts.ringBytes);
-    const arena = new SharedArrayBuffer(opts.arenaBytes);
+    const arena = opts.arenas?.[id] ?? new SharedArrayBuffer(opts.arenaBytes);
     const stats = new SharedArrayBuffer(statSlots(opts.config.databases) * 8);
     const channel = new MessageChannel();
     const data: ShardWorkerData = {
@@ -51,7 +160,9 @@ export function startShards(opts: PoolOptions, onDeath: (shard: number, why: str
       onDeath(id, `its thread exited with code ${code}`);
     });
     worker.unref();
-    links.push(new ShardLink(id, worker, requestRing, replyRing, channel.port1, stats));
+    const link = new ShardLink(id, worker, requestRing, replyRing, channel.port1, stats);
+    link.arenaBytes = arena.byteLength;
+    links.push(link);
   }
   return links;
 }

@@ -2,7 +2,7 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import { MAX_DATABASES } from '../../native-layout/layout.ts';
 import { logBanner, logNotice, logReady, logStarting, logWarning, setLogFile, setLogLevel } from './log.ts';
 import { ConfigError, parseArgs, SABRE_VERSION, type Config } from './config.ts';
-import { startShards } from '../router/shard-pool.ts';
+import { allocateArenas, chooseArenaBytes, machineMemory, reserveBytesFor, startShards } from '../router/shard-pool.ts';
 import type { ShardConfig } from '../commands/types.ts';
 import { ListenError, Server } from './server.ts';
 import { Client } from './client.ts';
@@ -88,9 +88,14 @@ export async function startServer(args: string[]): Promise<Server> {
   });
 
   const fault = process.env.SABRE_TEST_FAULT;
+  if (config.maxmemory > 0 && config.maxmemory < 1024 * 1024) {
+    logWarning(`WARNING: You specified a maxmemory value that is less than 1MB (current value is ${config.maxmemory} bytes). Are you sure this is what you really want?`);
+  }
+  const arenas = sizeArenas(config);
   const links = startShards({
     shards: config.shards,
-    arenaBytes: config.shardArenaMb * 1024 * 1024,
+    arenaBytes: arenas[0].byteLength,
+    arenas,
     ringBytes: RING_BYTES,
     config: { ...shardConfigOf(config), logfile: config.logfile, loglevel: config.loglevel },
     ...(fault === undefined || fault === '' ? {} : { fault }),
@@ -178,4 +183,34 @@ function injectFrontFault(server: Server, fault: string): void {
       onShardReply.call(this, seq, u8, off, len);
     };
   }
+}
+
+/**
+ * Chooses and allocates the shards' arenas (shard-arena-mb, else from
+ * maxmemory or the machine's memory), halving when the system refuses, and
+ * records the size in use as shard-arena-mb. Exits when nothing can be had.
+ */
+function sizeArenas(config: Config): SharedArrayBuffer[] {
+  const MiB = 1024 * 1024;
+  const choice = chooseArenaBytes(config.shardArenaMb, config.maxmemory, machineMemory());
+  let arenas: SharedArrayBuffer[];
+  try {
+    arenas = allocateArenas(config.shards, choice.bytes, (failed, next, err) => {
+      logWarning(`Can't allocate ${config.shards} shard arena${config.shards === 1 ? '' : 's'} of ${failed / MiB} MiB ` +
+        `(${err.message}): trying ${next / MiB} MiB each`);
+    });
+  } catch (e) {
+    logWarning(`Can't allocate the shard arenas (${(e as Error).message}), aborting.`);
+    process.exit(1);
+  }
+  const bytes = arenas[0].byteLength;
+  config.setComputed('shard-arena-mb', BigInt(bytes / MiB));
+  logNotice(`Shard arenas: ${config.shards} x ${bytes / MiB} MiB (${choice.reason}; committed only as used)`);
+  const maxmemory = config.maxmemory;
+  const usable = bytes - reserveBytesFor(bytes);
+  if (maxmemory > 0 && maxmemory > usable) {
+    logWarning(`WARNING: maxmemory (${maxmemory}) is more than one shard's arena holds (${usable} bytes): a shard ` +
+      'that receives more than its share of the keys will refuse writes with OOM before maxmemory is reached.');
+  }
+  return arenas;
 }

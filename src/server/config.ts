@@ -22,6 +22,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { MAX_ARENA_BYTES } from '../../native-layout/layout.ts';
 import { globMatchString } from '../util/glob.ts';
 import { formatLogLine, serverLog, setLogLevel, type LogLevelName } from './log.ts';
 
@@ -47,6 +48,14 @@ const ULLONG_MAX = 18446744073709551615n;
 const KB = 1024n;
 const MB = 1024n * 1024n;
 const GB = 1024n * 1024n * 1024n;
+
+/** Largest `shard-arena-mb`: the arena a shard can address, in whole MiB. */
+export const MAX_ARENA_MB = BigInt(Math.floor(MAX_ARENA_BYTES / (1024 * 1024)));
+/** Smallest explicit `shard-arena-mb` (tests use it to fill a shard). */
+export const MIN_ARENA_MB = 16n;
+/** Why a maxmemory-policy other than noeviction is refused (CONFIG SET and start-up). */
+export const ERR_EVICTION_POLICY =
+  "eviction is not implemented yet: only 'noeviction' is supported (writes are refused with OOM at maxmemory)";
 
 /** Most addresses `bind` takes (Redis's CONFIG_BINDADDR_MAX). */
 const BIND_MAX = 16;
@@ -395,6 +404,21 @@ function dirParse(args: readonly string[], ctx: SpecialContext): SetResult {
   }
 }
 
+/** maxmemory-clients: a memory value or a percentage of maxmemory (Redis's memory-or-percent type). */
+function maxmemoryClientsParse(args: readonly string[]): SetResult {
+  const arg = args[0] ?? '';
+  const bad: SetResult = { ok: false, err: 'argument must be a memory or percent value' };
+  if (arg.endsWith('%')) {
+    const n = parseLongLong(arg.slice(0, -1));
+    if (n === null || n < 0n) return bad;
+    if (n > 100n) return { ok: false, err: 'percentage argument must be less or equal to 100' };
+    return { ok: true, value: n === 0n ? '0' : `${n}%` };
+  }
+  const m = parseMemory(arg);
+  if (m === null || m > LLONG_MAX) return bad;
+  return { ok: true, value: String(m) };
+}
+
 const yesNoLocal = ['no', 'yes', 'local'] as const;
 
 const NO_RUNTIME_REBIND =
@@ -436,7 +460,19 @@ export const PARAMS: readonly ParamDecl[] = [
     default: () => BigInt(defaultShardCount()),
     mutable: false,
   },
-  { name: 'shard-arena-mb', type: { kind: 'int', min: 16n, max: 2047n }, default: 1024n, mutable: false },
+  {
+    // 0 (the default) means automatic: sized at start-up from maxmemory or the
+    // machine's memory (router/shard-pool.ts chooseArenaBytes); the server then
+    // stores the size it allocated, so CONFIG GET shows the real one.
+    name: 'shard-arena-mb',
+    type: { kind: 'int', min: 0n, max: MAX_ARENA_MB },
+    default: 0n,
+    mutable: false,
+    validate: (v) =>
+      (v as bigint) !== 0n && (v as bigint) < MIN_ARENA_MB
+        ? `argument must be 0 (automatic) or between ${MIN_ARENA_MB} and ${MAX_ARENA_MB} inclusive`
+        : null,
+  },
   {
     name: 'dir',
     type: { kind: 'special', multiArg: false, parse: dirParse, render: (v) => v as string },
@@ -494,7 +530,23 @@ export const PARAMS: readonly ParamDecl[] = [
     },
     default: 'noeviction',
     mutable: true,
+    // Every policy name is known (so a typo gets Redis's list), but only
+    // noeviction works until eviction is implemented: the others are refused
+    // rather than accepted and ignored.
+    validate: (v) => (v === 'noeviction' ? null : ERR_EVICTION_POLICY),
   },
+  // Eviction tuning, as in Redis; they have no effect under noeviction, the
+  // only policy accepted for now.
+  {
+    // Client eviction: only 0 (off) until it is implemented.
+    name: 'maxmemory-clients',
+    type: { kind: 'special', multiArg: false, parse: maxmemoryClientsParse, render: (v) => v as string },
+    default: '0',
+    mutable: true,
+    validate: (v) => (v === '0' ? null : 'client eviction is not implemented yet: only 0 (off) is supported'),
+  },
+  { name: 'maxmemory-samples', type: { kind: 'int', min: 1n, max: INT_MAX }, default: 5n, mutable: true },
+  { name: 'maxmemory-eviction-tenacity', type: { kind: 'int', min: 0n, max: 100n }, default: 10n, mutable: true },
   {
     name: 'save',
     type: { kind: 'special', multiArg: true, parse: saveParse, render: saveRender },
@@ -742,6 +794,7 @@ export class Config {
   get shards(): number {
     return this.getNumber('shards');
   }
+  /** MiB per shard arena; 0 until start-up resolves the automatic size (setComputed). */
   get shardArenaMb(): number {
     return this.getNumber('shard-arena-mb');
   }
@@ -785,6 +838,17 @@ export class Config {
   }
   get maxmemoryPolicy(): string {
     return this.getString('maxmemory-policy');
+  }
+
+  /**
+   * Stores a value the server computed at start-up for a parameter whose
+   * default is automatic (shard-arena-mb), so that CONFIG GET shows what is in
+   * use. Bypasses mutability; not for values a user gave.
+   */
+  setComputed(name: string, value: bigint): void {
+    const decl = findParam(name);
+    if (decl === undefined) throw new Error(`unknown config parameter '${name}'`);
+    this.#values.set(decl, value);
   }
   get save(): readonly SaveRule[] {
     return this.#raw('save') as readonly SaveRule[];

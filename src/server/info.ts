@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import {
-  STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US, STAT_DB_BASE,
+  STAT_ARENA_COMMITTED, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US, STAT_DB_BASE,
   STAT_EXPIRE_CYCLE_MS, STAT_EXPIRED_KEYS, STAT_HEAP_USED, STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, STAT_REHASHING,
   STAT_USED_BYTES,
 } from '../../native-layout/layout.ts';
@@ -183,18 +183,29 @@ export function clientMemory(c: Client): number {
 
 interface MemoryFigures {
   used: number;
+  startup: number;
   dataset: number;
   overhead: number;
   clientsNormal: number;
   committed: number;
 }
 
+/**
+ * used_memory is the shards' allocator bytes plus the clients' buffers on the
+ * front (MemoryGuard.usedMemory); the overhead is what the empty keyspaces
+ * took at start-up plus those buffers, the rest is the dataset.
+ */
 function memoryFigures(srv: Server): MemoryFigures {
-  const dataset = shardSum(srv, STAT_USED_BYTES);
+  const shards = shardSum(srv, STAT_USED_BYTES);
   let clientsNormal = 0;
   for (const c of srv.clients.values()) clientsNormal += clientMemory(c);
-  const overhead = clientsNormal;
-  return { used: dataset + overhead, dataset, overhead, clientsNormal, committed: shardSum(srv, STAT_ARENA_COMMITTED) + overhead };
+  const startup = Math.max(0, Math.min(srv.memory.startupBytes, shards));
+  const overhead = startup + clientsNormal;
+  const used = shards + clientsNormal;
+  return {
+    used, startup, dataset: used - overhead, overhead, clientsNormal,
+    committed: shardSum(srv, STAT_ARENA_COMMITTED) + clientsNormal,
+  };
 }
 
 /** Resident set size from /proc (Linux), else what Node reports. */
@@ -318,7 +329,8 @@ function memorySection(srv: Server): string {
   const rss = residentMemory();
   const total = os.totalmem();
   const maxmemory = srv.config.maxmemory;
-  const net = m.used;
+  // Redis: the dataset's share of what the server holds beyond its start-up memory.
+  const net = m.used - m.startup;
   return section('Memory', [
     ['used_memory', m.used],
     ['used_memory_human', bytesToHuman(m.used)],
@@ -328,7 +340,7 @@ function memorySection(srv: Server): string {
     ['used_memory_peak_human', bytesToHuman(st.peakMemory)],
     ['used_memory_peak_perc', `${(st.peakMemory > 0 ? (m.used * 100) / st.peakMemory : 0).toFixed(2)}%`],
     ['used_memory_overhead', m.overhead],
-    ['used_memory_startup', 0],
+    ['used_memory_startup', m.startup],
     ['used_memory_dataset', m.dataset],
     ['used_memory_dataset_perc', `${(net > 0 ? (m.dataset * 100) / net : 0).toFixed(2)}%`],
     ['allocator_allocated', m.used],
@@ -536,11 +548,26 @@ function keyspaceSection(srv: Server): string {
 }
 
 function sabreSection(srv: Server): string {
+  const guard = srv.memory;
+  guard.tick(); // fresh figures (INFO synced the shards' statistics first)
+  let fillMin = Infinity;
+  let fillMax = 0;
+  for (const l of srv.links) {
+    const f = guard.fill(l);
+    fillMin = Math.min(fillMin, f);
+    fillMax = Math.max(fillMax, f);
+  }
+  const perc = (f: number): string => `${(Number.isFinite(f) ? f * 100 : 0).toFixed(2)}%`;
   const lines: Lines = [
     ['sabre_version', SABRE_VERSION],
     ['shards', srv.links.length],
     ['shard_arena_bytes', srv.config.shardArenaMb * 1024 * 1024],
     ['front_heap_used', process.memoryUsage().heapUsed],
+    // A shard is full from 95% of its usable arena (capacity minus reserve):
+    // writes to its keys are refused with OOM, whatever room the others have.
+    ['shards_full', guard.fullCount()],
+    ['shard_fill_min_perc', perc(fillMin)],
+    ['shard_fill_max_perc', perc(fillMax)],
   ];
   srv.links.forEach((l, i) => {
     const s = l.stats;
@@ -552,8 +579,9 @@ function sabreSection(srv: Server): string {
     }
     lines.push([`shard${i}`,
       `keys=${keys},expires=${expires},arena_used=${s[STAT_USED_BYTES]},arena_committed=${s[STAT_ARENA_COMMITTED]}` +
-      `,arena_capacity=${s[STAT_ARENA_CAPACITY]},heap_used=${s[STAT_HEAP_USED]},commands=${s[STAT_COMMANDS]}` +
-      `,rehashing=${s[STAT_REHASHING]}`]);
+      `,arena_capacity=${l.capacity()},heap_used=${s[STAT_HEAP_USED]},commands=${s[STAT_COMMANDS]}` +
+      `,rehashing=${s[STAT_REHASHING]},arena_reserve=${l.reserve()},fill_perc=${perc(guard.fill(l))}` +
+      `,full=${guard.full[i] ? 1 : 0}`]);
   });
   return section('Sabre', lines);
 }

@@ -15,6 +15,7 @@ import type { Coordinator, FrontCommandSpec, FrontContext } from './front-comman
 import { logNotice, logVerbose, logWarning } from './log.ts';
 import { startInfoSampler } from './info.ts';
 import { readSlowTrailer, Slowlog, slowlogArgs, type SlowlogClient } from './slowlog.ts';
+import { MemoryGuard } from './memory-guard.ts';
 
 export interface CommandEntry {
   readonly spec: CommandSpec;
@@ -86,6 +87,8 @@ export class Server {
   readonly config: Config;
   readonly links: ShardLink[];
   readonly dispatcher: Dispatcher;
+  /** used_memory, maxmemory admission, shard-fill watch (memory-guard.ts). */
+  readonly memory: MemoryGuard;
   readonly clients = new Map<number, Client>();
   readonly stats = new ServerStats();
   readonly commands = new Map<string, CommandEntry>();
@@ -111,6 +114,7 @@ export class Server {
     this.links = links;
     this.dispatcher = new Dispatcher(links);
     this.dispatcher.runner = (c, argv, seq) => this.runDeferred(c, argv, seq);
+    this.memory = new MemoryGuard(this);
     SHARD_COMMANDS.forEach((spec, opcode) => {
       if (spec.internal) return;
       this.commands.set(spec.name, { spec, opcode, front: null, coordinator: coordinators.get(spec.name) ?? null, stat: null });
@@ -403,6 +407,8 @@ export class Server {
 
   private run(client: Client, argv: Argv, seq: number, entry: CommandEntry, shards: readonly number[]): boolean {
     const stat = entry.stat ?? (entry.stat = this.stats.command(entry.spec.name));
+    // maxmemory: denyoom commands are refused before they start (memory-guard.ts).
+    if (this.memory.limited && this.memory.refuses(entry.spec)) return this.memory.reject(client, seq, stat);
     if (entry.front !== null) {
       const t0 = performance.now();
       try {
@@ -438,6 +444,11 @@ export class Server {
             break;
           }
           ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'mset');
+          if (d.refusedForMemory) {
+            // Some shard might not have room for its part: nothing was sent (all or nothing).
+            d.refusedForMemory = false;
+            return this.memory.reject(client, seq, stat);
+          }
           break;
         case 'mget':
           ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'mget');

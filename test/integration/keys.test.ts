@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useSabre, redisClient } from '../helpers/suites.ts';
-import { startSabre, type ServerHandle } from '../helpers/servers.ts';
+import { type ServerHandle } from '../helpers/servers.ts';
 
 // Keys and their shard with 4 shards: b -> 0, c -> 1, d -> 2, a -> 3, newkey -> 0,
 // src -> 3, dst -> 2; {t}a and {t}b share shard 3.
@@ -183,65 +183,9 @@ describe('OBJECT and MEMORY', () => {
   });
 });
 
-describe('OBJECT FREQ under an LFU policy', () => {
-  let lfu: ServerHandle;
-  let c: Redis;
-  beforeAll(async () => {
-    lfu = await startSabre({ shards: 2, args: ['--maxmemory-policy', 'allkeys-lfu'] });
-    c = redisClient(lfu.port);
-    await c.connect();
-  });
-  afterAll(async () => {
-    c?.disconnect();
-    await lfu?.stop();
-  });
-
-  it('starts at 5, grows with reads, and IDLETIME is refused', async () => {
-    await c.set('a', 'v');
-    expect(await c.object('FREQ', 'a')).toBe(5);
-    for (let i = 0; i < 200; i++) await c.get('a');
-    expect(Number(await c.object('FREQ', 'a'))).toBeGreaterThan(5);
-    await expect(c.object('IDLETIME', 'a')).rejects.toThrow('An LFU maxmemory policy is selected');
-    // Overwriting keeps the counter (as Redis does under LFU).
-    const before = Number(await c.object('FREQ', 'a'));
-    await c.set('a', 'w');
-    expect(Number(await c.object('FREQ', 'a'))).toBeGreaterThanOrEqual(before);
-  });
-
-  it('the counter travels with RENAME to another shard; a COPY starts afresh', async () => {
-    await c.set('b', 'v'); // b -> shard 0, a -> shard 1 of two
-    for (let i = 0; i < 300; i++) await c.get('b');
-    const before = Number(await c.object('FREQ', 'b'));
-    expect(before).toBeGreaterThan(5);
-    await c.rename('b', 'a');
-    expect(Number(await c.object('FREQ', 'a'))).toBeGreaterThanOrEqual(before);
-    await c.copy('a', 'b');
-    expect(await c.object('FREQ', 'b')).toBe(5);
-  });
-});
-
-describe('shard configuration pushed by CONFIG SET (__config)', () => {
-  it('switching maxmemory-policy to LFU and back changes OBJECT FREQ/IDLETIME on every shard', async () => {
-    await r.set('a', '1');
-    await r.set('b', '1');
-    await expect(r.object('FREQ', 'a')).rejects.toThrow('An LFU maxmemory policy is not selected');
-    try {
-      expect(await r.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu')).toBe('OK');
-      await r.del('a', 'b');
-      for (const k of ['a', 'b', 'c', 'd']) { // one key per shard, new so its counter starts at LFU_INIT_VAL
-        await r.set(k, 'v');
-        expect(await r.object('FREQ', k)).toBe(5);
-        await expect(r.object('IDLETIME', k)).rejects.toThrow('An LFU maxmemory policy is selected');
-      }
-    } finally {
-      await r.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
-    }
-    // Back to LRU: the clocks written under LFU mean nothing now (as in Redis) until a write resets them.
-    await r.set('a', 'w');
-    expect(await r.object('IDLETIME', 'a')).toBe(0);
-    await expect(r.object('FREQ', 'a')).rejects.toThrow('An LFU maxmemory policy is not selected');
-  });
-});
+// OBJECT FREQ under an LFU policy: the LFU policies are refused until eviction
+// exists (test/integration/memory.test.ts), so the counter is covered at the
+// keyspace level (test/unit/lfu.test.ts).
 
 describe('RANDOMKEY, DBSIZE, FLUSHALL, SWAPDB', () => {
   it('RANDOMKEY reaches keys on every shard', async () => {

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Config,
   ConfigError,
+  ERR_EVICTION_POLICY,
+  MAX_ARENA_MB,
   PARAMS,
   SABRE_VERSION,
   configFromString,
@@ -189,7 +191,7 @@ describe('defaults and CONFIG GET rendering', () => {
     expect(c.maxclients).toBe(10000);
     expect(c.shards).toBeGreaterThanOrEqual(1);
     expect(c.shards).toBeLessThanOrEqual(256);
-    expect(c.shardArenaMb).toBe(1024);
+    expect(c.shardArenaMb).toBe(0); // automatic until start-up resolves it
     expect(c.dir).toBe('/');
     expect(c.loglevel).toBe('notice');
     expect(c.logfile).toBe('');
@@ -258,8 +260,9 @@ describe('CONFIG GET', () => {
 
   it('globs case-insensitively over names and aliases', () => {
     const c = new Config('/');
-    expect(c.configGet(['max*']).map(([k]) => k)).toEqual(['maxclients', 'maxmemory', 'maxmemory-policy']);
-    expect(c.configGet(['MAXMEM*']).map(([k]) => k)).toEqual(['maxmemory', 'maxmemory-policy']);
+    const maxmemoryFamily = ['maxmemory', 'maxmemory-policy', 'maxmemory-clients', 'maxmemory-samples', 'maxmemory-eviction-tenacity'];
+    expect(c.configGet(['max*']).map(([k]) => k)).toEqual(['maxclients', ...maxmemoryFamily]);
+    expect(c.configGet(['MAXMEM*']).map(([k]) => k)).toEqual(maxmemoryFamily);
     expect(c.configGet(['h?'])).toEqual([['hz', '10']]);
     expect(c.configGet(['h[a-z]'])).toEqual([['hz', '10']]);
     expect(c.configGet(['lua*'])).toEqual([['lua-time-limit', '5000']]);
@@ -273,7 +276,7 @@ describe('CONFIG GET', () => {
     expect(names).toContain('lua-time-limit');
     expect(names.length).toBe(PARAMS.length + PARAMS.reduce((n, p) => n + (p.aliases?.length ?? 0), 0));
     // a pattern after an exact lookup does not repeat it
-    expect(c.configGet(['maxmemory', 'maxmemory*']).map(([k]) => k)).toEqual(['maxmemory', 'maxmemory-policy']);
+    expect(c.configGet(['maxmemory', 'maxmemory*']).map(([k]) => k)).toEqual(maxmemoryFamily);
   });
 });
 
@@ -292,8 +295,15 @@ describe('CONFIG SET', () => {
     expect(c.get('maxmemory')).toBe('18446744073709551615');
     expect(c.configSet([['maxmemory', 'kb']])).toBeNull();
     expect(c.get('maxmemory')).toBe('0');
-    expect(c.configSet([['maxmemory-policy', 'ALLKEYS-LRU']])).toBeNull();
-    expect(c.get('maxmemory-policy')).toBe('allkeys-lru');
+    expect(c.configSet([['maxmemory-policy', 'NOEVICTION']])).toBeNull();
+    expect(c.get('maxmemory-policy')).toBe('noeviction');
+    expect(c.configSet([['maxmemory-samples', '10'], ['maxmemory-eviction-tenacity', '0']])).toBeNull();
+    expect(c.configGet(['maxmemory-samples', 'maxmemory-eviction-tenacity'])).toEqual([
+      ['maxmemory-samples', '10'],
+      ['maxmemory-eviction-tenacity', '0'],
+    ]);
+    expect(c.configSet([['maxmemory-clients', '0%']])).toBeNull();
+    expect(c.get('maxmemory-clients')).toBe('0');
     expect(c.configSet([['activerehashing', 'No']])).toBeNull();
     expect(c.activerehashing).toBe(false);
     expect(c.configSet([['requirepass', 's3cret']])).toBeNull();
@@ -387,6 +397,25 @@ describe('CONFIG SET', () => {
         'maxmemory-policy',
         'argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction',
       ),
+    );
+    for (const policy of ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random']) {
+      expect(c.configSet([['maxmemory-policy', policy]])).toBe(failed('maxmemory-policy', ERR_EVICTION_POLICY));
+    }
+    expect(c.maxmemoryPolicy).toBe('noeviction');
+    expect(c.configSet([['maxmemory-samples', '0']])).toBe(
+      failed('maxmemory-samples', 'argument must be between 1 and 2147483647 inclusive'),
+    );
+    expect(c.configSet([['maxmemory-eviction-tenacity', '101']])).toBe(
+      failed('maxmemory-eviction-tenacity', 'argument must be between 0 and 100 inclusive'),
+    );
+    expect(c.configSet([['maxmemory-clients', 'abc']])).toBe(
+      failed('maxmemory-clients', 'argument must be a memory or percent value'),
+    );
+    expect(c.configSet([['maxmemory-clients', '101%']])).toBe(
+      failed('maxmemory-clients', 'percentage argument must be less or equal to 100'),
+    );
+    expect(c.configSet([['maxmemory-clients', '10%']])).toBe(
+      failed('maxmemory-clients', 'client eviction is not implemented yet: only 0 (off) is supported'),
     );
     expect(c.configSet([['loglevel', 'notice warning']])).toBe(
       failed('loglevel', 'argument(s) must be one of the following: debug, verbose, notice, warning, nothing'),
@@ -560,8 +589,16 @@ describe('config file parsing', () => {
     expect(errorText(() => configFromString('shards 0', '/'))).toBe(
       fatalAt(1, 'shards 0', 'argument must be between 1 and 256 inclusive'),
     );
-    expect(errorText(() => configFromString('shard-arena-mb 4096', '/'))).toBe(
-      fatalAt(1, 'shard-arena-mb 4096', 'argument must be between 16 and 2047 inclusive'),
+    const tooBig = `shard-arena-mb ${MAX_ARENA_MB + 1n}`;
+    expect(errorText(() => configFromString(tooBig, '/'))).toBe(
+      fatalAt(1, tooBig, `argument must be between 0 and ${MAX_ARENA_MB} inclusive`),
+    );
+    expect(errorText(() => configFromString('shard-arena-mb 8', '/'))).toBe(
+      fatalAt(1, 'shard-arena-mb 8', `argument must be 0 (automatic) or between 16 and ${MAX_ARENA_MB} inclusive`),
+    );
+    // Only noeviction until eviction is implemented; an unknown name still gets Redis's list.
+    expect(errorText(() => configFromString('maxmemory-policy allkeys-lru', '/'))).toBe(
+      fatalAt(1, 'maxmemory-policy allkeys-lru', ERR_EVICTION_POLICY),
     );
     expect(errorText(() => configFromString('save 10', '/'))).toBe(fatalAt(1, 'save 10', 'Invalid save parameters'));
     expect(errorText(() => configFromString('dir /nonexistent', '/'))).toBe(

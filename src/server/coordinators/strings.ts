@@ -1,5 +1,7 @@
 import { ERR_LCS_TYPE, LCS_B_MISSING, LCS_B_STRING, LCS_B_WRONGTYPE } from '../../commands/strings.ts';
-import { errArity } from '../../commands/errors.ts';
+import { ERR_OOM, errArity } from '../../commands/errors.ts';
+import { REQ_ARGS, REQF_MAY_USE_RESERVE } from '../../../native-layout/layout.ts';
+import { LARGE_VALUE_BYTES } from '../../router/shard-link.ts';
 import * as resp from '../../protocol/resp.ts';
 import type { Coordinator } from '../front-command.ts';
 
@@ -10,6 +12,22 @@ import type { Coordinator } from '../front-command.ts';
 
 const ONE = resp.integer(1);
 const ZERO = resp.integer(0);
+
+const OOM_REPLY = resp.error(ERR_OOM);
+
+/** Bytes of the request record of an MSET with these arguments. */
+function msetRecordBytes(args: readonly Buffer[]): number {
+  let n = REQ_ARGS + 4 + 4; // header, then "mset"
+  for (const a of args) n += 4 + a.length;
+  return n;
+}
+
+/** Bytes of the values (every second argument) stored in runs of slabs. */
+function largeValueBytes(pairs: readonly Buffer[]): number {
+  let n = 0;
+  for (let i = 1; i < pairs.length; i += 2) if (pairs[i].length >= LARGE_VALUE_BYTES) n += pairs[i].length;
+  return n;
+}
 
 /**
  * MSETNX across shards: phase 1 asks each shard whether any of its keys
@@ -44,7 +62,12 @@ const msetnxCoordinator: Coordinator = async (c) => {
   for (const r of probes) {
     if (!r.equals(ZERO)) return ZERO;
   }
-  const sets = await Promise.all([...pairs].map(([s, p]) => c.srv.callShard(s, 'mset', db, p)));
+  // Phase 2 is all or nothing: sent only when every shard surely has room for
+  // its part, which may then use the shard's reserve (docs/architecture.md,
+  // "Memory exhaustion"). The shards are held, so nothing gets in between.
+  const parts = [...pairs].map(([s, p]) => [s, msetRecordBytes(p), p.length / 2, largeValueBytes(p)] as const);
+  if (!d.admitsWrite(parts)) return OOM_REPLY;
+  const sets = await Promise.all([...pairs].map(([s, p]) => d.call(s, 'mset', db, REQF_MAY_USE_RESERVE, p)));
   for (const r of sets) {
     if (r[0] === 0x2d) return r;
   }
