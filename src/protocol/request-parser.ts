@@ -217,6 +217,30 @@ export class RequestParser {
     }
   }
 
+  /**
+   * Gives away the buffer holding the command next() just returned, for a
+   * caller that transfers it to another thread: its arguments stay at
+   * argOffset/argLength in the returned buffer, and the bytes received after
+   * the command move to a new buffer. Null when the command lies in a chunk
+   * the parser does not own, or in a buffer that shares its memory (the
+   * caller then copies the arguments). A bound function, for Argv.release.
+   */
+  readonly release = (): Uint8Array | null => {
+    const old = this.buf;
+    if (this.external || this.mode !== MODE_NONE || this.failed) return null;
+    if (old.byteOffset !== 0 || old.buffer.byteLength !== old.length) return null;
+    const rest = this.end - this.pos;
+    const next = Buffer.allocUnsafeSlow(Math.max(MIN_OWNED, rest));
+    old.copy(next, 0, this.pos, this.end);
+    this.buf = next;
+    this.owned = next;
+    this.end = rest;
+    this.pos = 0;
+    this.cmdStart = 0;
+    this.scanFrom = -1;
+    return old;
+  };
+
   /** Bytes received but not parsed yet (Redis's qbuf for CLIENT LIST). */
   pendingBytes(): number {
     return this.end - this.pos;

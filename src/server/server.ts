@@ -7,7 +7,8 @@ import * as resp from '../protocol/resp.ts';
 import { Argv } from '../protocol/argv.ts';
 import { Dispatcher, type DeferrableClient } from '../router/dispatcher.ts';
 import type { ShardLink } from '../router/shard-link.ts';
-import { Client } from './client.ts';
+import { Client, OutputLimits } from './client.ts';
+import { clientInfoLine } from './commands/connection.ts';
 import { CommandLookup } from './command-lookup.ts';
 import type { Config } from './config.ts';
 import type { Coordinator, FrontCommandSpec, FrontContext } from './front-command.ts';
@@ -97,6 +98,8 @@ export class Server {
   /** Called by SHUTDOWN once replies are out. */
   onShutdown: (code: number) => void = () => {};
   lastSave = Math.floor(Date.now() / 1000);
+  /** client-output-buffer-limit, shared by every client (CONFIG SET updates it in place). */
+  readonly outputLimits: OutputLimits;
 
   constructor(config: Config, links: ShardLink[], frontCommands: readonly FrontCommandSpec[],
     coordinators: ReadonlyMap<string, Coordinator>) {
@@ -115,7 +118,14 @@ export class Server {
     for (const [name, entry] of this.commands) this.lookup.set(name, entry);
     for (const link of links) this.listen(link);
     startInfoSampler(this);
+    this.outputLimits = new OutputLimits(config.clientOutputBufferLimits);
+    this.outputLimits.describe = (c) => clientInfoLine(c, Date.now(), null);
+    config.onChange('client-output-buffer-limit', () => this.outputLimits.set(config.clientOutputBufferLimits));
     setInterval(() => this.closeIdleClients(), 1000).unref();
+    // Like Redis's clientsCron: a client past its soft limit is closed once soft-seconds pass, even if idle.
+    setInterval(() => {
+      for (const c of this.clients.values()) c.checkOutputLimits(false);
+    }, 1000).unref();
   }
 
   get limits(): { protoMaxBulkLen: number; queryBufferLimit: number } {
@@ -159,6 +169,7 @@ export class Server {
     }
     const requirepass = this.config.requirepass;
     const client = new Client(this.nextClientId++, socket, this.limits, requirepass === '', (c) => this.dirtyClients.push(c));
+    client.outputLimits = this.outputLimits;
     this.clients.set(client.id, client);
     if (this.config.tcpKeepalive > 0) socket.setKeepAlive(true, this.config.tcpKeepalive * 1000);
     logVerbose(`Accepted ${client.addr}`);
@@ -213,6 +224,7 @@ export class Server {
     const parser = client.parser;
     client.batchQueryBytes = parser.pendingBytes();
     const argv = new Argv(parser.buf, parser.argOffset, parser.argLength, 0);
+    argv.release = parser.release;
     while (!client.closed && !client.killed && client.closeAfterSeq < 0) {
       const r = parser.next();
       if (r === 0) break;
