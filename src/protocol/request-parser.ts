@@ -246,6 +246,11 @@ export class RequestParser {
     return this.end - this.pos;
   }
 
+  /** The first `n` of those bytes (a view: valid until the next feed()/next()/compact()). */
+  pendingHead(n: number): Uint8Array {
+    return this.buf.subarray(this.pos, Math.min(this.end, this.pos + n));
+  }
+
   /**
    * Drop consumed bytes. Afterwards no chunk passed to feed() is referenced and
    * the arguments of the last command are no longer valid.

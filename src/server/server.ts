@@ -247,7 +247,8 @@ export class Server {
   private protocolError(client: Client, text: string): void {
     if (text === '') {
       // Redis closes silently when the query buffer limit is exceeded.
-      logWarning(`Closing client that reached max query buffer length: id=${client.id} addr=${client.addr}`);
+      const head = reprBytes(client.parser.pendingHead(64));
+      logWarning(`Closing client that reached max query buffer length: ${clientInfoLine(client, Date.now(), null)} (qbuf initial bytes: ${head})`);
       client.killed = true;
       client.socket.destroy();
       return;
@@ -578,6 +579,23 @@ export class Server {
   logShutdown(): void {
     logNotice('User requested shutdown...');
   }
+}
+
+/** Bytes quoted like Redis's sdscatrepr(): printable ASCII as is, \\ \" \n \r \t \a \b escaped, the rest \xhh. */
+function reprBytes(b: Uint8Array): string {
+  let out = '"';
+  for (const c of b) {
+    if (c === 0x5c) out += '\\\\';
+    else if (c === 0x22) out += '\\"';
+    else if (c === 10) out += '\\n';
+    else if (c === 13) out += '\\r';
+    else if (c === 9) out += '\\t';
+    else if (c === 7) out += '\\a';
+    else if (c === 8) out += '\\b';
+    else if (c >= 0x20 && c <= 0x7e) out += String.fromCharCode(c);
+    else out += '\\x' + c.toString(16).padStart(2, '0');
+  }
+  return out + '"';
 }
 
 /** printf("%.*s", n, s) on a C string: stops at a NUL byte and after n bytes. */
