@@ -135,6 +135,12 @@ export class RequestParser {
   error = '';
   /** The last command came in the inline protocol. */
   isInline = false;
+  /**
+   * With an empty `error`: the buffer for a declared bulk could not be
+   * allocated (the machine is out of memory), rather than the query buffer
+   * limit being passed. The connection is closed either way.
+   */
+  outOfMemory = false;
 
   /** End of valid data in buf. */
   private end = 0;
@@ -307,7 +313,14 @@ export class RequestParser {
         target = this.owned;
       } else {
         const size = Math.min(MAX_BUFFER, Math.max(need, want, MIN_OWNED));
-        target = Buffer.allocUnsafe(size);
+        try {
+          target = Buffer.allocUnsafe(size);
+        } catch {
+          // A declared 512 MB bulk on a machine without the memory: this client goes, not the server.
+          this.outOfMemory = true;
+          this.fail('');
+          return false;
+        }
       }
       this.buf.copy(target, 0, start, this.end);
     }

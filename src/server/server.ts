@@ -245,6 +245,12 @@ export class Server {
   }
 
   private protocolError(client: Client, text: string): void {
+    if (text === '' && client.parser.outOfMemory) {
+      logWarning(`Closing client that declared a bulk there is no memory for: ${clientInfoLine(client, Date.now(), null)}`);
+      client.killed = true;
+      client.socket.destroy();
+      return;
+    }
     if (text === '') {
       // Redis closes silently when the query buffer limit is exceeded.
       const head = reprBytes(client.parser.pendingHead(64));
