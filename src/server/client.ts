@@ -446,7 +446,7 @@ export class Client implements DeferrableClient, ReplyTarget {
     if (!free) return this.socket.write(chunk, this.onWritten);
     return this.socket.write(chunk, () => {
       this.writesInFlight--;
-      (chunk.buffer as ArrayBuffer).transfer(0);
+      detach(chunk.buffer as ArrayBuffer);
     });
   }
 
@@ -539,6 +539,15 @@ export class Client implements DeferrableClient, ReplyTarget {
     }
     this.softLimitSince = 0;
     return false;
+  }
+}
+
+/** Frees a buffer nothing uses any more now, rather than at some later GC. */
+function detach(b: ArrayBuffer): void {
+  try {
+    b.transfer(0);
+  } catch {
+    // Not detachable (never the case for a transferred reply): the GC frees it.
   }
 }
 

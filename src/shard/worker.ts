@@ -236,7 +236,11 @@ class ShardRuntime implements ShardContext {
       // copied into the arena), and detaching it releases its memory at once.
       const payload = args.u8.buffer as ArrayBuffer;
       args.u8 = ringU8;
-      payload.transfer(0);
+      try {
+        payload.transfer(0);
+      } catch {
+        // Not detachable (never the case for a transferred buffer): the GC frees it.
+      }
     }
   }
 
