@@ -166,18 +166,22 @@ describe('buffer limits', () => {
       try {
         let over = 0;
         let gone = 0;
+        let pollsOver = 0;
         await waitFor(`${label} to close the client`, async () => {
           const line = await clientLine(ctl, 'softlimit');
           if (line === null) {
             gone = Date.now();
             return true;
           }
-          if (over === 0 && field(line, 'omem') >= MB) over = Date.now();
+          if (field(line, 'omem') >= MB && pollsOver++ === 0) over = Date.now();
           return false;
         }, 10_000);
-        expect(over, 'the client was seen past its soft limit').toBeGreaterThan(0);
-        // More than one second past the limit, in whole seconds: at least about a second.
-        expect(gone - over).toBeGreaterThanOrEqual(500);
+        // It stayed connected past its soft limit for a while (more than one second, in whole
+        // seconds: about a second or more; the bounds are loose for a loaded machine)...
+        expect(pollsOver, 'CLIENT LIST showed it past its soft limit, still connected').toBeGreaterThanOrEqual(3);
+        expect(gone - over).toBeGreaterThanOrEqual(250);
+        // ...and did not stay much longer.
+        expect(gone - over).toBeLessThan(5000);
         expect(srv.logs()).toMatch(/name=softlimit .*(?:scheduled to be closed ASAP|closed) for overcoming of output buffer limits\.\n/);
       } finally {
         s.destroy();
