@@ -67,11 +67,6 @@ export class ReplyBuffer {
     return reply;
   }
 
-  /** Shrinks a buffer that a huge reply inflated, so one big GET does not pin memory forever. */
-  trim(limit: number): void {
-    if (this.buf.length > limit && this.len === 0) this.buf = new Uint8Array(limit);
-  }
-
   private ascii(s: string): void {
     const n = s.length;
     this.ensure(n);
