@@ -1,6 +1,17 @@
 import { parseI64 } from '../util/numbers.ts';
 
 /**
+ * A command's arguments sent to a shard in the buffer they were parsed into
+ * (the side-port message of a large request record whose bytes were not
+ * repacked): argument i is u8[off[i], off[i] + len[i]).
+ */
+export interface ArgvParts {
+  u8: Uint8Array;
+  off: Int32Array;
+  len: Int32Array;
+}
+
+/**
  * A command's arguments as (offset, length) pairs over one byte buffer. On the
  * front thread the parser fills one in place over its read buffer (no copy);
  * commands that must outlive the read buffer (deferred behind a held shard)
@@ -12,6 +23,13 @@ export class Argv {
   off: Int32Array;
   len: Int32Array;
   count: number;
+  /**
+   * Set by an owner of `u8` that can give the whole buffer away (the front's
+   * parser): returns `u8`, which the owner no longer uses, or null when it
+   * cannot. A shard link uses it to transfer a huge command to its shard
+   * without copying it; after a successful call `u8` must not be read again.
+   */
+  release: (() => Uint8Array | null) | null = null;
 
   constructor(u8: Uint8Array = new Uint8Array(0), off: Int32Array = new Int32Array(8), len: Int32Array = new Int32Array(8), count = 0) {
     this.u8 = u8;

@@ -2,6 +2,10 @@ import { formatDouble } from '../util/numbers.ts';
 
 const CRLF0 = 13;
 const CRLF1 = 10;
+/** A bulk at least this big grows the buffer to fit it exactly rather than by doubling. */
+const EXACT_GROWTH_MIN = 1024 * 1024;
+/** Room left after such a bulk for what may follow it (more of an array, a RESP3 attribute...). */
+const EXACT_GROWTH_SLACK = 4096;
 
 /**
  * RESP encoder writing into a reusable byte buffer. A shard encodes each
@@ -19,8 +23,10 @@ export class ReplyBuffer {
   buf: Uint8Array;
   len = 0;
   resp3 = false;
+  private readonly initial: number;
 
   constructor(initial = 64 * 1024) {
+    this.initial = initial;
     this.buf = new Uint8Array(initial);
   }
 
@@ -38,9 +44,27 @@ export class ReplyBuffer {
     this.buf = next;
   }
 
-  /** Shrinks a buffer that a huge reply inflated, so one big GET does not pin memory forever. */
-  trim(limit: number): void {
-    if (this.buf.length > limit && this.len === 0) this.buf = new Uint8Array(limit);
+  /**
+   * Room for a big bulk: exactly what it needs when the buffer holds little
+   * yet (one big value is written once, into a buffer of its size, then sent
+   * as it is), at least double what it holds otherwise (many big values).
+   */
+  private ensureExact(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.len + n + EXACT_GROWTH_SLACK, 2 * this.len));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  /**
+   * Hands over the reply built so far in its own buffer (to be transferred to
+   * another thread: no copy) and starts again with a fresh buffer.
+   */
+  take(): Uint8Array {
+    const reply = new Uint8Array(this.buf.buffer, 0, this.len);
+    this.buf = new Uint8Array(this.initial);
+    this.len = 0;
+    return reply;
   }
 
   private ascii(s: string): void {
@@ -137,7 +161,8 @@ export class ReplyBuffer {
 
   bulk(src: Uint8Array, off: number, n: number): this {
     this.header(36, n); // $
-    this.ensure(n + 2);
+    if (n >= EXACT_GROWTH_MIN) this.ensureExact(n + 2);
+    else this.ensure(n + 2);
     if (n < 64) {
       const b = this.buf;
       let p = this.len;

@@ -135,6 +135,12 @@ export class RequestParser {
   error = '';
   /** The last command came in the inline protocol. */
   isInline = false;
+  /**
+   * With an empty `error`: the buffer for a declared bulk could not be
+   * allocated (the machine is out of memory), rather than the query buffer
+   * limit being passed. The connection is closed either way.
+   */
+  outOfMemory = false;
 
   /** End of valid data in buf. */
   private end = 0;
@@ -217,9 +223,38 @@ export class RequestParser {
     }
   }
 
+  /**
+   * Gives away the buffer holding the command next() just returned, for a
+   * caller that transfers it to another thread: its arguments stay at
+   * argOffset/argLength in the returned buffer, and the bytes received after
+   * the command move to a new buffer. Null when the command lies in a chunk
+   * the parser does not own, or in a buffer that shares its memory (the
+   * caller then copies the arguments). A bound function, for Argv.release.
+   */
+  readonly release = (): Uint8Array | null => {
+    const old = this.buf;
+    if (this.external || this.mode !== MODE_NONE || this.failed) return null;
+    if (old.byteOffset !== 0 || old.buffer.byteLength !== old.length) return null;
+    const rest = this.end - this.pos;
+    const next = Buffer.allocUnsafeSlow(Math.max(MIN_OWNED, rest));
+    old.copy(next, 0, this.pos, this.end);
+    this.buf = next;
+    this.owned = next;
+    this.end = rest;
+    this.pos = 0;
+    this.cmdStart = 0;
+    this.scanFrom = -1;
+    return old;
+  };
+
   /** Bytes received but not parsed yet (Redis's qbuf for CLIENT LIST). */
   pendingBytes(): number {
     return this.end - this.pos;
+  }
+
+  /** The first `n` of those bytes (a view: valid until the next feed()/next()/compact()). */
+  pendingHead(n: number): Uint8Array {
+    return this.buf.subarray(this.pos, Math.min(this.end, this.pos + n));
   }
 
   /**
@@ -278,7 +313,14 @@ export class RequestParser {
         target = this.owned;
       } else {
         const size = Math.min(MAX_BUFFER, Math.max(need, want, MIN_OWNED));
-        target = Buffer.allocUnsafe(size);
+        try {
+          target = Buffer.allocUnsafe(size);
+        } catch {
+          // A declared 512 MB bulk on a machine without the memory: this client goes, not the server.
+          this.outOfMemory = true;
+          this.fail('');
+          return false;
+        }
       }
       this.buf.copy(target, 0, start, this.end);
     }

@@ -6,7 +6,7 @@ import {
 } from '../../native-layout/layout.ts';
 import { SHARD_COMMANDS } from '../commands/registry.ts';
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
-import type { Argv } from '../protocol/argv.ts';
+import type { Argv, ArgvParts } from '../protocol/argv.ts';
 
 /** 1 for the opcodes of commands flagged denyoom: their records count in ShardLink.denyoomBytesSent. */
 const DENYOOM_OPCODE = Uint8Array.from(SHARD_COMMANDS, (spec) => (spec.flags.includes('denyoom') ? 1 : 0));
@@ -27,6 +27,8 @@ export const LARGE_VALUE_BYTES = MAX_SMALL_ALLOC - 64;
 /** Whoever waits for a shard's reply: a client (tag = reply sequence) or a merger (tag = part). */
 export interface ReplyTarget {
   onShardReply(tag: number, u8: Uint8Array, off: number, len: number): void;
+  /** A large reply, in a buffer the target may keep (it came over the side port); onShardReply when absent. */
+  onShardReplyOwned?(tag: number, body: Uint8Array): void;
 }
 
 /**
@@ -111,13 +113,7 @@ export class ShardLink {
       if (at < 0) throw new Error('request ring full: canFit() was not checked');
       this.cur = this.requests.u8;
     }
-    const u8 = this.cur;
-    u8[at + REQ_OPCODE] = opcode & 0xff;
-    u8[at + REQ_OPCODE + 1] = opcode >>> 8;
-    u8[at + REQ_DB] = db & 0xff;
-    u8[at + REQ_DB + 1] = db >>> 8;
-    u8[at + REQ_FLAGS] = flags;
-    writeU32(u8, at + REQ_ARGC, argc);
+    writeHeader(this.cur, at, opcode, db, flags, argc);
     this.pos = at + REQ_ARGS;
   }
 
@@ -184,9 +180,38 @@ export class ShardLink {
     let payload = 0;
     for (let k = 0; k < n; k++) payload += 4 + argv.len[k];
     if (!this.canFit(REQ_ARGS + payload)) return false;
+    if (REQ_ARGS + payload > this.requests.maxRecord && argv.release !== null && this.sendReleased(opcode, db, flags, argv)) {
+      this.push(target, tag);
+      return true;
+    }
     this.begin(opcode, db, flags, n, payload);
     for (let k = 0; k < n; k++) this.putArg(argv.u8, argv.off[k], argv.len[k]);
     this.end(target, tag);
+    return true;
+  }
+
+  /**
+   * A huge command sent in the very buffer it was parsed into: the buffer is
+   * transferred to the shard with the arguments' places (ArgvParts), so a
+   * 512 MB value crosses threads without a copy. False, with nothing written,
+   * when the argv's owner keeps its buffer. The caller checked canFit().
+   */
+  private sendReleased(opcode: number, db: number, flags: number, argv: Argv): boolean {
+    const release = argv.release;
+    const u8 = release === null ? null : release();
+    if (u8 === null) return false;
+    const n = argv.count;
+    const parts: ArgvParts = { u8, off: argv.off.slice(0, n), len: argv.len.slice(0, n) };
+    try {
+      this.port.postMessage(parts, [u8.buffer as ArrayBuffer]);
+    } catch {
+      // Not transferable after all: nothing was sent and u8 is intact, so the caller copies.
+      return false;
+    }
+    const at = this.requests.reserve(REQ_ARGS);
+    if (at < 0) throw new Error('request ring full: canFit() was not checked');
+    writeHeader(this.requests.u8, at, opcode, db, flags | REQF_LARGE, n);
+    this.requests.commit(REQ_ARGS);
     return true;
   }
 
@@ -289,7 +314,8 @@ export class ShardLink {
             const m = receiveMessageOnPort(this.port);
             if (m === undefined) throw new Error('large reply record without its payload');
             const body = m.message as Uint8Array;
-            if (target !== null) target.onShardReply(tag, body, 0, body.length);
+            if (target?.onShardReplyOwned !== undefined) target.onShardReplyOwned(tag, body);
+            else if (target !== null) target.onShardReply(tag, body, 0, body.length);
           } else if (target !== null) {
             target.onShardReply(tag, r.u8, idx + REP_BODY, end - idx - REP_BODY);
           }
@@ -322,6 +348,16 @@ export class ShardLink {
   unpark(): void {
     this.replies.unpark();
   }
+}
+
+/** A request record's header after its length: opcode, db, flags, argc. */
+function writeHeader(u8: Uint8Array, at: number, opcode: number, db: number, flags: number, argc: number): void {
+  u8[at + REQ_OPCODE] = opcode & 0xff;
+  u8[at + REQ_OPCODE + 1] = opcode >>> 8;
+  u8[at + REQ_DB] = db & 0xff;
+  u8[at + REQ_DB + 1] = db >>> 8;
+  u8[at + REQ_FLAGS] = flags;
+  writeU32(u8, at + REQ_ARGC, argc);
 }
 
 function writeU32(u8: Uint8Array, p: number, v: number): void {

@@ -3,6 +3,8 @@ import { RequestParser, type ParserLimits } from '../protocol/request-parser.ts'
 import type { DeferrableClient } from '../router/dispatcher.ts';
 import type { ReplyTarget } from '../router/shard-link.ts';
 import type { Argv } from '../protocol/argv.ts';
+import { OUTPUT_CLASS_NORMAL, OUTPUT_CLASS_PUBSUB, type OutputBufferLimit } from './config.ts';
+import { logWarning } from './log.ts';
 
 export const REPLY_ON = 0;
 export const REPLY_OFF = 1;
@@ -23,6 +25,44 @@ function countShardError(u8: Uint8Array, off: number, len: number): void {
   replyErrorStats.count++;
   replyErrorStats.codes.set(code, (replyErrorStats.codes.get(code) ?? 0) + 1);
 }
+
+/**
+ * client-output-buffer-limit as numbers, one per class (OUTPUT_CLASS_*), shared
+ * by every client of a server and updated in place by CONFIG SET.
+ */
+export class OutputLimits {
+  hard = [0, 0, 0];
+  soft = [0, 0, 0];
+  softSeconds = [0, 0, 0];
+  /** Per class: whether any limit is set (a client of an unlimited class skips the check). */
+  limited = [false, false, false];
+  /** The client as Redis's log line shows it (CLIENT LIST's line; set by the server). */
+  describe: (c: Client) => string = (c) => `id=${c.id} addr=${c.addr}`;
+
+  constructor(limits?: readonly OutputBufferLimit[]) {
+    if (limits !== undefined) this.set(limits);
+  }
+
+  set(limits: readonly OutputBufferLimit[]): void {
+    limits.forEach((l, cls) => {
+      this.hard[cls] = Number(l.hardBytes);
+      this.soft[cls] = Number(l.softBytes);
+      this.softSeconds[cls] = l.softSeconds;
+      this.limited[cls] = l.hardBytes !== 0n || l.softBytes !== 0n;
+    });
+  }
+}
+
+/**
+ * Output staged in the client's own buffer that the limits do not count, like
+ * Redis's fixed 16 KiB reply buffer (c->buf): only what overflows it (its reply
+ * list) counts towards client-output-buffer-limit and CLIENT LIST's omem.
+ */
+const UNCOUNTED_STAGED_BYTES = 16 * 1024;
+/** Most output an unauthenticated client may have pending (Redis's fix for CVE-2025-21605). */
+const UNAUTHENTICATED_OUTPUT_LIMIT = 1024;
+/** A reply at least this big that arrives in a buffer of its own is written from it, not copied. */
+const OWNED_REPLY_MIN = 64 * 1024;
 
 /** How long (event-loop turns) and how much (bytes) output may wait for the rest of its pipeline. */
 const MAX_HELD_TURNS = 4;
@@ -80,6 +120,31 @@ export class Client implements DeferrableClient, ReplyTarget {
   netIn = 0;
   private readonly markDirty: (c: Client) => void;
 
+  /** client-output-buffer-limit (the server shares its own; none until it does). */
+  outputLimits = NO_OUTPUT_LIMITS;
+  /**
+   * Channels and patterns subscribed to. Pub/sub does not exist yet; once it
+   * does, a client with subscriptions is in the pubsub output class.
+   */
+  subscriptions = 0;
+  /** Closed for overcoming its output buffer limits: replies are dropped, the socket goes at the next flush. */
+  closeAsap = false;
+  /** Unix second the soft limit was first seen exceeded, 0 when it is not (Redis's obuf_soft_limit_reached_time). */
+  private softLimitSince = 0;
+  /**
+   * Output ready to go before `out`, in order: staged buffers that were sealed
+   * and big replies written from their own buffers (no copy).
+   */
+  private queue: Uint8Array[] | null = null;
+  private queuedBytes = 0;
+  /** The queued replies whose buffers are theirs alone: freed as soon as the socket is done with them. */
+  private queuedOwned: Set<Uint8Array> | null = null;
+  /** Writes handed to the socket and not completed yet (CLIENT LIST oll). */
+  private writesInFlight = 0;
+  private readonly onWritten = (): void => {
+    this.writesInFlight--;
+  };
+
   constructor(id: number, socket: Socket, limits: ParserLimits, authenticated: boolean, markDirty: (c: Client) => void) {
     this.id = id;
     this.socket = socket;
@@ -109,6 +174,7 @@ export class Client implements DeferrableClient, ReplyTarget {
   /** True once a reply for `seq` was delivered (written, or parked waiting for its turn). */
   hasReplied(seq: number): boolean {
     if (seq < this.sendSeq) return true;
+    if (this.parkedOwned?.has(seq) === true) return true;
     const slots = this.parkSeq.length;
     return slots > 0 && this.parkSeq[seq % slots] === seq;
   }
@@ -122,12 +188,19 @@ export class Client implements DeferrableClient, ReplyTarget {
     this.deliver(seq, u8, off, len);
   }
 
-  deliver(seq: number, u8: Uint8Array, off: number, len: number): void {
+  /** A reply in a buffer of its own (a large record's body): a big one reaches the socket uncopied. */
+  onShardReplyOwned(seq: number, body: Uint8Array): void {
+    if (body.length > 0 && body[0] === 45) countShardError(body, 0, body.length);
+    this.deliver(seq, body, 0, body.length, true);
+  }
+
+  /** `owned`: u8 is this reply's own buffer, which the client may keep and hand to the socket. */
+  deliver(seq: number, u8: Uint8Array, off: number, len: number, owned = false): void {
     if (seq !== this.sendSeq) {
-      this.park(seq, u8, off, len);
+      this.park(seq, u8, off, len, owned);
       return;
     }
-    this.emit(seq, u8, off, len);
+    this.emit(seq, u8, off, len, owned);
     if (this.parkedCount > 0) this.emitParked();
   }
 
@@ -142,8 +215,18 @@ export class Client implements DeferrableClient, ReplyTarget {
   private parkSeq = new Float64Array(0);
   private parkOff = new Int32Array(0);
   private parkLen = new Int32Array(0);
+  /** Big early replies, kept in their own buffers rather than copied into parkBuf. */
+  private parkedOwned: Map<number, Uint8Array> | null = null;
+  private parkedOwnedBytes = 0;
 
-  private park(seq: number, u8: Uint8Array, off: number, len: number): void {
+  private park(seq: number, u8: Uint8Array, off: number, len: number, owned = false): void {
+    if (owned && len >= OWNED_REPLY_MIN) {
+      (this.parkedOwned ??= new Map()).set(seq, u8.subarray(off, off + len));
+      this.parkedOwnedBytes += len;
+      this.parkedCount++;
+      this.checkOutputLimitsOnGrowth();
+      return;
+    }
     let slots = this.parkSeq.length;
     if (seq - this.sendSeq >= slots) this.growParkTable(seq - this.sendSeq + 1);
     slots = this.parkSeq.length;
@@ -165,6 +248,7 @@ export class Client implements DeferrableClient, ReplyTarget {
     this.parkUsed = p;
     this.parkLive += len;
     this.parkedCount++;
+    this.checkOutputLimitsOnGrowth();
   }
 
   private growParkTable(need: number): void {
@@ -190,6 +274,15 @@ export class Client implements DeferrableClient, ReplyTarget {
   private emitParked(): void {
     const slots = this.parkSeq.length;
     for (;;) {
+      const owned = this.parkedOwned?.get(this.sendSeq);
+      if (owned !== undefined) {
+        this.parkedOwned?.delete(this.sendSeq);
+        this.parkedOwnedBytes -= owned.length;
+        this.parkedCount--;
+        this.emit(this.sendSeq, owned, 0, owned.length, true);
+        continue;
+      }
+      if (slots === 0) break;
       const i = this.sendSeq % slots;
       if (this.parkSeq[i] !== this.sendSeq) break;
       this.parkSeq[i] = -1;
@@ -231,28 +324,47 @@ export class Client implements DeferrableClient, ReplyTarget {
     this.deliver(this.takeSeq(), b, 0, b.length);
   }
 
-  private emit(seq: number, u8: Uint8Array, off: number, len: number): void {
+  private emit(seq: number, u8: Uint8Array, off: number, len: number, owned = false): void {
     this.sendSeq = seq + 1;
     if (this.suppressed !== null && this.suppressed.delete(seq)) {
       if (seq === this.closeAfterSeq) this.requestClose();
       return;
     }
-    if (!this.closed && len > 0) {
-      let out = this.out;
-      if (out === null || this.outLen + len > out.length) out = this.grow(len);
-      if (len < 64) {
-        let p = this.outLen;
-        for (let i = 0; i < len; i++) out[p++] = u8[off + i];
+    if (!this.closed && !this.closeAsap && len > 0) {
+      if (owned && len >= OWNED_REPLY_MIN) {
+        this.enqueue(u8.subarray(off, off + len));
       } else {
-        out.set(u8.subarray(off, off + len), this.outLen);
+        let out = this.out;
+        if (out === null || this.outLen + len > out.length) out = this.grow(len);
+        if (len < 64) {
+          let p = this.outLen;
+          for (let i = 0; i < len; i++) out[p++] = u8[off + i];
+        } else {
+          out.set(u8.subarray(off, off + len), this.outLen);
+        }
+        this.outLen += len;
       }
-      this.outLen += len;
       if (!this.dirty) {
         this.dirty = true;
         this.markDirty(this);
       }
+      this.checkOutputLimitsOnGrowth();
     }
     if (seq === this.closeAfterSeq) this.requestClose();
+  }
+
+  /** Queues a reply's own buffer after what is staged, keeping reply order. */
+  private enqueue(chunk: Uint8Array): void {
+    const q = (this.queue ??= []);
+    if (this.out !== null && this.outLen > 0) {
+      q.push(this.out.subarray(0, this.outLen));
+      this.queuedBytes += this.outLen;
+      this.out = null;
+      this.outLen = 0;
+    }
+    q.push(chunk);
+    this.queuedBytes += chunk.length;
+    if (chunk.byteOffset === 0) (this.queuedOwned ??= new Set()).add(chunk);
   }
 
   private grow(len: number): Buffer {
@@ -284,7 +396,7 @@ export class Client implements DeferrableClient, ReplyTarget {
    * slow shard or a long pipeline still gets its output moving.
    */
   holdOutput(): boolean {
-    if (this.nextSeq !== this.sendSeq && this.heldTurns < MAX_HELD_TURNS && this.outLen < MAX_HELD_BYTES
+    if (this.nextSeq !== this.sendSeq && this.heldTurns < MAX_HELD_TURNS && this.outLen + this.queuedBytes < MAX_HELD_BYTES
       && !this.killed && !this.closed) {
       this.heldTurns++;
       return true;
@@ -296,23 +408,148 @@ export class Client implements DeferrableClient, ReplyTarget {
   /** Writes buffered output to the socket; returns false when the socket is backed up. */
   flush(): boolean {
     this.dirty = false;
+    if (this.closeAsap) {
+      // Redis frees such a client without writing what it still has.
+      this.dropOutput();
+      if (!this.closed) this.socket.destroy();
+      return false;
+    }
     let ok = true;
+    const queue = this.queue;
+    if (queue !== null && !this.closed) {
+      const owned = this.queuedOwned;
+      this.queue = null;
+      this.queuedBytes = 0;
+      this.queuedOwned = null;
+      // One writev for the queue and what follows it.
+      this.socket.cork();
+      for (const chunk of queue) ok = this.write(chunk, owned !== null && owned.has(chunk));
+    }
     if (this.out !== null && this.outLen > 0 && !this.closed) {
       const chunk = this.out.subarray(0, this.outLen);
-      this.netOut += this.outLen;
       // The socket keeps a reference to the chunk: the next replies go to a new buffer.
       this.out = null;
       this.outLen = 0;
-      ok = this.socket.write(chunk);
+      ok = this.write(chunk);
     }
+    if (queue !== null && !this.closed) this.socket.uncork();
     // Like Redis's close(): once the last reply is written the socket is gone, so a
     // peer that keeps sending (protocol desync) gets a reset instead of being read forever.
     if (this.killed && !this.closed && !this.socket.writableEnded) this.socket.destroySoon();
     return ok;
   }
 
-  /** Bytes of output waiting (ours plus the socket's), for CLIENT LIST omem. */
+  /** `free`: the chunk's buffer is its alone, released once written (a big reply must not wait for a GC). */
+  private write(chunk: Uint8Array, free = false): boolean {
+    this.netOut += chunk.length;
+    this.writesInFlight++;
+    if (!free) return this.socket.write(chunk, this.onWritten);
+    return this.socket.write(chunk, () => {
+      this.writesInFlight--;
+      detach(chunk.buffer as ArrayBuffer);
+    });
+  }
+
+  private dropOutput(): void {
+    this.out = null;
+    this.outLen = 0;
+    this.queue = null;
+    this.queuedBytes = 0;
+    this.queuedOwned = null;
+  }
+
+  /** Bytes of output waiting: staged, queued, parked early, and still in the socket. */
+  get pendingOutputBytes(): number {
+    return this.outLen + this.queuedBytes + this.parkLive + this.parkedOwnedBytes + (this.socket.writableLength ?? 0);
+  }
+
+  /**
+   * The output that client-output-buffer-limit counts (CLIENT LIST omem, INFO
+   * client_recent_max_output_buffer): the pending output but the first 16 KiB
+   * staged, which play the part of Redis's fixed reply buffer.
+   */
   get outputBytes(): number {
-    return this.outLen + (this.socket.writableLength ?? 0);
+    return this.pendingOutputBytes - Math.min(this.outLen, UNCOUNTED_STAGED_BYTES);
+  }
+
+  /** Output chunks pending (CLIENT LIST oll): queued, parked early, and writes the socket has not completed. */
+  get outputChunks(): number {
+    return (this.queue?.length ?? 0) + this.parkedCount + (this.socket.writableLength > 0 ? this.writesInFlight : 0);
+  }
+
+  /**
+   * The output class whose limits apply, as Redis's getClientType() picks it:
+   * a subscribed client is pubsub, every other client normal (Sabre has no
+   * replicas; a master link would count as normal; MONITOR clients are normal).
+   */
+  outputClass(): number {
+    return this.subscriptions > 0 ? OUTPUT_CLASS_PUBSUB : OUTPUT_CLASS_NORMAL;
+  }
+
+  /** After output grew: closes the client asynchronously when it overcame its limits. */
+  private checkOutputLimitsOnGrowth(): void {
+    if (this.outputLimits.limited[this.outputClass()] || !this.authenticated) this.checkOutputLimits(true);
+  }
+
+  /**
+   * Redis's closeClientOnOutputBufferLimitReached(): past the hard limit, or
+   * past the soft limit for more than soft-seconds (counted in whole seconds,
+   * from the first time it was seen past it), the client is closed: `async`
+   * (as output grows) at the end of this turn, else (the once-a-second check)
+   * at once. Returns true when it closed the client.
+   */
+  checkOutputLimits(async: boolean): boolean {
+    if (this.closed || this.closeAsap) return false;
+    const used = this.outputBytes;
+    // Nothing beyond the fixed buffer: nothing to check (the soft clock is left as it is, as in Redis).
+    if (used <= 0) return false;
+    if (!this.overLimits(used)) return false;
+    const info = this.outputLimits.describe(this);
+    this.closeAsap = true;
+    this.killed = true;
+    this.dropOutput();
+    if (async) {
+      logWarning(`Client ${info} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+      if (!this.dirty) {
+        this.dirty = true;
+        this.markDirty(this);
+      }
+    } else {
+      logWarning(`Client ${info} closed for overcoming of output buffer limits.`);
+      this.socket.destroy();
+    }
+    return true;
+  }
+
+  /** Redis's checkClientOutputBufferLimits(). */
+  private overLimits(used: number): boolean {
+    if (used > UNAUTHENTICATED_OUTPUT_LIMIT && !this.authenticated) return true;
+    const limits = this.outputLimits;
+    const cls = this.outputClass();
+    const hard = limits.hard[cls];
+    const soft = limits.soft[cls];
+    if (hard > 0 && used >= hard) return true;
+    if (soft > 0 && used >= soft) {
+      const now = Math.floor(Date.now() / 1000);
+      if (this.softLimitSince === 0) {
+        this.softLimitSince = now;
+        return false;
+      }
+      return now - this.softLimitSince > limits.softSeconds[cls];
+    }
+    this.softLimitSince = 0;
+    return false;
   }
 }
+
+/** Frees a buffer nothing uses any more now, rather than at some later GC. */
+function detach(b: ArrayBuffer): void {
+  try {
+    b.transfer(0);
+  } catch {
+    // Not detachable (never the case for a transferred reply): the GC frees it.
+  }
+}
+
+/** No limits at all: a client's until its server hands it the configured ones. */
+const NO_OUTPUT_LIMITS = new OutputLimits();

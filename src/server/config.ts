@@ -293,7 +293,21 @@ export interface SaveRule {
   readonly changes: number;
 }
 
-export type ConfigValue = boolean | bigint | string | readonly string[] | readonly SaveRule[];
+/** One class of client-output-buffer-limit (0 = no limit). */
+export interface OutputBufferLimit {
+  readonly hardBytes: bigint;
+  readonly softBytes: bigint;
+  readonly softSeconds: number;
+}
+
+/** Classes of client-output-buffer-limit, in Redis's order (its CLIENT_TYPE_* indexes). */
+export const OUTPUT_CLASS_NORMAL = 0;
+export const OUTPUT_CLASS_REPLICA = 1;
+export const OUTPUT_CLASS_PUBSUB = 2;
+/** The names CONFIG GET prints, by class. */
+const OUTPUT_CLASS_NAMES = ['normal', 'slave', 'pubsub'];
+
+export type ConfigValue = boolean | bigint | string | readonly string[] | readonly SaveRule[] | readonly OutputBufferLimit[];
 
 export type SetResult = { ok: true; value: ConfigValue } | { ok: false; err: string };
 
@@ -419,6 +433,41 @@ function maxmemoryClientsParse(args: readonly string[]): SetResult {
   return { ok: true, value: String(m) };
 }
 
+/**
+ * client-output-buffer-limit <class> <hard> <soft> <soft seconds> [...], as
+ * Redis 7.0 reads it: the count must be a multiple of four; a class is normal,
+ * slave/replica or pubsub (master is refused), case-insensitive; hard and soft
+ * are memory values; soft seconds is strtoll() to the end of the word, kept as
+ * a C int (so 4294967296 is 0) and refused when negative. Every group is
+ * checked before any is applied; a later group of the same class wins.
+ */
+function outputLimitParse(args: readonly string[], ctx: SpecialContext): SetResult {
+  if (args.length % 4 !== 0) return { ok: false, err: 'Wrong number of arguments in buffer limit configuration.' };
+  const next = [...(ctx.current as readonly OutputBufferLimit[])];
+  for (let j = 0; j < args.length; j += 4) {
+    const name = asciiLower(args[j] ?? '');
+    const cls = name === 'normal' ? OUTPUT_CLASS_NORMAL
+      : name === 'slave' || name === 'replica' ? OUTPUT_CLASS_REPLICA
+        : name === 'pubsub' ? OUTPUT_CLASS_PUBSUB : -1;
+    if (cls < 0) return { ok: false, err: 'Invalid client class specified in buffer limit configuration.' };
+    const hard = parseMemory(args[j + 1] ?? '');
+    const soft = parseMemory(args[j + 2] ?? '');
+    const seconds = strtollWhole(args[j + 3] ?? '');
+    const softSeconds = seconds === null ? -1 : Number(BigInt.asIntN(32, seconds));
+    if (hard === null || soft === null || softSeconds < 0) {
+      return { ok: false, err: 'Error in hard, soft or soft_seconds setting in buffer limit configuration.' };
+    }
+    next[cls] = { hardBytes: hard, softBytes: soft, softSeconds };
+  }
+  return { ok: true, value: next };
+}
+
+function outputLimitRender(v: ConfigValue): string {
+  return (v as readonly OutputBufferLimit[])
+    .map((l, cls) => `${OUTPUT_CLASS_NAMES[cls]} ${l.hardBytes} ${l.softBytes} ${l.softSeconds}`)
+    .join(' ');
+}
+
 const yesNoLocal = ['no', 'yes', 'local'] as const;
 
 const NO_RUNTIME_REBIND =
@@ -510,6 +559,16 @@ export const PARAMS: readonly ParamDecl[] = [
     name: 'client-query-buffer-limit',
     type: { kind: 'memory', min: MB, max: LONG_MAX, unsigned: true },
     default: GB,
+    mutable: true,
+  },
+  {
+    name: 'client-output-buffer-limit',
+    type: { kind: 'special', multiArg: true, parse: outputLimitParse, render: outputLimitRender },
+    default: [
+      { hardBytes: 0n, softBytes: 0n, softSeconds: 0 },
+      { hardBytes: 256n * MB, softBytes: 64n * MB, softSeconds: 60 },
+      { hardBytes: 32n * MB, softBytes: 8n * MB, softSeconds: 60 },
+    ],
     mutable: true,
   },
   { name: 'maxmemory', type: { kind: 'memory', min: 0n, max: ULLONG_MAX, unsigned: true }, default: 0n, mutable: true },
@@ -832,6 +891,10 @@ export class Config {
   }
   get clientQueryBufferLimit(): number {
     return this.getNumber('client-query-buffer-limit');
+  }
+  /** client-output-buffer-limit, indexed by OUTPUT_CLASS_*. */
+  get clientOutputBufferLimits(): readonly OutputBufferLimit[] {
+    return this.#raw('client-output-buffer-limit') as readonly OutputBufferLimit[];
   }
   get maxmemory(): number {
     return this.getNumber('maxmemory');

@@ -178,7 +178,7 @@ function shardSum(srv: Server, slot: number): number {
 
 /** Memory a client holds on the front thread: buffers plus a fixed share for its state. */
 export function clientMemory(c: Client): number {
-  return 1024 + c.parser.buf.length + c.outputBytes;
+  return 1024 + c.parser.buf.length + c.pendingOutputBytes;
 }
 
 interface MemoryFigures {

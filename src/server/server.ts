@@ -8,7 +8,8 @@ import * as resp from '../protocol/resp.ts';
 import { Argv } from '../protocol/argv.ts';
 import { Dispatcher, type DeferrableClient } from '../router/dispatcher.ts';
 import type { ShardLink } from '../router/shard-link.ts';
-import { Client } from './client.ts';
+import { Client, OutputLimits } from './client.ts';
+import { clientInfoLine } from './commands/connection.ts';
 import { CommandLookup } from './command-lookup.ts';
 import type { Config } from './config.ts';
 import type { Coordinator, FrontCommandSpec, FrontContext } from './front-command.ts';
@@ -107,6 +108,8 @@ export class Server {
   private slowlogThresholdUs: number;
   /** Front commands whose reply had not come when they returned: logged once it has. */
   private readonly slowPending: Array<{ client: Client; seq: number; t0: number; args: Buffer[] }> = [];
+  /** client-output-buffer-limit, shared by every client (CONFIG SET updates it in place). */
+  readonly outputLimits: OutputLimits;
 
   constructor(config: Config, links: ShardLink[], frontCommands: readonly FrontCommandSpec[],
     coordinators: ReadonlyMap<string, Coordinator>) {
@@ -139,7 +142,14 @@ export class Server {
       this.listen(link);
     }
     startInfoSampler(this);
+    this.outputLimits = new OutputLimits(config.clientOutputBufferLimits);
+    this.outputLimits.describe = (c) => clientInfoLine(c, Date.now(), null);
+    config.onChange('client-output-buffer-limit', () => this.outputLimits.set(config.clientOutputBufferLimits));
     setInterval(() => this.closeIdleClients(), 1000).unref();
+    // Like Redis's clientsCron: a client past its soft limit is closed once soft-seconds pass, even if idle.
+    setInterval(() => {
+      for (const c of this.clients.values()) c.checkOutputLimits(false);
+    }, 1000).unref();
   }
 
   get limits(): { protoMaxBulkLen: number; queryBufferLimit: number } {
@@ -234,6 +244,7 @@ export class Server {
       return;
     }
     const client = new Client(this.nextClientId++, socket, this.limits, requirepass === '', (c) => this.dirtyClients.push(c));
+    client.outputLimits = this.outputLimits;
     this.clients.set(client.id, client);
     if (this.config.tcpKeepalive > 0) socket.setKeepAlive(true, this.config.tcpKeepalive * 1000);
     logVerbose(`Accepted ${client.addr}`);
@@ -297,6 +308,7 @@ export class Server {
     const parser = client.parser;
     client.batchQueryBytes = parser.pendingBytes();
     const argv = new Argv(parser.buf, parser.argOffset, parser.argLength, 0);
+    argv.release = parser.release;
     while (!client.closed && !client.killed && client.closeAfterSeq < 0) {
       const r = parser.next();
       if (r === 0) break;
@@ -317,9 +329,16 @@ export class Server {
   }
 
   private protocolError(client: Client, text: string): void {
+    if (text === '' && client.parser.outOfMemory) {
+      logWarning(`Closing client that declared a bulk there is no memory for: ${clientInfoLine(client, Date.now(), null)}`);
+      client.killed = true;
+      client.socket.destroy();
+      return;
+    }
     if (text === '') {
       // Redis closes silently when the query buffer limit is exceeded.
-      logWarning(`Closing client that reached max query buffer length: id=${client.id} addr=${client.addr}`);
+      const head = reprBytes(client.parser.pendingHead(64));
+      logWarning(`Closing client that reached max query buffer length: ${clientInfoLine(client, Date.now(), null)} (qbuf initial bytes: ${head})`);
       client.killed = true;
       client.socket.destroy();
       return;
@@ -762,6 +781,23 @@ const PROTECTED_MODE_DENIED = Buffer.from(
   'to start accepting connections from the outside.\r\n',
   'latin1',
 );
+
+/** Bytes quoted like Redis's sdscatrepr(): printable ASCII as is, \\ \" \n \r \t \a \b escaped, the rest \xhh. */
+function reprBytes(b: Uint8Array): string {
+  let out = '"';
+  for (const c of b) {
+    if (c === 0x5c) out += '\\\\';
+    else if (c === 0x22) out += '\\"';
+    else if (c === 10) out += '\\n';
+    else if (c === 13) out += '\\r';
+    else if (c === 9) out += '\\t';
+    else if (c === 7) out += '\\a';
+    else if (c === 8) out += '\\b';
+    else if (c >= 0x20 && c <= 0x7e) out += String.fromCharCode(c);
+    else out += '\\x' + c.toString(16).padStart(2, '0');
+  }
+  return out + '"';
+}
 
 /** printf("%.*s", n, s) on a C string: stops at a NUL byte and after n bytes. */
 function cString(s: string, n: number): string {

@@ -11,7 +11,7 @@ import type { ShardConfig, ShardContext, ShardHandler } from '../commands/types.
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
 import { Arena, OutOfMemoryError } from '../store/arena.ts';
 import { Keyspace } from '../store/keyspace.ts';
-import { Argv } from '../protocol/argv.ts';
+import { Argv, type ArgvParts } from '../protocol/argv.ts';
 import { ReplyBuffer } from '../protocol/reply-buffer.ts';
 import { logWarning, setLogFile, setLogLevel, type LogLevelName } from '../server/log.ts';
 import { SlowProbe } from './slow-probe.ts';
@@ -249,25 +249,40 @@ class ShardRuntime implements ShardContext {
     let u8 = ringU8;
     let base = idx;
     const flags = u8[idx + REQ_FLAGS];
+    // A large record's arguments come over the side port: packed like a record
+    // (a Uint8Array), or in the buffer the front parsed them into (ArgvParts).
+    // Either way the stub in the ring carries the header.
+    let parts: ArgvParts | null = null;
     if (flags & REQF_LARGE) {
       const m = receiveMessageOnPort(this.port);
       if (m === undefined) throw new Error('large request record without its payload');
-      u8 = m.message as Uint8Array;
-      base = 0;
+      const message = m.message as Uint8Array | ArgvParts;
+      if (message instanceof Uint8Array) {
+        u8 = message;
+        base = 0;
+      } else {
+        parts = message;
+      }
     }
     const opcode = u8[base + REQ_OPCODE] | (u8[base + REQ_OPCODE + 1] << 8);
     this.db = u8[base + REQ_DB] | (u8[base + REQ_DB + 1] << 8);
     const argc = readU32(u8, base + REQ_ARGC);
     const args = this.args;
     args.ensure(argc);
-    args.u8 = u8;
     args.count = argc;
-    let p = base + REQ_ARGS;
-    for (let i = 0; i < argc; i++) {
-      const l = readU32(u8, p);
-      args.off[i] = p + 4;
-      args.len[i] = l;
-      p += 4 + l;
+    if (parts !== null) {
+      args.u8 = parts.u8;
+      args.off.set(parts.off.subarray(0, argc));
+      args.len.set(parts.len.subarray(0, argc));
+    } else {
+      args.u8 = u8;
+      let p = base + REQ_ARGS;
+      for (let i = 0; i < argc; i++) {
+        const l = readU32(u8, p);
+        args.off[i] = p + 4;
+        args.len[i] = l;
+        p += 4 + l;
+      }
     }
     const reply = this.reply;
     reply.reset((flags & REQF_RESP3) !== 0);
@@ -302,6 +317,19 @@ class ShardRuntime implements ShardContext {
     ks.clearHint();
     this.statsF64[STAT_COMMANDS]++;
     this.writeReply();
+    if (args.u8 !== ringU8) {
+      // A large record's buffer (up to proto-max-bulk-len) is freed now: this
+      // thread rarely runs its GC, so dropping the reference alone would keep
+      // it resident. Nothing holds a view of it past the command (values are
+      // copied into the arena), and detaching it releases its memory at once.
+      const payload = args.u8.buffer as ArrayBuffer;
+      args.u8 = ringU8;
+      try {
+        payload.transfer(0);
+      } catch {
+        // Not detachable (never the case for a transferred buffer): the GC frees it.
+      }
+    }
   }
 
   private writeReply(): void {
@@ -313,15 +341,14 @@ class ShardRuntime implements ShardContext {
     const total = REP_BODY + reply.len + extra;
     const w = this.replies;
     if (total > w.maxRecord) {
-      const payload = reply.buf.slice(0, reply.len);
+      // The reply's own buffer travels (a big bulk grew it to its exact size), not a copy of it.
+      const payload = reply.take();
       this.port.postMessage(payload, [payload.buffer as ArrayBuffer]);
       const at = this.reserveReply(REP_BODY + extra);
       w.writeU32(at + REP_FLAGS, trailer === null ? REPF_LARGE : REPF_LARGE | REPF_SLOW);
       if (trailer !== null) w.u8.set(trailer, at + REP_BODY);
       w.commit(REP_BODY + extra);
       this.replied = true;
-      reply.reset(false);
-      reply.trim(64 * 1024);
       return;
     }
     const at = this.reserveReply(total);

@@ -245,13 +245,14 @@ export function clientInfoLine(client: Client, now: number, current: FrontContex
   if (current !== null && current.client === client) {
     for (let i = 0; i < current.argv.count; i++) argvMem += current.argv.len[i];
   }
-  const omem = client.socket.writableLength ?? 0;
+  // What client-output-buffer-limit counts (Redis's omem); obl is the staged buffer, oll the pending chunks.
+  const omem = client.outputBytes;
   return `id=${client.id} addr=${client.addr} laddr=${client.laddr} fd=${socketFd(client)} name=${client.name}` +
     ` age=${Math.floor((now - client.createdAt) / 1000)} idle=${Math.floor((now - client.lastInteraction) / 1000)}` +
     ` flags=${clientFlags(client)} db=${client.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf}` +
     ` qbuf-free=${Math.max(0, rbs - qbuf)} argv-mem=${argvMem} multi-mem=0 rbs=${rbs} rbp=${rbs}` +
-    ` obl=${client.outLen} oll=0 omem=${omem} tot-mem=${clientMemory(client)}` +
-    ` events=r${omem > 0 ? 'w' : ''} cmd=${client.lastCommand} user=${client.user} redir=-1 resp=${client.resp}` +
+    ` obl=${client.outLen} oll=${client.outputChunks} omem=${omem} tot-mem=${clientMemory(client)}` +
+    ` events=r${client.pendingOutputBytes > 0 ? 'w' : ''} cmd=${client.lastCommand} user=${client.user} redir=-1 resp=${client.resp}` +
     ` lib-name=${client.libName} lib-ver=${client.libVer}`;
 }
 
