@@ -7,9 +7,6 @@ import { Server } from './server.ts';
 import { frontCommands } from './commands/index.ts';
 import { coordinators } from './commands/coordinated.ts';
 
-/** Ring size per direction per shard. */
-const RING_BYTES = 1024 * 1024;
-
 export function shardConfigOf(config: Config): ShardConfig {
   return {
     protoMaxBulkLen: config.protoMaxBulkLen,
@@ -39,6 +36,12 @@ export async function startServer(args: string[]): Promise<Server> {
     process.stderr.write(`\n*** FATAL CONFIG ERROR (Sabre) ***\n'databases ${config.databases}': Sabre supports at most ${MAX_DATABASES} databases (the request record carries the index as a u16)\n`);
     process.exit(1);
   }
+  const ringKb = config.getNumber('shard-ring-kb');
+  if ((ringKb & (ringKb - 1)) !== 0) {
+    // A ring's positions wrap with a mask: its size must be a power of two.
+    process.stderr.write(`\n*** FATAL CONFIG ERROR (Sabre) ***\n'shard-ring-kb ${ringKb}': must be a power of two between 4 and 1048576\n`);
+    process.exit(1);
+  }
   setLogLevel(config.loglevel);
   if (config.logfile !== '') setLogFile(config.logfile);
   logStarting({ version: SABRE_VERSION, configFile: config.configFile, hasArguments: config.hasArguments });
@@ -51,7 +54,7 @@ export async function startServer(args: string[]): Promise<Server> {
   const links = startShards({
     shards: config.shards,
     arenaBytes: config.shardArenaMb * 1024 * 1024,
-    ringBytes: RING_BYTES,
+    ringBytes: ringKb * 1024,
     config: shardConfigOf(config),
   }, (shard, err) => {
     logWarning(`Shard ${shard} crashed: ${err.stack ?? err.message}`);

@@ -418,6 +418,7 @@ export const PARAMS: readonly ParamDecl[] = [
     mutable: false,
   },
   { name: 'shard-arena-mb', type: { kind: 'int', min: 16n, max: 2047n }, default: 1024n, mutable: false },
+  { name: 'shard-ring-kb', type: { kind: 'int', min: 4n, max: 1048576n }, default: 1024n, mutable: false },
   {
     name: 'dir',
     type: { kind: 'special', multiArg: false, parse: dirParse, render: (v) => v as string },
