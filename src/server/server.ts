@@ -211,7 +211,8 @@ export class Server {
     }
     if (client.waiting && client.blocked !== BLOCK_SEND) {
       client.waiting = false;
-      this.waiting.splice(this.waiting.indexOf(client), 1);
+      const w = this.waiting.indexOf(client);
+      if (w >= 0) this.waiting.splice(w, 1);
     }
     const d = this.dirtyClients.indexOf(client);
     if (d >= 0) this.dirtyClients.splice(d, 1);

@@ -114,7 +114,7 @@ function holder(port: number): { stop: () => Promise<number> } {
   sock.on('error', () => { /* stopped */ });
   let stopped = false;
   let runs = 0;
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   let want = 0;
   let onDone: (() => void) | null = null;
   const finished = new Promise<void>((resolve) => { onDone = resolve; });
