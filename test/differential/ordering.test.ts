@@ -10,7 +10,8 @@ import { shardOfKey } from '../helpers/suites.ts';
 // Keys are spread over the 4 shards; fan-outs, cross-shard (coordinated)
 // commands and client-state commands sit between reads and writes of the same
 // keys. In some tests another connection keeps running cross-shard LCS in
-// database 15, so that this client's commands also meet holds taken by others.
+// database 15, so that this client's commands also meet holds taken by others,
+// and a third keeps the rings nearly full with small records from database 14.
 
 const SHARDS = 4;
 const END = '__end_of_pipeline__';
@@ -146,6 +147,50 @@ function holder(port: number): { stop: () => Promise<number> } {
   };
 }
 
+/**
+ * Another connection that keeps every request ring nearly full with small
+ * records (GETs in database 14), so that the coordinated commands' phases and
+ * the fan-outs of the client under test often find no room.
+ */
+function filler(port: number): { stop: () => Promise<number> } {
+  const keys = keysPerShard('f', 1).flat();
+  const batch: Buffer = Buffer.concat(Array.from({ length: 2000 }, (_, i) => encodeCommand(['GET', keys[i % keys.length]])));
+  const sock = net.connect({ port, host: '127.0.0.1' });
+  sock.on('error', () => { /* stopped */ });
+  let stopped = false;
+  let batches = 0;
+  let pending = 0;
+  let buf: Buffer = Buffer.alloc(0);
+  let onDone: (() => void) | null = null;
+  const finished = new Promise<void>((resolve) => { onDone = resolve; });
+  sock.on('connect', () => {
+    pending = 1 + 2000;
+    sock.write(Buffer.concat([encodeCommand(['SELECT', '14']), batch]));
+  });
+  sock.on('data', (chunk: Buffer) => {
+    buf = Buffer.concat([buf, chunk]);
+    const { replies, rest } = splitReplies(buf);
+    buf = rest;
+    pending -= replies.length;
+    if (pending > 0) return;
+    batches++;
+    if (stopped) {
+      sock.destroy();
+      onDone?.();
+      return;
+    }
+    pending = 2000;
+    sock.write(batch);
+  });
+  return {
+    stop: async () => {
+      stopped = true;
+      await finished;
+      return batches;
+    },
+  };
+}
+
 describeDifferential('one client, one order (pipelines over full rings and holds)', (ctx) => {
   it('fan-outs (FLUSHALL, FLUSHDB, SWAPDB, DBSIZE, KEYS, CONFIG SET) between writes and reads of keys on every shard', async () => {
     const rnd = prng(6);
@@ -187,6 +232,8 @@ describeDifferential('one client, one order (pipelines over full rings and holds
   it('cross-shard RENAME, COPY, MSETNX, LCS, BITOP followed by reads and writes of the same and other keys', async () => {
     const bg = holder(ctx.sabrePort);
     const bgRedis = holder(ctx.redisPort);
+    const fill = filler(ctx.sabrePort);
+    const fillRedis = filler(ctx.redisPort);
     try {
       const rnd = prng(7);
       const perShard = keysPerShard('def', 4);
@@ -226,13 +273,15 @@ describeDifferential('one client, one order (pipelines over full rings and holds
       }
       await expectSamePipelined(ctx.sabrePort, ctx.redisPort, commands);
     } finally {
-      await Promise.all([bg.stop(), bgRedis.stop()]);
+      await Promise.all([bg.stop(), bgRedis.stop(), fill.stop(), fillRedis.stop()]);
     }
   });
 
   it('client-state commands take effect in command order: CLIENT REPLY OFF/ON/SKIP, SELECT, RESET, HELLO 3, CLIENT SETNAME', async () => {
     const bg = holder(ctx.sabrePort);
     const bgRedis = holder(ctx.redisPort);
+    const fill = filler(ctx.sabrePort);
+    const fillRedis = filler(ctx.redisPort);
     try {
       const rnd = prng(8);
       const perShard = keysPerShard('st', 3);
@@ -271,7 +320,7 @@ describeDifferential('one client, one order (pipelines over full rings and holds
       commands.push(['CLIENT', 'REPLY', 'ON'], ['HELLO', '2'], ['SELECT', '0']);
       await expectSamePipelined(ctx.sabrePort, ctx.redisPort, commands);
     } finally {
-      await Promise.all([bg.stop(), bgRedis.stop()]);
+      await Promise.all([bg.stop(), bgRedis.stop(), fill.stop(), fillRedis.stop()]);
     }
   });
 

@@ -144,6 +144,38 @@ describe('clients whose commands wait', () => {
     }
   });
 
+  it('coordinated phases that meet a full ring, and fan-outs that meet one, go out in order once it drains', async () => {
+    const sleeper = redisClient(server.port);
+    const coordinated = redisClient(server.port);
+    await Promise.all([sleeper.connect(), coordinated.connect()]);
+    try {
+      const a = keyOn(0, 'phase-a');
+      const b = keyOn(1, 'phase-b');
+      await r.set(a, 'moved');
+      const slept = sleeper.call('DEBUG', 'SLEEP', '1');
+      await sleep(50);
+      // Another client fills every shard's request ring while the shards sleep, with records
+      // smaller than RENAME's __take and FLUSHDB's __flushdb, so that those find no room.
+      const filler = await rawClient(server.port);
+      const parts: Buffer[] = [];
+      const short = [0, 1, 2, 3].map((s) => keyOn(s, 'g'));
+      for (let i = 0; i < 4000; i++) parts.push(encodeCommand(['GET', short[i % 4]]));
+      filler.sock.write(Buffer.concat(parts));
+      await sleep(100);
+      // RENAME's first phase (__take on shard 0) finds no room; so do FLUSHDB's fan-out records,
+      // pipelined on one connection behind it with reads of the keys it moved.
+      const p = coordinated.pipeline().rename(a, b).get(b).exists(a).set('k', 'v').flushdb().get('k').get(b).dbsize().exec();
+      await slept;
+      const results = (await p) ?? [];
+      expect(results.map(([err, v]) => (err === null ? v : String(err)))).toEqual(['OK', 'moved', 0, 'OK', 'OK', null, null, 0]);
+      await until('the filler\'s replies', async () => splitReplies(filler.received()).replies.length >= 4000, 10_000);
+      filler.sock.destroy();
+    } finally {
+      sleeper.disconnect();
+      coordinated.disconnect();
+    }
+  });
+
   it('a client that disconnects while stalled on full rings is freed once they drain; others are served meanwhile', async () => {
     const sleeper = redisClient(server.port);
     await sleeper.connect();
