@@ -1,8 +1,10 @@
 import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, splitReplies, type ServerHandle } from '../helpers/servers.ts';
+import { encodeCommand, nodeBinary, PROJECT_ROOT, splitReplies, type ServerHandle } from '../helpers/servers.ts';
 import { redisClient, shardOfKey, useSabre } from '../helpers/suites.ts';
 
 // A client whose commands wait (behind a hold, or for room in a full ring) is
@@ -199,6 +201,17 @@ describe('clients whose commands wait', () => {
       expect(await r.get('after-stall')).toBe('ok');
     } finally {
       sleeper.disconnect();
+    }
+  });
+});
+
+describe('shard-ring-kb', () => {
+  it('refuses a ring size that is not a power of two, or is out of range, at start-up', () => {
+    for (const [value, text] of [['6', 'must be a power of two'], ['2', 'between 4 and 1048576']]) {
+      const run = spawnSync(nodeBinary(), [path.join(PROJECT_ROOT, 'src', 'main.ts'), '--port', '0', '--shard-ring-kb', value, '--save', ''],
+        { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 20_000 });
+      expect(run.status).toBe(1);
+      expect(run.stderr + run.stdout).toContain(text);
     }
   });
 });
