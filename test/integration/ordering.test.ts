@@ -106,7 +106,7 @@ describe('clients whose commands wait', () => {
       // 7 MB of pipeline sent; the server holds a bounded read-ahead of it, not copies of 200k commands.
       expect(bytes.length).toBeGreaterThan(6_000_000);
       expect(rssBytes(server.pid) - rss0).toBeLessThan(24 * 1024 * 1024);
-      // Others are served meanwhile (front commands, and shards that are free once they wake).
+      // Others are served meanwhile (the front answers while the shards sleep).
       expect(await r.ping()).toBe('PONG');
       await hold.done;
       await until('every reply of the pipeline', async () => splitReplies(y.received()).replies.length >= n + 1, 30_000);
@@ -122,7 +122,7 @@ describe('clients whose commands wait', () => {
   });
 
   it('a client that disconnects while deferred behind a hold is freed at once, while the hold lasts', async () => {
-    const hold = await holdShards(2);
+    const hold = await holdShards(3);
     let renamedAt = 0;
     void hold.done.then(() => { renamedAt = performance.now(); });
     try {
@@ -193,7 +193,7 @@ describe('clients whose commands wait', () => {
       // The shards sleep and the rings are full, yet the front answers.
       const t0 = performance.now();
       expect(await r.ping()).toBe('PONG');
-      expect(performance.now() - t0).toBeLessThan(500);
+      expect(performance.now() - t0).toBeLessThan(1000);
       await slept;
       await until('the stalled client is gone', async () => (await clientLine(r, 'gone-stalled')) === undefined, 10_000);
       expect(String(await r.info('clients'))).toMatch(/connected_clients:2\r\n/);
