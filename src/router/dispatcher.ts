@@ -139,20 +139,15 @@ export function arrayElements(b: Buffer): Buffer[] {
   return out;
 }
 
-interface Deferred {
-  client: DeferrableClient;
+/** A coordinator's phase that found its shard's ring full: sent, in order, once there is room. */
+interface PendingCall {
+  shard: number;
+  opcode: number;
+  db: number;
+  flags: number;
   argv: Argv;
-  seq: number;
-  shards: number[];
+  target: ReplyTarget;
 }
-
-/** What the sequencer needs from a client. */
-export interface DeferrableClient extends ReplySink {
-  deferredCount: number;
-  closed: boolean;
-}
-
-export type Runner = (client: DeferrableClient, argv: Argv, seq: number) => void;
 
 /**
  * The shard that owns a hash slot: contiguous slot ranges, one per shard, as
@@ -168,8 +163,9 @@ export function shardOfSlot(slot: number, shardCount: number): number {
  * command is written to every shard it touches in one go and shards execute in
  * FIFO order, so MSET/MGET/DEL across shards need nothing more. A command that
  * reads on one shard and writes on another holds those shards (lock-ahead):
- * later commands for a held shard, and every later command of a client that
- * has one waiting, are deferred in arrival order until the holds are released.
+ * the server does not run a command that touches a held shard (isHeld) until
+ * the holds are released; what waits, and in which order, is the server's
+ * business (each client waits in its own order, see Server.resume).
  */
 export class Dispatcher {
   readonly links: ShardLink[];
@@ -178,10 +174,13 @@ export class Dispatcher {
   private readonly dirty: Uint8Array;
   private readonly held: Int32Array;
   private heldTotal = 0;
-  private deferred: Deferred[] = [];
+  /** Coordinator phases waiting for room, in the order they were asked for. */
+  private pendingCalls: PendingCall[] = [];
   private readonly pick: Int32Array[] = [];
   private readonly pickCount: Int32Array;
   private readonly usedShards: Int32Array;
+  /** Scratch for sendPendingCalls: shards whose first waiting call still found no room. */
+  private readonly callStuck: Uint8Array;
   private shardOfPos = new Int32Array(64);
   /** Record bytes of each used shard's part (sendSplit scratch). */
   private readonly partBytes: Float64Array;
@@ -190,8 +189,6 @@ export class Dispatcher {
    * it returned true): the caller answers OOM and clears it.
    */
   refusedForMemory = false;
-  /** Runs a deferred command once its shards are free (set by the server). */
-  runner: Runner = () => {};
 
   constructor(links: ShardLink[]) {
     this.links = links;
@@ -204,6 +201,7 @@ export class Dispatcher {
     this.pickCount = new Int32Array(this.shardCount);
     this.usedShards = new Int32Array(this.shardCount);
     this.partBytes = new Float64Array(this.shardCount);
+    this.callStuck = new Uint8Array(this.shardCount);
     for (let i = 0; i < this.shardCount; i++) this.pick.push(new Int32Array(16));
     this.everyShard = Object.freeze(Array.from({ length: this.shardCount }, (_, i) => i));
   }
@@ -243,17 +241,11 @@ export class Dispatcher {
 
   // -- sequencing ------------------------------------------------------------
 
-  /** True when the command must wait behind a hold (see class comment). */
-  mustDefer(client: DeferrableClient, shards: readonly number[]): boolean {
-    if (client.deferredCount > 0) return true;
+  /** True when one of `shards` is held by a coordinated command (the command must wait). */
+  isHeld(shards: readonly number[]): boolean {
     if (this.heldTotal === 0) return false;
-    for (const s of shards) if (this.held[s] > 0) return true;
+    for (let i = 0; i < shards.length; i++) if (this.held[shards[i]] > 0) return true;
     return false;
-  }
-
-  defer(client: DeferrableClient, argv: Argv, seq: number, shards: readonly number[]): void {
-    client.deferredCount++;
-    this.deferred.push({ client, argv: argv.clone(), seq, shards: shards.slice() });
   }
 
   hold(shards: readonly number[]): void {
@@ -263,33 +255,12 @@ export class Dispatcher {
     }
   }
 
+  /** Releases holds; the server then resumes whoever waited for them. */
   release(shards: readonly number[]): void {
     for (const s of shards) {
       this.held[s]--;
       this.heldTotal--;
     }
-    this.runDeferred();
-  }
-
-  private runDeferred(): void {
-    if (this.deferred.length === 0) return;
-    const queue = this.deferred;
-    this.deferred = [];
-    const stuck = new Set<DeferrableClient>();
-    for (let i = 0; i < queue.length; i++) {
-      const d = queue[i];
-      let blocked = stuck.has(d.client);
-      if (!blocked) for (const s of d.shards) if (this.held[s] > 0) blocked = true;
-      if (blocked) {
-        stuck.add(d.client);
-        this.deferred.push(d);
-        continue;
-      }
-      d.client.deferredCount--;
-      if (!d.client.closed) this.runner(d.client, d.argv, d.seq);
-      else d.client.deliver(d.seq, EMPTY, 0, 0);
-    }
-    this.flush();
   }
 
   // -- sending ---------------------------------------------------------------
@@ -413,23 +384,50 @@ export class Dispatcher {
   }
 
   /**
-   * Sends one command to one shard now, bypassing holds (the caller owns
-   * them), and resolves with its reply. Used by coordinated commands.
+   * Sends one command to one shard, bypassing holds (the caller owns them),
+   * and resolves with its reply. Used by coordinated commands. A ring without
+   * room does not fail the call: the record waits in pendingCalls, behind
+   * any call asked for earlier, until sendPendingCalls() finds room.
    */
   call(shard: number, name: string, db: number, flags: number, args: ReadonlyArray<string | Uint8Array>): Promise<Buffer> {
     const argv = Argv.fromStrings([name, ...args]);
     const target = new Awaiting();
     const p = new Promise<Buffer>((resolve) => { target.resolve = resolve; });
-    const link = this.links[shard];
-    // Ring full: try again shortly (a coordinated phase is never dropped).
-    if (!link.trySendAll(opcodeOf(name), db, flags, argv, target, 0)) return this.retryCall(shard, name, db, flags, args);
-    link.publish();
+    const opcode = opcodeOf(name);
+    if (this.pendingCalls.length === 0 && this.links[shard].trySendAll(opcode, db, flags, argv, target, 0)) {
+      this.links[shard].publish();
+    } else {
+      this.pendingCalls.push({ shard, opcode, db, flags, argv, target });
+    }
     return p;
   }
 
-  private retryCall(shard: number, name: string, db: number, flags: number, args: ReadonlyArray<string | Uint8Array>): Promise<Buffer> {
-    return new Promise((resolve) => setTimeout(() => resolve(this.call(shard, name, db, flags, args)), 1));
+  /** True while coordinator phases wait for room. */
+  get hasPendingCalls(): boolean {
+    return this.pendingCalls.length > 0;
+  }
+
+  /**
+   * Sends the waiting coordinator phases that fit now, in order: a call
+   * that still finds no room keeps every later call for the same shard
+   * behind it. Called whenever rings may have gained room (after a drain).
+   */
+  sendPendingCalls(): void {
+    const calls = this.pendingCalls;
+    if (calls.length === 0) return;
+    let kept = 0;
+    const stuck = this.callStuck;
+    stuck.fill(0);
+    for (let i = 0; i < calls.length; i++) {
+      const c = calls[i];
+      if (stuck[c.shard] === 0 && this.links[c.shard].trySendAll(c.opcode, c.db, c.flags, c.argv, c.target, 0)) {
+        this.touched(c.shard);
+      } else {
+        stuck[c.shard] = 1;
+        calls[kept++] = c;
+      }
+    }
+    calls.length = kept;
+    this.flush();
   }
 }
-
-const EMPTY = new Uint8Array(0);

@@ -9,9 +9,6 @@ import { Client } from './client.ts';
 import { frontCommands } from './commands/index.ts';
 import { coordinators } from './commands/coordinated.ts';
 
-/** Ring size per direction per shard. */
-const RING_BYTES = 1024 * 1024;
-
 export function shardConfigOf(config: Config): ShardConfig {
   return {
     protoMaxBulkLen: config.protoMaxBulkLen,
@@ -41,6 +38,12 @@ export async function startServer(args: string[]): Promise<Server> {
   if (config.databases > MAX_DATABASES) {
     // Redis accepts up to INT_MAX; a request record names the database in a u16.
     process.stderr.write(`\n*** FATAL CONFIG ERROR (Sabre) ***\n'databases ${config.databases}': Sabre supports at most ${MAX_DATABASES} databases (the request record carries the index as a u16)\n`);
+    process.exit(1);
+  }
+  const ringKb = config.getNumber('shard-ring-kb');
+  if ((ringKb & (ringKb - 1)) !== 0) {
+    // A ring's positions wrap with a mask: its size must be a power of two.
+    process.stderr.write(`\n*** FATAL CONFIG ERROR (Sabre) ***\n'shard-ring-kb ${ringKb}': must be a power of two between 4 and 1048576\n`);
     process.exit(1);
   }
   setLogLevel(config.loglevel);
@@ -96,7 +99,7 @@ export async function startServer(args: string[]): Promise<Server> {
     shards: config.shards,
     arenaBytes: arenas[0].byteLength,
     arenas,
-    ringBytes: RING_BYTES,
+    ringBytes: ringKb * 1024,
     config: { ...shardConfigOf(config), logfile: config.logfile, loglevel: config.loglevel },
     ...(fault === undefined || fault === '' ? {} : { fault }),
   }, (shard, why) => {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { RequestParser, type ParserLimits } from '../protocol/request-parser.ts';
-import type { DeferrableClient } from '../router/dispatcher.ts';
+import type { ReplySink } from '../router/dispatcher.ts';
 import type { ReplyTarget } from '../router/shard-link.ts';
 import type { Argv } from '../protocol/argv.ts';
 import { OUTPUT_CLASS_NORMAL, OUTPUT_CLASS_PUBSUB, type OutputBufferLimit } from './config.ts';
@@ -9,6 +9,18 @@ import { logWarning } from './log.ts';
 export const REPLY_ON = 0;
 export const REPLY_OFF = 1;
 export const REPLY_SKIP = 2;
+
+// Why a client's next command cannot run yet (Client.blocked). Its commands run
+// strictly one after another in its order; while one of these holds, nothing
+// after it runs and the socket is not read beyond a small read-ahead.
+/** Nothing: the next command runs as soon as it is parsed. */
+export const BLOCK_NONE = 0;
+/** `pending` could not start: a shard it needs is held, or a ring has no room. */
+export const BLOCK_COMMAND = 1;
+/** A command ran on the front, but its fan-out (`pendingSend`) waits for room in the rings. */
+export const BLOCK_SEND = 2;
+/** A command completes asynchronously (coordinated, SCAN): the next waits for its reply (`awaitSeq`). */
+export const BLOCK_REPLY = 3;
 
 /**
  * Error replies produced by shards, counted as they reach their client (the
@@ -74,7 +86,7 @@ const MAX_HELD_BYTES = 64 * 1024;
  * for the next number to send goes straight into the output buffer, a reply
  * that arrives early (another shard was faster) is parked until its turn.
  */
-export class Client implements DeferrableClient, ReplyTarget {
+export class Client implements ReplySink, ReplyTarget {
   readonly id: number;
   readonly socket: Socket;
   readonly parser: RequestParser;
@@ -94,9 +106,18 @@ export class Client implements DeferrableClient, ReplyTarget {
   replyMode = REPLY_ON;
   lastCommand = 'NULL';
   closed = false;
-  deferredCount = 0;
-  /** A command parsed while a shard ring was full; sent before anything else. */
-  stalled: Argv | null = null;
+  /** BLOCK_*: what the client's next command waits for (see Server.resume). */
+  blocked = BLOCK_NONE;
+  /** BLOCK_COMMAND: the command that could not start, copied out of the read buffer. */
+  pending: Argv | null = null;
+  /** BLOCK_SEND: sends the rest of a command already run; false while the rings have no room. */
+  pendingSend: (() => boolean) | null = null;
+  /** BLOCK_REPLY: the sequence number whose reply ends the wait (-1: none). */
+  awaitSeq = -1;
+  /** Called once the awaited reply is delivered (set by the server). */
+  onAwaitDone: ((c: Client) => void) | null = null;
+  /** On the server's list of blocked clients to retry. */
+  waiting = false;
   /** Reading paused because of backpressure (rings or our own output). */
   readPaused = false;
   /** Close the connection once the reply with this sequence number is written. */
@@ -196,12 +217,19 @@ export class Client implements DeferrableClient, ReplyTarget {
 
   /** `owned`: u8 is this reply's own buffer, which the client may keep and hand to the socket. */
   deliver(seq: number, u8: Uint8Array, off: number, len: number, owned = false): void {
+    if (seq === this.awaitSeq) this.awaitDone();
     if (seq !== this.sendSeq) {
       this.park(seq, u8, off, len, owned);
       return;
     }
     this.emit(seq, u8, off, len, owned);
     if (this.parkedCount > 0) this.emitParked();
+  }
+
+  private awaitDone(): void {
+    this.awaitSeq = -1;
+    if (this.blocked === BLOCK_REPLY) this.blocked = BLOCK_NONE;
+    this.onAwaitDone?.(this);
   }
 
   // Early replies wait in one staging buffer, indexed by sequence number in a

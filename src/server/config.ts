@@ -522,6 +522,7 @@ export const PARAMS: readonly ParamDecl[] = [
         ? `argument must be 0 (automatic) or between ${MIN_ARENA_MB} and ${MAX_ARENA_MB} inclusive`
         : null,
   },
+  { name: 'shard-ring-kb', type: { kind: 'int', min: 4n, max: 1048576n }, default: 1024n, mutable: false },
   {
     name: 'dir',
     type: { kind: 'special', multiArg: false, parse: dirParse, render: (v) => v as string },

@@ -6,9 +6,9 @@ import { ERR_NOAUTH, errArity } from '../commands/errors.ts';
 import type { CommandSpec } from '../commands/types.ts';
 import * as resp from '../protocol/resp.ts';
 import { Argv } from '../protocol/argv.ts';
-import { Dispatcher, type DeferrableClient } from '../router/dispatcher.ts';
+import { Dispatcher } from '../router/dispatcher.ts';
 import type { ShardLink } from '../router/shard-link.ts';
-import { Client, OutputLimits } from './client.ts';
+import { BLOCK_COMMAND, BLOCK_NONE, BLOCK_REPLY, BLOCK_SEND, Client, OutputLimits } from './client.ts';
 import { clientInfoLine } from './commands/connection.ts';
 import { CommandLookup } from './command-lookup.ts';
 import type { Config } from './config.ts';
@@ -80,6 +80,13 @@ const oneShard: number[] = [0];
 const NO_SHARDS: readonly number[] = [];
 
 /**
+ * Bytes a blocked client may have waiting in its parser before its socket is
+ * paused: enough to see a disconnect that follows a short pipeline, small
+ * enough that a client whose commands wait costs no memory to speak of.
+ */
+const BLOCKED_READ_AHEAD = 64 * 1024;
+
+/**
  * The front thread: accepts connections, parses requests, runs connection
  * and server commands itself, routes keyed commands to shards through the
  * dispatcher, and writes replies back in request order.
@@ -96,8 +103,12 @@ export class Server {
   private readonly lookup = new CommandLookup<CommandEntry>();
   private nextClientId = 1;
   private readonly dirtyClients: Client[] = [];
-  private readonly stalledClients: Client[] = [];
   private listeners: net.Server[] = [];
+  /** Blocked clients to retry (BLOCK_COMMAND, BLOCK_SEND, or just unblocked), in the order they blocked. */
+  private waiting: Client[] = [];
+  private resuming = false;
+  /** Set by broadcast(): the front command running now handed its reply to a fan-out. */
+  private fannedOut = false;
   private pumping = false;
   shuttingDown = false;
   /** Called by SHUTDOWN once replies are out. */
@@ -116,7 +127,6 @@ export class Server {
     this.config = config;
     this.links = links;
     this.dispatcher = new Dispatcher(links);
-    this.dispatcher.runner = (c, argv, seq) => this.runDeferred(c, argv, seq);
     this.memory = new MemoryGuard(this);
     SHARD_COMMANDS.forEach((spec, opcode) => {
       if (spec.internal) return;
@@ -246,6 +256,7 @@ export class Server {
     const client = new Client(this.nextClientId++, socket, this.limits, requirepass === '', (c) => this.dirtyClients.push(c));
     client.outputLimits = this.outputLimits;
     this.clients.set(client.id, client);
+    client.onAwaitDone = (c) => this.unblocked(c);
     if (this.config.tcpKeepalive > 0) socket.setKeepAlive(true, this.config.tcpKeepalive * 1000);
     logVerbose(`Accepted ${client.addr}`);
     socket.on('data', (chunk: Buffer) => {
@@ -259,9 +270,8 @@ export class Server {
       }
     });
     socket.on('drain', () => {
-      if (client.readPaused && client.stalled === null) {
-        client.readPaused = false;
-        socket.resume();
+      if (client.readPaused && client.blocked === BLOCK_NONE) {
+        this.readOn(client);
         this.processInput(client);
         this.afterBatch();
       }
@@ -276,7 +286,7 @@ export class Server {
     if (limit <= 0) return;
     const now = Date.now();
     for (const c of this.clients.values()) {
-      if (now - c.lastInteraction > limit && c.pendingReplies === 0 && c.deferredCount === 0) {
+      if (now - c.lastInteraction > limit && c.pendingReplies === 0 && c.blocked === BLOCK_NONE) {
         logVerbose(`Closing idle client id=${c.id} addr=${c.addr}`);
         c.socket.destroy();
       }
@@ -286,6 +296,21 @@ export class Server {
   private onClose(client: Client): void {
     client.closed = true;
     this.clients.delete(client.id);
+    // A closed client leaves nothing behind. A command it could not start is
+    // dropped, as Redis drops what it had not run. A fan-out whose front part
+    // already ran (CONFIG SET...) stays on the waiting list until it is sent,
+    // and a coordinated command finishes; their replies go nowhere.
+    if (client.blocked === BLOCK_COMMAND) {
+      client.pending = null;
+      client.blocked = BLOCK_NONE;
+    }
+    if (client.waiting && client.blocked !== BLOCK_SEND) {
+      client.waiting = false;
+      const w = this.waiting.indexOf(client);
+      if (w >= 0) this.waiting.splice(w, 1);
+    }
+    const d = this.dirtyClients.indexOf(client);
+    if (d >= 0) this.dirtyClients.splice(d, 1);
     logVerbose(`Client closed connection id=${client.id} addr=${client.addr}`);
   }
 
@@ -294,17 +319,21 @@ export class Server {
     client.netIn += chunk.length;
     this.stats.netInput += chunk.length;
     client.parser.feed(chunk);
+    if (client.blocked !== BLOCK_NONE) {
+      // Its commands wait: the bytes stay in the parser, and past a small read-ahead the socket is paused.
+      this.pauseIfFull(client);
+      return;
+    }
     this.processInput(client);
     this.afterBatch();
   }
 
-  /** Parses and runs every complete command buffered for the client. */
+  /**
+   * Parses and runs the client's buffered commands, one after another, until
+   * one cannot run now: that one, and everything after it, waits (see resume).
+   */
   processInput(client: Client): void {
-    if (client.stalled !== null && !this.retryStalled(client)) {
-      // Ring still full: stay on the list, the next flush (after the shard's replies) retries.
-      if (!this.stalledClients.includes(client)) this.stalledClients.push(client);
-      return;
-    }
+    if (client.blocked !== BLOCK_NONE) return;
     const parser = client.parser;
     client.batchQueryBytes = parser.pendingBytes();
     const argv = new Argv(parser.buf, parser.argOffset, parser.argLength, 0);
@@ -321,7 +350,12 @@ export class Server {
       argv.len = parser.argLength;
       argv.count = parser.argc;
       if (!this.execute(client, argv)) {
-        this.stall(client);
+        this.block(client, argv.clone());
+        break;
+      }
+      if (client.blocked !== BLOCK_NONE) {
+        // It runs on (a coordinated command, SCAN) or its fan-out waits for room: the next command waits for it.
+        this.pauseIfFull(client);
         break;
       }
     }
@@ -353,11 +387,11 @@ export class Server {
 
   // -- command execution ------------------------------------------------------
 
-  private stalledSeq = new Map<Client, number>();
-
   /**
-   * Runs one command. Returns false when a shard ring is full: the caller
-   * stops reading this client until the shard catches up.
+   * Runs one command, checking it as Redis's processCommand does at the time
+   * it runs (so AUTH, RESET, SELECT, CLIENT REPLY before it have taken
+   * effect). Returns false, having done nothing, when it cannot start now: a
+   * shard it touches is held, or a ring has no room for it.
    */
   execute(client: Client, argv: Argv): boolean {
     client.lastInteraction = this.clock;
@@ -378,9 +412,10 @@ export class Server {
       this.replyError(client, client.takeSeq(), ERR_NOAUTH);
       return true;
     }
+    const shards = this.shardsFor(entry, argv);
+    if (this.dispatcher.isHeld(shards)) return false;
     client.lastCommand = name;
-    const seq = client.takeSeq();
-    return this.dispatch(client, argv, seq, entry);
+    return this.run(client, argv, entry, shards);
   }
 
   /**
@@ -401,50 +436,23 @@ export class Server {
     return d.shardsOf(argv, d.keyPositions(spec, argv.count, scratchPositions), scratchShards);
   }
 
-  private dispatch(client: Client, argv: Argv, seq: number, entry: CommandEntry): boolean {
-    const d = this.dispatcher;
-    const shards = this.shardsFor(entry, argv);
-    if (d.mustDefer(client, shards)) {
-      d.defer(client, argv, seq, shards);
-      return true;
-    }
-    const ok = this.run(client, argv, seq, entry, shards);
-    if (!ok) this.stalledSeq.set(client, seq);
-    return ok;
-  }
-
-  private runDeferred(c: DeferrableClient, argv: Argv, seq: number): void {
-    const client = c as Client;
-    const entry = this.commands.get(argv.lower(0)) as CommandEntry;
-    if (!this.run(client, argv, seq, entry, this.shardsFor(entry, argv))) {
-      // Ring full while replaying: retry shortly; order is kept because the
-      // client's later commands are still behind this one.
-      c.deferredCount++;
-      setTimeout(() => { c.deferredCount--; this.runDeferred(c, argv, seq); this.afterBatch(); }, 1);
-    }
-  }
-
-  private run(client: Client, argv: Argv, seq: number, entry: CommandEntry, shards: readonly number[]): boolean {
+  /**
+   * Starts a command whose shards are free. A front command always runs; a
+   * shard command returns false when a ring has no room, and then nothing was
+   * written and no sequence number taken (the number is taken once the
+   * records are in the rings: the reply cannot come before that).
+   */
+  private run(client: Client, argv: Argv, entry: CommandEntry, shards: readonly number[]): boolean {
     const stat = entry.stat ?? (entry.stat = this.stats.command(entry.spec.name));
     // maxmemory: denyoom commands are refused before they start (memory-guard.ts).
-    if (this.memory.limited && this.memory.refuses(entry.spec)) return this.memory.reject(client, seq, stat);
+    if (this.memory.limited && this.memory.refuses(entry.spec)) return this.memory.reject(client, client.takeSeq(), stat);
     if (entry.front !== null) {
-      const t0 = performance.now();
-      try {
-        entry.front.front({ srv: this, client, argv, seq });
-      } catch (e) {
-        // A bug in one command must not take the server (and every client) down.
-        logWarning(`Internal error in '${entry.spec.name}': ${(e as Error).stack ?? String(e)}`);
-        if (!client.hasReplied(seq)) this.replyError(client, seq, `ERR internal error in '${entry.spec.name}'`);
-      }
-      stat.calls++;
-      stat.usec += Math.round((performance.now() - t0) * 1000);
-      this.stats.commandsProcessed++;
-      if (this.slowlogThresholdUs >= 0) this.slowFront(client, argv, seq, t0);
+      this.runFront(client, argv, client.takeSeq(), entry.front, stat);
       return true;
     }
     const d = this.dispatcher;
     const flags = (client.resp === 3 ? REQF_RESP3 : 0) | (client.noTouch ? REQF_NO_TOUCH : 0);
+    const seq = client.nextSeq;
     let ok: boolean;
     if (shards.length <= 1) {
       ok = d.sendWhole(shards.length === 0 ? 0 : shards[0], entry.opcode, client.db, flags, argv, client, seq);
@@ -458,34 +466,61 @@ export class Server {
         case 'mset':
           if ((argv.count - spec.firstKey) % spec.keyStep !== 0) {
             // A key without its value (MSET a 1 b): the split would send an argument that is not there.
-            this.replyError(client, seq, errArity(spec.name));
-            ok = true;
-            break;
+            this.replyError(client, client.takeSeq(), errArity(spec.name));
+            this.counted(stat);
+            return true;
           }
           ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'mset');
           if (d.refusedForMemory) {
             // Some shard might not have room for its part: nothing was sent (all or nothing).
             d.refusedForMemory = false;
-            return this.memory.reject(client, seq, stat);
+            return this.memory.reject(client, client.takeSeq(), stat);
           }
           break;
         case 'mget':
           ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'mget');
           break;
         case 'coordinated':
-          this.runCoordinated(client, argv.clone(), seq, entry, shards.slice());
-          ok = true;
-          break;
+          this.runCoordinated(client, argv.clone(), client.takeSeq(), entry, shards.slice());
+          this.counted(stat);
+          return true;
         default:
-          this.replyError(client, seq, `ERR internal: '${spec.name}' spans shards without a multi-shard strategy`);
-          ok = true;
+          this.replyError(client, client.takeSeq(), `ERR internal: '${spec.name}' spans shards without a multi-shard strategy`);
+          this.counted(stat);
+          return true;
       }
     }
-    if (ok) {
-      stat.calls++;
-      this.stats.commandsProcessed++;
+    if (!ok) return false;
+    client.takeSeq();
+    stat.calls++;
+    this.stats.commandsProcessed++;
+    return true;
+  }
+
+  private counted(stat: CommandStat): void {
+    stat.calls++;
+    this.stats.commandsProcessed++;
+  }
+
+  private runFront(client: Client, argv: Argv, seq: number, front: FrontCommandSpec, stat: CommandStat): void {
+    const t0 = performance.now();
+    this.fannedOut = false;
+    try {
+      front.front({ srv: this, client, argv, seq });
+    } catch (e) {
+      // A bug in one command must not take the server (and every client) down.
+      logWarning(`Internal error in '${front.name}': ${(e as Error).stack ?? String(e)}`);
+      if (!client.hasReplied(seq)) this.replyError(client, seq, `ERR internal error in '${front.name}'`);
     }
-    return ok;
+    if (!this.fannedOut && client.blocked === BLOCK_NONE && !client.hasReplied(seq)) {
+      // It answers later, from shard calls (SCAN): the client's next command waits for that reply.
+      client.blocked = BLOCK_REPLY;
+      client.awaitSeq = seq;
+    }
+    stat.calls++;
+    stat.usec += Math.round((performance.now() - t0) * 1000);
+    this.stats.commandsProcessed++;
+    if (this.slowlogThresholdUs >= 0) this.slowFront(client, argv, seq, t0);
   }
 
   /** Holds the shards, runs the coordinator's phases, replies, releases. */
@@ -497,18 +532,32 @@ export class Server {
     }
     const d = this.dispatcher;
     d.hold(shards);
+    // The client's next command waits for this one's reply, so it sees its effects (and its state: db, protocol).
+    client.blocked = BLOCK_REPLY;
+    client.awaitSeq = seq;
     const t0 = performance.now();
-    coordinator({ srv: this, client, argv, seq }, shards).then(
-      (reply) => client.deliver(seq, reply, 0, reply.length),
+    const done = (reply: Uint8Array | null, error: string): void => {
+      d.release(shards);
+      if (reply !== null) client.deliver(seq, reply, 0, reply.length);
+      else this.replyError(client, seq, error);
+      if (this.slowlogThresholdUs >= 0) this.slowFront(client, argv, seq, t0);
+      // Those that waited for the holds go now, before anything read later.
+      this.resumeWaiting();
+      this.afterBatch();
+    };
+    let running: Promise<Uint8Array>;
+    try {
+      running = coordinator({ srv: this, client, argv, seq }, shards);
+    } catch (e) {
+      running = Promise.reject(e as Error);
+    }
+    running.then(
+      (reply) => done(reply, ''),
       (e: Error) => {
         logWarning(`Coordinated '${entry.spec.name}' failed: ${e.message}`);
-        this.replyError(client, seq, `ERR ${e.message}`);
+        done(null, `ERR ${e.message}`);
       },
-    ).finally(() => {
-      if (this.slowlogThresholdUs >= 0) this.slowFront(client, argv, seq, t0);
-      d.release(shards);
-      this.afterBatch();
-    });
+    );
   }
 
   // -- slow log ---------------------------------------------------------------
@@ -570,31 +619,97 @@ export class Server {
     ctx.client.deliver(ctx.seq, b, 0, b.length);
   }
 
-  // -- backpressure -----------------------------------------------------------
+  // -- waiting ------------------------------------------------------------------
+  //
+  // One rule keeps a client's commands in its order whatever is full or held:
+  // a command that cannot start now (a shard it touches is held, a ring has no
+  // room for it, or its fan-out waits for room) blocks its client. Nothing the
+  // client sent after it runs, or is even parsed, until it has gone; the
+  // socket is paused once BLOCKED_READ_AHEAD bytes wait. Blocked clients are
+  // retried in the order they blocked whenever rings may have gained room (after
+  // every drain of the shards' replies) and when holds are released. No timer.
 
-  private stall(client: Client): void {
-    const parser = client.parser;
-    const argv = new Argv(parser.buf, parser.argOffset, parser.argLength, parser.argc);
-    client.stalled = argv.clone();
-    if (!client.readPaused) {
+  /** `head` (a copy: the read buffer moves on) could not start: the client waits with it. */
+  private block(client: Client, head: Argv): void {
+    client.pending = head;
+    client.blocked = BLOCK_COMMAND;
+    this.addWaiting(client);
+    this.pauseIfFull(client);
+  }
+
+  private addWaiting(client: Client): void {
+    if (client.waiting) return;
+    client.waiting = true;
+    this.waiting.push(client);
+  }
+
+  /** The reply a client waited for (BLOCK_REPLY) was delivered: it resumes at the end of this turn. */
+  private unblocked(client: Client): void {
+    this.addWaiting(client);
+    this.afterBatch();
+  }
+
+  private pauseIfFull(client: Client): void {
+    if (!client.readPaused && client.parser.pendingBytes() >= BLOCKED_READ_AHEAD) {
       client.readPaused = true;
       client.socket.pause();
     }
-    this.stalledClients.push(client);
   }
 
-  private retryStalled(client: Client): boolean {
-    const argv = client.stalled as Argv;
-    const seq = this.stalledSeq.get(client) as number;
-    const entry = this.commands.get(argv.lower(0)) as CommandEntry;
-    if (!this.run(client, argv, seq, entry, this.shardsFor(entry, argv))) return false;
-    client.stalled = null;
-    this.stalledSeq.delete(client);
+  private readOn(client: Client): void {
     if (client.readPaused) {
       client.readPaused = false;
       client.socket.resume();
     }
-    return true;
+  }
+
+  /** Retries the coordinators' waiting phases, then the blocked clients, in the order they blocked. */
+  private resumeWaiting(): void {
+    if (this.dispatcher.hasPendingCalls) this.dispatcher.sendPendingCalls();
+    if (this.waiting.length === 0 || this.resuming) return;
+    this.resuming = true;
+    const list = this.waiting;
+    this.waiting = [];
+    try {
+      for (let i = 0; i < list.length; i++) {
+        const c = list[i];
+        c.waiting = false;
+        try {
+          this.resume(c);
+        } catch (e) {
+          // Never leave the others stuck behind one client's failure.
+          logWarning(`Internal error resuming client id=${c.id}: ${(e as Error).stack ?? String(e)}`);
+          c.socket.destroy();
+        }
+      }
+    } finally {
+      this.resuming = false;
+    }
+  }
+
+  /** Runs what a blocked client waits for, then the rest of its input; it stays blocked if that still cannot go. */
+  private resume(c: Client): void {
+    if (c.blocked === BLOCK_SEND) {
+      if (!(c.pendingSend as () => boolean)()) {
+        this.addWaiting(c);
+        return;
+      }
+      c.pendingSend = null;
+      c.blocked = BLOCK_NONE;
+    } else if (c.blocked === BLOCK_COMMAND) {
+      const head = c.pending as Argv;
+      c.pending = null;
+      c.blocked = BLOCK_NONE;
+      if (!this.execute(c, head)) {
+        c.pending = head;
+        c.blocked = BLOCK_COMMAND;
+        this.addWaiting(c);
+        return;
+      }
+    }
+    if (c.blocked !== BLOCK_NONE || c.closed) return;
+    this.readOn(c);
+    this.processInput(c);
   }
 
   // -- replies ------------------------------------------------------------------
@@ -641,6 +756,9 @@ export class Server {
       this.pumping = false;
       this.afterBatch();
     }
+    // The rings have room again: whoever waited for it goes before input read later.
+    this.resumeWaiting();
+    this.afterBatch();
   }
 
   /**
@@ -664,16 +782,12 @@ export class Server {
   /** Wall clock sampled once per turn (idle times, client ages). */
   clock = Date.now();
 
-  /** Publishes requests, writes replies, resumes stalled clients. */
+  /** Publishes requests, writes replies, resumes blocked clients. */
   flushNow(): void {
     if (this.slowPending.length > 0) this.checkSlowPending();
     this.flushClients();
-    if (this.stalledClients.length > 0) {
-      const stalled = this.stalledClients.splice(0);
-      for (const c of stalled) {
-        if (c.closed) continue;
-        this.processInput(c);
-      }
+    if (this.waiting.length > 0 || this.dispatcher.hasPendingCalls) {
+      this.resumeWaiting();
       this.flushClients();
     }
     this.dispatcher.flush();
@@ -710,22 +824,36 @@ export class Server {
 
   private readonly holdTimer = setTimeout(() => this.afterBatch(), 1).unref();
 
-  /** Fans a command out to every shard and replies with the combination. */
+  /**
+   * Fans a command out to every shard and replies with the combination. Called
+   * by a front command as the last thing it does. When a ring has no room, or
+   * a shard is held, the fan-out waits (BLOCK_SEND) and the client's next
+   * command waits behind it.
+   */
   broadcast(ctx: FrontContext, shardCommand: string, args: ReadonlyArray<string | Uint8Array>,
     combine: (parts: Buffer[]) => Buffer): void {
     const argv = Argv.fromStrings([shardCommand, ...args]);
     const op = this.commands.get(shardCommand)?.opcode ?? internalOpcode(shardCommand);
     const c = ctx.client;
+    const db = c.db;
     const flags = (c.resp === 3 ? REQF_RESP3 : 0) | (c.noTouch ? REQF_NO_TOUCH : 0);
-    if (!this.dispatcher.broadcast(op, c.db, flags, argv, c, ctx.seq, combine)) {
-      // Rings full: try again on the next turn (rare; fan-outs are small records).
-      setTimeout(() => { this.broadcast(ctx, shardCommand, args, combine); this.afterBatch(); }, 1);
-    }
+    const d = this.dispatcher;
+    const seq = ctx.seq;
+    // Never between the phases of a coordinated command (FLUSHALL between RENAME's __take and __put).
+    const send = (): boolean => !d.isHeld(d.everyShard) && d.broadcast(op, db, flags, argv, c, seq, combine);
+    this.fannedOut = true;
+    if (send()) return;
+    c.pendingSend = send;
+    c.blocked = BLOCK_SEND;
+    this.addWaiting(c);
   }
 
   /** Runs one shard command and resolves with its reply (front commands that need one shard). */
   callShard(shard: number, name: string, db: number, args: ReadonlyArray<string | Uint8Array>, resp3 = false): Promise<Buffer> {
-    return this.dispatcher.call(shard, name, db, resp3 ? REQF_RESP3 : 0, args);
+    const p = this.dispatcher.call(shard, name, db, resp3 ? REQF_RESP3 : 0, args);
+    // A phase that found no room is sent by the next turn's resumeWaiting.
+    if (this.dispatcher.hasPendingCalls) this.afterBatch();
+    return p;
   }
 
   logShutdown(): void {

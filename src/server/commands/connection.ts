@@ -209,8 +209,10 @@ function reset(c: FrontContext): void {
   client.name = '';
   client.noTouch = false;
   client.noEvict = false;
+  // Like Redis, RESET lifts CLIENT REPLY OFF before answering, but a RESET that
+  // is the command CLIENT REPLY SKIP skips stays unanswered.
+  if (client.replyMode === REPLY_OFF) client.unsuppress(c.seq);
   client.replyMode = REPLY_ON;
-  client.unsuppress(c.seq);
   const open = srv.config.requirepass === '';
   client.authenticated = open;
   client.parser.authenticated = open;

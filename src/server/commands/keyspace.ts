@@ -203,13 +203,15 @@ async function scanShards(c: FrontContext, db: number, shard: number, local: num
  * over all keys, as Redis's dictGetFairRandomKey aims to be.
  */
 function randomkey(c: FrontContext): void {
+  // Read now: the merge runs after the client's next commands (a HELLO 3) may have run.
+  const protocol = c.client.resp;
   c.srv.broadcast(c, '__randomkey', [], (parts) => {
     const err = firstError(parts);
     if (err) return err;
     const answers = parts.map((p) => arrayElements(p));
     const counts = answers.map((el) => intOf(el[0]));
     const total = counts.reduce((x, y) => x + y, 0);
-    if (total === 0) return resp.nil(c.client.resp);
+    if (total === 0) return resp.nil(protocol);
     let r = Math.floor(Math.random() * total);
     let pick = 0;
     while (r >= counts[pick]) {
