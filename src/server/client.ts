@@ -500,6 +500,11 @@ export class Client implements ReplySink, ReplyTarget {
     return this.pendingOutputBytes - Math.min(this.outLen, UNCOUNTED_STAGED_BYTES);
   }
 
+  /** Output in order and waiting for the socket (staged past the fixed 16 KiB, queued, and in the socket). */
+  private get unsentBytes(): number {
+    return Math.max(0, this.outLen - UNCOUNTED_STAGED_BYTES) + this.queuedBytes + (this.socket.writableLength ?? 0);
+  }
+
   /** Output chunks pending (CLIENT LIST oll): queued, parked early, and writes the socket has not completed. */
   get outputChunks(): number {
     return (this.queue?.length ?? 0) + this.parkedCount + (this.socket.writableLength > 0 ? this.writesInFlight : 0);
@@ -551,7 +556,9 @@ export class Client implements ReplySink, ReplyTarget {
 
   /** Redis's checkClientOutputBufferLimits(). */
   private overLimits(used: number): boolean {
-    if (used > UNAUTHENTICATED_OUTPUT_LIMIT && !this.authenticated) return true;
+    // Replies parked for their turn are Sabre's reordering, not output Redis
+    // would hold: the 1 KB cap counts only what waits for the socket.
+    if (!this.authenticated && this.unsentBytes > UNAUTHENTICATED_OUTPUT_LIMIT) return true;
     const limits = this.outputLimits;
     const cls = this.outputClass();
     const hard = limits.hard[cls];
