@@ -1,4 +1,4 @@
-import { MAX_SMALL_ALLOC, SLAB_BYTES, SLAB_SHIFT } from '../../native-layout/layout.ts';
+import { MAX_SMALL_ALLOC, REF_UNIT_BYTES, SLAB_BYTES } from '../../native-layout/layout.ts';
 
 /**
  * A shard's memory: one fixed-size SharedArrayBuffer with typed views over it.
@@ -50,13 +50,24 @@ const SLAB_FREE = 0;
 const SLAB_RUN_HEAD = 254;
 const SLAB_RUN_BODY = 255;
 
+/**
+ * The arena cannot satisfy an allocation. Every keyspace operation that throws
+ * it has changed nothing; the shard answers Redis's -OOM error.
+ */
 export class OutOfMemoryError extends Error {}
+
+/** Slab number of an address (addresses may exceed 2^31: no shifts). */
+function slabOf(addr: number): number {
+  return (addr / SLAB_BYTES) | 0;
+}
 
 /**
  * Slab allocator: small requests come from per-class free lists (intrusive,
- * the next pointer stored in the freed block) or are carved from the class's
- * current slab; large requests take runs of whole slabs. Metadata is per slab,
- * never per allocation, so it stays a few kilobytes for a 2 GiB arena.
+ * the next pointer stored in the freed block, in REF_UNIT_BYTES units) or are
+ * carved from the class's current slab; large requests take runs of whole
+ * slabs. Metadata is per slab, never per allocation, so it stays under a
+ * megabyte even for a 32 GiB arena. Addresses are plain byte numbers and may
+ * exceed 2^31, so no address goes through a shift or a 32-bit mask.
  */
 export class SlabAllocator {
   readonly arena: Arena;
@@ -67,9 +78,11 @@ export class SlabAllocator {
   private readonly slabCount: number;
   private topSlab = 1; // slab 0 is reserved so that address 0 means null
   private highWaterSlab = 1;
-  private readonly freeHead = new Int32Array(CLASS_COUNT);
-  private readonly bumpPtr = new Int32Array(CLASS_COUNT);
-  private readonly bumpEnd = new Int32Array(CLASS_COUNT);
+  private readonly freeHead = new Float64Array(CLASS_COUNT);
+  private readonly bumpPtr = new Float64Array(CLASS_COUNT);
+  private readonly bumpEnd = new Float64Array(CLASS_COUNT);
+  /** Slabs in free runs (below the top): with the untouched ones, what a new slab can come from. */
+  private freeRunSlabs = 0;
   /** Free runs of slabs: start -> length, and end (exclusive) -> start, for coalescing. */
   private readonly freeRunsByStart = new Map<number, number>();
   private readonly freeRunsByEnd = new Map<number, number>();
@@ -92,37 +105,51 @@ export class SlabAllocator {
 
   /** Returns an 8-aligned address with at least `size` usable bytes. Throws OutOfMemoryError. */
   alloc(size: number): number {
+    const addr = this.tryAlloc(size);
+    if (addr === 0) throw new OutOfMemoryError('arena exhausted');
+    return addr;
+  }
+
+  /** Like alloc, but returns 0 (having changed nothing) when the arena cannot satisfy the request. */
+  tryAlloc(size: number): number {
     if (size <= MAX_SMALL_ALLOC) {
       const c = CLASS_OF_UNITS[(size + 7) >> 3];
       const classSize = CLASS_SIZES[c];
-      this.used += classSize;
       const head = this.freeHead[c];
       if (head !== 0) {
-        this.freeHead[c] = this.arena.i32[head >> 2];
+        this.freeHead[c] = this.arena.u32[head / 4] * REF_UNIT_BYTES;
+        this.used += classSize;
         return head;
       }
       let p = this.bumpPtr[c];
       if (p === 0 || p + classSize > this.bumpEnd[c]) {
         const slab = this.takeSlabs(1);
-        if (slab < 0) {
-          this.used -= classSize;
-          throw new OutOfMemoryError('arena exhausted');
-        }
+        if (slab < 0) return 0;
         this.slabKind[slab] = c + 1;
-        p = slab << SLAB_SHIFT;
+        p = slab * SLAB_BYTES;
         this.bumpEnd[c] = p + SLAB_BYTES;
       }
       this.bumpPtr[c] = p + classSize;
+      this.used += classSize;
       return p;
     }
     const n = Math.ceil(size / SLAB_BYTES);
     const slab = this.takeSlabs(n);
-    if (slab < 0) throw new OutOfMemoryError('arena exhausted');
+    if (slab < 0) return 0;
     this.slabKind[slab] = SLAB_RUN_HEAD;
     for (let i = 1; i < n; i++) this.slabKind[slab + i] = SLAB_RUN_BODY;
     this.runSlabs[slab] = n;
     this.used += n * SLAB_BYTES;
-    return slab << SLAB_SHIFT;
+    return slab * SLAB_BYTES;
+  }
+
+  /**
+   * Bytes that allocations are sure to find whatever their sizes: whole free
+   * slabs (free runs plus the untouched top). Blocks on the size classes' free
+   * lists are not counted.
+   */
+  get wholeSlabBytes(): number {
+    return (this.slabCount - this.topSlab + this.freeRunSlabs) * SLAB_BYTES;
   }
 
   /** Allocation that is zero-filled (hash index tables need empty tags). */
@@ -133,15 +160,16 @@ export class SlabAllocator {
   }
 
   free(addr: number): void {
-    const slab = addr >>> SLAB_SHIFT;
+    const slab = slabOf(addr);
     const kind = this.slabKind[slab];
     if (kind > 0 && kind <= CLASS_COUNT) {
       const c = kind - 1;
       this.used -= CLASS_SIZES[c];
-      this.arena.i32[addr >> 2] = this.freeHead[c];
+      this.arena.u32[addr / 4] = this.freeHead[c] / REF_UNIT_BYTES;
       this.freeHead[c] = addr;
       return;
     }
+    // `& (SLAB_BYTES - 1)` reads the low bits exactly even above 2^31 (ToInt32 is modular).
     if (kind !== SLAB_RUN_HEAD || (addr & (SLAB_BYTES - 1)) !== 0) {
       throw new Error(`free of an address the allocator did not hand out: ${addr}`);
     }
@@ -154,7 +182,7 @@ export class SlabAllocator {
 
   /** Usable bytes at addr (its class size or run length). */
   usableSize(addr: number): number {
-    const slab = addr >>> SLAB_SHIFT;
+    const slab = slabOf(addr);
     const kind = this.slabKind[slab];
     if (kind > 0 && kind <= CLASS_COUNT) return CLASS_SIZES[kind - 1];
     return this.runSlabs[slab] * SLAB_BYTES;
@@ -171,6 +199,7 @@ export class SlabAllocator {
       if (len < n) continue;
       this.freeRunsByStart.delete(start);
       this.freeRunsByEnd.delete(start + len);
+      this.freeRunSlabs -= len;
       if (len > n) this.addFreeRun(start + n, len - n);
       return start;
     }
@@ -189,6 +218,7 @@ export class SlabAllocator {
       const beforeLen = this.freeRunsByStart.get(before) as number;
       this.freeRunsByStart.delete(before);
       this.freeRunsByEnd.delete(s);
+      this.freeRunSlabs -= beforeLen;
       s = before;
       len += beforeLen;
     }
@@ -196,6 +226,7 @@ export class SlabAllocator {
     if (afterLen !== undefined) {
       this.freeRunsByStart.delete(s + len);
       this.freeRunsByEnd.delete(s + len + afterLen);
+      this.freeRunSlabs -= afterLen;
       len += afterLen;
     }
     // A run that reaches the top goes back to the untouched region.
@@ -204,6 +235,7 @@ export class SlabAllocator {
   }
 
   private addFreeRun(start: number, len: number): void {
+    this.freeRunSlabs += len;
     this.freeRunsByStart.set(start, len);
     this.freeRunsByEnd.set(start + len, start);
   }
