@@ -417,7 +417,7 @@ export const PARAMS: readonly ParamDecl[] = [
     default: () => BigInt(defaultShardCount()),
     mutable: false,
   },
-  { name: 'shard-arena-mb', type: { kind: 'int', min: 16n, max: 2047n }, default: 1024n, mutable: false },
+  { name: 'shard-arena-mb', type: { kind: 'int', min: 16n, max: 32768n /* MAX_ARENA_BYTES in MiB */ }, default: 1024n, mutable: false },
   {
     name: 'dir',
     type: { kind: 'special', multiArg: false, parse: dirParse, render: (v) => v as string },

@@ -2,7 +2,7 @@ import {
   GROUP_BYTES, GROUP_REFS, GROUP_SLOTS, GROUP_TAGS, GROUP_VERSION, GROUP_VOLATILE_MASK, REF_UNIT_BYTES,
   TAG_DELETED, TAG_EMPTY,
 } from '../../native-layout/layout.ts';
-import type { Arena, SlabAllocator } from './arena.ts';
+import { SlabAllocator, type Arena } from './arena.ts';
 
 /**
  * How the index reads the records it points to. Every indexed record starts
@@ -117,6 +117,12 @@ export class HashIndex {
   /** Bytes of arena taken by the tables. */
   get tableBytes(): number {
     return this.cur.groups * GROUP_BYTES + (this.old ? this.old.groups * GROUP_BYTES : 0);
+  }
+
+  /** Bytes the allocator handed out for the tables (their rounded sizes). */
+  get tableAllocatedBytes(): number {
+    const cur = SlabAllocator.roundedSize(this.cur.groups * GROUP_BYTES);
+    return this.old === null ? cur : cur + SlabAllocator.roundedSize(this.old.groups * GROUP_BYTES);
   }
 
   get slotCapacity(): number {

@@ -530,8 +530,8 @@ describe('config file parsing', () => {
     expect(errorText(() => configFromString('shards 0', '/'))).toBe(
       fatalAt(1, 'shards 0', 'argument must be between 1 and 256 inclusive'),
     );
-    expect(errorText(() => configFromString('shard-arena-mb 4096', '/'))).toBe(
-      fatalAt(1, 'shard-arena-mb 4096', 'argument must be between 16 and 2047 inclusive'),
+    expect(errorText(() => configFromString('shard-arena-mb 32769', '/'))).toBe(
+      fatalAt(1, 'shard-arena-mb 32769', 'argument must be between 16 and 32768 inclusive'),
     );
     expect(errorText(() => configFromString('save 10', '/'))).toBe(fatalAt(1, 'save 10', 'Invalid save parameters'));
     expect(errorText(() => configFromString('dir /nonexistent', '/'))).toBe(
