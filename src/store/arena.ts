@@ -83,6 +83,8 @@ export class SlabAllocator {
   private readonly bumpEnd = new Float64Array(CLASS_COUNT);
   /** Slabs in free runs (below the top): with the untouched ones, what a new slab can come from. */
   private freeRunSlabs = 0;
+  /** Small blocks freed since empty class slabs were last looked for (none: nothing to reclaim). */
+  private freesSinceReclaim = 0;
   /** Free runs of slabs: start -> length, and end (exclusive) -> start, for coalescing. */
   private readonly freeRunsByStart = new Map<number, number>();
   private readonly freeRunsByEnd = new Map<number, number>();
@@ -124,6 +126,7 @@ export class SlabAllocator {
       let p = this.bumpPtr[c];
       if (p === 0 || p + classSize > this.bumpEnd[c]) {
         const slab = this.takeSlabs(1);
+        if (slab < 0 && this.reclaimEmptySlabs()) return this.tryAlloc(size);
         if (slab < 0) return 0;
         this.slabKind[slab] = c + 1;
         p = slab * SLAB_BYTES;
@@ -134,7 +137,8 @@ export class SlabAllocator {
       return p;
     }
     const n = Math.ceil(size / SLAB_BYTES);
-    const slab = this.takeSlabs(n);
+    let slab = this.takeSlabs(n);
+    if (slab < 0 && this.reclaimEmptySlabs()) slab = this.takeSlabs(n);
     if (slab < 0) return 0;
     this.slabKind[slab] = SLAB_RUN_HEAD;
     for (let i = 1; i < n; i++) this.slabKind[slab + i] = SLAB_RUN_BODY;
@@ -167,6 +171,7 @@ export class SlabAllocator {
       this.used -= CLASS_SIZES[c];
       this.arena.u32[addr / 4] = this.freeHead[c] / REF_UNIT_BYTES;
       this.freeHead[c] = addr;
+      this.freesSinceReclaim++;
       return;
     }
     // `& (SLAB_BYTES - 1)` reads the low bits exactly even above 2^31 (ToInt32 is modular).
@@ -192,6 +197,67 @@ export class SlabAllocator {
   static roundedSize(size: number): number {
     if (size <= MAX_SMALL_ALLOC) return CLASS_SIZES[CLASS_OF_UNITS[(size + 7) >> 3]];
     return Math.ceil(size / SLAB_BYTES) * SLAB_BYTES;
+  }
+
+  /**
+   * Gives the slabs of size classes whose blocks are all free back to the
+   * slab pool, so that a large value fits again after many small keys were
+   * deleted. Walks every free list: it runs only when an allocation found no
+   * slab, and only if blocks were freed since it last ran. Returns true when
+   * it released at least one slab.
+   */
+  private reclaimEmptySlabs(): boolean {
+    if (this.freesSinceReclaim === 0) return false;
+    this.freesSinceReclaim = 0;
+    const u32 = this.arena.u32;
+    const freeBlocks = new Uint32Array(this.slabCount);
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      for (let p = this.freeHead[c]; p !== 0; p = u32[p / 4] * REF_UNIT_BYTES) freeBlocks[slabOf(p)]++;
+    }
+    const empty = new Uint8Array(this.slabCount);
+    let found = false;
+    for (let slab = 1; slab < this.topSlab; slab++) {
+      const kind = this.slabKind[slab];
+      if (kind === SLAB_FREE || kind > CLASS_COUNT || freeBlocks[slab] === 0) continue;
+      const c = kind - 1;
+      const start = slab * SLAB_BYTES;
+      // Blocks carved so far: the whole slab, or up to the bump pointer in the class's current slab.
+      const carved = this.bumpEnd[c] === start + SLAB_BYTES
+        ? (this.bumpPtr[c] - start) / CLASS_SIZES[c]
+        : Math.floor(SLAB_BYTES / CLASS_SIZES[c]);
+      if (freeBlocks[slab] === carved) {
+        empty[slab] = 1;
+        found = true;
+      }
+    }
+    if (!found) return false;
+    // Unlink the empty slabs' blocks, keeping the order of the rest.
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      let head = 0;
+      let tail = 0;
+      for (let p = this.freeHead[c]; p !== 0;) {
+        const next = u32[p / 4] * REF_UNIT_BYTES;
+        if (empty[slabOf(p)] === 0) {
+          if (tail === 0) head = p;
+          else u32[tail / 4] = p / REF_UNIT_BYTES;
+          tail = p;
+        }
+        p = next;
+      }
+      if (tail !== 0) u32[tail / 4] = 0;
+      this.freeHead[c] = head;
+    }
+    for (let slab = 1; slab < this.slabCount; slab++) {
+      if (empty[slab] === 0) continue;
+      const c = this.slabKind[slab] - 1;
+      if (this.bumpEnd[c] === (slab + 1) * SLAB_BYTES) {
+        this.bumpPtr[c] = 0;
+        this.bumpEnd[c] = 0;
+      }
+      this.slabKind[slab] = SLAB_FREE;
+      this.releaseRun(slab, 1);
+    }
+    return true;
   }
 
   private takeSlabs(n: number): number {
