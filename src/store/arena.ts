@@ -148,12 +148,17 @@ export class SlabAllocator {
   }
 
   /**
-   * Bytes that allocations are sure to find whatever their sizes: whole free
-   * slabs (free runs plus the untouched top). Blocks on the size classes' free
-   * lists are not counted.
+   * Bytes of whole free slabs (free runs plus the untouched top): small
+   * allocations are sure to find a slab while this is at least a slab each.
+   * Blocks on the size classes' free lists are not counted.
    */
   get wholeSlabBytes(): number {
     return (this.slabCount - this.topSlab + this.freeRunSlabs) * SLAB_BYTES;
+  }
+
+  /** Bytes of the untouched top, one contiguous run: any mix of allocations this size in total fits. */
+  get topBytes(): number {
+    return (this.slabCount - this.topSlab) * SLAB_BYTES;
   }
 
   /** Allocation that is zero-filled (hash index tables need empty tags). */

@@ -377,20 +377,27 @@ export class Keyspace implements RecordShape {
   /**
    * MSET's core: stores the string pairs (key at u8[off[i]], value at
    * u8[off[i + 1]], for i = first, first + 2, ... < end), all or none: throws
-   * OutOfMemoryError with every key as it was. When the arena has whole free
-   * slabs for the worst case, the pairs are written one by one (no write can
-   * fail); otherwise every record is allocated before the first key changes.
+   * OutOfMemoryError with every key as it was. When the arena is sure to
+   * have room for the worst case, the pairs are written one by one (no write
+   * can fail); otherwise every record is allocated before the first key changes.
    */
   putStrings(db: number, u8: Uint8Array, off: Int32Array, len: Int32Array, first: number, end: number): void {
     const pairs = (end - first) >> 1;
     let worst = 0;
+    let large = false;
     for (let j = first; j < end; j += 2) {
       const size = ENTRY_HEADER_BYTES + len[j] + len[j + 1];
       // A small record may need a fresh slab for its class; a large one takes its own run.
-      worst += size <= SLAB_SMALL_LIMIT ? SLAB_BYTES_FOR_SMALL : SlabAllocator.roundedSize(size);
+      if (size <= SLAB_SMALL_LIMIT) worst += SLAB_BYTES_FOR_SMALL;
+      else {
+        worst += SlabAllocator.roundedSize(size);
+        large = true;
+      }
     }
     const index = this.dbs[db];
-    if (index.reserve(pairs) && this.alloc.wholeSlabBytes >= worst) {
+    // Free slabs scattered over the arena take any small records; large ones
+    // need contiguous runs, which only the untouched top guarantees.
+    if (index.reserve(pairs) && (large ? this.alloc.topBytes : this.alloc.wholeSlabBytes) >= worst) {
       for (let j = first; j < end; j += 2) {
         this.lookupWrite(db, u8, off[j], len[j]);
         this.putString(db, u8, off[j], len[j], u8, off[j + 1], len[j + 1], Keyspace.stringEncoding(u8, off[j + 1], len[j + 1]), -1);

@@ -9,7 +9,9 @@ import { Arena, OutOfMemoryError } from '../../src/store/arena.ts';
 import { Keyspace } from '../../src/store/keyspace.ts';
 
 // Random writes of every size, from a few bytes to more than the whole arena,
-// run through the real shard command handlers against a 2 MiB arena. After
+// run through the real shard command handlers against a 2 MiB arena (and
+// again with the 2 MiB placed above 4 GiB of an arena, so that every record,
+// table and handle lives at an address past 2^32). After
 // every command the whole keyspace is compared with a model: a write answered
 // -OOM (or any other error) changed nothing, every acknowledged write is there
 // intact, and the allocator's count equals the records plus the index tables
@@ -24,7 +26,7 @@ const OOM_REPLY = `-${ERR_OOM}\r\n`;
 class TestShard implements ShardContext {
   args = new Argv();
   readonly reply = new ReplyBuffer();
-  readonly ks = new Keyspace(new Arena(new SharedArrayBuffer(ARENA_BYTES)), DATABASES, new Float64Array(64), 777);
+  readonly ks: Keyspace;
   db = 0;
   readonly shardId = 0;
   readonly shardCount = 1;
@@ -32,6 +34,43 @@ class TestShard implements ShardContext {
     protoMaxBulkLen: 512 * 1024 * 1024, databases: DATABASES, hz: 10, activeRehashing: true,
     maxmemoryPolicy: 'noeviction', lfuLogFactor: 10, lfuDecayTime: 1,
   };
+
+  /** An arena of `below` untouched bytes (one allocation never written, so never committed) then ARENA_BYTES to work in. */
+  constructor(below = 0) {
+    this.ks = new Keyspace(new Arena(new SharedArrayBuffer(below + ARENA_BYTES)), DATABASES, new Float64Array(64), 777);
+    const ks = this.ks;
+    if (below > 0) {
+      ks.alloc.alloc(below - 64 * 1024);
+      // Move the tables up there too: grow them (the first ones go back to
+      // their size class), take every block of that class left below, then
+      // flush, which allocates fresh small tables from above.
+      for (let db = 0; db < DATABASES; db++) {
+        for (let i = 0; i < 40; i++) {
+          const k = Buffer.from(`setup:${i}`);
+          ks.lookupWrite(db, k, 0, k.length);
+          ks.putString(db, k, 0, k.length, k, 0, k.length, 0, -1);
+        }
+        ks.dbs[db].finishRehash();
+      }
+      const tableBlock = 4 * 48;
+      for (;;) {
+        const p = ks.alloc.alloc(tableBlock);
+        if (p >= below) {
+          ks.alloc.free(p);
+          break;
+        }
+      }
+      for (let db = 0; db < DATABASES; db++) ks.flushDb(db);
+    }
+    this.below = below;
+    let tables = 0;
+    for (const index of ks.dbs) tables += index.tableAllocatedBytes;
+    this.baseline = ks.alloc.used - tables;
+  }
+
+  readonly below: number;
+  /** Bytes allocated by the set-up that belong to no record or table (the ballast below). */
+  readonly baseline: number;
 
   /** Runs one command the way ShardRuntime.execute does and returns its RESP reply. */
   run(db: number, parts: ReadonlyArray<string | Uint8Array>): string {
@@ -95,8 +134,8 @@ function expectSameKeyspace(shard: TestShard, model: Model, context: string): vo
     ks.dbs[db].forEach((ref) => { recordBytes += ks.alloc.usableSize(ref); });
     tableBytes += ks.dbs[db].tableAllocatedBytes;
   }
-  // Nothing leaked: every byte handed out belongs to a live record or a table.
-  expect(ks.alloc.used, `${context}: allocator count`).toBe(recordBytes + tableBytes);
+  // Nothing leaked: every byte handed out belongs to a live record or a table (or the ballast below).
+  expect(ks.alloc.used - shard.baseline, `${context}: allocator count`).toBe(recordBytes + tableBytes);
 }
 
 function pattern(size: number, seed: number): Buffer {
@@ -311,12 +350,17 @@ function step(shard: TestShard, model: Model, db: number, o: Op): boolean {
   return false;
 }
 
-describe('every write is all or nothing when the arena is full (shard handlers, 2 MiB arena)', () => {
+const HIGH = 4.5 * 1024 * 1024 * 1024;
+
+describe.each([
+  { where: 'at the bottom of the arena', below: 0, runs: 60 },
+  { where: 'above 4 GiB (addresses past 2^32)', below: HIGH, runs: 15 },
+])('every write is all or nothing when 2 MiB of arena are full, $where', ({ below, runs }) => {
   it('property: after every -OOM the keyspace is exactly the model; reads, deletes and later writes keep working', () => {
     let ooms = 0;
     let acknowledged = 0;
     fc.assert(fc.property(fc.array(opArb, { minLength: 20, maxLength: 120 }), (ops) => {
-      const shard = new TestShard();
+      const shard = new TestShard(below);
       const model: Model = Array.from({ length: DATABASES }, () => new Map<string, Entry>());
       ops.forEach(({ db, o }, i) => {
         const oom = step(shard, model, db, o);
@@ -332,6 +376,11 @@ describe('every write is all or nothing when the arena is full (shard handlers, 
           expectSameKeyspace(shard, model, `after the cron at #${i}`);
         }
       });
+      // Every record and handle really lives past the ballast.
+      shard.ks.dbs[0].forEach((ref, handle) => {
+        expect(ref).toBeGreaterThanOrEqual(below);
+        expect(handle).toBeGreaterThanOrEqual(below);
+      });
       // Deletes work when full and free the room for new writes.
       for (let db = 0; db < DATABASES; db++) {
         const keys = [...model[db].keys()];
@@ -342,14 +391,14 @@ describe('every write is all or nothing when the arena is full (shard handlers, 
       const big = pattern(ARENA_BYTES / 2, 9);
       expect(shard.run(0, ['SET', 'again', big])).toBe('+OK\r\n');
       expect(shard.run(0, ['GET', 'again'])).toBe(bulk(big));
-    }), { numRuns: 60 });
+    }), { numRuns: runs });
     // The runs did reach a full arena, and mostly wrote.
-    expect(ooms).toBeGreaterThan(50);
+    expect(ooms).toBeGreaterThan(runs);
     expect(acknowledged).toBeGreaterThan(ooms);
   });
 
   it('an MSET that does not fit leaves every key as it was, whichever pair runs out', () => {
-    const shard = new TestShard();
+    const shard = new TestShard(below);
     // Fill most of the arena with 20 KB values.
     let n = 0;
     while (shard.run(0, ['SET', `fill:${n}`, pattern(20_000, n)]) === '+OK\r\n') n++;
@@ -362,5 +411,23 @@ describe('every write is all or nothing when the arena is full (shard handlers, 
     const after = dump(shard.ks, 0);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [k, e] of before) expect((after.get(k) as Entry).v.equals(e.v)).toBe(true);
+  });
+
+  it('an MSET whose large value finds free slabs but no run long enough changes nothing', () => {
+    const shard = new TestShard(below);
+    // 40 KB values take one slab each; deleting every other one leaves many
+    // free slabs, none of them next to another.
+    let n = 0;
+    while (shard.run(0, ['SET', `slab:${n}`, pattern(40_000, n)]) === '+OK\r\n') n++;
+    const gone: string[] = [];
+    for (let i = 0; i < n; i += 2) gone.push(`slab:${i}`);
+    expect(shard.run(0, ['DEL', ...gone])).toBe(`:${gone.length}\r\n`);
+    const before = dump(shard.ks, 0);
+    expect(shard.run(0, ['MSET', 'slab:1', 'tiny', 'fresh', pattern(200_000, 5)])).toBe(OOM_REPLY);
+    const after = dump(shard.ks, 0);
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [k, e] of before) expect((after.get(k) as Entry).v.equals(e.v)).toBe(true);
+    // Values that fit in the holes still go in.
+    expect(shard.run(0, ['MSET', 'slab:1', 'tiny', 'fresh', pattern(30_000, 5)])).toBe('+OK\r\n');
   });
 });
