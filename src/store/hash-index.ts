@@ -1,13 +1,14 @@
 import {
-  GROUP_BYTES, GROUP_REFS, GROUP_SLOTS, GROUP_TAGS, GROUP_VERSION, GROUP_VOLATILE_MASK, REF_UNIT_BYTES,
+  GROUP_BYTES, GROUP_REFS, GROUP_SLOTS, GROUP_TAGS, GROUP_VERSION, GROUP_VOLATILE_MASK,
   TAG_DELETED, TAG_EMPTY,
 } from '../../native-layout/layout.ts';
 import { SlabAllocator, type Arena } from './arena.ts';
 
 /**
- * How the index reads the records it points to. Every indexed record starts
- * with its u32 hash (so resizes never rehash key bytes); the shape says where
- * its key bytes are.
+ * How the index reads the records it points to. A record is named by its ref,
+ * its address in REF_UNIT_BYTES units (what a slot stores). Every indexed
+ * record starts with its u32 hash (so resizes never rehash key bytes); the
+ * shape says where its key bytes are.
  */
 export interface RecordShape {
   keyOffset(ref: number): number;
@@ -16,6 +17,7 @@ export interface RecordShape {
 
 interface Table {
   base: number;   // arena address of group 0
+  baseWord: number; // base / 4: u32 index of group 0
   groups: number; // power of two
   mask: number;   // groups - 1
   full: number;
@@ -55,6 +57,10 @@ function groupOf(handle: number): number {
   return handle - (handle & 7);
 }
 
+/** A group's size and its refs' offset, in u32 words. */
+const GROUP_WORDS = GROUP_BYTES / 4;
+const REFS_WORD = GROUP_REFS / 4;
+
 /** u32 index of slot i's reference in the group at ga. */
 function refIndex(ga: number, i: number): number {
   return (ga + GROUP_REFS) / 4 + i;
@@ -82,8 +88,8 @@ function rev32(v: number): number {
  * rehashStep() moves a few old groups, leaving tombstones so that probe chains
  * of keys not yet moved stay intact.
  *
- * Slots hold record addresses in REF_UNIT_BYTES units (a u32 reaches 32 GiB);
- * the methods take and return byte addresses. Running out of arena never
+ * Slots hold record refs, addresses in REF_UNIT_BYTES units (a u32 reaches
+ * 32 GiB); the methods take and return refs as they are. Running out of arena never
  * corrupts the index: a table is allocated before anything points at it, and
  * insert() reports -1, having changed nothing, only when no slot is left.
  */
@@ -131,7 +137,7 @@ export class HashIndex {
 
   private newTable(groups: number): Table {
     const base = this.alloc.allocZeroed(groups * GROUP_BYTES);
-    return { base, groups, mask: groups - 1, full: 0, deleted: 0 };
+    return { base, baseWord: base / 4, groups, mask: groups - 1, full: 0, deleted: 0 };
   }
 
   /** A zeroed table, or null (nothing allocated) when the arena has no room for it. */
@@ -140,7 +146,7 @@ export class HashIndex {
     const base = this.alloc.tryAlloc(bytes);
     if (base === 0) return null;
     this.arena.u8.fill(0, base, base + bytes);
-    return { base, groups, mask: groups - 1, full: 0, deleted: 0 };
+    return { base, baseWord: base / 4, groups, mask: groups - 1, full: 0, deleted: 0 };
   }
 
   // Prefetching: homeGroup() names the group where a lookup starts;
@@ -175,7 +181,7 @@ export class HashIndex {
       i = 4;
     }
     i += (31 - Math.clz32(hits & -hits)) >> 3;
-    // The record's first word, at u32 index unit * 2.
+    // The record's first word, at u32 index ref * 2.
     return u32[u32[refIndex(ga, i)] * 2];
   }
 
@@ -193,11 +199,11 @@ export class HashIndex {
     // every byte of x that is zero, with no false positives.
     const tag4 = Math.imul(tagOf(hash), 0x01010101);
     const mask = t.mask;
-    const base = t.base;
+    // u32 indexes from the table's first word: no division in the probe loop.
+    const baseWord = t.baseWord;
     let g = hash & mask;
     for (let probes = 0; probes <= mask; probes++) {
-      const ga = base + g * GROUP_BYTES;
-      const gw = (ga + GROUP_TAGS) / 4;
+      const gw = baseWord + g * GROUP_WORDS;
       let empty = 0;
       for (let w = 0; w < 2; w++) {
         const tags = u32[gw + w];
@@ -205,8 +211,8 @@ export class HashIndex {
         while (hits !== 0) {
           const i = (w << 2) + ((31 - Math.clz32(hits & -hits)) >> 3);
           hits &= hits - 1;
-          const unit = u32[refIndex(ga, i)];
-          if (u32[unit * 2] === hash && this.keyEquals(unit * REF_UNIT_BYTES, kb, ko, kl)) return ga + i;
+          const ref = u32[gw + REFS_WORD + i];
+          if (u32[ref * 2] === hash && this.keyEquals(ref, kb, ko, kl)) return gw * 4 + i;
         }
         empty |= exactZeroBytes(tags);
       }
@@ -285,7 +291,7 @@ export class HashIndex {
         if (tg === TAG_EMPTY || tg === TAG_DELETED) {
           if (tg === TAG_DELETED) t.deleted--;
           u8[ga + GROUP_TAGS + i] = tagOf(hash);
-          this.arena.u32[refIndex(ga, i)] = ref / REF_UNIT_BYTES;
+          this.arena.u32[refIndex(ga, i)] = ref;
           if (volatile) u8[ga + GROUP_VOLATILE_MASK] |= 1 << i;
           else u8[ga + GROUP_VOLATILE_MASK] &= ~(1 << i);
           this.arena.u32[(ga + GROUP_VERSION) / 4] = this.version;
@@ -300,13 +306,13 @@ export class HashIndex {
   }
 
   refAt(handle: number): number {
-    return this.arena.u32[refIndex(groupOf(handle), slotOf(handle))] * REF_UNIT_BYTES;
+    return this.arena.u32[refIndex(groupOf(handle), slotOf(handle))];
   }
 
   /** Points the slot at a relocated record (same key, same hash). */
   setRefAt(handle: number, ref: number): void {
     const ga = groupOf(handle);
-    this.arena.u32[refIndex(ga, slotOf(handle))] = ref / REF_UNIT_BYTES;
+    this.arena.u32[refIndex(ga, slotOf(handle))] = ref;
     this.arena.u32[(ga + GROUP_VERSION) / 4] = this.version;
   }
 
@@ -400,8 +406,8 @@ export class HashIndex {
       const vmask = u8[ga + GROUP_VOLATILE_MASK];
       for (let i = 0; i < GROUP_SLOTS; i++) {
         if (u8[ga + GROUP_TAGS + i] < 2) continue;
-        const unit = u32[refIndex(ga, i)];
-        this.insertInto(this.cur, u32[unit * 2], unit * REF_UNIT_BYTES, (vmask & (1 << i)) !== 0);
+        const ref = u32[refIndex(ga, i)];
+        this.insertInto(this.cur, u32[ref * 2], ref, (vmask & (1 << i)) !== 0);
         u8[ga + GROUP_TAGS + i] = TAG_DELETED;
         old.full--;
         moved = true;
@@ -457,8 +463,8 @@ export class HashIndex {
       for (let i = 0; i < GROUP_SLOTS; i++) {
         const tg = u8[ga + GROUP_TAGS + i];
         if (tg >= 2) {
-          const unit = u32[refIndex(ga, i)];
-          if ((u32[unit * 2] & t.mask) === home) out.push(unit * REF_UNIT_BYTES);
+          const ref = u32[refIndex(ga, i)];
+          if ((u32[ref * 2] & t.mask) === home) out.push(ref);
         } else if (tg === TAG_EMPTY) {
           sawEmpty = true;
         }
@@ -512,7 +518,7 @@ export class HashIndex {
     for (let g = 0; g < t.groups; g++) {
       const ga = t.base + g * GROUP_BYTES;
       for (let i = 0; i < GROUP_SLOTS; i++) {
-        if (u8[ga + GROUP_TAGS + i] >= 2) fn(u32[refIndex(ga, i)] * REF_UNIT_BYTES, ga + i);
+        if (u8[ga + GROUP_TAGS + i] >= 2) fn(u32[refIndex(ga, i)], ga + i);
       }
     }
   }

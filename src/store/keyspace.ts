@@ -1,12 +1,22 @@
 import {
   ENC_EMBSTR, ENC_INT, ENC_RAW, ENTRY_EXPIRE, ENTRY_EXPIRE_BYTES, ENTRY_HASH, ENTRY_HEADER_BYTES, ENTRY_KEYLEN,
   ENTRY_META, ENTRY_VALUE, META_ENC_SHIFT, META_EXPIRE_BIT, META_LRU_MASK, META_TYPE_SHIFT,
-  MAX_SMALL_ALLOC, SLAB_BYTES, STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES,
+  MAX_SMALL_ALLOC, REF_UNIT_BYTES, SLAB_BYTES, STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES,
   STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_STRING,
 } from '../../native-layout/layout.ts';
 import { hashBytes } from '../util/hash.ts';
 import { Arena, OutOfMemoryError, SlabAllocator } from './arena.ts';
 import { HashIndex, type RecordShape } from './hash-index.ts';
+
+// An entry is named by its ref: its address in REF_UNIT_BYTES units, as index
+// slots store it. Its fields are then at u32 index ref * 2 + W_* and f64
+// index ref + D_EXPIRE: multiplications and additions only, which V8 keeps in
+// int32 while refs are below 2^30 (8 GiB) and runs on doubles above.
+const W_HASH = ENTRY_HASH / 4;
+const W_META = ENTRY_META / 4;
+const W_KEYLEN = ENTRY_KEYLEN / 4;
+const W_VALUE = ENTRY_VALUE / 4;
+const D_EXPIRE = ENTRY_EXPIRE / 8;
 
 /** Strings up to this length that are not integers are reported as embstr, like Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT. */
 const EMBSTR_LIMIT = 44;
@@ -23,7 +33,8 @@ const SLAB_BYTES_FOR_SMALL = SLAB_BYTES;
  *
  * Every write method either completes or throws OutOfMemoryError having
  * changed nothing: it allocates first and mutates after (docs/architecture.md,
- * "Memory exhaustion"). Addresses are byte numbers that may exceed 2^31.
+ * "Memory exhaustion"). An entry is named by its ref (its address / 8, see
+ * W_* below); the offsets it hands out (keyOffset, stringOffset) are bytes.
  */
 export class Keyspace implements RecordShape {
   readonly arena: Arena;
@@ -74,57 +85,57 @@ export class Keyspace implements RecordShape {
   // -- record shape ------------------------------------------------------------
 
   keyOffset(ref: number): number {
-    return ref + ENTRY_HEADER_BYTES + ((this.u32[(ref + ENTRY_META) / 4] >>> 31) << 3);
+    return ref * REF_UNIT_BYTES + ENTRY_HEADER_BYTES + ((this.u32[ref * 2 + W_META] >>> 31) << 3);
   }
 
   keyLength(ref: number): number {
-    return this.u32[(ref + ENTRY_KEYLEN) / 4];
+    return this.u32[ref * 2 + W_KEYLEN];
   }
 
   typeOf(ref: number): number {
-    return (this.u32[(ref + ENTRY_META) / 4] >>> META_TYPE_SHIFT) & 0xf;
+    return (this.u32[ref * 2 + W_META] >>> META_TYPE_SHIFT) & 0xf;
   }
 
   encodingOf(ref: number): number {
-    return (this.u32[(ref + ENTRY_META) / 4] >>> META_ENC_SHIFT) & 0x7;
+    return (this.u32[ref * 2 + W_META] >>> META_ENC_SHIFT) & 0x7;
   }
 
   setEncoding(ref: number, enc: number): void {
-    const m = this.u32[(ref + ENTRY_META) / 4];
-    this.u32[(ref + ENTRY_META) / 4] = ((m & ~(0x7 << META_ENC_SHIFT)) | (enc << META_ENC_SHIFT)) >>> 0;
+    const m = this.u32[ref * 2 + W_META];
+    this.u32[ref * 2 + W_META] = ((m & ~(0x7 << META_ENC_SHIFT)) | (enc << META_ENC_SHIFT)) >>> 0;
   }
 
   lruOf(ref: number): number {
-    return this.u32[(ref + ENTRY_META) / 4] & META_LRU_MASK;
+    return this.u32[ref * 2 + W_META] & META_LRU_MASK;
   }
 
   setLru(ref: number, v: number): void {
-    const p = (ref + ENTRY_META) / 4;
+    const p = ref * 2 + W_META;
     this.u32[p] = ((this.u32[p] & ~META_LRU_MASK) | (v & META_LRU_MASK)) >>> 0;
   }
 
   hasExpire(ref: number): boolean {
-    return (this.u32[(ref + ENTRY_META) / 4] & META_EXPIRE_BIT) !== 0;
+    return (this.u32[ref * 2 + W_META] & META_EXPIRE_BIT) !== 0;
   }
 
   /** Absolute expiry in unix ms, or -1 when the key is persistent. */
   expireOf(ref: number): number {
-    if ((this.u32[(ref + ENTRY_META) / 4] & META_EXPIRE_BIT) === 0) return -1;
-    return this.f64[(ref + ENTRY_EXPIRE) / 8];
+    if ((this.u32[ref * 2 + W_META] & META_EXPIRE_BIT) === 0) return -1;
+    return this.f64[ref + D_EXPIRE];
   }
 
   /** Inline string value: offset and length. */
   stringOffset(ref: number): number {
-    return this.keyOffset(ref) + this.u32[(ref + ENTRY_KEYLEN) / 4];
+    return this.keyOffset(ref) + this.u32[ref * 2 + W_KEYLEN];
   }
 
   stringLength(ref: number): number {
-    return this.u32[(ref + ENTRY_VALUE) / 4];
+    return this.u32[ref * 2 + W_VALUE];
   }
 
   /** Room for the inline value without reallocating. */
   stringCapacity(ref: number): number {
-    return this.alloc.usableSize(ref) - (this.stringOffset(ref) - ref);
+    return this.alloc.usableSize(ref * REF_UNIT_BYTES) - (this.stringOffset(ref) - ref * REF_UNIT_BYTES);
   }
 
   keyString(ref: number): string {
@@ -189,7 +200,7 @@ export class Keyspace implements RecordShape {
   peek(db: number, kb: Uint8Array, ko: number, kl: number): number {
     const ref = this.findAny(db, kb, ko, kl);
     if (ref === 0) return 0;
-    if ((this.u32[(ref + ENTRY_META) / 4] & META_EXPIRE_BIT) !== 0 && this.f64[(ref + ENTRY_EXPIRE) / 8] <= this.now) {
+    if ((this.u32[ref * 2 + W_META] & META_EXPIRE_BIT) !== 0 && this.f64[ref + D_EXPIRE] <= this.now) {
       this.deleteAt(db, this.handle);
       this.stats[STAT_EXPIRED_KEYS]++;
       this.handle = -1;
@@ -229,7 +240,7 @@ export class Keyspace implements RecordShape {
 
   /** True when the entry carries an expiry that has passed (KEYS, SCAN: skip without deleting). */
   isExpired(ref: number): boolean {
-    return (this.u32[(ref + ENTRY_META) / 4] & META_EXPIRE_BIT) !== 0 && this.f64[(ref + ENTRY_EXPIRE) / 8] <= this.now;
+    return (this.u32[ref * 2 + W_META] & META_EXPIRE_BIT) !== 0 && this.f64[ref + D_EXPIRE] <= this.now;
   }
 
   touchAccess(ref: number): void {
@@ -295,13 +306,13 @@ export class Keyspace implements RecordShape {
       const old = index.refAt(handle);
       const oldExpire = this.hasExpire(old);
       if (this.typeOf(old) === TYPE_STRING && oldExpire === expireAt >= 0
-        && SlabAllocator.roundedSize(size) === this.alloc.usableSize(old)) {
+        && SlabAllocator.roundedSize(size) === this.alloc.usableSize(old * REF_UNIT_BYTES)) {
         // Same shape, same size class: overwrite in place.
         ref = old;
-        this.u32[(ref + ENTRY_META) / 4] = (((this.u32[(ref + ENTRY_META) / 4] & (META_EXPIRE_BIT | META_LRU_MASK)) |
+        this.u32[ref * 2 + W_META] = (((this.u32[ref * 2 + W_META] & (META_EXPIRE_BIT | META_LRU_MASK)) |
           (TYPE_STRING << META_TYPE_SHIFT) | (enc << META_ENC_SHIFT)) >>> 0);
-        if (expireAt >= 0) this.f64[(ref + ENTRY_EXPIRE) / 8] = expireAt;
-        this.u32[(ref + ENTRY_VALUE) / 4] = vl;
+        if (expireAt >= 0) this.f64[ref + D_EXPIRE] = expireAt;
+        this.u32[ref * 2 + W_VALUE] = vl;
         this.copyValue(vb, vo, this.stringOffset(ref), vl);
         if (!this.lfuMode) this.setLru(ref, this.initialClock());
         index.touch(handle);
@@ -324,7 +335,7 @@ export class Keyspace implements RecordShape {
     const newExpire = this.hasExpire(ref);
     if (this.lfuMode) this.setLru(ref, this.lruOf(old));
     this.freeValue(old);
-    this.alloc.free(old);
+    this.alloc.free(old * REF_UNIT_BYTES);
     index.setRefAt(handle, ref);
     if (oldExpire !== newExpire) {
       index.setVolatile(handle, newExpire);
@@ -341,7 +352,7 @@ export class Keyspace implements RecordShape {
     const index = this.dbs[db];
     const handle = index.insert(this.hash, ref);
     if (handle < 0) {
-      this.alloc.free(ref);
+      this.alloc.free(ref * REF_UNIT_BYTES);
       throw new OutOfMemoryError('hash index full');
     }
     this.handle = handle;
@@ -358,15 +369,15 @@ export class Keyspace implements RecordShape {
 
   private writeNewString(hash: number, kb: Uint8Array, ko: number, kl: number,
     vb: Uint8Array | null, vo: number, vl: number, enc: number, expireAt: number, size: number): number {
-    const ref = this.alloc.alloc(size);
-    this.u32[(ref + ENTRY_HASH) / 4] = hash;
-    this.u32[(ref + ENTRY_META) / 4] = ((expireAt >= 0 ? META_EXPIRE_BIT : 0) | (TYPE_STRING << META_TYPE_SHIFT) |
+    const ref = this.alloc.alloc(size) / REF_UNIT_BYTES;
+    this.u32[ref * 2 + W_HASH] = hash;
+    this.u32[ref * 2 + W_META] = ((expireAt >= 0 ? META_EXPIRE_BIT : 0) | (TYPE_STRING << META_TYPE_SHIFT) |
       (enc << META_ENC_SHIFT) | this.initialClock()) >>> 0;
-    this.u32[(ref + ENTRY_KEYLEN) / 4] = kl;
-    this.u32[(ref + ENTRY_VALUE) / 4] = vl;
-    let p = ref + ENTRY_HEADER_BYTES;
+    this.u32[ref * 2 + W_KEYLEN] = kl;
+    this.u32[ref * 2 + W_VALUE] = vl;
+    let p = ref * REF_UNIT_BYTES + ENTRY_HEADER_BYTES;
     if (expireAt >= 0) {
-      this.f64[(ref + ENTRY_EXPIRE) / 8] = expireAt;
+      this.f64[ref + D_EXPIRE] = expireAt;
       p += ENTRY_EXPIRE_BYTES;
     }
     copyBytes(kb, ko, this.u8, p, kl);
@@ -410,9 +421,9 @@ export class Keyspace implements RecordShape {
     for (let j = first; j < end; j += 2) {
       const h = this.hashKey(u8, off[j], len[j]);
       const size = ENTRY_HEADER_BYTES + len[j] + len[j + 1];
-      const ref = this.alloc.tryAlloc(size);
+      const ref = this.alloc.tryAlloc(size) / REF_UNIT_BYTES;
       if (ref === 0) {
-        for (const r of refs) this.alloc.free(r);
+        for (const r of refs) this.alloc.free(r * REF_UNIT_BYTES);
         throw new OutOfMemoryError('arena exhausted');
       }
       refs.push(ref);
@@ -422,7 +433,7 @@ export class Keyspace implements RecordShape {
     let fresh = 0;
     for (let j = first; j < end; j += 2) if (this.peek(db, u8, off[j], len[j]) === 0) fresh++;
     if (!index.reserve(fresh)) {
-      for (const r of refs) this.alloc.free(r);
+      for (const r of refs) this.alloc.free(r * REF_UNIT_BYTES);
       throw new OutOfMemoryError('hash index full');
     }
     for (let k = 0; k < refs.length; k++) {
@@ -436,12 +447,13 @@ export class Keyspace implements RecordShape {
   /** Writes a persistent string record at ref (allocated by the caller). */
   private fillString(ref: number, hash: number, kb: Uint8Array, ko: number, kl: number,
     vb: Uint8Array, vo: number, vl: number, enc: number): void {
-    this.u32[(ref + ENTRY_HASH) / 4] = hash;
-    this.u32[(ref + ENTRY_META) / 4] = ((TYPE_STRING << META_TYPE_SHIFT) | (enc << META_ENC_SHIFT) | this.initialClock()) >>> 0;
-    this.u32[(ref + ENTRY_KEYLEN) / 4] = kl;
-    this.u32[(ref + ENTRY_VALUE) / 4] = vl;
-    copyBytes(kb, ko, this.u8, ref + ENTRY_HEADER_BYTES, kl);
-    copyBytes(vb, vo, this.u8, ref + ENTRY_HEADER_BYTES + kl, vl);
+    this.u32[ref * 2 + W_HASH] = hash;
+    this.u32[ref * 2 + W_META] = ((TYPE_STRING << META_TYPE_SHIFT) | (enc << META_ENC_SHIFT) | this.initialClock()) >>> 0;
+    this.u32[ref * 2 + W_KEYLEN] = kl;
+    this.u32[ref * 2 + W_VALUE] = vl;
+    const p = ref * REF_UNIT_BYTES + ENTRY_HEADER_BYTES;
+    copyBytes(kb, ko, this.u8, p, kl);
+    copyBytes(vb, vo, this.u8, p + kl, vl);
   }
 
   /**
@@ -453,18 +465,20 @@ export class Keyspace implements RecordShape {
    */
   growString(db: number, handle: number, ref: number, newLen: number): number {
     if (this.stringCapacity(ref) >= newLen) return ref;
-    const header = this.stringOffset(ref) - ref;
+    const from = ref * REF_UNIT_BYTES;
+    const header = this.stringOffset(ref) - from;
     const want = newLen < 1024 * 1024 ? newLen * 2 : newLen + 1024 * 1024;
-    let nref = this.alloc.tryAlloc(header + want);
-    if (nref === 0) nref = this.alloc.alloc(header + newLen);
-    this.u8.copyWithin(nref, ref, ref + header + this.stringLength(ref));
-    this.alloc.free(ref);
+    let to = this.alloc.tryAlloc(header + want);
+    if (to === 0) to = this.alloc.alloc(header + newLen);
+    this.u8.copyWithin(to, from, from + header + this.stringLength(ref));
+    this.alloc.free(from);
+    const nref = to / REF_UNIT_BYTES;
     this.dbs[db].setRefAt(handle, nref);
     return nref;
   }
 
   setStringLength(ref: number, len: number): void {
-    this.u32[(ref + ENTRY_VALUE) / 4] = len;
+    this.u32[ref * 2 + W_VALUE] = len;
   }
 
   /**
@@ -478,26 +492,28 @@ export class Keyspace implements RecordShape {
     const index = this.dbs[db];
     const had = this.hasExpire(ref);
     if (expireAt >= 0 && had) {
-      this.f64[(ref + ENTRY_EXPIRE) / 8] = expireAt;
+      this.f64[ref + D_EXPIRE] = expireAt;
       index.touch(handle);
       return ref;
     }
     if (expireAt < 0 && !had) return ref;
     const bodyLen = this.bodyLength(ref);
-    const oldBody = ref + ENTRY_HEADER_BYTES + (had ? ENTRY_EXPIRE_BYTES : 0);
+    const from = ref * REF_UNIT_BYTES;
+    const oldBody = from + ENTRY_HEADER_BYTES + (had ? ENTRY_EXPIRE_BYTES : 0);
     const newSize = ENTRY_HEADER_BYTES + (expireAt >= 0 ? ENTRY_EXPIRE_BYTES : 0) + bodyLen;
-    let nref = ref;
-    if (this.alloc.usableSize(ref) < newSize) {
-      nref = this.alloc.alloc(newSize);
-      this.u8.copyWithin(nref, ref, ref + ENTRY_HEADER_BYTES);
+    let to = from;
+    if (this.alloc.usableSize(from) < newSize) {
+      to = this.alloc.alloc(newSize);
+      this.u8.copyWithin(to, from, from + ENTRY_HEADER_BYTES);
     }
-    const body = nref + ENTRY_HEADER_BYTES + (expireAt >= 0 ? ENTRY_EXPIRE_BYTES : 0);
+    const nref = to / REF_UNIT_BYTES;
+    const body = to + ENTRY_HEADER_BYTES + (expireAt >= 0 ? ENTRY_EXPIRE_BYTES : 0);
     this.u8.copyWithin(body, oldBody, oldBody + bodyLen);
-    const meta = this.u32[(nref + ENTRY_META) / 4];
-    this.u32[(nref + ENTRY_META) / 4] = (expireAt >= 0 ? meta | META_EXPIRE_BIT : meta & ~META_EXPIRE_BIT) >>> 0;
-    if (expireAt >= 0) this.f64[(nref + ENTRY_EXPIRE) / 8] = expireAt;
+    const meta = this.u32[nref * 2 + W_META];
+    this.u32[nref * 2 + W_META] = (expireAt >= 0 ? meta | META_EXPIRE_BIT : meta & ~META_EXPIRE_BIT) >>> 0;
+    if (expireAt >= 0) this.f64[nref + D_EXPIRE] = expireAt;
     if (nref !== ref) {
-      this.alloc.free(ref);
+      this.alloc.free(from);
       index.setRefAt(handle, nref);
     } else {
       index.touch(handle);
@@ -520,7 +536,7 @@ export class Keyspace implements RecordShape {
     if (this.hasExpire(ref)) this.volatileKeys[db]--;
     index.removeAt(handle);
     this.freeValue(ref);
-    this.alloc.free(ref);
+    this.alloc.free(ref * REF_UNIT_BYTES);
   }
 
   /** Deletes a key if present; returns true when something was deleted. */
@@ -543,7 +559,7 @@ export class Keyspace implements RecordShape {
   moveEntry(fromDb: number, handle: number, toDb: number): void {
     const ref = this.dbs[fromDb].refAt(handle);
     const volatile = this.hasExpire(ref);
-    const nh = this.dbs[toDb].insert(this.u32[(ref + ENTRY_HASH) / 4], ref);
+    const nh = this.dbs[toDb].insert(this.u32[ref * 2 + W_HASH], ref);
     if (nh < 0) throw new OutOfMemoryError('hash index full');
     this.dbs[fromDb].removeAt(handle);
     if (volatile) {
@@ -631,7 +647,7 @@ export class Keyspace implements RecordShape {
   entryFootprint(db: number, ref: number): number {
     const index = this.dbs[db];
     const slotShare = index.slotCapacity > 0 ? Math.round(index.tableBytes / index.slotCapacity) : 0;
-    return this.alloc.usableSize(ref) + slotShare;
+    return this.alloc.usableSize(ref * REF_UNIT_BYTES) + slotShare;
   }
 
   /** Frees every key of a database. */
@@ -640,7 +656,7 @@ export class Keyspace implements RecordShape {
     const n = index.size;
     index.forEach((ref) => {
       this.freeValue(ref);
-      this.alloc.free(ref);
+      this.alloc.free(ref * REF_UNIT_BYTES);
     });
     index.clear();
     this.volatileKeys[db] = 0;
@@ -673,7 +689,7 @@ export class Keyspace implements RecordShape {
   /** Removes the expired key at handle if its time has come (active expiry). */
   expireIfDue(db: number, handle: number): boolean {
     const ref = this.dbs[db].refAt(handle);
-    if (this.f64[(ref + ENTRY_EXPIRE) / 8] > this.now) return false;
+    if (this.f64[ref + D_EXPIRE] > this.now) return false;
     this.deleteAt(db, handle);
     this.stats[STAT_EXPIRED_KEYS]++;
     return true;

@@ -5,7 +5,7 @@ import { HashIndex, type RecordShape } from '../../src/store/hash-index.ts';
 import { hashBytes } from '../../src/util/hash.ts';
 import { SLAB_BYTES } from '../../native-layout/layout.ts';
 
-/** Minimal records: [u32 hash][u32 keylen][key bytes]. */
+/** Minimal records: [u32 hash][u32 keylen][key bytes], named by ref = address / 8 as the index stores them. */
 class Records implements RecordShape {
   readonly alloc: SlabAllocator;
   readonly u8: Uint8Array;
@@ -15,17 +15,20 @@ class Records implements RecordShape {
     this.u8 = alloc.arena.u8;
     this.u32 = alloc.arena.u32;
   }
-  keyOffset(ref: number): number { return ref + 8; }
-  keyLength(ref: number): number { return this.u32[(ref + 4) >> 2]; }
+  keyOffset(ref: number): number { return ref * 8 + 8; }
+  keyLength(ref: number): number { return this.u32[ref * 2 + 1]; }
   make(key: Buffer, hash: number): number {
-    const ref = this.alloc.alloc(8 + key.length);
-    this.u32[ref >> 2] = hash;
-    this.u32[(ref + 4) >> 2] = key.length;
-    this.u8.set(key, ref + 8);
-    return ref;
+    const addr = this.alloc.alloc(8 + key.length);
+    this.u32[addr / 4] = hash;
+    this.u32[addr / 4 + 1] = key.length;
+    this.u8.set(key, addr + 8);
+    return addr / 8;
+  }
+  free(ref: number): void {
+    this.alloc.free(ref * 8);
   }
   key(ref: number): string {
-    return Buffer.from(this.u8.subarray(ref + 8, ref + 8 + this.keyLength(ref))).toString('latin1');
+    return Buffer.from(this.u8.subarray(ref * 8 + 8, ref * 8 + 8 + this.keyLength(ref))).toString('latin1');
   }
 }
 
@@ -58,7 +61,7 @@ describe('HashIndex', () => {
             if (found >= 0) {
               const ref = index.refAt(found);
               index.removeAt(found);
-              recs.alloc.free(ref);
+              recs.free(ref);
             }
             model.delete(key.toString());
           } else if (op === 'step') {
@@ -160,7 +163,7 @@ describe('HashIndex when the arena runs out', () => {
       const ref = recs.make(k, h(k));
       const handle = index.insert(h(k), ref);
       if (handle < 0) {
-        recs.alloc.free(ref);
+        recs.free(ref);
         refused = n;
         break;
       }
@@ -189,7 +192,7 @@ describe('HashIndex when the arena runs out', () => {
     // Every record and table address is one the allocator handed out.
     index.forEach((ref, handle) => {
       index.removeAt(handle);
-      recs.alloc.free(ref);
+      recs.free(ref);
     });
     index.clear();
     expect(index.size).toBe(0);
@@ -200,12 +203,12 @@ describe('HashIndex when the arena runs out', () => {
     const keys: string[] = [];
     for (let n = 0; n < 200; n++) {
       const k = Buffer.from(`k${n}`);
-      const ref = recs.alloc.tryAlloc(8 + k.length);
-      if (ref === 0) break;
-      recs.alloc.free(ref);
+      const probe = recs.alloc.tryAlloc(8 + k.length);
+      if (probe === 0) break;
+      recs.alloc.free(probe);
       const r = recs.make(k, h(k));
       if (index.insert(h(k), r) < 0) {
-        recs.alloc.free(r);
+        recs.free(r);
         break;
       }
       keys.push(k.toString());
@@ -215,7 +218,7 @@ describe('HashIndex when the arena runs out', () => {
     // Take every byte left, then clear: the records are freed to their class, not to the table's.
     const filler: number[] = [];
     for (let p = recs.alloc.tryAlloc(16); p !== 0; p = recs.alloc.tryAlloc(16)) filler.push(p);
-    index.forEach((ref) => recs.alloc.free(ref));
+    index.forEach((ref) => recs.free(ref));
     index.clear();
     expect(index.size).toBe(0);
     const k = Buffer.from('after');
@@ -237,19 +240,19 @@ describe('HashIndex when the arena runs out', () => {
           const s = key.toString();
           if (op === 'add') {
             if (index.find(h(key), key, 0, key.length) >= 0) continue;
-            const ref = recs.alloc.tryAlloc(8 + key.length);
-            if (ref === 0) continue;
-            recs.alloc.free(ref);
+            const probe = recs.alloc.tryAlloc(8 + key.length);
+            if (probe === 0) continue;
+            recs.alloc.free(probe);
             const r = recs.make(key, h(key));
             if (index.insert(h(key), r) >= 0) model.add(s);
-            else recs.alloc.free(r);
+            else recs.free(r);
           } else if (op === 'del') {
             const found = index.find(h(key), key, 0, key.length);
             expect(found >= 0).toBe(model.has(s));
             if (found >= 0) {
               const ref = index.refAt(found);
               index.removeAt(found);
-              recs.alloc.free(ref);
+              recs.free(ref);
               model.delete(s);
             }
           } else if (op === 'step') {

@@ -131,7 +131,7 @@ function expectSameKeyspace(shard: TestShard, model: Model, context: string): vo
     }
     expect(ks.dbs[db].size).toBe(want.size);
     expect(ks.volatileKeys[db]).toBe([...want.values()].filter((e) => e.ttl).length);
-    ks.dbs[db].forEach((ref) => { recordBytes += ks.alloc.usableSize(ref); });
+    ks.dbs[db].forEach((ref) => { recordBytes += ks.alloc.usableSize(ref * 8); });
     tableBytes += ks.dbs[db].tableAllocatedBytes;
   }
   // Nothing leaked: every byte handed out belongs to a live record or a table (or the ballast below).
@@ -378,7 +378,7 @@ describe.each([
       });
       // Every record and handle really lives past the ballast.
       shard.ks.dbs[0].forEach((ref, handle) => {
-        expect(ref).toBeGreaterThanOrEqual(below);
+        expect(ref * 8).toBeGreaterThanOrEqual(below);
         expect(handle).toBeGreaterThanOrEqual(below);
       });
       // Deletes work when full and free the room for new writes.
