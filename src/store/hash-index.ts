@@ -102,6 +102,8 @@ export class HashIndex {
   private rehashIdx = 0;
   /** Growth failed for want of memory: inserts stop retrying it until retryGrowth() (the cron) or a full table. */
   private growBlocked = false;
+  /** The ref of the record the last successful find() returned (saves decoding its handle). */
+  foundRef = 0;
   /** Version stamped on groups that change (the snapshot epoch of the shard). */
   version = 1;
 
@@ -212,7 +214,10 @@ export class HashIndex {
           const i = (w << 2) + ((31 - Math.clz32(hits & -hits)) >> 3);
           hits &= hits - 1;
           const ref = u32[gw + REFS_WORD + i];
-          if (u32[ref * 2] === hash && this.keyEquals(ref, kb, ko, kl)) return gw * 4 + i;
+          if (u32[ref * 2] === hash && this.keyEquals(ref, kb, ko, kl)) {
+            this.foundRef = ref;
+            return gw * 4 + i;
+          }
         }
         empty |= exactZeroBytes(tags);
       }

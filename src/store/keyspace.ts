@@ -235,7 +235,7 @@ export class Keyspace implements RecordShape {
     const index = this.dbs[db];
     const handle = index.find(h, kb, ko, kl);
     this.handle = handle;
-    return handle < 0 ? 0 : index.refAt(handle);
+    return handle < 0 ? 0 : index.foundRef;
   }
 
   /** True when the entry carries an expiry that has passed (KEYS, SCAN: skip without deleting). */
