@@ -100,7 +100,11 @@ export class HashIndex {
   private cur: Table;
   private old: Table | null = null;
   private rehashIdx = 0;
-  /** Growth failed for want of memory: inserts stop retrying it until retryGrowth() (the cron) or a full table. */
+  /**
+   * Growth failed for want of memory: inserts retry it only once whole free
+   * slabs could hold the new table, or when the table is full; the cron
+   * retries it every tick (retryGrowth).
+   */
   private growBlocked = false;
   /** The ref of the record the last successful find() returned (saves decoding its handle). */
   foundRef = 0;
@@ -245,8 +249,11 @@ export class HashIndex {
     // Records still in the old table will move here too: count them now, so
     // the current table always has room to finish its rehash.
     const pending = this.old === null ? 0 : this.old.full;
-    if (!this.growBlocked && (t.full + t.deleted + pending + 1) * MAX_LOAD_DEN > t.groups * GROUP_SLOTS * MAX_LOAD_NUM) {
-      if (!this.startResize()) this.growBlocked = true;
+    if ((t.full + t.deleted + pending + 1) * MAX_LOAD_DEN > t.groups * GROUP_SLOTS * MAX_LOAD_NUM) {
+      // After a failed growth, try again once whole free slabs could hold a table twice this size.
+      if (!this.growBlocked || this.alloc.wholeSlabBytes >= 2 * t.groups * GROUP_BYTES) {
+        this.growBlocked = !this.startResize();
+      }
     }
     if (this.freeSlots() < 1) {
       // Full: memory may have been freed since growth last failed.

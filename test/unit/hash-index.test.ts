@@ -198,6 +198,29 @@ describe('HashIndex when the arena runs out', () => {
     expect(index.size).toBe(0);
   });
 
+  it('an insert retries a failed growth as soon as whole slabs are free again', () => {
+    const { index, recs, ballast } = tight(1);
+    const keys: string[] = [];
+    for (let n = 0; n < 30; n++) {
+      const k = Buffer.from(`key:${n}`);
+      expect(index.insert(h(k), recs.make(k, h(k)))).toBeGreaterThanOrEqual(0);
+      keys.push(k.toString());
+    }
+    // Past 7/8 of 32 slots, growth failed and is not retried while nothing is free.
+    expect(index.slotCapacity).toBe(32);
+    const k30 = Buffer.from('key:30');
+    expect(index.insert(h(k30), recs.make(k30, h(k30)))).toBeGreaterThanOrEqual(0);
+    keys.push('key:30');
+    expect(index.slotCapacity).toBe(32);
+    for (const p of ballast.splice(0, 2)) recs.alloc.free(p);
+    const k31 = Buffer.from('key:31');
+    expect(index.insert(h(k31), recs.make(k31, h(k31)))).toBeGreaterThanOrEqual(0);
+    keys.push('key:31');
+    expect(index.slotCapacity).toBeGreaterThan(32);
+    index.finishRehash();
+    expectExactly(index, recs, keys);
+  });
+
   it('clear() never needs memory: with none left it empties the table it has', () => {
     const { index, recs, ballast } = tight(2);
     const keys: string[] = [];
