@@ -75,7 +75,7 @@ export const SLOW_TRAILER_DURATION_FROM_END = 12;
 // Shard statistics block (written by the shard, read by the front for INFO)
 // ---------------------------------------------------------------------------
 /** Float64 slots. */
-export const STAT_USED_BYTES = 0;        // bytes handed out by the allocator (entries + index tables)
+export const STAT_USED_BYTES = 0;        // bytes handed out by the allocator (entries + index tables); stored at the end of every batch
 export const STAT_ARENA_COMMITTED = 1;   // bytes of the arena ever touched (high-water mark of slabs)
 export const STAT_EXPIRED_KEYS = 2;      // keys removed because their TTL passed (lazy + active)
 export const STAT_EXPIRE_CYCLE_MS = 3;   // total time spent in the active expire cycle
@@ -88,12 +88,13 @@ export const STAT_CPU_SYS_US = 9;
 export const STAT_HEAP_USED = 10;       // V8 heap used by the shard thread (proves the keyspace lives off-heap)
 export const STAT_ARENA_CAPACITY = 11;   // bytes of the arena
 /**
- * Cumulative bytes of denyoom request records this shard has executed. Written
- * at the end of every batch, after STAT_USED_BYTES, so that the front can bound
- * what the records it sent but the shard has not run yet may still allocate.
+ * Cumulative bytes (REC_LEN) of denyoom request records this shard has taken
+ * off its ring, run or refused with -OOM. Written at the end of every batch,
+ * after STAT_USED_BYTES, so that the front can bound what the records it sent
+ * but the shard has not run yet may still allocate.
  */
 export const STAT_WRITE_BYTES_DONE = 12;
-/** Bytes the shard keeps for admitted multi-shard writes (REQF_MAY_USE_RESERVE). */
+/** Bytes the shard keeps for admitted multi-shard writes (REQF_MAY_USE_RESERVE): min(64 MiB, capacity / 16), stored once at start. */
 export const STAT_RESERVE_BYTES = 13;
 /** Per database d: keys at STAT_DB_BASE + 2d, keys with a TTL at STAT_DB_BASE + 2d + 1. */
 export const STAT_DB_BASE = 16;
@@ -111,11 +112,18 @@ export const SLAB_SHIFT = 16;
 /** All allocations are aligned to 8 bytes; address 0 is never handed out (null). */
 export const ALLOC_ALIGN = 8;
 /**
- * Largest arena a shard can address. Addresses are byte offsets held in u32
- * fields, so today this is just under 2 GiB (issue: lift it with 8-byte
- * address units). Arena sizing and `shard-arena-mb` read it from here.
+ * References stored inside the arena (index slots, free-list links, the value
+ * address of non-inline types) are u32 counts of this many bytes, so a u32
+ * reaches 32 GiB. In JavaScript an address is always a plain byte number.
  */
-export const MAX_ARENA_BYTES = 2048 * 1024 * 1024 - SLAB_BYTES;
+export const REF_UNIT_BYTES = ALLOC_ALIGN;
+/**
+ * Largest arena a shard can address: a u32 reference in REF_UNIT_BYTES units
+ * reaches 32 GiB. Arena sizing and `shard-arena-mb` read it from here (the
+ * machine may still refuse a SharedArrayBuffer that large: sizing must also
+ * respect its memory).
+ */
+export const MAX_ARENA_BYTES = 32 * 1024 * 1024 * 1024;
 /** Largest request served from a size class; larger ones take whole runs of slabs. */
 export const MAX_SMALL_ALLOC = 32 * 1024;
 
@@ -132,7 +140,7 @@ export const TAG_DELETED = 1;
 export const GROUP_VOLATILE_MASK = 8;
 /** u32: version of the group's last change (compared against a snapshot's epoch). */
 export const GROUP_VERSION = 12;
-/** u32 x 8: arena addresses of the entries. */
+/** u32 x 8: the entries' addresses, in REF_UNIT_BYTES units. */
 export const GROUP_REFS = 16;
 
 // ---------------------------------------------------------------------------
@@ -144,7 +152,7 @@ export const ENTRY_HASH = 0;
 export const ENTRY_META = 4;
 /** u32: key length in bytes. */
 export const ENTRY_KEYLEN = 8;
-/** u32: inline string: value length; other types: arena address of the value structure. */
+/** u32: inline string: value length; other types: address of the value structure, in REF_UNIT_BYTES units. */
 export const ENTRY_VALUE = 12;
 /** Float64 absolute expiry in unix ms, present only when the has-expiry bit is set. */
 export const ENTRY_EXPIRE = 16;

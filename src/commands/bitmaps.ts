@@ -81,18 +81,6 @@ function parseBitOffset(c: ShardContext, i: number, hash: boolean, bits: number)
 // ---------------------------------------------------------------------------
 // Writing into a string in place
 
-let zeroBuf = new Uint8Array(4096);
-
-/** At least n zero bytes (never written to). */
-function zeros(n: number): Uint8Array {
-  if (n <= zeroBuf.length) return zeroBuf;
-  if (n > 1 << 20) return new Uint8Array(n);
-  let size = zeroBuf.length;
-  while (size < n) size *= 2;
-  zeroBuf = new Uint8Array(size);
-  return zeroBuf;
-}
-
 /** Set by lookupStringForWrite: the key was created or grown. */
 let bitDirty = false;
 /** Set by lookupStringForWrite: the key's slot handle. */
@@ -115,7 +103,7 @@ function lookupStringForWrite(c: ShardContext, byteLen: number): number {
     return 0;
   }
   if (ref === 0) {
-    ref = ks.putString(c.db, a.u8, ko, kl, zeros(byteLen), 0, byteLen, ENC_RAW, -1);
+    ref = ks.putString(c.db, a.u8, ko, kl, null, 0, byteLen, ENC_RAW, -1);
     bitDirty = true;
   } else {
     // Redis's lookupKeyWrite refreshes the access clock too.

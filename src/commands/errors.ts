@@ -16,7 +16,6 @@ export const ERR_BIT_VALUE = 'ERR bit is not an integer or out of range';
 export const ERR_STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 export const ERR_NOAUTH = 'NOAUTH Authentication required.';
 export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
-export const ERR_SHARD_OOM = 'OOM shard memory arena exhausted (raise shard-arena-mb)';
 
 export function errArity(name: string): string {
   return `ERR wrong number of arguments for '${name}' command`;

@@ -168,14 +168,12 @@ function renameGeneric(c: ShardContext, nx: boolean): void {
     else c.reply.ok();
     return;
   }
-  if (ks.lookupWrite(db, a.u8, a.off[2], a.len[2]) !== 0) {
-    if (nx) {
-      c.reply.int(0);
-      return;
-    }
-    ks.deleteAt(db, ks.handle);
+  if (ks.lookupWrite(db, a.u8, a.off[2], a.len[2]) !== 0 && nx) {
+    c.reply.int(0);
+    return;
   }
   // The value moves with its TTL and its access clock, as Redis moves the object.
+  // The copy replaces the destination all or nothing; only then does the source go.
   ks.cloneEntry(src, db, a.u8, a.off[2], a.len[2], true);
   // Inserting may have finished a resize: find the source again rather than trust its old handle.
   ks.deleteKey(db, a.u8, a.off[1], a.len[1]);
@@ -233,14 +231,12 @@ function copyCommand(c: ShardContext): void {
     c.reply.int(0);
     return;
   }
-  if (ks.lookupWrite(opts.dstDb, a.u8, a.off[2], a.len[2]) !== 0) {
-    if (!opts.replace) {
-      c.reply.int(0);
-      return;
-    }
-    ks.deleteAt(opts.dstDb, ks.handle);
+  if (ks.lookupWrite(opts.dstDb, a.u8, a.off[2], a.len[2]) !== 0 && !opts.replace) {
+    c.reply.int(0);
+    return;
   }
   // A copy is a new object: same value, encoding and TTL, a fresh access clock.
+  // It replaces the destination all or nothing.
   const ref = ks.cloneEntry(src, opts.dstDb, a.u8, a.off[2], a.len[2], true);
   ks.setLru(ref, ks.initialClock());
   c.reply.int(1);

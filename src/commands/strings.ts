@@ -48,7 +48,7 @@ function lookupWriteKey(c: ShardContext, keyArg: number): number {
  * counter, like dbOverwrite). Returns the entry.
  */
 function storeString(c: ShardContext, keyArg: number,
-  vb: Uint8Array, vo: number, vl: number, enc: number, expireAt: number): number {
+  vb: Uint8Array | null, vo: number, vl: number, enc: number, expireAt: number): number {
   const a = c.args;
   return c.ks.putString(c.db, a.u8, a.off[keyArg], a.len[keyArg], vb, vo, vl, enc, expireAt);
 }
@@ -281,12 +281,8 @@ function msetGeneric(c: ShardContext, nx: boolean): void {
     c.reply.int(0);
     return;
   }
-  for (let j = 1; j < a.count; j += 2) {
-    lookupWriteKey(c, j);
-    const vo = a.off[j + 1];
-    const vl = a.len[j + 1];
-    storeString(c, j, a.u8, vo, vl, Keyspace.stringEncoding(a.u8, vo, vl), -1);
-  }
+  // All pairs or none (an -OOM leaves every key as it was).
+  c.ks.putStrings(c.db, a.u8, a.off, a.len, 1, a.count);
   if (nx) c.reply.int(1);
   else c.reply.ok();
 }
@@ -445,15 +441,9 @@ function setrangeCommand(c: ShardContext): void {
       return;
     }
     if (tooLong(c, offset, vl)) return;
-    ref = storeString(c, 1, EMPTY, 0, 0, ENC_RAW, -1);
+    // One allocation of the final size, zero-filled: nothing to undo if it fails.
+    ref = storeString(c, 1, null, 0, offset + vl, ENC_RAW, -1);
     olen = 0;
-    const handle = ks.handle;
-    try {
-      ref = ks.growString(c.db, handle, ref, offset + vl);
-    } catch (e) {
-      ks.deleteAt(c.db, handle);
-      throw e;
-    }
   } else {
     if (ks.typeOf(old) !== TYPE_STRING) {
       c.reply.error(ERR_WRONGTYPE);

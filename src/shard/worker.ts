@@ -1,12 +1,13 @@
 import { getHeapStatistics } from 'node:v8';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
-  REP_BODY, REP_FLAGS, REPF_LARGE, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE, REQF_NO_TOUCH,
-  REQF_RESP3, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US, STAT_EXPIRE_CYCLE_MS,
-  STAT_REHASHING, STAT_HEAP_USED, STAT_ARENA_CAPACITY,
+  REC_LEN, REP_BODY, REP_FLAGS, REPF_LARGE, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
+  REQF_MAY_USE_RESERVE, REQF_NO_TOUCH, REQF_RESP3, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US,
+  STAT_EXPIRE_CYCLE_MS, STAT_REHASHING, STAT_HEAP_USED, STAT_ARENA_CAPACITY, STAT_RESERVE_BYTES, STAT_USED_BYTES,
+  STAT_WRITE_BYTES_DONE,
 } from '../../native-layout/layout.ts';
 import { SHARD_COMMANDS } from '../commands/registry.ts';
-import { ERR_SHARD_OOM } from '../commands/errors.ts';
+import { ERR_OOM } from '../commands/errors.ts';
 import type { ShardConfig, ShardContext, ShardHandler } from '../commands/types.ts';
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
 import { Arena, OutOfMemoryError } from '../store/arena.ts';
@@ -22,6 +23,13 @@ const LOOKAHEAD = 16;
 const CRON_DB_WINDOW = 256;
 /** Index groups the expire cycle sweeps per slice at active-expire-effort 1. */
 const EXPIRE_SLICE_GROUPS = 4096;
+/** The reserve kept for admitted multi-shard writes: min(64 MiB, capacity / 16). */
+const RESERVE_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Bytes a shard with this arena keeps back from unflagged denyoom commands. */
+function reserveBytesFor(capacity: number): number {
+  return Math.min(RESERVE_MAX_BYTES, Math.floor(capacity / 16));
+}
 
 export interface ShardWorkerData {
   shardId: number;
@@ -99,6 +107,12 @@ class ShardRuntime implements ShardContext {
   private cronDbCursor = 0;
   /** Databases seen with a resize in progress (the cron steps them every tick). */
   private readonly rehashingDbs = new Set<number>();
+  /** Per opcode: 1 when the command is flagged denyoom (admission applies). */
+  private readonly denyOom: Uint8Array;
+  /** Arena bytes an unflagged denyoom command may fill up to: capacity - reserve. */
+  private readonly admitLimit: number;
+  /** Cumulative REC_LEN of the denyoom records taken off the ring (STAT_WRITE_BYTES_DONE). */
+  private writeBytesDone = 0;
 
   constructor(d: ShardWorkerData) {
     this.shardId = d.shardId;
@@ -112,11 +126,28 @@ class ShardRuntime implements ShardContext {
     this.applyConfig();
     this.handlers = SHARD_COMMANDS.map((s) => s.shard);
     this.firstKeyOf = Uint8Array.from(SHARD_COMMANDS, (s) => (s.firstKey > 0 && s.firstKey < 256 ? s.firstKey : 0));
+    this.denyOom = Uint8Array.from(SHARD_COMMANDS, (s) => (s.flags.includes('denyoom') ? 1 : 0));
     this.expireCursor = new Array<number>(d.config.databases).fill(0);
     const f = d.fault?.split('@');
     this.fault = f !== undefined && Number(f[1]) === d.shardId ? (f[0] ?? null) : null;
     if (d.config.logfile !== undefined) setLogFile(d.config.logfile);
     if (d.config.loglevel !== undefined) setLogLevel(d.config.loglevel as LogLevelName);
+    const capacity = this.ks.alloc.capacityBytes;
+    const reserve = reserveBytesFor(capacity);
+    this.admitLimit = capacity - reserve;
+    this.statsF64[STAT_ARENA_CAPACITY] = capacity;
+    this.statsF64[STAT_RESERVE_BYTES] = reserve;
+    this.publishBatchStats();
+  }
+
+  /**
+   * The admission figures the front reads (used bytes, then denyoom bytes
+   * done): plain stores, before the replies are published.
+   */
+  private publishBatchStats(): void {
+    const s = this.statsF64;
+    s[STAT_USED_BYTES] = this.ks.alloc.used;
+    s[STAT_WRITE_BYTES_DONE] = this.writeBytesDone;
   }
 
   /** Throws the injected test fault if it is for `what` (once). */
@@ -186,11 +217,13 @@ class ShardRuntime implements ShardContext {
             // Long batches: hand replies over as we go so the front can start writing.
             if ((executed & 63) === 0) {
               reader.release();
+              this.publishBatchStats();
               this.replies.publish();
             }
           }
         }
         reader.release();
+        this.publishBatchStats();
         this.replies.publish();
       }
       if (!this.running) return;
@@ -297,6 +330,18 @@ class ShardRuntime implements ShardContext {
     const index = ks.dbs[this.db];
     if (index !== undefined && index.isRehashing) index.rehashStep(1);
     const handler = this.handlers[opcode];
+    if (this.denyOom[opcode] === 1) {
+      // Redis refuses a denyoom command before it runs when memory is short.
+      // A part of a multi-shard write the front admitted may use the reserve.
+      const recordBytes = readU32(u8, base + REC_LEN);
+      this.writeBytesDone += recordBytes;
+      if ((flags & REQF_MAY_USE_RESERVE) === 0 && ks.alloc.used + recordBytes > this.admitLimit) {
+        reply.error(ERR_OOM);
+        this.statsF64[STAT_COMMANDS]++;
+        this.writeReply();
+        return;
+      }
+    }
     if (base === idx && this.aheadGroup[slot] >= 0) {
       ks.hint(ringU8, this.aheadKeyOffset[slot], this.aheadKeyLength[slot], this.aheadHash[slot]);
     }
@@ -307,7 +352,8 @@ class ShardRuntime implements ShardContext {
       else handler(this);
     } catch (e) {
       reply.reset((flags & REQF_RESP3) !== 0);
-      if (e instanceof OutOfMemoryError) reply.error(ERR_SHARD_OOM);
+      // Every keyspace write is all or nothing: an OOM left the keyspace as it was.
+      if (e instanceof OutOfMemoryError) reply.error(ERR_OOM);
       else {
         reply.error(`ERR internal error in '${SHARD_COMMANDS[opcode]?.name}': ${(e as Error).message}`);
         logWarning(`Shard ${this.shardId}: internal error in '${SHARD_COMMANDS[opcode]?.name}': ${(e as Error).stack ?? String(e)}`);
@@ -418,6 +464,8 @@ class ShardRuntime implements ShardContext {
       for (let k = 0; k < window; k++) {
         const db = (first + k) % dbs;
         const index = ks.dbs[db];
+        // Neither allocates anything it cannot do without: a failure leaves the table as it was.
+        index.retryGrowth();
         if (!index.isRehashing) index.maybeShrink();
         if (index.isRehashing) this.rehashingDbs.add(db);
       }

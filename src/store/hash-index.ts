@@ -2,12 +2,13 @@ import {
   GROUP_BYTES, GROUP_REFS, GROUP_SLOTS, GROUP_TAGS, GROUP_VERSION, GROUP_VOLATILE_MASK,
   TAG_DELETED, TAG_EMPTY,
 } from '../../native-layout/layout.ts';
-import type { Arena, SlabAllocator } from './arena.ts';
+import { SlabAllocator, type Arena } from './arena.ts';
 
 /**
- * How the index reads the records it points to. Every indexed record starts
- * with its u32 hash (so resizes never rehash key bytes); the shape says where
- * its key bytes are.
+ * How the index reads the records it points to. A record is named by its ref,
+ * its address in REF_UNIT_BYTES units (what a slot stores). Every indexed
+ * record starts with its u32 hash (so resizes never rehash key bytes); the
+ * shape says where its key bytes are.
  */
 export interface RecordShape {
   keyOffset(ref: number): number;
@@ -16,6 +17,7 @@ export interface RecordShape {
 
 interface Table {
   base: number;   // arena address of group 0
+  baseWord: number; // base / 4: u32 index of group 0
   groups: number; // power of two
   mask: number;   // groups - 1
   full: number;
@@ -23,7 +25,11 @@ interface Table {
 }
 
 const MIN_GROUPS = 4;
-/** Grow when full + deleted slots exceed 7/8 of the capacity. */
+/**
+ * Grow when full + deleted slots exceed 7/8 of the capacity. The limit is
+ * soft: when the bigger table cannot be allocated, inserts go on into the
+ * current one while it has a free slot, and growth is tried again later.
+ */
 const MAX_LOAD_NUM = 7;
 const MAX_LOAD_DEN = 8;
 
@@ -35,6 +41,29 @@ function exactZeroBytes(x: number): number {
 export function tagOf(hash: number): number {
   const t = hash >>> 24;
   return t < 2 ? t + 2 : t;
+}
+
+// Addresses are plain byte numbers that may exceed 2^31: they never go through
+// a shift or `& ~7`. `h & 7` is exact for any safe integer (ToInt32 is modular),
+// and `/ 4` of a 4-aligned address is an exact typed-array index.
+
+/** Slot number (0..7) of a handle. */
+function slotOf(handle: number): number {
+  return handle & 7;
+}
+
+/** Group address of a handle. */
+function groupOf(handle: number): number {
+  return handle - (handle & 7);
+}
+
+/** A group's size and its refs' offset, in u32 words. */
+const GROUP_WORDS = GROUP_BYTES / 4;
+const REFS_WORD = GROUP_REFS / 4;
+
+/** u32 index of slot i's reference in the group at ga. */
+function refIndex(ga: number, i: number): number {
+  return (ga + GROUP_REFS) / 4 + i;
 }
 
 function rev32(v: number): number {
@@ -58,6 +87,11 @@ function rev32(v: number): number {
  * Resizing keeps two tables; lookups try the new one then the old one; each
  * rehashStep() moves a few old groups, leaving tombstones so that probe chains
  * of keys not yet moved stay intact.
+ *
+ * Slots hold record refs, addresses in REF_UNIT_BYTES units (a u32 reaches
+ * 32 GiB); the methods take and return refs as they are. Running out of arena never
+ * corrupts the index: a table is allocated before anything points at it, and
+ * insert() reports -1, having changed nothing, only when no slot is left.
  */
 export class HashIndex {
   private readonly arena: Arena;
@@ -66,6 +100,14 @@ export class HashIndex {
   private cur: Table;
   private old: Table | null = null;
   private rehashIdx = 0;
+  /**
+   * Growth failed for want of memory: inserts retry it only once whole free
+   * slabs could hold the new table, or when the table is full; the cron
+   * retries it every tick (retryGrowth).
+   */
+  private growBlocked = false;
+  /** The ref of the record the last successful find() returned (saves decoding its handle). */
+  foundRef = 0;
   /** Version stamped on groups that change (the snapshot epoch of the shard). */
   version = 1;
 
@@ -89,13 +131,28 @@ export class HashIndex {
     return this.cur.groups * GROUP_BYTES + (this.old ? this.old.groups * GROUP_BYTES : 0);
   }
 
+  /** Bytes the allocator handed out for the tables (their rounded sizes). */
+  get tableAllocatedBytes(): number {
+    const cur = SlabAllocator.roundedSize(this.cur.groups * GROUP_BYTES);
+    return this.old === null ? cur : cur + SlabAllocator.roundedSize(this.old.groups * GROUP_BYTES);
+  }
+
   get slotCapacity(): number {
     return this.cur.groups * GROUP_SLOTS;
   }
 
   private newTable(groups: number): Table {
     const base = this.alloc.allocZeroed(groups * GROUP_BYTES);
-    return { base, groups, mask: groups - 1, full: 0, deleted: 0 };
+    return { base, baseWord: base / 4, groups, mask: groups - 1, full: 0, deleted: 0 };
+  }
+
+  /** A zeroed table, or null (nothing allocated) when the arena has no room for it. */
+  private tryNewTable(groups: number): Table | null {
+    const bytes = groups * GROUP_BYTES;
+    const base = this.alloc.tryAlloc(bytes);
+    if (base === 0) return null;
+    this.arena.u8.fill(0, base, base + bytes);
+    return { base, baseWord: base / 4, groups, mask: groups - 1, full: 0, deleted: 0 };
   }
 
   // Prefetching: homeGroup() names the group where a lookup starts;
@@ -114,14 +171,14 @@ export class HashIndex {
   /** Loads the group's first and last words (a group may straddle two cache lines). */
   touchGroup(ga: number): number {
     const u32 = this.arena.u32;
-    return u32[ga >> 2] ^ u32[(ga + GROUP_BYTES - 4) >> 2];
+    return u32[ga / 4] ^ u32[(ga + GROUP_BYTES - 4) / 4];
   }
 
   /** Loads the first word of the first record in the group whose tag matches `hash`. */
   touchRecord(ga: number, hash: number): number {
     const u32 = this.arena.u32;
     const tag4 = Math.imul(tagOf(hash), 0x01010101);
-    const gw = (ga + GROUP_TAGS) >> 2;
+    const gw = (ga + GROUP_TAGS) / 4;
     let i = 0;
     let hits = exactZeroBytes(u32[gw] ^ tag4);
     if (hits === 0) {
@@ -130,7 +187,8 @@ export class HashIndex {
       i = 4;
     }
     i += (31 - Math.clz32(hits & -hits)) >> 3;
-    return u32[u32[(ga + GROUP_REFS + 4 * i) >> 2] >> 2];
+    // The record's first word, at u32 index ref * 2.
+    return u32[u32[refIndex(ga, i)] * 2];
   }
 
   /** Handle of the record with this key, or -1. */
@@ -147,11 +205,11 @@ export class HashIndex {
     // every byte of x that is zero, with no false positives.
     const tag4 = Math.imul(tagOf(hash), 0x01010101);
     const mask = t.mask;
-    const base = t.base;
+    // u32 indexes from the table's first word: no division in the probe loop.
+    const baseWord = t.baseWord;
     let g = hash & mask;
     for (let probes = 0; probes <= mask; probes++) {
-      const ga = base + g * GROUP_BYTES;
-      const gw = (ga + GROUP_TAGS) >> 2;
+      const gw = baseWord + g * GROUP_WORDS;
       let empty = 0;
       for (let w = 0; w < 2; w++) {
         const tags = u32[gw + w];
@@ -159,8 +217,11 @@ export class HashIndex {
         while (hits !== 0) {
           const i = (w << 2) + ((31 - Math.clz32(hits & -hits)) >> 3);
           hits &= hits - 1;
-          const ref = u32[(ga + GROUP_REFS + 4 * i) >> 2];
-          if (u32[ref >> 2] === hash && this.keyEquals(ref, kb, ko, kl)) return ga + i;
+          const ref = u32[gw + REFS_WORD + i];
+          if (u32[ref * 2] === hash && this.keyEquals(ref, kb, ko, kl)) {
+            this.foundRef = ref;
+            return gw * 4 + i;
+          }
         }
         empty |= exactZeroBytes(tags);
       }
@@ -178,69 +239,113 @@ export class HashIndex {
     return true;
   }
 
-  /** Inserts a record known to be absent; returns its handle. May start (not advance) a resize. */
+  /**
+   * Inserts a record known to be absent; returns its handle, or -1 when no
+   * slot is left and the table cannot grow (nothing changed). May start (not
+   * advance) a resize.
+   */
   insert(hash: number, ref: number): number {
     const t = this.cur;
     // Records still in the old table will move here too: count them now, so
     // the current table always has room to finish its rehash.
     const pending = this.old === null ? 0 : this.old.full;
     if ((t.full + t.deleted + pending + 1) * MAX_LOAD_DEN > t.groups * GROUP_SLOTS * MAX_LOAD_NUM) {
-      this.startResize();
+      // After a failed growth, try again once whole free slabs could hold a table twice this size.
+      if (!this.growBlocked || this.alloc.wholeSlabBytes >= 2 * t.groups * GROUP_BYTES) {
+        this.growBlocked = !this.startResize();
+      }
+    }
+    if (this.freeSlots() < 1) {
+      // Full: memory may have been freed since growth last failed.
+      if (!this.startResize() || this.freeSlots() < 1) return -1;
     }
     return this.insertInto(this.cur, hash, ref, false);
+  }
+
+  /** Records that can still be inserted without a new table (slots not owed to records of the old table). */
+  freeSlots(): number {
+    const t = this.cur;
+    return t.groups * GROUP_SLOTS - t.full - (this.old === null ? 0 : this.old.full);
+  }
+
+  /**
+   * Prepares for `n` inserts: grows now if they would pass the load limit
+   * (a failure is not an error: the limit is soft). Returns true when the
+   * n inserts are sure to find slots, so that none of them can fail.
+   */
+  reserve(n: number): boolean {
+    const t = this.cur;
+    const pending = this.old === null ? 0 : this.old.full;
+    if ((t.full + t.deleted + pending + n) * MAX_LOAD_DEN > t.groups * GROUP_SLOTS * MAX_LOAD_NUM) {
+      if (!this.startResize(undefined, n)) this.growBlocked = true;
+    }
+    return this.freeSlots() >= n;
+  }
+
+  /** Tries again a growth that failed for want of memory (the shard's cron). */
+  retryGrowth(): void {
+    if (!this.growBlocked) return;
+    this.growBlocked = false;
+    const t = this.cur;
+    const pending = this.old === null ? 0 : this.old.full;
+    if ((t.full + t.deleted + pending + 1) * MAX_LOAD_DEN > t.groups * GROUP_SLOTS * MAX_LOAD_NUM) {
+      if (!this.startResize()) this.growBlocked = true;
+    }
   }
 
   private insertInto(t: Table, hash: number, ref: number, volatile: boolean): number {
     const u8 = this.arena.u8;
     let g = hash & t.mask;
-    for (;;) {
+    for (let probes = 0; probes <= t.mask; probes++) {
       const ga = t.base + g * GROUP_BYTES;
       for (let i = 0; i < GROUP_SLOTS; i++) {
         const tg = u8[ga + GROUP_TAGS + i];
         if (tg === TAG_EMPTY || tg === TAG_DELETED) {
           if (tg === TAG_DELETED) t.deleted--;
           u8[ga + GROUP_TAGS + i] = tagOf(hash);
-          this.arena.u32[(ga + GROUP_REFS + 4 * i) >> 2] = ref;
+          this.arena.u32[refIndex(ga, i)] = ref;
           if (volatile) u8[ga + GROUP_VOLATILE_MASK] |= 1 << i;
           else u8[ga + GROUP_VOLATILE_MASK] &= ~(1 << i);
-          this.arena.u32[(ga + GROUP_VERSION) >> 2] = this.version;
+          this.arena.u32[(ga + GROUP_VERSION) / 4] = this.version;
           t.full++;
           return ga + i;
         }
       }
       g = (g + 1) & t.mask;
     }
+    // Callers check freeSlots() first: reaching this is a bug, not a full arena.
+    throw new Error('hash index: no free slot in a table that claimed one');
   }
 
   refAt(handle: number): number {
-    return this.arena.u32[((handle & ~7) + GROUP_REFS + 4 * (handle & 7)) >> 2];
+    return this.arena.u32[refIndex(groupOf(handle), slotOf(handle))];
   }
 
   /** Points the slot at a relocated record (same key, same hash). */
   setRefAt(handle: number, ref: number): void {
-    const ga = handle & ~7;
-    this.arena.u32[(ga + GROUP_REFS + 4 * (handle & 7)) >> 2] = ref;
-    this.arena.u32[(ga + GROUP_VERSION) >> 2] = this.version;
+    const ga = groupOf(handle);
+    this.arena.u32[refIndex(ga, slotOf(handle))] = ref;
+    this.arena.u32[(ga + GROUP_VERSION) / 4] = this.version;
   }
 
   setVolatile(handle: number, on: boolean): void {
-    const ga = handle & ~7;
-    if (on) this.arena.u8[ga + GROUP_VOLATILE_MASK] |= 1 << (handle & 7);
-    else this.arena.u8[ga + GROUP_VOLATILE_MASK] &= ~(1 << (handle & 7));
+    const ga = groupOf(handle);
+    if (on) this.arena.u8[ga + GROUP_VOLATILE_MASK] |= 1 << slotOf(handle);
+    else this.arena.u8[ga + GROUP_VOLATILE_MASK] &= ~(1 << slotOf(handle));
   }
 
   /** Records that the slot's record changed in place (for snapshot versions). */
   touch(handle: number): void {
-    this.arena.u32[((handle & ~7) + GROUP_VERSION) >> 2] = this.version;
+    this.arena.u32[(groupOf(handle) + GROUP_VERSION) / 4] = this.version;
   }
 
   removeAt(handle: number): void {
-    const ga = handle & ~7;
-    const i = handle & 7;
+    const ga = groupOf(handle);
+    const i = slotOf(handle);
     const t = this.tableOf(ga);
     this.arena.u8[ga + GROUP_TAGS + i] = TAG_DELETED;
     this.arena.u8[ga + GROUP_VOLATILE_MASK] &= ~(1 << i);
-    this.arena.u32[(ga + GROUP_VERSION) >> 2] = this.version;
+    this.arena.u32[(ga + GROUP_VERSION) / 4] = this.version;
     t.full--;
     t.deleted++;
   }
@@ -251,29 +356,53 @@ export class HashIndex {
     return this.old as Table;
   }
 
-  /** Drops every record reference (the caller frees the records). */
+  /**
+   * Drops every record reference (the caller frees the records). Never fails:
+   * when even the smallest table cannot be allocated, the current one is
+   * emptied and kept (the cron shrinks it later).
+   */
   clear(): void {
     if (this.old) this.alloc.free(this.old.base);
-    this.alloc.free(this.cur.base);
     this.old = null;
     this.rehashIdx = 0;
-    this.cur = this.newTable(MIN_GROUPS);
+    this.growBlocked = false;
+    const t = this.cur;
+    const small = t.groups === MIN_GROUPS ? null : this.tryNewTable(MIN_GROUPS);
+    if (small === null) {
+      this.arena.u8.fill(0, t.base, t.base + t.groups * GROUP_BYTES);
+      t.full = 0;
+      t.deleted = 0;
+      return;
+    }
+    this.alloc.free(t.base);
+    this.cur = small;
   }
 
   // -- resizing --------------------------------------------------------------
 
-  private startResize(targetGroups?: number): void {
-    if (this.old) this.finishRehash();
-    const t = this.cur;
-    let groups = targetGroups ?? t.groups;
+  /**
+   * Starts moving to a table of targetGroups groups, or (no target) to one
+   * where the live records plus `extra` fill at most half the load limit.
+   * The new table is allocated before anything changes: returns false, with
+   * the index as it was, when the arena has no room for it.
+   */
+  private startResize(targetGroups?: number, extra = 0): boolean {
+    const live = this.size;
+    let groups = targetGroups ?? this.cur.groups;
     if (targetGroups === undefined) {
       // Grow until live records fill at most half the load limit; when they
       // already do, the same size is enough (the rebuild purges tombstones).
-      while (t.full * 2 * MAX_LOAD_DEN > groups * GROUP_SLOTS * MAX_LOAD_NUM) groups *= 2;
+      while ((live + extra) * 2 * MAX_LOAD_DEN > groups * GROUP_SLOTS * MAX_LOAD_NUM) groups *= 2;
     }
-    this.old = t;
+    // Finishing the current rehash allocates nothing and frees its old table.
+    if (this.old) this.finishRehash();
+    const next = this.tryNewTable(Math.max(MIN_GROUPS, groups));
+    if (next === null) return false;
+    this.old = this.cur;
     this.rehashIdx = 0;
-    this.cur = this.newTable(Math.max(MIN_GROUPS, groups));
+    this.cur = next;
+    this.growBlocked = false;
+    return true;
   }
 
   /** Moves up to `groupsToMove` groups of the old table. Returns true while work remains. */
@@ -289,8 +418,8 @@ export class HashIndex {
       const vmask = u8[ga + GROUP_VOLATILE_MASK];
       for (let i = 0; i < GROUP_SLOTS; i++) {
         if (u8[ga + GROUP_TAGS + i] < 2) continue;
-        const ref = u32[(ga + GROUP_REFS + 4 * i) >> 2];
-        this.insertInto(this.cur, u32[ref >> 2], ref, (vmask & (1 << i)) !== 0);
+        const ref = u32[refIndex(ga, i)];
+        this.insertInto(this.cur, u32[ref * 2], ref, (vmask & (1 << i)) !== 0);
         u8[ga + GROUP_TAGS + i] = TAG_DELETED;
         old.full--;
         moved = true;
@@ -324,13 +453,9 @@ export class HashIndex {
     if (t.groups > MIN_GROUPS && t.full * 8 < cap) {
       let groups = t.groups;
       while (groups > MIN_GROUPS && t.full * 4 < (groups / 2) * GROUP_SLOTS) groups /= 2;
-      this.startResize(groups);
-      return true;
+      return this.startResize(groups);
     }
-    if (t.deleted * 4 > cap) {
-      this.startResize(t.groups);
-      return true;
-    }
+    if (t.deleted * 4 > cap) return this.startResize(t.groups);
     return false;
   }
 
@@ -350,8 +475,8 @@ export class HashIndex {
       for (let i = 0; i < GROUP_SLOTS; i++) {
         const tg = u8[ga + GROUP_TAGS + i];
         if (tg >= 2) {
-          const ref = u32[(ga + GROUP_REFS + 4 * i) >> 2];
-          if ((u32[ref >> 2] & t.mask) === home) out.push(ref);
+          const ref = u32[refIndex(ga, i)];
+          if ((u32[ref * 2] & t.mask) === home) out.push(ref);
         } else if (tg === TAG_EMPTY) {
           sawEmpty = true;
         }
@@ -405,7 +530,7 @@ export class HashIndex {
     for (let g = 0; g < t.groups; g++) {
       const ga = t.base + g * GROUP_BYTES;
       for (let i = 0; i < GROUP_SLOTS; i++) {
-        if (u8[ga + GROUP_TAGS + i] >= 2) fn(u32[(ga + GROUP_REFS + 4 * i) >> 2], ga + i);
+        if (u8[ga + GROUP_TAGS + i] >= 2) fn(u32[refIndex(ga, i)], ga + i);
       }
     }
   }

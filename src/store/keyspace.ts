@@ -1,14 +1,28 @@
 import {
   ENC_EMBSTR, ENC_INT, ENC_RAW, ENTRY_EXPIRE, ENTRY_EXPIRE_BYTES, ENTRY_HASH, ENTRY_HEADER_BYTES, ENTRY_KEYLEN,
   ENTRY_META, ENTRY_VALUE, META_ENC_SHIFT, META_EXPIRE_BIT, META_LRU_MASK, META_TYPE_SHIFT,
-  STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES, STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_STRING,
+  MAX_SMALL_ALLOC, REF_UNIT_BYTES, SLAB_BYTES, STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES,
+  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_STRING,
 } from '../../native-layout/layout.ts';
 import { hashBytes } from '../util/hash.ts';
-import { Arena, SlabAllocator } from './arena.ts';
+import { Arena, OutOfMemoryError, SlabAllocator } from './arena.ts';
 import { HashIndex, type RecordShape } from './hash-index.ts';
+
+// An entry is named by its ref: its address in REF_UNIT_BYTES units, as index
+// slots store it. Its fields are then at u32 index ref * 2 + W_* and f64
+// index ref + D_EXPIRE: multiplications and additions only, which V8 keeps in
+// int32 while refs are below 2^30 (8 GiB) and runs on doubles above.
+const W_HASH = ENTRY_HASH / 4;
+const W_META = ENTRY_META / 4;
+const W_KEYLEN = ENTRY_KEYLEN / 4;
+const W_VALUE = ENTRY_VALUE / 4;
+const D_EXPIRE = ENTRY_EXPIRE / 8;
 
 /** Strings up to this length that are not integers are reported as embstr, like Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT. */
 const EMBSTR_LIMIT = 44;
+/** Records up to this size come from size classes: at worst each takes a fresh slab. */
+const SLAB_SMALL_LIMIT = MAX_SMALL_ALLOC;
+const SLAB_BYTES_FOR_SMALL = SLAB_BYTES;
 
 /**
  * The keyspace of one shard: every database's index plus the entry records,
@@ -16,6 +30,11 @@ const EMBSTR_LIMIT = 44;
  *
  * Methods that find a key leave its slot in `handle` (and its hash in `hash`)
  * so the command that follows can update or delete it without a second probe.
+ *
+ * Every write method either completes or throws OutOfMemoryError having
+ * changed nothing: it allocates first and mutates after (docs/architecture.md,
+ * "Memory exhaustion"). An entry is named by its ref (its address / 8, see
+ * W_* below); the offsets it hands out (keyOffset, stringOffset) are bytes.
  */
 export class Keyspace implements RecordShape {
   readonly arena: Arena;
@@ -66,57 +85,57 @@ export class Keyspace implements RecordShape {
   // -- record shape ------------------------------------------------------------
 
   keyOffset(ref: number): number {
-    return ref + ENTRY_HEADER_BYTES + ((this.u32[(ref + ENTRY_META) >> 2] >>> 31) << 3);
+    return ref * REF_UNIT_BYTES + ENTRY_HEADER_BYTES + ((this.u32[ref * 2 + W_META] >>> 31) << 3);
   }
 
   keyLength(ref: number): number {
-    return this.u32[(ref + ENTRY_KEYLEN) >> 2];
+    return this.u32[ref * 2 + W_KEYLEN];
   }
 
   typeOf(ref: number): number {
-    return (this.u32[(ref + ENTRY_META) >> 2] >>> META_TYPE_SHIFT) & 0xf;
+    return (this.u32[ref * 2 + W_META] >>> META_TYPE_SHIFT) & 0xf;
   }
 
   encodingOf(ref: number): number {
-    return (this.u32[(ref + ENTRY_META) >> 2] >>> META_ENC_SHIFT) & 0x7;
+    return (this.u32[ref * 2 + W_META] >>> META_ENC_SHIFT) & 0x7;
   }
 
   setEncoding(ref: number, enc: number): void {
-    const m = this.u32[(ref + ENTRY_META) >> 2];
-    this.u32[(ref + ENTRY_META) >> 2] = ((m & ~(0x7 << META_ENC_SHIFT)) | (enc << META_ENC_SHIFT)) >>> 0;
+    const m = this.u32[ref * 2 + W_META];
+    this.u32[ref * 2 + W_META] = ((m & ~(0x7 << META_ENC_SHIFT)) | (enc << META_ENC_SHIFT)) >>> 0;
   }
 
   lruOf(ref: number): number {
-    return this.u32[(ref + ENTRY_META) >> 2] & META_LRU_MASK;
+    return this.u32[ref * 2 + W_META] & META_LRU_MASK;
   }
 
   setLru(ref: number, v: number): void {
-    const p = (ref + ENTRY_META) >> 2;
+    const p = ref * 2 + W_META;
     this.u32[p] = ((this.u32[p] & ~META_LRU_MASK) | (v & META_LRU_MASK)) >>> 0;
   }
 
   hasExpire(ref: number): boolean {
-    return (this.u32[(ref + ENTRY_META) >> 2] & META_EXPIRE_BIT) !== 0;
+    return (this.u32[ref * 2 + W_META] & META_EXPIRE_BIT) !== 0;
   }
 
   /** Absolute expiry in unix ms, or -1 when the key is persistent. */
   expireOf(ref: number): number {
-    if ((this.u32[(ref + ENTRY_META) >> 2] & META_EXPIRE_BIT) === 0) return -1;
-    return this.f64[(ref + ENTRY_EXPIRE) >> 3];
+    if ((this.u32[ref * 2 + W_META] & META_EXPIRE_BIT) === 0) return -1;
+    return this.f64[ref + D_EXPIRE];
   }
 
   /** Inline string value: offset and length. */
   stringOffset(ref: number): number {
-    return this.keyOffset(ref) + this.u32[(ref + ENTRY_KEYLEN) >> 2];
+    return this.keyOffset(ref) + this.u32[ref * 2 + W_KEYLEN];
   }
 
   stringLength(ref: number): number {
-    return this.u32[(ref + ENTRY_VALUE) >> 2];
+    return this.u32[ref * 2 + W_VALUE];
   }
 
   /** Room for the inline value without reallocating. */
   stringCapacity(ref: number): number {
-    return this.alloc.usableSize(ref) - (this.stringOffset(ref) - ref);
+    return this.alloc.usableSize(ref * REF_UNIT_BYTES) - (this.stringOffset(ref) - ref * REF_UNIT_BYTES);
   }
 
   keyString(ref: number): string {
@@ -181,7 +200,7 @@ export class Keyspace implements RecordShape {
   peek(db: number, kb: Uint8Array, ko: number, kl: number): number {
     const ref = this.findAny(db, kb, ko, kl);
     if (ref === 0) return 0;
-    if ((this.u32[(ref + ENTRY_META) >> 2] & META_EXPIRE_BIT) !== 0 && this.f64[(ref + ENTRY_EXPIRE) >> 3] <= this.now) {
+    if ((this.u32[ref * 2 + W_META] & META_EXPIRE_BIT) !== 0 && this.f64[ref + D_EXPIRE] <= this.now) {
       this.deleteAt(db, this.handle);
       this.stats[STAT_EXPIRED_KEYS]++;
       this.handle = -1;
@@ -216,12 +235,12 @@ export class Keyspace implements RecordShape {
     const index = this.dbs[db];
     const handle = index.find(h, kb, ko, kl);
     this.handle = handle;
-    return handle < 0 ? 0 : index.refAt(handle);
+    return handle < 0 ? 0 : index.foundRef;
   }
 
   /** True when the entry carries an expiry that has passed (KEYS, SCAN: skip without deleting). */
   isExpired(ref: number): boolean {
-    return (this.u32[(ref + ENTRY_META) >> 2] & META_EXPIRE_BIT) !== 0 && this.f64[(ref + ENTRY_EXPIRE) >> 3] <= this.now;
+    return (this.u32[ref * 2 + W_META] & META_EXPIRE_BIT) !== 0 && this.f64[ref + D_EXPIRE] <= this.now;
   }
 
   touchAccess(ref: number): void {
@@ -272,11 +291,13 @@ export class Keyspace implements RecordShape {
 
   /**
    * Writes a string value for the key, replacing whatever was there (any type).
-   * expireAt: absolute ms, or -1 for no expiry. Returns the entry address.
-   * The caller must have called lookupWrite() for this key just before (handle/hash).
+   * vb null: a value of vl zero bytes. expireAt: absolute ms, or -1 for no
+   * expiry. Returns the entry address. The caller must have called
+   * lookupWrite() for this key just before (handle/hash). All or nothing:
+   * throws OutOfMemoryError with the key as it was.
    */
   putString(db: number, kb: Uint8Array, ko: number, kl: number,
-    vb: Uint8Array, vo: number, vl: number, enc: number, expireAt: number): number {
+    vb: Uint8Array | null, vo: number, vl: number, enc: number, expireAt: number): number {
     const index = this.dbs[db];
     const handle = this.handle;
     const size = ENTRY_HEADER_BYTES + (expireAt >= 0 ? ENTRY_EXPIRE_BYTES : 0) + kl + vl;
@@ -284,103 +305,219 @@ export class Keyspace implements RecordShape {
     if (handle >= 0) {
       const old = index.refAt(handle);
       const oldExpire = this.hasExpire(old);
-      if (this.typeOf(old) === TYPE_STRING && oldExpire === expireAt >= 0 && this.alloc.usableSize(old) >= size
-        && SlabAllocator.roundedSize(size) === this.alloc.usableSize(old)) {
+      if (this.typeOf(old) === TYPE_STRING && oldExpire === expireAt >= 0
+        && SlabAllocator.roundedSize(size) === this.alloc.usableSize(old * REF_UNIT_BYTES)) {
         // Same shape, same size class: overwrite in place.
         ref = old;
-        this.u32[(ref + ENTRY_META) >> 2] = (((this.u32[(ref + ENTRY_META) >> 2] & (META_EXPIRE_BIT | META_LRU_MASK)) |
+        this.u32[ref * 2 + W_META] = (((this.u32[ref * 2 + W_META] & (META_EXPIRE_BIT | META_LRU_MASK)) |
           (TYPE_STRING << META_TYPE_SHIFT) | (enc << META_ENC_SHIFT)) >>> 0);
-        if (expireAt >= 0) this.f64[(ref + ENTRY_EXPIRE) >> 3] = expireAt;
-        this.u32[(ref + ENTRY_VALUE) >> 2] = vl;
-        copyBytes(vb, vo, this.u8, this.stringOffset(ref), vl);
+        if (expireAt >= 0) this.f64[ref + D_EXPIRE] = expireAt;
+        this.u32[ref * 2 + W_VALUE] = vl;
+        this.copyValue(vb, vo, this.stringOffset(ref), vl);
         if (!this.lfuMode) this.setLru(ref, this.initialClock());
         index.touch(handle);
         return ref;
       }
+      // The new record first: if it cannot be allocated, nothing has changed.
       ref = this.writeNewString(this.hash, kb, ko, kl, vb, vo, vl, enc, expireAt, size);
-      if (this.lfuMode) this.setLru(ref, this.lruOf(old));
-      this.freeValue(old);
-      this.alloc.free(old);
-      index.setRefAt(handle, ref);
-      if (oldExpire !== expireAt >= 0) {
-        index.setVolatile(handle, expireAt >= 0);
-        this.volatileKeys[db] += expireAt >= 0 ? 1 : -1;
-      }
+      this.replaceAt(db, handle, old, ref);
       return ref;
     }
     ref = this.writeNewString(this.hash, kb, ko, kl, vb, vo, vl, enc, expireAt, size);
-    this.handle = index.insert(this.hash, ref);
-    if (expireAt >= 0) {
-      index.setVolatile(this.handle, true);
-      this.volatileKeys[db]++;
-    }
+    this.insertNew(db, ref, expireAt >= 0);
     return ref;
   }
 
+  /** Points the slot at `ref` in place of `old` (same key) and frees old. Allocates nothing. */
+  private replaceAt(db: number, handle: number, old: number, ref: number): void {
+    const index = this.dbs[db];
+    const oldExpire = this.hasExpire(old);
+    const newExpire = this.hasExpire(ref);
+    if (this.lfuMode) this.setLru(ref, this.lruOf(old));
+    this.freeValue(old);
+    this.alloc.free(old * REF_UNIT_BYTES);
+    index.setRefAt(handle, ref);
+    if (oldExpire !== newExpire) {
+      index.setVolatile(handle, newExpire);
+      this.volatileKeys[db] += newExpire ? 1 : -1;
+    }
+  }
+
+  /**
+   * Indexes a new record whose key is absent (handle/hash from its lookup);
+   * leaves its slot in `handle`. When the index has no slot left, frees the
+   * record and throws OutOfMemoryError.
+   */
+  private insertNew(db: number, ref: number, volatile: boolean): void {
+    const index = this.dbs[db];
+    const handle = index.insert(this.hash, ref);
+    if (handle < 0) {
+      this.alloc.free(ref * REF_UNIT_BYTES);
+      throw new OutOfMemoryError('hash index full');
+    }
+    this.handle = handle;
+    if (volatile) {
+      index.setVolatile(handle, true);
+      this.volatileKeys[db]++;
+    }
+  }
+
+  private copyValue(vb: Uint8Array | null, vo: number, to: number, vl: number): void {
+    if (vb === null) this.u8.fill(0, to, to + vl);
+    else copyBytes(vb, vo, this.u8, to, vl);
+  }
+
   private writeNewString(hash: number, kb: Uint8Array, ko: number, kl: number,
-    vb: Uint8Array, vo: number, vl: number, enc: number, expireAt: number, size: number): number {
-    const ref = this.alloc.alloc(size);
-    this.u32[(ref + ENTRY_HASH) >> 2] = hash;
-    this.u32[(ref + ENTRY_META) >> 2] = ((expireAt >= 0 ? META_EXPIRE_BIT : 0) | (TYPE_STRING << META_TYPE_SHIFT) |
+    vb: Uint8Array | null, vo: number, vl: number, enc: number, expireAt: number, size: number): number {
+    const ref = this.alloc.alloc(size) / REF_UNIT_BYTES;
+    this.u32[ref * 2 + W_HASH] = hash;
+    this.u32[ref * 2 + W_META] = ((expireAt >= 0 ? META_EXPIRE_BIT : 0) | (TYPE_STRING << META_TYPE_SHIFT) |
       (enc << META_ENC_SHIFT) | this.initialClock()) >>> 0;
-    this.u32[(ref + ENTRY_KEYLEN) >> 2] = kl;
-    this.u32[(ref + ENTRY_VALUE) >> 2] = vl;
-    let p = ref + ENTRY_HEADER_BYTES;
+    this.u32[ref * 2 + W_KEYLEN] = kl;
+    this.u32[ref * 2 + W_VALUE] = vl;
+    let p = ref * REF_UNIT_BYTES + ENTRY_HEADER_BYTES;
     if (expireAt >= 0) {
-      this.f64[(ref + ENTRY_EXPIRE) >> 3] = expireAt;
+      this.f64[ref + D_EXPIRE] = expireAt;
       p += ENTRY_EXPIRE_BYTES;
     }
     copyBytes(kb, ko, this.u8, p, kl);
-    copyBytes(vb, vo, this.u8, p + kl, vl);
+    this.copyValue(vb, vo, p + kl, vl);
     return ref;
+  }
+
+  /**
+   * MSET's core: stores the string pairs (key at u8[off[i]], value at
+   * u8[off[i + 1]], for i = first, first + 2, ... < end), all or none: throws
+   * OutOfMemoryError with every key as it was. When the arena is sure to
+   * have room for the worst case, the pairs are written one by one (no write
+   * can fail); otherwise every record is allocated before the first key changes.
+   */
+  putStrings(db: number, u8: Uint8Array, off: Int32Array, len: Int32Array, first: number, end: number): void {
+    const pairs = (end - first) >> 1;
+    let worst = 0;
+    let large = false;
+    for (let j = first; j < end; j += 2) {
+      const size = ENTRY_HEADER_BYTES + len[j] + len[j + 1];
+      // A small record may need a fresh slab for its class; a large one takes its own run.
+      if (size <= SLAB_SMALL_LIMIT) worst += SLAB_BYTES_FOR_SMALL;
+      else {
+        worst += SlabAllocator.roundedSize(size);
+        large = true;
+      }
+    }
+    const index = this.dbs[db];
+    // Free slabs scattered over the arena take any small records; large ones
+    // need contiguous runs, which only the untouched top guarantees.
+    if (index.reserve(pairs) && (large ? this.alloc.topBytes : this.alloc.wholeSlabBytes) >= worst) {
+      for (let j = first; j < end; j += 2) {
+        this.lookupWrite(db, u8, off[j], len[j]);
+        this.putString(db, u8, off[j], len[j], u8, off[j + 1], len[j + 1], Keyspace.stringEncoding(u8, off[j + 1], len[j + 1]), -1);
+      }
+      return;
+    }
+    // Tight: allocate every record first, then link them (lookups again: a
+    // key may repeat, and an index growth may have moved slots).
+    const refs: number[] = [];
+    for (let j = first; j < end; j += 2) {
+      const h = this.hashKey(u8, off[j], len[j]);
+      const size = ENTRY_HEADER_BYTES + len[j] + len[j + 1];
+      const ref = this.alloc.tryAlloc(size) / REF_UNIT_BYTES;
+      if (ref === 0) {
+        for (const r of refs) this.alloc.free(r * REF_UNIT_BYTES);
+        throw new OutOfMemoryError('arena exhausted');
+      }
+      refs.push(ref);
+      this.fillString(ref, h, u8, off[j], len[j], u8, off[j + 1], len[j + 1],
+        Keyspace.stringEncoding(u8, off[j + 1], len[j + 1]));
+    }
+    let fresh = 0;
+    for (let j = first; j < end; j += 2) if (this.peek(db, u8, off[j], len[j]) === 0) fresh++;
+    if (!index.reserve(fresh)) {
+      for (const r of refs) this.alloc.free(r * REF_UNIT_BYTES);
+      throw new OutOfMemoryError('hash index full');
+    }
+    for (let k = 0; k < refs.length; k++) {
+      const j = first + 2 * k;
+      const ref = refs[k];
+      if (this.lookupWrite(db, u8, off[j], len[j]) !== 0) this.replaceAt(db, this.handle, this.dbs[db].refAt(this.handle), ref);
+      else this.insertNew(db, ref, false);
+    }
+  }
+
+  /** Writes a persistent string record at ref (allocated by the caller). */
+  private fillString(ref: number, hash: number, kb: Uint8Array, ko: number, kl: number,
+    vb: Uint8Array, vo: number, vl: number, enc: number): void {
+    this.u32[ref * 2 + W_HASH] = hash;
+    this.u32[ref * 2 + W_META] = ((TYPE_STRING << META_TYPE_SHIFT) | (enc << META_ENC_SHIFT) | this.initialClock()) >>> 0;
+    this.u32[ref * 2 + W_KEYLEN] = kl;
+    this.u32[ref * 2 + W_VALUE] = vl;
+    const p = ref * REF_UNIT_BYTES + ENTRY_HEADER_BYTES;
+    copyBytes(kb, ko, this.u8, p, kl);
+    copyBytes(vb, vo, this.u8, p + kl, vl);
   }
 
   /**
    * Makes room for a string value of `newLen` bytes, keeping the first
    * `keepLen` bytes, and returns the (maybe moved) entry. Growth is greedy like
-   * sdsMakeRoomFor so repeated APPENDs stay linear.
+   * sdsMakeRoomFor so repeated APPENDs stay linear; when the arena has no room
+   * for the greedy size, the exact size is tried. Throws OutOfMemoryError
+   * with the entry as it was.
    */
   growString(db: number, handle: number, ref: number, newLen: number): number {
     if (this.stringCapacity(ref) >= newLen) return ref;
-    const header = this.stringOffset(ref) - ref;
+    const from = ref * REF_UNIT_BYTES;
+    const header = this.stringOffset(ref) - from;
     const want = newLen < 1024 * 1024 ? newLen * 2 : newLen + 1024 * 1024;
-    const nref = this.alloc.alloc(header + want);
-    this.u8.copyWithin(nref, ref, ref + header + this.stringLength(ref));
-    this.alloc.free(ref);
+    let to = this.alloc.tryAlloc(header + want);
+    if (to === 0) to = this.alloc.alloc(header + newLen);
+    this.u8.copyWithin(to, from, from + header + this.stringLength(ref));
+    this.alloc.free(from);
+    const nref = to / REF_UNIT_BYTES;
     this.dbs[db].setRefAt(handle, nref);
     return nref;
   }
 
   setStringLength(ref: number, len: number): void {
-    this.u32[(ref + ENTRY_VALUE) >> 2] = len;
+    this.u32[ref * 2 + W_VALUE] = len;
   }
 
-  /** Sets or clears (-1) the expiry of the entry at handle; returns the (maybe moved) entry. */
+  /**
+   * Sets or clears (-1) the expiry of the entry at handle; returns the (maybe
+   * moved) entry. The expiry field exists only in volatile entries, so the
+   * body shifts by 8 bytes: in place when the allocation has room (always when
+   * clearing), else into a new record. Throws OutOfMemoryError with the entry
+   * as it was.
+   */
   setExpire(db: number, handle: number, ref: number, expireAt: number): number {
     const index = this.dbs[db];
     const had = this.hasExpire(ref);
     if (expireAt >= 0 && had) {
-      this.f64[(ref + ENTRY_EXPIRE) >> 3] = expireAt;
+      this.f64[ref + D_EXPIRE] = expireAt;
       index.touch(handle);
       return ref;
     }
     if (expireAt < 0 && !had) return ref;
-    // The expiry field is present only in volatile entries: move the record.
-    const oldBody = ref + ENTRY_HEADER_BYTES + (had ? ENTRY_EXPIRE_BYTES : 0);
     const bodyLen = this.bodyLength(ref);
+    const from = ref * REF_UNIT_BYTES;
+    const oldBody = from + ENTRY_HEADER_BYTES + (had ? ENTRY_EXPIRE_BYTES : 0);
     const newSize = ENTRY_HEADER_BYTES + (expireAt >= 0 ? ENTRY_EXPIRE_BYTES : 0) + bodyLen;
-    const nref = this.alloc.alloc(newSize);
-    this.u8.copyWithin(nref, ref, ref + ENTRY_HEADER_BYTES);
-    const meta = this.u32[(nref + ENTRY_META) >> 2];
-    this.u32[(nref + ENTRY_META) >> 2] = (expireAt >= 0 ? meta | META_EXPIRE_BIT : meta & ~META_EXPIRE_BIT) >>> 0;
-    let body = nref + ENTRY_HEADER_BYTES;
-    if (expireAt >= 0) {
-      this.f64[(nref + ENTRY_EXPIRE) >> 3] = expireAt;
-      body += ENTRY_EXPIRE_BYTES;
+    let to = from;
+    if (this.alloc.usableSize(from) < newSize) {
+      to = this.alloc.alloc(newSize);
+      this.u8.copyWithin(to, from, from + ENTRY_HEADER_BYTES);
     }
+    const nref = to / REF_UNIT_BYTES;
+    const body = to + ENTRY_HEADER_BYTES + (expireAt >= 0 ? ENTRY_EXPIRE_BYTES : 0);
     this.u8.copyWithin(body, oldBody, oldBody + bodyLen);
-    this.alloc.free(ref);
-    index.setRefAt(handle, nref);
+    const meta = this.u32[nref * 2 + W_META];
+    this.u32[nref * 2 + W_META] = (expireAt >= 0 ? meta | META_EXPIRE_BIT : meta & ~META_EXPIRE_BIT) >>> 0;
+    if (expireAt >= 0) this.f64[nref + D_EXPIRE] = expireAt;
+    if (nref !== ref) {
+      this.alloc.free(from);
+      index.setRefAt(handle, nref);
+    } else {
+      index.touch(handle);
+    }
     index.setVolatile(handle, expireAt >= 0);
     this.volatileKeys[db] += expireAt >= 0 ? 1 : -1;
     return nref;
@@ -399,7 +536,7 @@ export class Keyspace implements RecordShape {
     if (this.hasExpire(ref)) this.volatileKeys[db]--;
     index.removeAt(handle);
     this.freeValue(ref);
-    this.alloc.free(ref);
+    this.alloc.free(ref * REF_UNIT_BYTES);
   }
 
   /** Deletes a key if present; returns true when something was deleted. */
@@ -414,12 +551,17 @@ export class Keyspace implements RecordShape {
     void ref; // strings are inline: nothing else to free yet
   }
 
-  /** Moves an entry to another database (MOVE); the destination must not hold the key. */
+  /**
+   * Moves an entry to another database (MOVE); the destination must not hold
+   * the key. Indexed in the destination first, so that a full index leaves
+   * the key where it was (OutOfMemoryError).
+   */
   moveEntry(fromDb: number, handle: number, toDb: number): void {
     const ref = this.dbs[fromDb].refAt(handle);
     const volatile = this.hasExpire(ref);
+    const nh = this.dbs[toDb].insert(this.u32[ref * 2 + W_HASH], ref);
+    if (nh < 0) throw new OutOfMemoryError('hash index full');
     this.dbs[fromDb].removeAt(handle);
-    const nh = this.dbs[toDb].insert(this.u32[(ref + ENTRY_HASH) >> 2], ref);
     if (volatile) {
       this.dbs[toDb].setVolatile(nh, true);
       this.volatileKeys[fromDb]--;
@@ -427,23 +569,20 @@ export class Keyspace implements RecordShape {
     }
   }
 
-  /** Inserts a copy of an entry under a new key name (COPY, RENAME within a shard). */
+  /**
+   * Writes a copy of an entry under another key (COPY, RENAME within a
+   * shard), replacing what that key holds: the caller must have looked the
+   * destination up in toDb just before (handle/hash). Keeps the access clock.
+   * All or nothing (OutOfMemoryError).
+   */
   cloneEntry(ref: number, toDb: number, kb: Uint8Array, ko: number, kl: number, keepExpire: boolean): number {
-    const h = this.hashKey(kb, ko, kl);
     const expireAt = keepExpire ? this.expireOf(ref) : -1;
     const type = this.typeOf(ref);
     if (type !== TYPE_STRING) throw new Error('only strings are stored so far');
-    const vo = this.stringOffset(ref);
-    const vl = this.stringLength(ref);
-    const size = ENTRY_HEADER_BYTES + (expireAt >= 0 ? ENTRY_EXPIRE_BYTES : 0) + kl + vl;
-    const nref = this.writeNewString(h, kb, ko, kl, this.u8, vo, vl, this.encodingOf(ref), expireAt, size);
-    this.setLru(nref, this.lruOf(ref));
-    const nh = this.dbs[toDb].insert(h, nref);
-    if (expireAt >= 0) {
-      this.dbs[toDb].setVolatile(nh, true);
-      this.volatileKeys[toDb]++;
-    }
-    this.handle = nh;
+    const clock = this.lruOf(ref);
+    const nref = this.putString(toDb, kb, ko, kl, this.u8, this.stringOffset(ref), this.stringLength(ref),
+      this.encodingOf(ref), expireAt);
+    this.setLru(nref, clock);
     return nref;
   }
 
@@ -508,7 +647,7 @@ export class Keyspace implements RecordShape {
   entryFootprint(db: number, ref: number): number {
     const index = this.dbs[db];
     const slotShare = index.slotCapacity > 0 ? Math.round(index.tableBytes / index.slotCapacity) : 0;
-    return this.alloc.usableSize(ref) + slotShare;
+    return this.alloc.usableSize(ref * REF_UNIT_BYTES) + slotShare;
   }
 
   /** Frees every key of a database. */
@@ -517,7 +656,7 @@ export class Keyspace implements RecordShape {
     const n = index.size;
     index.forEach((ref) => {
       this.freeValue(ref);
-      this.alloc.free(ref);
+      this.alloc.free(ref * REF_UNIT_BYTES);
     });
     index.clear();
     this.volatileKeys[db] = 0;
@@ -553,7 +692,7 @@ export class Keyspace implements RecordShape {
   /** Removes the expired key at handle if its time has come (active expiry). */
   expireIfDue(db: number, handle: number): boolean {
     const ref = this.dbs[db].refAt(handle);
-    if (this.f64[(ref + ENTRY_EXPIRE) >> 3] > this.now) return false;
+    if (this.f64[ref + D_EXPIRE] > this.now) return false;
     this.deleteAt(db, handle);
     this.stats[STAT_EXPIRED_KEYS]++;
     return true;

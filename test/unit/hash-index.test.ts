@@ -3,8 +3,9 @@ import fc from 'fast-check';
 import { Arena, SlabAllocator } from '../../src/store/arena.ts';
 import { HashIndex, type RecordShape } from '../../src/store/hash-index.ts';
 import { hashBytes } from '../../src/util/hash.ts';
+import { SLAB_BYTES } from '../../native-layout/layout.ts';
 
-/** Minimal records: [u32 hash][u32 keylen][key bytes]. */
+/** Minimal records: [u32 hash][u32 keylen][key bytes], named by ref = address / 8 as the index stores them. */
 class Records implements RecordShape {
   readonly alloc: SlabAllocator;
   readonly u8: Uint8Array;
@@ -14,17 +15,20 @@ class Records implements RecordShape {
     this.u8 = alloc.arena.u8;
     this.u32 = alloc.arena.u32;
   }
-  keyOffset(ref: number): number { return ref + 8; }
-  keyLength(ref: number): number { return this.u32[(ref + 4) >> 2]; }
+  keyOffset(ref: number): number { return ref * 8 + 8; }
+  keyLength(ref: number): number { return this.u32[ref * 2 + 1]; }
   make(key: Buffer, hash: number): number {
-    const ref = this.alloc.alloc(8 + key.length);
-    this.u32[ref >> 2] = hash;
-    this.u32[(ref + 4) >> 2] = key.length;
-    this.u8.set(key, ref + 8);
-    return ref;
+    const addr = this.alloc.alloc(8 + key.length);
+    this.u32[addr / 4] = hash;
+    this.u32[addr / 4 + 1] = key.length;
+    this.u8.set(key, addr + 8);
+    return addr / 8;
+  }
+  free(ref: number): void {
+    this.alloc.free(ref * 8);
   }
   key(ref: number): string {
-    return Buffer.from(this.u8.subarray(ref + 8, ref + 8 + this.keyLength(ref))).toString('latin1');
+    return Buffer.from(this.u8.subarray(ref * 8 + 8, ref * 8 + 8 + this.keyLength(ref))).toString('latin1');
   }
 }
 
@@ -57,7 +61,7 @@ describe('HashIndex', () => {
             if (found >= 0) {
               const ref = index.refAt(found);
               index.removeAt(found);
-              recs.alloc.free(ref);
+              recs.free(ref);
             }
             model.delete(key.toString());
           } else if (op === 'step') {
@@ -122,5 +126,171 @@ describe('HashIndex', () => {
     }
     keys.forEach((k, i) => expect(index.find((i << 20) >>> 0, k, 0, k.length)).toBeGreaterThanOrEqual(0));
     expect(index.size).toBe(500);
+  });
+});
+
+describe('HashIndex when the arena runs out', () => {
+  /** A 1 MiB arena whose whole slabs are taken by ballast, but `freeSlabs`. */
+  function tight(freeSlabs: number): { index: HashIndex; recs: Records; ballast: number[] } {
+    const arena = new Arena(new SharedArrayBuffer(1024 * 1024));
+    const alloc = new SlabAllocator(arena);
+    const recs = new Records(alloc);
+    const index = new HashIndex(arena, alloc, recs);
+    const ballast: number[] = [];
+    for (let p = alloc.tryAlloc(SLAB_BYTES); p !== 0; p = alloc.tryAlloc(SLAB_BYTES)) ballast.push(p);
+    for (let i = 0; i < freeSlabs; i++) alloc.free(ballast.pop() as number);
+    return { index, recs, ballast };
+  }
+
+  function expectExactly(index: HashIndex, recs: Records, keys: string[]): void {
+    expect(index.size).toBe(keys.length);
+    for (const s of keys) {
+      const k = Buffer.from(s);
+      expect(index.find(h(k), k, 0, k.length)).toBeGreaterThanOrEqual(0);
+    }
+    const seen: string[] = [];
+    index.forEach((ref) => seen.push(recs.key(ref)));
+    expect(seen.sort()).toEqual([...keys].sort());
+  }
+
+  it('survives a growth that cannot be allocated: keeps inserting while a slot is free, then refuses with nothing changed', () => {
+    // One free slab: the records' size class takes it, so no bigger table fits.
+    const { index, recs, ballast } = tight(1);
+    const keys: string[] = [];
+    let refused = -1;
+    for (let n = 0; n < 100; n++) {
+      const k = Buffer.from(`key:${n}`);
+      const ref = recs.make(k, h(k));
+      const handle = index.insert(h(k), ref);
+      if (handle < 0) {
+        recs.free(ref);
+        refused = n;
+        break;
+      }
+      keys.push(k.toString());
+      // Lookups, rehash steps and shrink attempts in between touch only live tables.
+      index.rehashStep(1);
+      index.maybeShrink();
+      expectExactly(index, recs, keys);
+    }
+    // The 4-group table (32 slots) filled past its 7/8 limit instead of failing at 28.
+    expect(refused).toBe(32);
+    expect(index.slotCapacity).toBe(32);
+    expectExactly(index, recs, keys);
+    // Memory comes back: the next insert (or the cron's retryGrowth) grows the table.
+    for (const p of ballast.splice(0, 4)) recs.alloc.free(p);
+    index.retryGrowth();
+    index.finishRehash();
+    expect(index.slotCapacity).toBeGreaterThan(32);
+    for (let n = 32; n < 60; n++) {
+      const k = Buffer.from(`key:${n}`);
+      expect(index.insert(h(k), recs.make(k, h(k)))).toBeGreaterThanOrEqual(0);
+      keys.push(k.toString());
+    }
+    index.finishRehash();
+    expectExactly(index, recs, keys);
+    // Every record and table address is one the allocator handed out.
+    index.forEach((ref, handle) => {
+      index.removeAt(handle);
+      recs.free(ref);
+    });
+    index.clear();
+    expect(index.size).toBe(0);
+  });
+
+  it('an insert retries a failed growth as soon as whole slabs are free again', () => {
+    const { index, recs, ballast } = tight(1);
+    const keys: string[] = [];
+    for (let n = 0; n < 30; n++) {
+      const k = Buffer.from(`key:${n}`);
+      expect(index.insert(h(k), recs.make(k, h(k)))).toBeGreaterThanOrEqual(0);
+      keys.push(k.toString());
+    }
+    // Past 7/8 of 32 slots, growth failed and is not retried while nothing is free.
+    expect(index.slotCapacity).toBe(32);
+    const k30 = Buffer.from('key:30');
+    expect(index.insert(h(k30), recs.make(k30, h(k30)))).toBeGreaterThanOrEqual(0);
+    keys.push('key:30');
+    expect(index.slotCapacity).toBe(32);
+    for (const p of ballast.splice(0, 2)) recs.alloc.free(p);
+    const k31 = Buffer.from('key:31');
+    expect(index.insert(h(k31), recs.make(k31, h(k31)))).toBeGreaterThanOrEqual(0);
+    keys.push('key:31');
+    expect(index.slotCapacity).toBeGreaterThan(32);
+    index.finishRehash();
+    expectExactly(index, recs, keys);
+  });
+
+  it('clear() never needs memory: with none left it empties the table it has', () => {
+    const { index, recs, ballast } = tight(2);
+    const keys: string[] = [];
+    for (let n = 0; n < 200; n++) {
+      const k = Buffer.from(`k${n}`);
+      const probe = recs.alloc.tryAlloc(8 + k.length);
+      if (probe === 0) break;
+      recs.alloc.free(probe);
+      const r = recs.make(k, h(k));
+      if (index.insert(h(k), r) < 0) {
+        recs.free(r);
+        break;
+      }
+      keys.push(k.toString());
+    }
+    index.finishRehash();
+    expect(index.slotCapacity).toBeGreaterThan(32);
+    // Take every byte left, then clear: the records are freed to their class, not to the table's.
+    const filler: number[] = [];
+    for (let p = recs.alloc.tryAlloc(16); p !== 0; p = recs.alloc.tryAlloc(16)) filler.push(p);
+    index.forEach((ref) => recs.free(ref));
+    index.clear();
+    expect(index.size).toBe(0);
+    const k = Buffer.from('after');
+    expect(index.find(h(k), k, 0, k.length)).toBe(-1);
+    expect(index.insert(h(k), recs.make(k, h(k)))).toBeGreaterThanOrEqual(0);
+    expectExactly(index, recs, ['after']);
+    void ballast;
+  });
+
+  it('property: inserts, deletes, rehash steps and shrinks in a nearly full arena keep the index a Set, never corrupted', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 3 }),
+      fc.array(fc.tuple(fc.constantFrom('add', 'add', 'add', 'del', 'step', 'shrink', 'retry', 'release'), fc.integer({ min: 0, max: 3000 })), { maxLength: 1200 }),
+      (freeSlabs, ops) => {
+        const { index, recs, ballast } = tight(freeSlabs);
+        const model = new Set<string>();
+        for (const [op, n] of ops) {
+          const key = Buffer.from(`k${n}`);
+          const s = key.toString();
+          if (op === 'add') {
+            if (index.find(h(key), key, 0, key.length) >= 0) continue;
+            const probe = recs.alloc.tryAlloc(8 + key.length);
+            if (probe === 0) continue;
+            recs.alloc.free(probe);
+            const r = recs.make(key, h(key));
+            if (index.insert(h(key), r) >= 0) model.add(s);
+            else recs.free(r);
+          } else if (op === 'del') {
+            const found = index.find(h(key), key, 0, key.length);
+            expect(found >= 0).toBe(model.has(s));
+            if (found >= 0) {
+              const ref = index.refAt(found);
+              index.removeAt(found);
+              recs.free(ref);
+              model.delete(s);
+            }
+          } else if (op === 'step') {
+            index.rehashStep(n % 5 + 1);
+          } else if (op === 'shrink') {
+            index.maybeShrink();
+          } else if (op === 'retry') {
+            index.retryGrowth();
+          } else if (ballast.length > 0) {
+            recs.alloc.free(ballast.pop() as number);
+          }
+          expect(index.size).toBe(model.size);
+        }
+        expectExactly(index, recs, [...model]);
+      },
+    ), { numRuns: 40 });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Arena } from '../../src/store/arena.ts';
+import { Arena, OutOfMemoryError } from '../../src/store/arena.ts';
 import { Keyspace } from '../../src/store/keyspace.ts';
 
 function keyspace(): Keyspace {
@@ -56,5 +56,50 @@ describe('Keyspace lookahead (prefetch and hash hints)', () => {
     expect(ks.peek(0, a, 2, 5)).not.toBe(0);
     ks.clearHint();
     expect(ks.homeGroupOf(5, a, 2, 5)).toBe(-1);
+  });
+});
+
+describe('Keyspace on a full arena', () => {
+  it('reads, PERSIST, DEL and FLUSHDB need no memory; a write that needs some throws with nothing changed', () => {
+    const ks = new Keyspace(new Arena(new SharedArrayBuffer(1 << 20)), 2, new Float64Array(64), 7);
+    const put = (k: string, v: string, expireAt = -1): void => {
+      const kb = Buffer.from(k);
+      ks.lookupWrite(0, kb, 0, kb.length);
+      ks.putString(0, kb, 0, kb.length, Buffer.from(v), 0, v.length, 0, expireAt);
+    };
+    const get = (k: string): string | null => {
+      const kb = Buffer.from(k);
+      const ref = ks.lookupRead(0, kb, 0, kb.length);
+      return ref === 0 ? null : Buffer.from(ks.arena.u8.subarray(ks.stringOffset(ref), ks.stringOffset(ref) + ks.stringLength(ref))).toString();
+    };
+    for (let i = 0; i < 20; i++) put(`key:${i}`, `value:${i}`, i % 2 === 0 ? Date.now() + 100_000 : -1);
+    // Take every byte that is left, in every size class.
+    for (const size of [16, 24, 32, 40, 48, 56, 64, 1024, 65536]) while (ks.alloc.tryAlloc(size) !== 0) { /* fill */ }
+    expect(ks.alloc.tryAlloc(16)).toBe(0);
+    expect(get('key:3')).toBe('value:3');
+    // A new key cannot be stored: OutOfMemoryError, the keyspace as it was.
+    expect(() => put('new', 'x')).toThrow(OutOfMemoryError);
+    expect(get('new')).toBeNull();
+    expect(ks.dbs[0].size).toBe(20);
+    // Overwriting with a value of another size class needs a new record first.
+    expect(() => put('key:5', 'a much longer value than before, in a bigger class')).toThrow(OutOfMemoryError);
+    expect(get('key:5')).toBe('value:5');
+    // PERSIST shifts the record in place.
+    const k0 = Buffer.from('key:0');
+    const ref = ks.lookupWrite(0, k0, 0, k0.length);
+    expect(ks.hasExpire(ref)).toBe(true);
+    const moved = ks.setExpire(0, ks.handle, ref, -1);
+    expect(moved).toBe(ref);
+    expect(ks.expireOf(moved)).toBe(-1);
+    expect(get('key:0')).toBe('value:0');
+    expect(ks.volatileKeys[0]).toBe(9);
+    // And the TTL comes back in place: the record's class has the 8 bytes.
+    expect(ks.setExpire(0, ks.handle, moved, Date.now() + 5000)).toBe(ref);
+    expect(get('key:0')).toBe('value:0');
+    expect(ks.volatileKeys[0]).toBe(10);
+    expect(ks.deleteKey(0, k0, 0, k0.length)).toBe(true);
+    expect(ks.flushDb(0)).toBe(19);
+    expect(ks.dbs[0].size).toBe(0);
+    expect(get('key:1')).toBeNull();
   });
 });
