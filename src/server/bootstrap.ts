@@ -199,7 +199,9 @@ function sizeArenas(config: Config): SharedArrayBuffer[] {
   let arenas: SharedArrayBuffer[];
   try {
     arenas = allocateArenas(config.shards, choice.bytes, (failed, next, err) => {
-      logWarning(`Can't allocate ${config.shards} shard arena${config.shards === 1 ? '' : 's'} of ${failed / MiB} MiB ` +
+      // An automatic size asks for the machine's memory and is expected to be cut to what the
+      // kernel grants (its overcommit check counts free memory); an explicit one deserves a warning.
+      (choice.reason === 'shard-arena-mb' ? logWarning : logNotice)(`Can't allocate ${config.shards} shard arena${config.shards === 1 ? '' : 's'} of ${failed / MiB} MiB ` +
         `(${err.message}): trying ${next / MiB} MiB each`);
     });
   } catch (e) {
