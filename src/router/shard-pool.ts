@@ -90,7 +90,9 @@ export function chooseArenaBytes(explicitMb: number, maxmemory: number, machineB
     want = machineBytes;
     reason = `from the machine's memory (${mib(machineBytes)})`;
   }
-  let mb = Math.ceil(want / MiB);
+  // Up for maxmemory (it must fit); down for the machine's memory: Linux's overcommit check refuses
+  // a single mapping larger than RAM + swap, and the total is rarely a whole number of MiB.
+  let mb = maxmemory > 0 ? Math.ceil(want / MiB) : Math.floor(want / MiB);
   if (mb > capMb) {
     mb = capMb;
     reason += `, capped at the ${capMb} MiB a shard can address`;
