@@ -276,8 +276,9 @@ export class HashIndex {
   reserve(n: number): boolean {
     const t = this.cur;
     const pending = this.old === null ? 0 : this.old.full;
-    if ((t.full + t.deleted + pending + n) * MAX_LOAD_DEN > t.groups * GROUP_SLOTS * MAX_LOAD_NUM) {
-      if (!this.startResize(undefined, n)) this.growBlocked = true;
+    if ((t.full + t.deleted + pending + n) * MAX_LOAD_DEN > t.groups * GROUP_SLOTS * MAX_LOAD_NUM
+      && (!this.growBlocked || this.alloc.wholeSlabBytes >= 2 * t.groups * GROUP_BYTES)) {
+      this.growBlocked = !this.startResize(undefined, n);
     }
     return this.freeSlots() >= n;
   }

@@ -83,3 +83,77 @@ describe('SlabAllocator', () => {
     ), { numRuns: 60 });
   });
 });
+
+describe('SlabAllocator when full', () => {
+  it('tryAlloc returns 0 with nothing changed, and emptied class slabs serve large requests again', () => {
+    const a = newAllocator(1);
+    const small: number[] = [];
+    for (let p = a.tryAlloc(40); p !== 0; p = a.tryAlloc(40)) small.push(p);
+    const used = a.used;
+    expect(a.tryAlloc(40)).toBe(0);
+    expect(a.tryAlloc(SLAB_BYTES * 2)).toBe(0);
+    expect(a.used).toBe(used);
+    // Free every small block: their slabs hold nothing, so a run of slabs fits again.
+    for (const p of small) a.free(p);
+    expect(a.used).toBe(0);
+    const big = a.alloc(15 * SLAB_BYTES);
+    expect(big).toBe(SLAB_BYTES);
+    a.free(big);
+    // And small blocks of another class can use those slabs.
+    expect(a.tryAlloc(1000)).not.toBe(0);
+  });
+
+  it('property: in a 1 MiB arena, allocations that fail change nothing and live blocks keep their contents', () => {
+    fc.assert(fc.property(
+      fc.array(fc.oneof(
+        // Few blocks per slab (20-30 KB) so that class slabs empty out, and
+        // runs big enough to fail until they are given back.
+        fc.record({ op: fc.constant('alloc' as const), size: fc.oneof(
+          fc.constantFrom(24, 200, 3000, 20_000, 30_000, 100_000, 300_000, 500_000),
+          fc.integer({ min: 1, max: 600_000 }),
+        ) }),
+        fc.record({ op: fc.constant('free' as const), pick: fc.nat() }),
+      ), { maxLength: 400 }),
+      (ops) => {
+        const a = newAllocator(1);
+        const u8 = a.arena.u8;
+        const live: { addr: number; size: number; fill: number }[] = [];
+        let fill = 1;
+        for (const o of ops) {
+          if (o.op === 'alloc') {
+            const before = a.used;
+            const addr = a.tryAlloc(o.size);
+            if (addr === 0) {
+              expect(a.used).toBe(before);
+              continue;
+            }
+            expect(addr % 8).toBe(0);
+            expect(addr + o.size).toBeLessThanOrEqual(a.capacityBytes);
+            const f = fill++ & 0xff || 1;
+            u8.fill(f, addr, addr + o.size);
+            live.push({ addr, size: o.size, fill: f });
+          } else if (live.length > 0) {
+            const [b] = live.splice(o.pick % live.length, 1);
+            a.free(b.addr);
+          }
+        }
+        const sorted = [...live].sort((x, y) => x.addr - y.addr);
+        for (let i = 1; i < sorted.length; i++) {
+          expect(sorted[i].addr).toBeGreaterThanOrEqual(sorted[i - 1].addr + sorted[i - 1].size);
+        }
+        for (const b of live) {
+          expect(u8[b.addr]).toBe(b.fill);
+          expect(u8[b.addr + b.size - 1]).toBe(b.fill);
+        }
+        expect(a.used).toBe(live.reduce((n, b) => n + a.usableSize(b.addr), 0));
+        // Everything freed, the whole arena is one run again (no slab lost, no block handed out twice).
+        for (const b of live) a.free(b.addr);
+        expect(a.used).toBe(0);
+        const all = a.tryAlloc(a.capacityBytes - SLAB_BYTES);
+        expect(all).toBe(SLAB_BYTES);
+        a.free(all);
+        for (let i = 0; i < 64; i++) expect(a.tryAlloc(24)).not.toBe(0);
+      },
+    ), { numRuns: 200 });
+  });
+});
