@@ -96,6 +96,14 @@ export const STAT_ARENA_CAPACITY = 11;   // bytes of the arena
 export const STAT_WRITE_BYTES_DONE = 12;
 /** Bytes the shard keeps for admitted multi-shard writes (REQF_MAY_USE_RESERVE): min(64 MiB, capacity / 16), stored once at start. */
 export const STAT_RESERVE_BYTES = 13;
+/**
+ * The reserve a shard with an arena of `capacity` bytes keeps back from
+ * unflagged denyoom commands: min(64 MiB, capacity / 16). The front sizes arenas
+ * with it and the shard enforces it, so both read it from here.
+ */
+export function shardReserveBytes(capacity: number): number {
+  return Math.min(64 * 1024 * 1024, Math.floor(capacity / 16));
+}
 /** Per database d: keys at STAT_DB_BASE + 2d, keys with a TTL at STAT_DB_BASE + 2d + 1. */
 export const STAT_DB_BASE = 16;
 /** Float64 slots of a shard's statistics block for `databases` databases. */

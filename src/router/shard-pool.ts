@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { MAX_ARENA_BYTES, statSlots } from '../../native-layout/layout.ts';
+import { MAX_ARENA_BYTES, shardReserveBytes, statSlots } from '../../native-layout/layout.ts';
 import type { ShardConfig } from '../commands/types.ts';
 import { createRingBuffer } from '../mailbox/ring.ts';
 import type { ShardWorkerData } from '../shard/worker.ts';
@@ -24,13 +24,8 @@ const MiB = 1024 * 1024;
 /** Smallest arena start-up falls back to (shard-arena-mb's lower bound). */
 export const MIN_ARENA_BYTES = 16 * MiB;
 
-/**
- * The part of its arena a shard keeps for admitted multi-shard writes (the
- * shard publishes the one it uses as STAT_RESERVE_BYTES): min(64 MiB, 1/16).
- */
-export function reserveBytesFor(capacity: number): number {
-  return Math.min(64 * MiB, Math.floor(capacity / 16));
-}
+/** The reserve a shard keeps (native-layout shardReserveBytes), for arena sizing. */
+export const reserveBytesFor = shardReserveBytes;
 
 /**
  * Memory this process may use: the machine's, or its cgroup's limit when that

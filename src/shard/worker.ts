@@ -4,7 +4,7 @@ import {
   REC_LEN, REP_BODY, REP_FLAGS, REPF_LARGE, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
   REQF_MAY_USE_RESERVE, REQF_NO_TOUCH, REQF_RESP3, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US,
   STAT_EXPIRE_CYCLE_MS, STAT_REHASHING, STAT_HEAP_USED, STAT_ARENA_CAPACITY, STAT_RESERVE_BYTES, STAT_USED_BYTES,
-  STAT_WRITE_BYTES_DONE,
+  STAT_WRITE_BYTES_DONE, shardReserveBytes,
 } from '../../native-layout/layout.ts';
 import { SHARD_COMMANDS } from '../commands/registry.ts';
 import { ERR_OOM } from '../commands/errors.ts';
@@ -23,13 +23,6 @@ const LOOKAHEAD = 16;
 const CRON_DB_WINDOW = 256;
 /** Index groups the expire cycle sweeps per slice at active-expire-effort 1. */
 const EXPIRE_SLICE_GROUPS = 4096;
-/** The reserve kept for admitted multi-shard writes: min(64 MiB, capacity / 16). */
-const RESERVE_MAX_BYTES = 64 * 1024 * 1024;
-
-/** Bytes a shard with this arena keeps back from unflagged denyoom commands. */
-function reserveBytesFor(capacity: number): number {
-  return Math.min(RESERVE_MAX_BYTES, Math.floor(capacity / 16));
-}
 
 export interface ShardWorkerData {
   shardId: number;
@@ -133,7 +126,7 @@ class ShardRuntime implements ShardContext {
     if (d.config.logfile !== undefined) setLogFile(d.config.logfile);
     if (d.config.loglevel !== undefined) setLogLevel(d.config.loglevel as LogLevelName);
     const capacity = this.ks.alloc.capacityBytes;
-    const reserve = reserveBytesFor(capacity);
+    const reserve = shardReserveBytes(capacity);
     this.admitLimit = capacity - reserve;
     this.statsF64[STAT_ARENA_CAPACITY] = capacity;
     this.statsF64[STAT_RESERVE_BYTES] = reserve;
