@@ -13,11 +13,9 @@
 //   comes later (fan-outs such as KEYS, FLUSHALL, DEBUG SLEEP).
 
 import { SLOW_TRAILER_DURATION_FROM_END } from '../../native-layout/layout.ts';
+import { slowlogArgs as cutArgs } from '../protocol/slowlog-args.ts';
 import { isSensitiveConfig } from './config.ts';
 
-/** Redis's SLOWLOG_ENTRY_MAX_ARGC and SLOWLOG_ENTRY_MAX_STRING. */
-export const SLOWLOG_MAX_ARGC = 32;
-export const SLOWLOG_MAX_STRING = 128;
 
 const REDACTED = Buffer.from('(redacted)');
 
@@ -37,25 +35,9 @@ export interface SlowlogClient {
   readonly name: string;
 }
 
-/**
- * The arguments as an entry shows them: at most 32 (the last one then says
- * how many more there were), each at most 128 bytes (then "... (N more
- * bytes)"), copied. `arg(i)` gives argument i's bytes (not kept).
- */
+/** The arguments as an entry shows them (protocol/slowlog-args.ts), as Buffers. */
 export function slowlogArgs(argc: number, arg: (i: number) => Uint8Array): Buffer[] {
-  const shown = Math.min(argc, SLOWLOG_MAX_ARGC);
-  const out: Buffer[] = [];
-  for (let i = 0; i < shown; i++) {
-    if (shown !== argc && i === shown - 1) {
-      out.push(Buffer.from(`... (${argc - shown + 1} more arguments)`));
-      break;
-    }
-    const a = arg(i);
-    out.push(a.length > SLOWLOG_MAX_STRING
-      ? Buffer.concat([a.subarray(0, SLOWLOG_MAX_STRING), Buffer.from(`... (${a.length - SLOWLOG_MAX_STRING} more bytes)`)])
-      : Buffer.from(a));
-  }
-  return out;
+  return cutArgs(argc, arg).map((a) => Buffer.from(a.buffer, a.byteOffset, a.length));
 }
 
 function lower(b: Buffer): string {

@@ -1,6 +1,7 @@
 import { SLOW_TRAILER_DURATION_FROM_END, SLOW_TRAILER_SIZE_FROM_END } from '../../native-layout/layout.ts';
 import type { CommandSpec } from '../commands/types.ts';
 import type { Argv } from '../protocol/argv.ts';
+import { slowlogArgs } from '../protocol/slowlog-args.ts';
 
 // The shard's half of the slow log: times commands around their handler and,
 // for one at least slowlog-log-slower-than µs, builds the trailer that rides
@@ -18,15 +19,10 @@ import type { Argv } from '../protocol/argv.ts';
 const TIME_EVERYTHING_BELOW_US = 1000;
 /** A request or reply at least this big makes a fast command worth timing. */
 const BIG_BYTES = 16 * 1024;
-/** Mirrors server/slowlog.ts: at most 32 arguments, each cut at 128 bytes. */
-const MAX_ARGC = 32;
-const MAX_STRING = 128;
 
 const NEVER = 0;
 const IF_BIG = 1;
 const ALWAYS = 2;
-
-const encoder = new TextEncoder();
 
 export class SlowProbe {
   /** Per opcode: NEVER (internal commands: their front command is timed instead), IF_BIG (fast), ALWAYS. */
@@ -73,26 +69,7 @@ export class SlowProbe {
  * the arguments cut as the slow log shows them (the 32nd says how many more).
  */
 function buildTrailer(args: Argv, durationUs: number): Uint8Array {
-  const argc = args.count;
-  const shown = Math.min(argc, MAX_ARGC);
-  const parts: Uint8Array[] = [];
-  for (let i = 0; i < shown; i++) {
-    if (shown !== argc && i === shown - 1) {
-      parts.push(encoder.encode(`... (${argc - shown + 1} more arguments)`));
-      break;
-    }
-    const len = args.len[i];
-    const bytes = args.u8.subarray(args.off[i], args.off[i] + Math.min(len, MAX_STRING));
-    if (len <= MAX_STRING) {
-      parts.push(bytes.slice());
-    } else {
-      const more = encoder.encode(`... (${len - MAX_STRING} more bytes)`);
-      const cut = new Uint8Array(MAX_STRING + more.length);
-      cut.set(bytes);
-      cut.set(more, MAX_STRING);
-      parts.push(cut);
-    }
-  }
+  const parts = slowlogArgs(args.count, (i) => args.u8.subarray(args.off[i], args.off[i] + args.len[i]));
   let size = 4 + SLOW_TRAILER_DURATION_FROM_END;
   for (const p of parts) size += 4 + p.length;
   const out = new Uint8Array(size);

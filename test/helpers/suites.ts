@@ -92,3 +92,14 @@ function useServer(start: () => Promise<ServerHandle>, ready: (server: ServerHan
   });
   return () => r;
 }
+
+/** INFO text as a field map (section headers and blank lines skipped). */
+export function infoFields(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split('\r\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const i = line.indexOf(':');
+    m.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return m;
+}

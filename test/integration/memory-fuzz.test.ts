@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisClient, shardOfKey } from '../helpers/suites.ts';
-import { startSabre, type ServerHandle } from '../helpers/servers.ts';
+import { describe, expect, it } from 'vitest';
+import { shardOfKey, useSabre } from '../helpers/suites.ts';
+import type { ServerHandle } from '../helpers/servers.ts';
 
 // Random writes of every size against 16 MiB arenas (4 shards), many of them
 // refused for memory. After every OOM, and regularly in between, the keyspace
@@ -32,15 +32,7 @@ function rng(seed: number): () => number {
 describe('memory exhaustion fuzz (16 MiB arenas)', () => {
   let server: ServerHandle;
   let r: Redis;
-  beforeAll(async () => {
-    server = await startSabre({ shards: 4, args: ['--shard-arena-mb', '16'] });
-    r = redisClient(server.port);
-    await r.connect();
-  });
-  afterAll(async () => {
-    r?.disconnect();
-    await server?.stop();
-  });
+  useSabre((s, c) => { server = s; r = c; }, { args: ['--shard-arena-mb', '16'], flushEach: false });
 
   it(`every write is all or nothing, whatever is full (seed ${SEED})`, async () => {
     const rand = rng(SEED);

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_ARENA_BYTES } from '../../native-layout/layout.ts';
 import { ERR_OOM } from '../../src/commands/errors.ts';
 import { ERR_EVICTION_POLICY } from '../../src/server/config.ts';
-import { redisClient, shardOfKey, useSabre } from '../helpers/suites.ts';
+import { infoFields, redisClient, shardOfKey, useSabre } from '../helpers/suites.ts';
 import { startSabre, type ServerHandle } from '../helpers/servers.ts';
 
 // Memory exhaustion end to end on 4 shards: maxmemory with noeviction, the
@@ -16,16 +16,6 @@ import { startSabre, type ServerHandle } from '../helpers/servers.ts';
 
 const MiB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
-
-function infoFields(text: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of text.split('\r\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.indexOf(':');
-    m.set(line.slice(0, i), line.slice(i + 1));
-  }
-  return m;
-}
 
 async function info(r: Redis, section: string): Promise<Map<string, string>> {
   return infoFields(await r.call('INFO', section) as string);
@@ -223,15 +213,7 @@ describe('a shard that fills while the others have room (16 MiB arenas)', () => 
   const others = [0, 1, 2, 3].filter((s) => s !== full);
   const otherKeys = others.map((s) => keysOnShard(s, 1, 'o:')[0]);
 
-  beforeAll(async () => {
-    server = await startSabre({ shards: 4, args: ['--shard-arena-mb', '16'] });
-    r = redisClient(server.port);
-    await r.connect();
-  });
-  afterAll(async () => {
-    r?.disconnect();
-    await server?.stop();
-  });
+  useSabre((s, c) => { server = s; r = c; }, { args: ['--shard-arena-mb', '16'], flushEach: false });
 
   /**
    * Writes 4 KB values to shard `full` until 95.5% of its usable arena is in

@@ -1,21 +1,10 @@
 import { Redis } from 'ioredis';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { useSabre, redisClient } from '../helpers/suites.ts';
+import { infoFields, useSabre, redisClient } from '../helpers/suites.ts';
 import { encodeCommand, rawCommand, splitReplies, startSabre, type ServerHandle } from '../helpers/servers.ts';
 
 // Server commands end to end over a 4-shard server: INFO, CONFIG, COMMAND,
 // TIME, LASTSAVE, DEBUG SLEEP and SHUTDOWN.
-
-/** INFO text as a field map (section headers and blank lines skipped). */
-function infoFields(text: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of text.split('\r\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.indexOf(':');
-    m.set(line.slice(0, i), line.slice(i + 1));
-  }
-  return m;
-}
 
 function sections(text: string): string[] {
   return text.split('\r\n').filter((l) => l.startsWith('# ')).map((l) => l.slice(2));
