@@ -12,8 +12,6 @@ const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 const ERR_COUNT_POSITIVE = 'ERR count should be greater than 0';
 const ERR_NUMKEYS = 'ERR numkeys should be greater than 0';
 const ERR_RANK_ZERO = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
-const ERR_RANK_MIN = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
-const I64_MIN = -9223372036854775808n;
 
 /** A signed 64-bit argument as a number (exact up to 2^53, ordered beyond); null when not an integer. */
 function argLong(c: ShardContext, i: number): number | null {
@@ -304,11 +302,6 @@ function lposCommand(c: ShardContext): void {
         c.reply.error(ERR_NOT_INTEGER);
         return;
       }
-      const big = parseI64Big(a.u8, a.off[j], a.len[j]);
-      if (big === I64_MIN) {
-        c.reply.error(ERR_RANK_MIN);
-        return;
-      }
       if (v === 0) {
         c.reply.error(ERR_RANK_ZERO);
         return;
@@ -347,6 +340,9 @@ function lposCommand(c: ShardContext): void {
   const want = argPiece(c, 2);
   const found: number[] = [];
   const limit = count === 0 ? Infinity : count < 0 ? 1 : count;
+  // Redis 7.0 negates RANK in a signed long: -2^63 stays negative and then
+  // matches from the first hit at the tail, as RANK -1 does.
+  if (rank <= -9223372036854775808) rank = -1;
   let toSkip = Math.abs(rank) - 1;
   let seen = 0;
   const visit = (off: number, len: number, index: number): boolean => {
