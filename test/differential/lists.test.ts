@@ -193,6 +193,27 @@ describeDifferential('lists: differential', (ctx) => {
     await ctx.expectSame([pipelined(cmds)]);
   });
 
+  it('every string and bitmap command on a list, on one shard and across shards', async () => {
+    await ctx.expectSame([
+      ['RPUSH', 'a', 'x', 'y'], ['RPUSH', '{t}a', 'x'], ['SET', 'b', 'hello'], ['SET', '{t}b', 'hello'],
+      ['SETRANGE', 'a', '0', ''], ['SETRANGE', 'a', '1', 'z'], ['GETRANGE', 'a', '0', '-1'], ['SUBSTR', 'a', '0', '1'],
+      ['INCRBY', 'a', '2'], ['DECR', 'a'], ['DECRBY', 'a', '2'], ['APPEND', 'a', ''], ['STRLEN', 'a'],
+      ['SETBIT', 'a', '1', '0'], ['BITCOUNT', 'a', '0', '1'], ['BITPOS', 'a', '0', '0', '1'], ['BITFIELD_RO', 'a', 'GET', 'u4', '0'],
+      ['BITFIELD', 'a', 'SET', 'u8', '0', '1'], ['BITFIELD', 'a', 'INCRBY', 'u8', '0', '1', 'OVERFLOW', 'FAIL'],
+      ['BITOP', 'OR', 'dest', 'b', 'a'], ['BITOP', 'NOT', 'dest', 'a'], ['BITOP', 'OR', '{t}c', '{t}b', '{t}a'],
+      ['BITOP', 'OR', 'a', 'b'], ['TYPE', 'a'], ['GET', 'a'],
+      ['LCS', 'a', 'b'], ['LCS', 'b', 'a'], ['LCS', '{t}a', '{t}b'], ['LCS', '{t}b', '{t}a', 'LEN'],
+      ['GETEX', 'a', 'PERSIST'], ['GETDEL', 'a'], ['GETSET', 'a', 'v'], ['SET', 'a', 'v', 'NX'], ['SET', 'a', 'v', 'NX', 'GET'],
+      ['MSETNX', 'a', '1', 'zz', '2'], ['EXISTS', 'zz'], ['MGET', 'a', '{t}a', 'b', 'nokey'],
+      ['OBJECT', 'REFCOUNT', 'a'], ['OBJECT', 'ENCODING', '{t}a'], ['TOUCH', 'a', '{t}a', 'b'], ['TYPE', 'a'],
+      ['SETEX', 'a', '100', 'str'], ['TYPE', 'a'], ['TTL', 'a'], ['RPUSH', 'a', 'back'], ['PSETEX', '{t}a', '100000', 's'],
+      ['RPUSH', 'a', 'l'], ['RPUSH', 'c', 'l'], ['MSET', 'c', 'str', 'd', 'x'], ['TYPE', 'c'], ['SET', 'a', 'plain', 'XX'],
+      ['TYPE', 'a'], ['RPUSH', 'a', 'l'], ['COPY', 'b', 'a'], ['COPY', 'a', 'b'], ['TYPE', 'b'], ['COPY', 'a', 'b', 'REPLACE'],
+      ['TYPE', 'b'], ['LRANGE', 'b', '0', '-1'], ['RENAME', 'b', 'd'], ['TYPE', 'd'], ['LRANGE', 'd', '0', '-1'],
+      ['DEL', 'a', 'b', 'c', 'd', '{t}a', '{t}b', '{t}c', 'dest', 'zz'], ['RPUSH', 'only', 'v'], ['RANDOMKEY'], ['KEYS', '*'],
+    ]);
+  });
+
   it('RESP3 replies', async () => {
     await ctx.expectSame([
       ['RPUSH', 'a', '1', '2'], ['LPOP', 'nokey'], ['LPOP', 'nokey', '2'], ['LPOS', 'a', 'x'], ['LMPOP', '2', 'b', 'c', 'left'],
