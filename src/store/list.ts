@@ -1,6 +1,6 @@
 import {
   LIST_COUNT, LIST_HEAD, LIST_HEADER_BYTES, LIST_NODES, LIST_TAIL, LNODE_COUNT, LNODE_ELEMENT_PREFIX,
-  LNODE_HEADER_BYTES, LNODE_NEXT, LNODE_PREV, LNODE_USED, REF_UNIT_BYTES,
+  LNODE_HEADER_BYTES, LNODE_NEXT, LNODE_PREV, LNODE_SKIP, LNODE_USED, REF_UNIT_BYTES,
 } from '../../native-layout/layout.ts';
 import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
 
@@ -21,6 +21,7 @@ const W_PREV = LNODE_PREV / 4;
 const W_NEXT = LNODE_NEXT / 4;
 const W_NCOUNT = LNODE_COUNT / 4;
 const W_USED = LNODE_USED / 4;
+const W_SKIP = LNODE_SKIP / 4;
 const PFX = LNODE_ELEMENT_PREFIX;
 
 /** Redis's SIZE_SAFETY_LIMIT: a count-limited node still stays under this many bytes. */
@@ -41,6 +42,13 @@ export class ListStore {
   fill = -2;
   /** Scratch: element offsets (of their length prefix) inside one node. */
   private offs = new Float64Array(256);
+  /**
+   * The scratch still holds the offsets of this node's first `offsNodeCount`
+   * elements: tail pops only truncate a node, so a run of RPOPs walks each
+   * node once (packed elements cannot be walked backwards). 0: no node.
+   */
+  private offsNode = 0;
+  private offsNodeCount = 0;
 
   constructor(u8: Uint8Array, u32: Uint32Array, alloc: SlabAllocator) {
     this.u8 = u8;
@@ -69,7 +77,9 @@ export class ListStore {
   nodeCount(n: number): number { return this.u32[n * 2 + W_NCOUNT]; }
   nodeUsed(n: number): number { return this.u32[n * 2 + W_USED]; }
   /** Byte offset of a node's first element. */
-  nodeStart(n: number): number { return n * REF_UNIT_BYTES + LNODE_HEADER_BYTES; }
+  nodeStart(n: number): number { return n * REF_UNIT_BYTES + LNODE_HEADER_BYTES + this.u32[n * 2 + W_SKIP]; }
+  /** Bytes of a node's element area (its allocation less the header). */
+  private areaBytes(n: number): number { return this.alloc.usableSize(n * REF_UNIT_BYTES) - LNODE_HEADER_BYTES; }
 
   /** Length of the element whose prefix is at p. */
   elemLen(p: number): number {
@@ -87,6 +97,7 @@ export class ListStore {
 
   /** Fills the scratch with the offsets of a node's elements and returns it (nodeCount(n) valid entries). */
   private offsetsOf(n: number): Float64Array {
+    this.offsNode = 0;
     const c = this.nodeCount(n);
     if (this.offs.length < c + 1) this.offs = new Float64Array(Math.max(c + 1, this.offs.length * 2));
     const o = this.offs;
@@ -96,6 +107,20 @@ export class ListStore {
       p += PFX + this.elemLen(p);
     }
     o[c] = p;
+    return o;
+  }
+
+  /** The offsets of a node's first k + 1 elements (k < count) in the scratch. */
+  private headOffsets(n: number, k: number): Float64Array {
+    this.offsNode = 0;
+    if (this.offs.length < k + 2) this.offs = new Float64Array(Math.max(k + 2, this.offs.length * 2));
+    const o = this.offs;
+    let p = this.nodeStart(n);
+    const c = this.nodeCount(n);
+    for (let i = 0; i <= k && i <= c; i++) {
+      o[i] = p;
+      if (i < c) p += PFX + this.elemLen(p);
+    }
     return o;
   }
 
@@ -210,6 +235,7 @@ export class ListStore {
 
   /** Writes pieces[from..to) packed into a fresh node (links left to the caller). */
   private fillNode(n: number, pieces: readonly Piece[], from: number, to: number): void {
+    this.u32[n * 2 + W_SKIP] = 0;
     let p = this.nodeStart(n);
     for (let i = from; i < to; i++) {
       const e = pieces[i];
@@ -259,6 +285,7 @@ export class ListStore {
 
   /** Unlinks and frees a node (its elements leave the count). */
   private dropNode(h: number, n: number): void {
+    this.offsNode = 0;
     const prev = this.prevNode(n);
     const next = this.nextNode(n);
     if (prev !== 0) this.u32[prev * 2 + W_NEXT] = next;
@@ -305,6 +332,7 @@ export class ListStore {
 
   /** Frees the header and every node. Never allocates. */
   free(h: number): void {
+    this.offsNode = 0;
     let n = this.headNode(h);
     while (n !== 0) {
       const next = this.nextNode(n);
@@ -323,7 +351,11 @@ export class ListStore {
     let i = 1;
     for (let n = this.headNode(h); n !== 0; n = this.nextNode(n), i++) {
       const to = refs[i];
-      this.u8.copyWithin(to * REF_UNIT_BYTES, n * REF_UNIT_BYTES, n * REF_UNIT_BYTES + LNODE_HEADER_BYTES + this.nodeUsed(n));
+      const start = this.nodeStart(n);
+      this.u32[to * 2 + W_NCOUNT] = this.nodeCount(n);
+      this.u32[to * 2 + W_USED] = this.nodeUsed(n);
+      this.u32[to * 2 + W_SKIP] = 0;
+      this.u8.copyWithin(this.nodeStart(to), start, start + this.nodeUsed(n));
       this.u32[to * 2 + W_PREV] = i > 1 ? refs[i - 1] : 0;
       this.u32[to * 2 + W_NEXT] = i + 1 < refs.length ? refs[i + 1] : 0;
     }
@@ -387,6 +419,7 @@ export class ListStore {
    * new nodes the rest; everything is allocated before the list changes.
    */
   push(h: number, side: number, pieces: readonly Piece[]): void {
+    this.offsNode = 0;
     if (pieces.length === 0) return;
     const end = side === TAIL ? this.tailNode(h) : this.headNode(h);
     const c0 = end === 0 ? 0 : this.nodeCount(end);
@@ -404,7 +437,7 @@ export class ListStore {
     const rest = pieces.slice(inEnd);
     if (side === HEAD) rest.reverse();
     const sizes: number[] = [];
-    const grow = inEnd > 0 && LNODE_HEADER_BYTES + endBytes > this.alloc.usableSize(end * REF_UNIT_BYTES);
+    const grow = inEnd > 0 && endBytes > this.areaBytes(end);
     if (grow) {
       // Greedy growth keeps one-at-a-time pushes linear; never above what the node may hold.
       const want = Math.max(LNODE_HEADER_BYTES + endBytes, Math.min(2 * (LNODE_HEADER_BYTES + b0), this.maxNodeBytes()));
@@ -420,12 +453,20 @@ export class ListStore {
     }
     // Nothing can fail from here.
     let node = end;
-    if (grow) node = this.moveNode(h, end, grown[0]);
+    if (grow) node = this.moveNode(h, end, grown[0], side === HEAD);
     if (inEnd > 0) {
-      const start = this.nodeStart(node);
       const used = this.nodeUsed(node);
+      const add = endBytes - used;
+      const area = node * REF_UNIT_BYTES + LNODE_HEADER_BYTES;
+      const skip = this.u32[node * 2 + W_SKIP];
+      const start = area + skip;
       if (side === TAIL) {
-        let p = start + used;
+        if (skip + endBytes > this.areaBytes(node)) {
+          // No room after the last element: move the elements to the area's start.
+          this.u8.copyWithin(area, start, start + used);
+          this.u32[node * 2 + W_SKIP] = 0;
+        }
+        let p = this.nodeStart(node) + used;
         for (let i = 0; i < inEnd; i++) {
           const e = pieces[i];
           this.writeLen(p, e.len);
@@ -433,9 +474,15 @@ export class ListStore {
           p += PFX + e.len;
         }
       } else {
-        const add = endBytes - used;
-        this.u8.copyWithin(start + add, start, start + used);
-        let p = start + add;
+        if (skip < add) {
+          // No room before the first element: move the elements to the area's end,
+          // so that the next head pushes write into the gap.
+          const to = this.areaBytes(node) - used;
+          this.u8.copyWithin(area + to, start, start + used);
+          this.u32[node * 2 + W_SKIP] = to;
+        }
+        let p = this.nodeStart(node);
+        this.u32[node * 2 + W_SKIP] -= add;
         for (let i = 0; i < inEnd; i++) {
           const e = pieces[i];
           p -= PFX + e.len;
@@ -456,10 +503,14 @@ export class ListStore {
     return FILL_BYTES[Math.min(-this.fill, FILL_BYTES.length) - 1];
   }
 
-  /** Copies node n into the (larger) allocation `to`, relinks it and frees n. */
-  private moveNode(h: number, n: number, to: number): number {
+  /** Copies node n into the (larger) allocation `to` (its elements at the area's end when atEnd), relinks it and frees n. */
+  private moveNode(h: number, n: number, to: number, atEnd: boolean): number {
     const from = n * REF_UNIT_BYTES;
-    this.u8.copyWithin(to * REF_UNIT_BYTES, from, from + LNODE_HEADER_BYTES + this.nodeUsed(n));
+    const used = this.nodeUsed(n);
+    const start = this.nodeStart(n);
+    this.u8.copyWithin(to * REF_UNIT_BYTES, from, from + LNODE_HEADER_BYTES);
+    this.u32[to * 2 + W_SKIP] = atEnd ? this.areaBytes(to) - used : 0;
+    this.u8.copyWithin(this.nodeStart(to), start, start + used);
     const prev = this.prevNode(n);
     const next = this.nextNode(n);
     if (prev !== 0) this.u32[prev * 2 + W_NEXT] = to;
@@ -480,7 +531,12 @@ export class ListStore {
       const n = side === TAIL ? this.tailNode(h) : this.headNode(h);
       const c = this.nodeCount(n);
       const k = Math.min(c, count - done);
-      const o = this.offsetsOf(n);
+      let o: Float64Array;
+      if (side === TAIL) {
+        o = this.offsNode === n && this.offsNodeCount === c ? this.offs : this.offsetsOf(n);
+      } else {
+        o = this.headOffsets(n, k);
+      }
       if (side === TAIL) {
         if (visit !== null) for (let j = c - 1; j >= c - k; j--) visit(o[j] + PFX, this.elemLen(o[j]));
       } else if (visit !== null) {
@@ -495,9 +551,11 @@ export class ListStore {
       const used = this.nodeUsed(n);
       if (side === TAIL) {
         this.u32[n * 2 + W_USED] = o[c - k] - start;
+        this.offsNode = n;
+        this.offsNodeCount = c - k;
       } else {
         const cut = o[k] - start;
-        this.u8.copyWithin(start, start + cut, start + used);
+        this.u32[n * 2 + W_SKIP] += cut;
         this.u32[n * 2 + W_USED] = used - cut;
       }
       this.u32[n * 2 + W_NCOUNT] = c - k;
@@ -508,6 +566,7 @@ export class ListStore {
 
   /** Replaces the element at index i (0 <= i < count) with piece: all or nothing. */
   set(h: number, i: number, piece: Piece): void {
+    this.offsNode = 0;
     const { node, k } = this.locate(h, i);
     const o = this.offsetsOf(node);
     const oldLen = this.elemLen(o[k]);
@@ -522,6 +581,7 @@ export class ListStore {
 
   /** Inserts piece before (or after) the element at index i: all or nothing. */
   insertAt(h: number, i: number, after: boolean, piece: Piece): void {
+    this.offsNode = 0;
     const { node, k } = this.locate(h, i);
     const pieces = this.piecesOf(node);
     pieces.splice(after ? k + 1 : k, 0, piece);
