@@ -214,6 +214,18 @@ describeDifferential('lists: differential', (ctx) => {
     ]);
   });
 
+  it('COMMAND INFO and GETKEYS of the list commands', async () => {
+    const names = ['lpush', 'rpush', 'lpushx', 'rpushx', 'lpop', 'rpop', 'llen', 'lrange', 'lindex', 'lset', 'linsert', 'lrem',
+      'ltrim', 'lpos', 'lmove', 'rpoplpush', 'lmpop'];
+    await ctx.expectSame([
+      ['COMMAND', 'INFO', ...names],
+      ['COMMAND', 'GETKEYS', 'lmpop', '2', 'a', 'b', 'left'], ['COMMAND', 'GETKEYS', 'lmpop', '1', 'a', 'left', 'count', '3'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'lmove', 'a', 'b', 'left', 'right'], ['COMMAND', 'GETKEYSANDFLAGS', 'lmpop', '2', 'a', 'b', 'left'],
+      ['COMMAND', 'GETKEYS', 'lmpop', '0', 'a', 'left'], ['COMMAND', 'GETKEYS', 'lmpop', '5', 'a', 'left'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'rpush', 'a', 'b'], ['COMMAND', 'GETKEYSANDFLAGS', 'ltrim', 'a', '0', '1'],
+    ]);
+  });
+
   it('RESP3 replies', async () => {
     await ctx.expectSame([
       ['RPUSH', 'a', '1', '2'], ['LPOP', 'nokey'], ['LPOP', 'nokey', '2'], ['LPOS', 'a', 'x'], ['LMPOP', '2', 'b', 'c', 'left'],
