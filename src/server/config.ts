@@ -656,6 +656,10 @@ export const PARAMS: readonly ParamDecl[] = [
     name: 'list-max-listpack-size', aliases: ['list-max-ziplist-size'],
     type: { kind: 'int', min: -2147483648n, max: INT_MAX }, default: -2n, mutable: true,
   },
+  {
+    name: 'list-compress-depth', type: { kind: 'int', min: 0n, max: INT_MAX }, default: 0n, mutable: true,
+    validate: onlyDefault(String, '0', 'list compression is not implemented yet: only 0 is supported'),
+  },
 ];
 
 interface Entry {
