@@ -248,8 +248,9 @@ export class ListStore {
   }
 
   /** Allocates and fills the nodes for `pieces`, chained in order; all or none. Returns their refs. */
-  private buildNodes(pieces: readonly Piece[]): number[] {
+  private buildNodes(pieces: readonly Piece[], balance = false): number[] {
     const cuts = this.group(pieces, 0, 0, 0);
+    if (balance && cuts.length === 3) this.balanceCut(pieces, cuts);
     const sizes: number[] = [];
     for (let g = 0; g + 1 < cuts.length; g++) {
       if (cuts[g] === cuts[g + 1]) continue;
@@ -297,9 +298,31 @@ export class ListStore {
     this.alloc.free(n * REF_UNIT_BYTES);
   }
 
+  /**
+   * Moves the cut of a node split in two (cuts = [0, i, end]) to where both
+   * halves hold about as many bytes, so that the next inserts there fit
+   * without splitting again (a greedy cut leaves one full node and a tiny one).
+   */
+  private balanceCut(pieces: readonly Piece[], cuts: number[]): void {
+    const end = pieces.length;
+    const total = this.packedBytes(pieces, 0, end);
+    let left = 0;
+    let best = cuts[1];
+    let bestGap = Infinity;
+    for (let i = 1; i < end; i++) {
+      left += PFX + pieces[i - 1].len;
+      const gap = Math.abs(2 * left - total);
+      if (gap < bestGap && this.fits(i, left) && this.fits(end - i, total - left)) {
+        best = i;
+        bestGap = gap;
+      }
+    }
+    cuts[1] = best;
+  }
+
   /** Replaces node n by nodes built from pieces (which may point into n): all or nothing. */
   private replaceNode(h: number, n: number, pieces: readonly Piece[]): void {
-    const chain = this.buildNodes(pieces);
+    const chain = this.buildNodes(pieces, true);
     const prev = this.prevNode(n);
     const next = this.nextNode(n);
     this.dropNode(h, n);

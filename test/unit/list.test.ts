@@ -164,3 +164,18 @@ describe('ListStore against an array model', () => {
     expect(ls.nodes(g)).toBeGreaterThan(5);
   });
 });
+
+describe('ListStore node splits', () => {
+  it('inserting into a full node splits it in halves, so repeated inserts do not leave a trail of tiny nodes', () => {
+    const arena = new Arena(new SharedArrayBuffer(8 * 1024 * 1024));
+    const ls = new ListStore(arena.u8, arena.u32, new SlabAllocator(arena));
+    const h = ls.create();
+    for (let i = 0; i < 4000; i++) ls.push(h, TAIL, [enc(`element-${i}`)]);
+    const before = ls.nodes(h);
+    // 2,000 inserts in the middle: about 30 KB more, so a few nodes more, not 2,000.
+    for (let i = 0; i < 2000; i++) ls.insertAt(h, 2000, false, enc(`ins-${i}`));
+    expect(ls.count(h)).toBe(6000);
+    expect(ls.nodes(h)).toBeLessThan(before * 2 + 10);
+    checkShape(ls, h);
+  });
+});
