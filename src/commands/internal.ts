@@ -27,7 +27,8 @@ import type { CommandSpec, ShardContext } from './types.ts';
 //   __config <name> <value> [<name> <value> ...]
 //                                    -> +OK; names: hz, maxmemory-policy, lfu-log-factor,
 //                                       lfu-decay-time, proto-max-bulk-len, activerehashing,
-//                                       active-expire-effort, slowlog-log-slower-than
+//                                       active-expire-effort, slowlog-log-slower-than,
+//                                       list-max-listpack-size
 
 function dbsizeInternal(c: ShardContext): void {
   c.reply.int(c.ks.dbs[c.db].size);
@@ -241,6 +242,9 @@ function configInternal(c: ShardContext): void {
         break;
       case 'slowlog-log-slower-than':
         if (Number.isFinite(n)) cfg.slowlogLogSlowerThan = n;
+        break;
+      case 'list-max-listpack-size':
+        if (Number.isFinite(n)) ks.lists.fill = cfg.listMaxListpackSize = n;
         break;
       case 'active-expire-effort':
         if (Number.isFinite(n)) cfg.activeExpireEffort = Math.min(10, Math.max(1, Math.trunc(n)));

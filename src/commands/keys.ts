@@ -104,6 +104,7 @@ export function encodingName(type: number, enc: number): string {
     if (enc === ENC_EMBSTR) return 'embstr';
     if (enc === ENC_RAW) return 'raw';
   }
+  if (type === TYPE_LIST) return 'quicklist'; // Redis 7.0 names every list so
   return 'unknown';
 }
 

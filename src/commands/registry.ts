@@ -3,6 +3,7 @@ import { keyCommands } from './keys.ts';
 import { stringCommands } from './strings.ts';
 import { bitmapCommands } from './bitmaps.ts';
 import { debugCommands } from './debug.ts';
+import { listCommands } from './lists.ts';
 import type { CommandSpec } from './types.ts';
 
 /**
@@ -14,6 +15,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...stringCommands,
   ...bitmapCommands,
   ...keyCommands,
+  ...listCommands,
   ...internalCommands,
   ...debugCommands,
 ];

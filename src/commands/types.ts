@@ -30,6 +30,8 @@ export interface ShardConfig {
   /** Where the shard writes its log lines ("" = stdout) and from which level; unset = stdout, notice. */
   logfile?: string;
   loglevel?: string;
+  /** list-max-listpack-size (unset = -2, 8 KB nodes). */
+  listMaxListpackSize?: number;
   /** DEBUG SET-ACTIVE-EXPIRE: false stops the background sweep (lazy expiry still runs); unset = on. */
   activeExpire?: boolean;
 }
@@ -56,6 +58,8 @@ export interface CommandSpec {
   readonly firstKey: number;
   readonly lastKey: number;
   readonly keyStep: number;
+  /** Keys counted by an argument (LMPOP numkeys): keys are the next `argv[keyNumArg]` arguments. */
+  readonly keyNumArg?: number;
   /** COMMAND DOCS group (string, generic, connection, server, bitmap, ...). */
   readonly group: string;
   readonly since: string;

@@ -221,8 +221,21 @@ export class Dispatcher {
   keyPositions(spec: CommandSpec, argc: number, out: number[]): number[] {
     out.length = 0;
     if (spec.firstKey <= 0) return out;
+    if (spec.keyNumArg !== undefined) return out; // needs the arguments: keyPositionsOf
     const last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey;
     for (let i = spec.firstKey; i <= last && i < argc; i += spec.keyStep) out.push(i);
+    return out;
+  }
+
+  /** Key positions of a command whose key count is an argument (LMPOP): none when that count is invalid. */
+  keyPositionsOf(spec: CommandSpec, argv: Argv, out: number[]): number[] {
+    if (spec.keyNumArg === undefined) return this.keyPositions(spec, argv.count, out);
+    out.length = 0;
+    const k = spec.keyNumArg;
+    if (k >= argv.count) return out;
+    const n = Number(argv.str(k));
+    if (!Number.isSafeInteger(n) || n <= 0) return out;
+    for (let i = k + 1; i <= k + n && i < argv.count; i++) out.push(i);
     return out;
   }
 

@@ -20,6 +20,7 @@ export function shardConfigOf(config: Config): ShardConfig {
     lfuDecayTime: config.lfuDecayTime,
     activeExpireEffort: config.activeExpireEffort,
     slowlogLogSlowerThan: config.slowlogLogSlowerThan,
+    listMaxListpackSize: config.listMaxListpackSize,
   };
 }
 

@@ -146,7 +146,8 @@ function hasFlag(spec: CommandSpec, f: string): boolean {
 
 /** The command flags COMMAND INFO shows, in Redis's order. */
 export function commandFlags(spec: CommandSpec): string[] {
-  return FLAG_ORDER.filter((f) => hasFlag(spec, f));
+  // Keys counted by an argument (LMPOP) are movable keys, as Redis declares them.
+  return FLAG_ORDER.filter((f) => hasFlag(spec, f) || (f === 'movablekeys' && spec.keyNumArg !== undefined));
 }
 
 /**
@@ -308,6 +309,19 @@ const KEY_SPECS: Readonly<Record<string, readonly string[] | readonly KeySpecDoc
   bitfield: [range(1, 0, 1, ['RW', 'access', 'update', 'variable_flags'], 'This command allows both access and modification of the key')],
   hlen: RO_NOACCESS,
   llen: RO_NOACCESS,
+  lpush: RW_INSERT,
+  rpush: RW_INSERT,
+  lpushx: RW_INSERT,
+  rpushx: RW_INSERT,
+  lpop: RW_ACCESS_DELETE,
+  rpop: RW_ACCESS_DELETE,
+  lset: RW_UPDATE,
+  linsert: RW_INSERT,
+  lrem: ['RW', 'delete'],
+  ltrim: ['RW', 'delete'],
+  lmove: [range(1, 0, 1, RW_ACCESS_DELETE), range(2, 0, 1, RW_INSERT)],
+  rpoplpush: [range(1, 0, 1, RW_ACCESS_DELETE), range(2, 0, 1, RW_INSERT)],
+  lmpop: [{ flags: RW_ACCESS_DELETE, begin: { index: 1 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
   scard: RO_NOACCESS,
   zcard: RO_NOACCESS,
   xlen: RO_NOACCESS,
@@ -373,9 +387,11 @@ export function writeCommandInfo(out: ReplyBuffer, node: CommandNode | null): vo
   const flags = commandFlags(spec);
   out.set(flags.length);
   for (const f of flags) out.simple(f);
-  out.int(spec.firstKey);
-  out.int(spec.lastKey);
-  out.int(spec.keyStep);
+  // Redis reports 0 0 0 for keys it cannot place without the arguments (LMPOP's numkeys).
+  const movable = spec.keyNumArg !== undefined;
+  out.int(movable ? 0 : spec.firstKey);
+  out.int(movable ? 0 : spec.lastKey);
+  out.int(movable ? 0 : spec.keyStep);
   const cats = aclCategories(node);
   out.set(cats.length);
   for (const c of cats) out.simple(`@${c}`);
@@ -487,6 +503,8 @@ export function getKeys(cat: CommandCatalog, args: readonly string[]): KeyFound[
       first = first + f.firstkey;
       last = first + (n - 1) * f.keystep;
       step = f.keystep;
+      // More keys counted than there are arguments: Redis's syntax error.
+      if (last >= argc) return 'ERR Invalid arguments specified for command';
     }
     if (last >= argc) last = argc - 1;
     let flags = sortKeyFlags(ks.flags);

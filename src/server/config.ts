@@ -652,6 +652,14 @@ export const PARAMS: readonly ParamDecl[] = [
   { name: 'lfu-log-factor', type: { kind: 'int', min: 0n, max: INT_MAX }, default: 10n, mutable: true },
   { name: 'lfu-decay-time', type: { kind: 'int', min: 0n, max: INT_MAX }, default: 1n, mutable: true },
   { name: 'active-expire-effort', type: { kind: 'int', min: 1n, max: 10n }, default: 1n, mutable: true },
+  {
+    name: 'list-max-listpack-size', aliases: ['list-max-ziplist-size'],
+    type: { kind: 'int', min: -2147483648n, max: INT_MAX }, default: -2n, mutable: true,
+  },
+  {
+    name: 'list-compress-depth', type: { kind: 'int', min: 0n, max: INT_MAX }, default: 0n, mutable: true,
+    validate: onlyDefault(String, '0', 'list compression is not implemented yet: only 0 is supported'),
+  },
 ];
 
 interface Entry {
@@ -947,6 +955,10 @@ export class Config {
   get lfuLogFactor(): number {
     return this.getNumber('lfu-log-factor');
   }
+  get listMaxListpackSize(): number {
+    return this.getNumber('list-max-listpack-size');
+  }
+
   get lfuDecayTime(): number {
     return this.getNumber('lfu-decay-time');
   }

@@ -433,7 +433,7 @@ export class Server {
       oneShard[0] = d.shardOf(argv.u8, argv.off[k], argv.len[k]);
       return oneShard;
     }
-    return d.shardsOf(argv, d.keyPositions(spec, argv.count, scratchPositions), scratchShards);
+    return d.shardsOf(argv, d.keyPositionsOf(spec, argv, scratchPositions), scratchShards);
   }
 
   /**
@@ -458,7 +458,7 @@ export class Server {
       ok = d.sendWhole(shards.length === 0 ? 0 : shards[0], entry.opcode, client.db, flags, argv, client, seq);
     } else {
       const spec = entry.spec;
-      const positions = d.keyPositions(spec, argv.count, []);
+      const positions = d.keyPositionsOf(spec, argv, []);
       switch (spec.multi) {
         case 'sum':
           ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'sum');

@@ -175,6 +175,7 @@ class ShardRuntime implements ShardContext {
     this.ks.lfuMode = p === 'allkeys-lfu' || p === 'volatile-lfu';
     this.ks.lfuLogFactor = this.config.lfuLogFactor;
     this.ks.lfuDecayMinutes = this.config.lfuDecayTime;
+    this.ks.lists.fill = this.config.listMaxListpackSize ?? -2;
   }
 
   run(): void {

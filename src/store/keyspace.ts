@@ -1,9 +1,10 @@
 import {
-  ENC_EMBSTR, ENC_INT, ENC_RAW, ENTRY_EXPIRE, ENTRY_EXPIRE_BYTES, ENTRY_HASH, ENTRY_HEADER_BYTES, ENTRY_KEYLEN,
+  ENC_EMBSTR, ENC_INT, ENC_QUICKLIST, ENC_RAW, ENTRY_EXPIRE, ENTRY_EXPIRE_BYTES, ENTRY_HASH, ENTRY_HEADER_BYTES, ENTRY_KEYLEN,
   ENTRY_META, ENTRY_VALUE, META_ENC_SHIFT, META_EXPIRE_BIT, META_LRU_MASK, META_TYPE_SHIFT,
   MAX_SMALL_ALLOC, REF_UNIT_BYTES, SLAB_BYTES, STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES,
-  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_STRING,
+  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_LIST, TYPE_STRING,
 } from '../../native-layout/layout.ts';
+import { ListStore, type Piece } from './list.ts';
 import { hashBytes } from '../util/hash.ts';
 import { Arena, OutOfMemoryError, SlabAllocator } from './arena.ts';
 import { HashIndex, type RecordShape } from './hash-index.ts';
@@ -47,6 +48,8 @@ export class Keyspace implements RecordShape {
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly f64: Float64Array;
+  /** List structures (TYPE_LIST values) in the same arena. */
+  readonly lists: ListStore;
 
   /** Command time in unix ms: expiry decisions within one command use one clock. */
   now = Date.now();
@@ -68,6 +71,7 @@ export class Keyspace implements RecordShape {
     this.u8 = arena.u8;
     this.u32 = arena.u32;
     this.f64 = arena.f64;
+    this.lists = new ListStore(arena.u8, arena.u32, this.alloc);
     this.stats = stats;
     this.seed = seed;
     this.volatileKeys = new Int32Array(databases);
@@ -131,6 +135,15 @@ export class Keyspace implements RecordShape {
 
   stringLength(ref: number): number {
     return this.u32[ref * 2 + W_VALUE];
+  }
+
+  /** Non-inline types: ref of the value structure (a list header). */
+  valueRef(ref: number): number {
+    return this.u32[ref * 2 + W_VALUE];
+  }
+
+  setValueRef(ref: number, v: number): void {
+    this.u32[ref * 2 + W_VALUE] = v;
   }
 
   /** Room for the inline value without reallocating. */
@@ -326,6 +339,60 @@ export class Keyspace implements RecordShape {
     ref = this.writeNewString(this.hash, kb, ko, kl, vb, vo, vl, enc, expireAt, size);
     this.insertNew(db, ref, expireAt >= 0);
     return ref;
+  }
+
+  /**
+   * Stores a non-inline value (a structure at ref `value`, already built) under
+   * the key found by the lookup just before (handle/hash), replacing what it
+   * held. On OutOfMemoryError the key is as it was and the caller still owns
+   * `value` (it must free it).
+   */
+  putStructure(db: number, kb: Uint8Array, ko: number, kl: number, type: number, enc: number, value: number,
+    expireAt: number): number {
+    const size = ENTRY_HEADER_BYTES + (expireAt >= 0 ? ENTRY_EXPIRE_BYTES : 0) + kl;
+    const ref = this.alloc.alloc(size) / REF_UNIT_BYTES;
+    this.u32[ref * 2 + W_HASH] = this.hash;
+    this.u32[ref * 2 + W_META] = ((expireAt >= 0 ? META_EXPIRE_BIT : 0) | (type << META_TYPE_SHIFT) |
+      (enc << META_ENC_SHIFT) | this.initialClock()) >>> 0;
+    this.u32[ref * 2 + W_KEYLEN] = kl;
+    this.u32[ref * 2 + W_VALUE] = value;
+    let p = ref * REF_UNIT_BYTES + ENTRY_HEADER_BYTES;
+    if (expireAt >= 0) {
+      this.f64[ref + D_EXPIRE] = expireAt;
+      p += ENTRY_EXPIRE_BYTES;
+    }
+    copyBytes(kb, ko, this.u8, p, kl);
+    if (this.handle >= 0) {
+      this.replaceAt(db, this.handle, this.dbs[db].refAt(this.handle), ref);
+      return ref;
+    }
+    const index = this.dbs[db];
+    const handle = index.insert(this.hash, ref);
+    if (handle < 0) {
+      this.alloc.free(ref * REF_UNIT_BYTES);
+      throw new OutOfMemoryError('hash index full');
+    }
+    this.handle = handle;
+    if (expireAt >= 0) {
+      index.setVolatile(handle, true);
+      this.volatileKeys[db]++;
+    }
+    return ref;
+  }
+
+  /**
+   * A new list key holding pieces pushed at `side` (the key must be absent:
+   * lookupWrite just before). All or nothing. Returns the entry.
+   */
+  newList(db: number, kb: Uint8Array, ko: number, kl: number, side: number, pieces: readonly Piece[]): number {
+    const h = this.lists.create();
+    try {
+      this.lists.push(h, side, pieces);
+      return this.putStructure(db, kb, ko, kl, TYPE_LIST, ENC_QUICKLIST, h, -1);
+    } catch (e) {
+      this.lists.free(h);
+      throw e;
+    }
   }
 
   /** Points the slot at `ref` in place of `old` (same key) and frees old. Allocates nothing. */
@@ -546,9 +613,9 @@ export class Keyspace implements RecordShape {
     return true;
   }
 
-  /** Releases what an entry owns outside its own record (collections, later). */
+  /** Releases what an entry owns outside its own record (a list's nodes). Never allocates. */
   private freeValue(ref: number): void {
-    void ref; // strings are inline: nothing else to free yet
+    if (this.typeOf(ref) === TYPE_LIST) this.lists.free(this.u32[ref * 2 + W_VALUE]);
   }
 
   /**
@@ -578,8 +645,20 @@ export class Keyspace implements RecordShape {
   cloneEntry(ref: number, toDb: number, kb: Uint8Array, ko: number, kl: number, keepExpire: boolean): number {
     const expireAt = keepExpire ? this.expireOf(ref) : -1;
     const type = this.typeOf(ref);
-    if (type !== TYPE_STRING) throw new Error('only strings are stored so far');
     const clock = this.lruOf(ref);
+    if (type === TYPE_LIST) {
+      const h = this.lists.clone(this.u32[ref * 2 + W_VALUE]);
+      let nref: number;
+      try {
+        nref = this.putStructure(toDb, kb, ko, kl, TYPE_LIST, this.encodingOf(ref), h, expireAt);
+      } catch (e) {
+        this.lists.free(h);
+        throw e;
+      }
+      this.setLru(nref, clock);
+      return nref;
+    }
+    if (type !== TYPE_STRING) throw new Error(`cannot copy values of type ${type}`);
     const nref = this.putString(toDb, kb, ko, kl, this.u8, this.stringOffset(ref), this.stringLength(ref),
       this.encodingOf(ref), expireAt);
     this.setLru(nref, clock);
@@ -595,9 +674,10 @@ export class Keyspace implements RecordShape {
    */
   dumpEntry(ref: number): Uint8Array {
     const type = this.typeOf(ref);
-    if (type !== TYPE_STRING) throw new Error(`cannot serialize values of type ${type} yet`);
-    const vo = this.stringOffset(ref);
-    const vl = this.stringLength(ref);
+    if (type !== TYPE_STRING && type !== TYPE_LIST) throw new Error(`cannot serialize values of type ${type} yet`);
+    const body = type === TYPE_LIST ? this.lists.serialize(this.u32[ref * 2 + W_VALUE]) : null;
+    const vo = body === null ? this.stringOffset(ref) : 0;
+    const vl = body === null ? this.stringLength(ref) : body.length;
     const out = new Uint8Array(PAYLOAD_HEADER_BYTES + vl);
     const dv = new DataView(out.buffer);
     out[PAYLOAD_VERSION] = PAYLOAD_FORMAT;
@@ -607,13 +687,17 @@ export class Keyspace implements RecordShape {
     out[PAYLOAD_FLAGS] = expireAt >= 0 ? PAYLOAD_HAS_EXPIRE : 0;
     dv.setUint32(PAYLOAD_CLOCK, this.lruOf(ref), true);
     dv.setFloat64(PAYLOAD_EXPIRE, expireAt >= 0 ? expireAt : 0, true);
-    out.set(this.u8.subarray(vo, vo + vl), PAYLOAD_HEADER_BYTES);
+    out.set(body === null ? this.u8.subarray(vo, vo + vl) : body, PAYLOAD_HEADER_BYTES);
     return out;
   }
 
   /** Checks a payload's header; returns false when it is not one dumpEntry() could have made. */
   static validPayload(p: Uint8Array, po: number, pl: number): boolean {
-    return pl >= PAYLOAD_HEADER_BYTES && p[po + PAYLOAD_VERSION] === PAYLOAD_FORMAT && p[po + PAYLOAD_TYPE] === TYPE_STRING;
+    if (pl < PAYLOAD_HEADER_BYTES || p[po + PAYLOAD_VERSION] !== PAYLOAD_FORMAT) return false;
+    const type = p[po + PAYLOAD_TYPE];
+    if (type === TYPE_STRING) return true;
+    return type === TYPE_LIST
+      && ListStore.parseSerialized(p, po + PAYLOAD_HEADER_BYTES, pl - PAYLOAD_HEADER_BYTES) !== null;
   }
 
   /** Absolute expiry carried by a payload, or -1. */
@@ -633,7 +717,20 @@ export class Keyspace implements RecordShape {
     keepTtl: boolean, keepClock: boolean): number {
     const expireAt = keepTtl ? Keyspace.payloadExpire(p, po) : -1;
     const enc = p[po + PAYLOAD_ENCODING];
-    const ref = this.putString(db, kb, ko, kl, p, po + PAYLOAD_HEADER_BYTES, pl - PAYLOAD_HEADER_BYTES, enc, expireAt);
+    let ref: number;
+    if (p[po + PAYLOAD_TYPE] === TYPE_LIST) {
+      const pieces = ListStore.parseSerialized(p, po + PAYLOAD_HEADER_BYTES, pl - PAYLOAD_HEADER_BYTES);
+      if (pieces === null) throw new Error('malformed list payload');
+      const h = this.lists.createFrom(pieces);
+      try {
+        ref = this.putStructure(db, kb, ko, kl, TYPE_LIST, enc, h, expireAt);
+      } catch (e) {
+        this.lists.free(h);
+        throw e;
+      }
+    } else {
+      ref = this.putString(db, kb, ko, kl, p, po + PAYLOAD_HEADER_BYTES, pl - PAYLOAD_HEADER_BYTES, enc, expireAt);
+    }
     if (keepClock) {
       const clock = new DataView(p.buffer, p.byteOffset + po, PAYLOAD_HEADER_BYTES).getUint32(PAYLOAD_CLOCK, true);
       this.setLru(ref, clock);
@@ -647,7 +744,8 @@ export class Keyspace implements RecordShape {
   entryFootprint(db: number, ref: number): number {
     const index = this.dbs[db];
     const slotShare = index.slotCapacity > 0 ? Math.round(index.tableBytes / index.slotCapacity) : 0;
-    return this.alloc.usableSize(ref * REF_UNIT_BYTES) + slotShare;
+    const value = this.typeOf(ref) === TYPE_LIST ? this.lists.footprint(this.u32[ref * 2 + W_VALUE]) : 0;
+    return this.alloc.usableSize(ref * REF_UNIT_BYTES) + slotShare + value;
   }
 
   /** Frees every key of a database. */

@@ -51,6 +51,9 @@ const AUDIT: Readonly<Record<string, Outcome>> = {
   'lfu-log-factor': { kind: 'implemented', value: '0' },
   'lfu-decay-time': { kind: 'implemented', value: '5' },
   'active-expire-effort': { kind: 'implemented', value: '10' },
+  'list-max-listpack-size': { kind: 'implemented', value: '5' },
+  'list-max-ziplist-size': { kind: 'implemented', value: '-3' },
+  'list-compress-depth': { kind: 'refused', value: '1', because: 'list compression is not implemented yet' },
   // The memory and buffer parts of issue 6:
   maxmemory: { kind: 'either', value: '100mb' },
   'maxmemory-clients': { kind: 'either', value: '10mb' },

@@ -59,7 +59,7 @@ function lastsave(c: FrontContext): void {
 /** Parameters the shards keep a copy of (pushed with `__config` after CONFIG SET). */
 const SHARD_PARAMS = [
   'hz', 'maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time', 'proto-max-bulk-len', 'activerehashing',
-  'active-expire-effort', 'slowlog-log-slower-than',
+  'active-expire-effort', 'slowlog-log-slower-than', 'list-max-listpack-size',
 ];
 
 const hasShardConfig = SHARD_COMMANDS.some((s) => s.name === '__config');
