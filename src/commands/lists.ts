@@ -157,27 +157,37 @@ function lrangeCommand(c: ShardContext): void {
   ks.lists.range(h, start, end, replyElements(c));
 }
 
+/**
+ * Argument 2 as an index into the list at `ref` (negative counts from the
+ * tail): the index, -1 when it is out of range, or null once an error was
+ * replied (WRONGTYPE, not an integer). LINDEX and LSET read it alike.
+ */
+function indexArg(c: ShardContext, ref: number): number | null {
+  if (wrongType(c, ref)) return null;
+  let i = argLong(c, 2);
+  if (i === null) {
+    c.reply.error(ERR_NOT_INTEGER);
+    return null;
+  }
+  const len = c.ks.lists.count(c.ks.valueRef(ref));
+  if (i < 0) i += len;
+  return i < 0 || i >= len ? -1 : i;
+}
+
 function lindexCommand(c: ShardContext): void {
   const ref = lookupRead(c, 1);
   if (ref === 0) {
     c.reply.nil();
     return;
   }
-  if (wrongType(c, ref)) return;
-  let i = argLong(c, 2);
-  if (i === null) {
-    c.reply.error(ERR_NOT_INTEGER);
-    return;
-  }
-  const ks = c.ks;
-  const h = ks.valueRef(ref);
-  const len = ks.lists.count(h);
-  if (i < 0) i += len;
-  if (i < 0 || i >= len) {
+  const i = indexArg(c, ref);
+  if (i === null) return;
+  if (i < 0) {
     c.reply.nil();
     return;
   }
-  const p = ks.lists.elementAt(h, i);
+  const ks = c.ks;
+  const p = ks.lists.elementAt(ks.valueRef(ref), i);
   c.reply.bulk(ks.arena.u8, p + 4, ks.lists.elemLen(p));
 }
 
@@ -189,21 +199,13 @@ function lsetCommand(c: ShardContext): void {
     c.reply.error(ERR_NO_SUCH_KEY);
     return;
   }
-  if (wrongType(c, ref)) return;
-  let i = argLong(c, 2);
-  if (i === null) {
-    c.reply.error(ERR_NOT_INTEGER);
-    return;
-  }
-  const ks = c.ks;
-  const h = ks.valueRef(ref);
-  const len = ks.lists.count(h);
-  if (i < 0) i += len;
-  if (i < 0 || i >= len) {
+  const i = indexArg(c, ref);
+  if (i === null) return;
+  if (i < 0) {
     c.reply.error(ERR_OUT_OF_RANGE);
     return;
   }
-  ks.lists.set(h, i, argPiece(c, 3));
+  c.ks.lists.set(c.ks.valueRef(ref), i, argPiece(c, 3));
   c.reply.ok();
 }
 

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { TYPE_LIST } from '../../native-layout/layout.ts';
-import { SHARD_COMMANDS, opcodeOf } from '../../src/commands/registry.ts';
-import { ERR_OOM } from '../../src/commands/errors.ts';
-import type { ShardConfig, ShardContext } from '../../src/commands/types.ts';
-import { Argv } from '../../src/protocol/argv.ts';
-import { ReplyBuffer } from '../../src/protocol/reply-buffer.ts';
-import { Arena, OutOfMemoryError } from '../../src/store/arena.ts';
+import { Arena } from '../../src/store/arena.ts';
 import { Keyspace } from '../../src/store/keyspace.ts';
+import { HandlerShard, OOM_REPLY, patternArb } from '../helpers/shard-harness.ts';
 
 // List commands through the real shard handlers in a 2 MiB arena, with
 // elements from empty to larger than the arena, mixed with strings over the
@@ -18,37 +14,10 @@ import { Keyspace } from '../../src/store/keyspace.ts';
 
 const ARENA_BYTES = 2 * 1024 * 1024;
 const DATABASES = 2;
-const OOM_REPLY = `-${ERR_OOM}\r\n`;
 
-class TestShard implements ShardContext {
-  args = new Argv();
-  readonly reply = new ReplyBuffer();
-  readonly ks = new Keyspace(new Arena(new SharedArrayBuffer(ARENA_BYTES)), DATABASES, new Float64Array(64), 777);
-  db = 0;
-  readonly shardId = 0;
-  readonly shardCount = 1;
-  readonly config: ShardConfig = {
-    protoMaxBulkLen: 512 * 1024 * 1024, databases: DATABASES, hz: 10, activeRehashing: true,
-    maxmemoryPolicy: 'noeviction', lfuLogFactor: 10, lfuDecayTime: 1, activeExpireEffort: 1,
-    slowlogLogSlowerThan: 10000,
-  };
-
-  run(db: number, parts: ReadonlyArray<string | Uint8Array>): string {
-    this.args = Argv.fromStrings(parts);
-    this.db = db;
-    this.reply.reset(false);
-    this.ks.tick(Date.now());
-    const name = String(parts[0]).toLowerCase();
-    const handler = SHARD_COMMANDS[opcodeOf(name)].shard;
-    if (handler === undefined) throw new Error(`no shard handler for ${name}`);
-    try {
-      handler(this);
-    } catch (e) {
-      if (!(e instanceof OutOfMemoryError)) throw e;
-      this.reply.reset(false);
-      this.reply.error(ERR_OOM);
-    }
-    return this.reply.done().toString('latin1');
+class TestShard extends HandlerShard {
+  constructor() {
+    super(new Keyspace(new Arena(new SharedArrayBuffer(ARENA_BYTES)), DATABASES, new Float64Array(64), 777));
   }
 }
 
@@ -95,23 +64,13 @@ function expectSame(shard: TestShard, model: Model, context: string): void {
   expect(ks.alloc.used, `${context}: allocator count`).toBe(bytes);
 }
 
-function pattern(size: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) b[i] = (i * 31 + seed) & 0xff;
-  return b;
-}
-
 const sizeArb = fc.oneof(
   { weight: 8, arbitrary: fc.integer({ min: 0, max: 40 }) },
   { weight: 3, arbitrary: fc.integer({ min: 41, max: 9000 }) },
   { weight: 1, arbitrary: fc.integer({ min: 9001, max: 200_000 }) },
   { weight: 1, arbitrary: fc.integer({ min: 200_001, max: 3 * ARENA_BYTES / 2 }) },
 );
-const valueArb = fc.tuple(sizeArb, fc.integer({ min: 0, max: 3 })).map(([n, seed]) => {
-  const b = pattern(n, seed);
-  Object.defineProperty(b, fc.toStringMethod, { value: () => `pattern(${n}, ${seed})` });
-  return b;
-});
+const valueArb = patternArb(sizeArb, 3);
 const keyArb = fc.integer({ min: 0, max: 5 }).map((i) => `k${i}`);
 const idxArb = fc.integer({ min: -12, max: 12 });
 

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SHARD_COMMANDS, opcodeOf } from '../../src/commands/registry.ts';
-import { ERR_OOM } from '../../src/commands/errors.ts';
-import type { ShardConfig, ShardContext } from '../../src/commands/types.ts';
-import { Argv } from '../../src/protocol/argv.ts';
-import { ReplyBuffer } from '../../src/protocol/reply-buffer.ts';
-import { Arena, OutOfMemoryError } from '../../src/store/arena.ts';
+import { Arena } from '../../src/store/arena.ts';
 import { Keyspace } from '../../src/store/keyspace.ts';
+import { HandlerShard, OOM_REPLY, pattern, patternArb } from '../helpers/shard-harness.ts';
 
 // Random writes of every size, from a few bytes to more than the whole arena,
 // run through the real shard command handlers against a 2 MiB arena (and
@@ -20,25 +16,12 @@ import { Keyspace } from '../../src/store/keyspace.ts';
 
 const ARENA_BYTES = 2 * 1024 * 1024;
 const DATABASES = 2;
-const OOM_REPLY = `-${ERR_OOM}\r\n`;
 
-/** A shard's command context over its own keyspace, as the worker provides it. */
-class TestShard implements ShardContext {
-  args = new Argv();
-  readonly reply = new ReplyBuffer();
-  readonly ks: Keyspace;
-  db = 0;
-  readonly shardId = 0;
-  readonly shardCount = 1;
-  readonly config: ShardConfig = {
-    protoMaxBulkLen: 512 * 1024 * 1024, databases: DATABASES, hz: 10, activeRehashing: true,
-    maxmemoryPolicy: 'noeviction', lfuLogFactor: 10, lfuDecayTime: 1, activeExpireEffort: 1,
-    slowlogLogSlowerThan: 10000,
-  };
-
+/** A shard over a 2 MiB arena, optionally placed above `below` untouched bytes. */
+class TestShard extends HandlerShard {
   /** An arena of `below` untouched bytes (one allocation never written, so never committed) then ARENA_BYTES to work in. */
   constructor(below = 0) {
-    this.ks = new Keyspace(new Arena(new SharedArrayBuffer(below + ARENA_BYTES)), DATABASES, new Float64Array(64), 777);
+    super(new Keyspace(new Arena(new SharedArrayBuffer(below + ARENA_BYTES)), DATABASES, new Float64Array(64), 777));
     const ks = this.ks;
     if (below > 0) {
       ks.alloc.alloc(below - 64 * 1024);
@@ -72,27 +55,6 @@ class TestShard implements ShardContext {
   readonly below: number;
   /** Bytes allocated by the set-up that belong to no record or table (the ballast below). */
   readonly baseline: number;
-
-  /** Runs one command the way ShardRuntime.execute does and returns its RESP reply. */
-  run(db: number, parts: ReadonlyArray<string | Uint8Array>): string {
-    this.args = Argv.fromStrings(parts);
-    this.db = db;
-    this.reply.reset(false);
-    this.ks.tick(Date.now());
-    const index = this.ks.dbs[db];
-    if (index.isRehashing) index.rehashStep(1);
-    const name = (typeof parts[0] === 'string' ? parts[0] : Buffer.from(parts[0]).toString()).toLowerCase();
-    const handler = SHARD_COMMANDS[opcodeOf(name)].shard;
-    if (handler === undefined) throw new Error(`no shard handler for ${name}`);
-    try {
-      handler(this);
-    } catch (e) {
-      if (!(e instanceof OutOfMemoryError)) throw e;
-      this.reply.reset(false);
-      this.reply.error(ERR_OOM);
-    }
-    return this.reply.done().toString('latin1');
-  }
 
   /** The cron's share of the work: retry growth, shrink, rehash. */
   cron(): void {
@@ -139,24 +101,13 @@ function expectSameKeyspace(shard: TestShard, model: Model, context: string): vo
   expect(ks.alloc.used - shard.baseline, `${context}: allocator count`).toBe(recordBytes + tableBytes);
 }
 
-function pattern(size: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) b[i] = (i * 31 + seed) & 0xff;
-  return b;
-}
-
 const sizeArb = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 0, max: 40 }) },
   { weight: 3, arbitrary: fc.integer({ min: 41, max: 3000 }) },
   { weight: 2, arbitrary: fc.integer({ min: 3001, max: 70_000 }) },
   { weight: 1, arbitrary: fc.integer({ min: 70_001, max: 3 * ARENA_BYTES / 2 }) },
 );
-/** A patterned value, printed as pattern(size, seed) in counterexamples. */
-const valueArb = fc.tuple(sizeArb, fc.integer({ min: 0, max: 255 })).map(([n, seed]) => {
-  const b = pattern(n, seed);
-  Object.defineProperty(b, fc.toStringMethod, { value: () => `pattern(${n}, ${seed})` });
-  return b;
-});
+const valueArb = patternArb(sizeArb, 255);
 const keyArb = fc.integer({ min: 0, max: 15 }).map((i) => `k${i}`);
 const numKeyArb = fc.integer({ min: 0, max: 3 }).map((i) => `n${i}`);
 const anyKeyArb = fc.oneof({ weight: 4, arbitrary: keyArb }, { weight: 1, arbitrary: numKeyArb });
