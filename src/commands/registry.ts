@@ -20,6 +20,13 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...debugCommands,
 ];
 
+/**
+ * 1 for the opcodes of commands flagged denyoom. The front counts the bytes of
+ * their records as sent and the shard as done (STAT_WRITE_BYTES_DONE): both must
+ * count the same records, so both read this one table.
+ */
+export const DENYOOM_OPCODES: Uint8Array = Uint8Array.from(SHARD_COMMANDS, (spec) => (spec.flags.includes('denyoom') ? 1 : 0));
+
 const opcodes = new Map<string, number>();
 SHARD_COMMANDS.forEach((spec, i) => {
   if (opcodes.has(spec.name)) throw new Error(`command declared twice: ${spec.name}`);

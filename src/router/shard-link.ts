@@ -4,12 +4,10 @@ import {
   SLOW_TRAILER_SIZE_FROM_END,
   MAX_SMALL_ALLOC, STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_RESERVE_BYTES, STAT_USED_BYTES, STAT_WRITE_BYTES_DONE,
 } from '../../native-layout/layout.ts';
-import { SHARD_COMMANDS } from '../commands/registry.ts';
+import { DENYOOM_OPCODES } from '../commands/registry.ts';
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
 import type { Argv, ArgvParts } from '../protocol/argv.ts';
 
-/** 1 for the opcodes of commands flagged denyoom: their records count in ShardLink.denyoomBytesSent. */
-const DENYOOM_OPCODE = Uint8Array.from(SHARD_COMMANDS, (spec) => (spec.flags.includes('denyoom') ? 1 : 0));
 
 /**
  * Bytes a key/value pair may cost beyond twice its record bytes: the entry
@@ -100,7 +98,7 @@ export class ShardLink {
    */
   begin(opcode: number, db: number, flags: number, argc: number, payload: number): void {
     const total = REQ_ARGS + payload;
-    if (DENYOOM_OPCODE[opcode] === 1) this.denyoomBytesSent += total;
+    if (DENYOOM_OPCODES[opcode] === 1) this.denyoomBytesSent += total;
     let at: number;
     if (total > this.requests.maxRecord) {
       this.large = new Uint8Array(total);

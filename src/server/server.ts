@@ -756,9 +756,9 @@ export class Server {
       this.pumping = false;
       this.afterBatch();
     }
-    // The rings have room again: whoever waited for it goes before input read later.
+    // The rings have room again: whoever waited for it goes before input read later
+    // (the flush asked for above is still to come in this turn).
     this.resumeWaiting();
-    this.afterBatch();
   }
 
   /**

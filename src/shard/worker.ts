@@ -6,7 +6,7 @@ import {
   STAT_EXPIRE_CYCLE_MS, STAT_REHASHING, STAT_HEAP_USED, STAT_ARENA_CAPACITY, STAT_RESERVE_BYTES, STAT_USED_BYTES,
   STAT_WRITE_BYTES_DONE, shardReserveBytes,
 } from '../../native-layout/layout.ts';
-import { SHARD_COMMANDS } from '../commands/registry.ts';
+import { DENYOOM_OPCODES, SHARD_COMMANDS } from '../commands/registry.ts';
 import { ERR_OOM } from '../commands/errors.ts';
 import type { ShardConfig, ShardContext, ShardHandler } from '../commands/types.ts';
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
@@ -100,8 +100,6 @@ class ShardRuntime implements ShardContext {
   private cronDbCursor = 0;
   /** Databases seen with a resize in progress (the cron steps them every tick). */
   private readonly rehashingDbs = new Set<number>();
-  /** Per opcode: 1 when the command is flagged denyoom (admission applies). */
-  private readonly denyOom: Uint8Array;
   /** Arena bytes an unflagged denyoom command may fill up to: capacity - reserve. */
   private readonly admitLimit: number;
   /** Cumulative REC_LEN of the denyoom records taken off the ring (STAT_WRITE_BYTES_DONE). */
@@ -119,7 +117,6 @@ class ShardRuntime implements ShardContext {
     this.applyConfig();
     this.handlers = SHARD_COMMANDS.map((s) => s.shard);
     this.firstKeyOf = Uint8Array.from(SHARD_COMMANDS, (s) => (s.firstKey > 0 && s.firstKey < 256 ? s.firstKey : 0));
-    this.denyOom = Uint8Array.from(SHARD_COMMANDS, (s) => (s.flags.includes('denyoom') ? 1 : 0));
     this.expireCursor = new Array<number>(d.config.databases).fill(0);
     const f = d.fault?.split('@');
     this.fault = f !== undefined && Number(f[1]) === d.shardId ? (f[0] ?? null) : null;
@@ -324,7 +321,7 @@ class ShardRuntime implements ShardContext {
     const index = ks.dbs[this.db];
     if (index !== undefined && index.isRehashing) index.rehashStep(1);
     const handler = this.handlers[opcode];
-    if (this.denyOom[opcode] === 1) {
+    if (DENYOOM_OPCODES[opcode] === 1) {
       // Redis refuses a denyoom command before it runs when memory is short.
       // A part of a multi-shard write the front admitted may use the reserve.
       const recordBytes = readU32(u8, base + REC_LEN);

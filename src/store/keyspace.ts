@@ -366,17 +366,7 @@ export class Keyspace implements RecordShape {
       this.replaceAt(db, this.handle, this.dbs[db].refAt(this.handle), ref);
       return ref;
     }
-    const index = this.dbs[db];
-    const handle = index.insert(this.hash, ref);
-    if (handle < 0) {
-      this.alloc.free(ref * REF_UNIT_BYTES);
-      throw new OutOfMemoryError('hash index full');
-    }
-    this.handle = handle;
-    if (expireAt >= 0) {
-      index.setVolatile(handle, true);
-      this.volatileKeys[db]++;
-    }
+    this.insertNew(db, ref, expireAt >= 0);
     return ref;
   }
 

@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { shardOfKey } from '../helpers/suites.ts';
 import { describeDifferential, encodeCommand, type Step } from '../helpers/differential.ts';
+import { mulberry32 as prng } from '../helpers/prng.ts';
 
 // The bitmap family against real redis-server 7.0, reply bytes compared.
 // Keys a, b, c, d live on four different shards (of 4); {t}a, {t}b, {t}c share
@@ -12,18 +13,6 @@ const I64_MIN = '-9223372036854775808';
 /** A command with binary arguments (strings are taken as latin1 bytes). */
 function bin(...args: Array<string | Uint8Array>): Buffer {
   return encodeCommand(args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : Buffer.from(a))));
-}
-
-/** Deterministic PRNG (mulberry32) so the generated sequences are reproducible. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function pick<T>(rnd: () => number, xs: readonly T[]): T {

@@ -3,6 +3,7 @@ import { it } from 'vitest';
 import { describeDifferential, escapeBytes } from '../helpers/differential.ts';
 import { encodeCommand, splitReplies } from '../helpers/servers.ts';
 import { shardOfKey } from '../helpers/suites.ts';
+import { mulberry32 as prng } from '../helpers/prng.ts';
 
 // One client, one order, whatever is full or held. Each sequence is sent in ONE
 // write (thousands of commands), to Sabre started with 4 KiB rings so that they
@@ -16,18 +17,6 @@ import { shardOfKey } from '../helpers/suites.ts';
 const SHARDS = 4;
 const END = '__end_of_pipeline__';
 const END_REPLY = Buffer.from(`$${END.length}\r\n${END}\r\n`);
-
-/** Seeded PRNG (mulberry32): the same sequence for both servers and every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` key names owned by each shard, named after `prefix`. */
 function keysPerShard(prefix: string, count: number): string[][] {

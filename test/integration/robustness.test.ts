@@ -12,6 +12,7 @@ import {
   startSabre,
   type ServerHandle,
 } from '../helpers/servers.ts';
+import { mulberry32 } from '../helpers/prng.ts';
 
 // Robustness of the front thread against hostile or broken clients: malformed
 // RESP, absurd declared lengths, query buffer abuse, clients vanishing in the
@@ -178,17 +179,6 @@ async function pipeline(port: number, cmds: ReadonlyArray<ReadonlyArray<string |
   const { replies, rest } = splitReplies(out);
   expect(rest.length, `trailing bytes: ${rest.toString('latin1').slice(0, 200)}`).toBe(0);
   return replies.map((b) => b.toString('latin1'));
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------
