@@ -1,5 +1,4 @@
 import { globMatch } from '../util/glob.ts';
-import { Keyspace } from '../store/keyspace.ts';
 import { ERR_SYNTAX } from './errors.ts';
 import { typeName } from './keys.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
@@ -193,7 +192,7 @@ function takeInternal(c: ShardContext): void {
 function putInternal(c: ShardContext): void {
   const a = c.args;
   const ks = c.ks;
-  if (a.count < 5 || !Keyspace.validPayload(a.u8, a.off[2], a.len[2])) {
+  if (a.count < 5 || !ks.validPayload(a.u8, a.off[2], a.len[2])) {
     c.reply.error('ERR invalid entry payload');
     return;
   }

@@ -5,6 +5,7 @@ import {
   STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_LIST, TYPE_STRING,
 } from '../../native-layout/layout.ts';
 import { ListStore, type Piece } from './list.ts';
+import type { StructureStore } from './structure.ts';
 import { hashBytes } from '../util/hash.ts';
 import { Arena, OutOfMemoryError, SlabAllocator } from './arena.ts';
 import { HashIndex, type RecordShape } from './hash-index.ts';
@@ -50,6 +51,8 @@ export class Keyspace implements RecordShape {
   private readonly f64: Float64Array;
   /** List structures (TYPE_LIST values) in the same arena. */
   readonly lists: ListStore;
+  /** The store of each non-inline value type, by TYPE_* (undefined for strings). */
+  readonly structures: (StructureStore | undefined)[] = [];
 
   /** Command time in unix ms: expiry decisions within one command use one clock. */
   now = Date.now();
@@ -72,6 +75,7 @@ export class Keyspace implements RecordShape {
     this.u32 = arena.u32;
     this.f64 = arena.f64;
     this.lists = new ListStore(arena.u8, arena.u32, this.alloc);
+    this.structures[TYPE_LIST] = this.lists;
     this.stats = stats;
     this.seed = seed;
     this.volatileKeys = new Int32Array(databases);
@@ -378,9 +382,23 @@ export class Keyspace implements RecordShape {
     const h = this.lists.create();
     try {
       this.lists.push(h, side, pieces);
-      return this.putStructure(db, kb, ko, kl, TYPE_LIST, ENC_QUICKLIST, h, -1);
     } catch (e) {
       this.lists.free(h);
+      throw e;
+    }
+    return this.putNewStructure(db, kb, ko, kl, TYPE_LIST, ENC_QUICKLIST, this.lists, h, -1);
+  }
+
+  /**
+   * putStructure() for a structure just built for this key: on OutOfMemoryError
+   * it frees the structure too, so the caller has nothing to undo.
+   */
+  putNewStructure(db: number, kb: Uint8Array, ko: number, kl: number, type: number, enc: number,
+    store: StructureStore, h: number, expireAt: number): number {
+    try {
+      return this.putStructure(db, kb, ko, kl, type, enc, h, expireAt);
+    } catch (e) {
+      store.free(h);
       throw e;
     }
   }
@@ -605,7 +623,8 @@ export class Keyspace implements RecordShape {
 
   /** Releases what an entry owns outside its own record (a list's nodes). Never allocates. */
   private freeValue(ref: number): void {
-    if (this.typeOf(ref) === TYPE_LIST) this.lists.free(this.u32[ref * 2 + W_VALUE]);
+    const store = this.structures[this.typeOf(ref)];
+    if (store !== undefined) store.free(this.u32[ref * 2 + W_VALUE]);
   }
 
   /**
@@ -636,19 +655,12 @@ export class Keyspace implements RecordShape {
     const expireAt = keepExpire ? this.expireOf(ref) : -1;
     const type = this.typeOf(ref);
     const clock = this.lruOf(ref);
-    if (type === TYPE_LIST) {
-      const h = this.lists.clone(this.u32[ref * 2 + W_VALUE]);
-      let nref: number;
-      try {
-        nref = this.putStructure(toDb, kb, ko, kl, TYPE_LIST, this.encodingOf(ref), h, expireAt);
-      } catch (e) {
-        this.lists.free(h);
-        throw e;
-      }
+    const store = this.structures[type];
+    if (store !== undefined) {
+      const nref = this.putNewStructure(toDb, kb, ko, kl, type, this.encodingOf(ref), store, store.clone(this.u32[ref * 2 + W_VALUE]), expireAt);
       this.setLru(nref, clock);
       return nref;
     }
-    if (type !== TYPE_STRING) throw new Error(`cannot copy values of type ${type}`);
     const nref = this.putString(toDb, kb, ko, kl, this.u8, this.stringOffset(ref), this.stringLength(ref),
       this.encodingOf(ref), expireAt);
     this.setLru(nref, clock);
@@ -664,8 +676,8 @@ export class Keyspace implements RecordShape {
    */
   dumpEntry(ref: number): Uint8Array {
     const type = this.typeOf(ref);
-    if (type !== TYPE_STRING && type !== TYPE_LIST) throw new Error(`cannot serialize values of type ${type} yet`);
-    const body = type === TYPE_LIST ? this.lists.serialize(this.u32[ref * 2 + W_VALUE]) : null;
+    const store = this.structures[type];
+    const body = store !== undefined ? store.serialize(this.u32[ref * 2 + W_VALUE]) : null;
     const vo = body === null ? this.stringOffset(ref) : 0;
     const vl = body === null ? this.stringLength(ref) : body.length;
     const out = new Uint8Array(PAYLOAD_HEADER_BYTES + vl);
@@ -682,12 +694,12 @@ export class Keyspace implements RecordShape {
   }
 
   /** Checks a payload's header; returns false when it is not one dumpEntry() could have made. */
-  static validPayload(p: Uint8Array, po: number, pl: number): boolean {
+  validPayload(p: Uint8Array, po: number, pl: number): boolean {
     if (pl < PAYLOAD_HEADER_BYTES || p[po + PAYLOAD_VERSION] !== PAYLOAD_FORMAT) return false;
     const type = p[po + PAYLOAD_TYPE];
     if (type === TYPE_STRING) return true;
-    return type === TYPE_LIST
-      && ListStore.parseSerialized(p, po + PAYLOAD_HEADER_BYTES, pl - PAYLOAD_HEADER_BYTES) !== null;
+    const store = this.structures[type];
+    return store !== undefined && store.validSerialized(p, po + PAYLOAD_HEADER_BYTES, pl - PAYLOAD_HEADER_BYTES);
   }
 
   /** Absolute expiry carried by a payload, or -1. */
@@ -708,16 +720,11 @@ export class Keyspace implements RecordShape {
     const expireAt = keepTtl ? Keyspace.payloadExpire(p, po) : -1;
     const enc = p[po + PAYLOAD_ENCODING];
     let ref: number;
-    if (p[po + PAYLOAD_TYPE] === TYPE_LIST) {
-      const pieces = ListStore.parseSerialized(p, po + PAYLOAD_HEADER_BYTES, pl - PAYLOAD_HEADER_BYTES);
-      if (pieces === null) throw new Error('malformed list payload');
-      const h = this.lists.createFrom(pieces);
-      try {
-        ref = this.putStructure(db, kb, ko, kl, TYPE_LIST, enc, h, expireAt);
-      } catch (e) {
-        this.lists.free(h);
-        throw e;
-      }
+    const type = p[po + PAYLOAD_TYPE];
+    const store = this.structures[type];
+    if (store !== undefined) {
+      const h = store.deserialize(p, po + PAYLOAD_HEADER_BYTES, pl - PAYLOAD_HEADER_BYTES);
+      ref = this.putNewStructure(db, kb, ko, kl, type, enc, store, h, expireAt);
     } else {
       ref = this.putString(db, kb, ko, kl, p, po + PAYLOAD_HEADER_BYTES, pl - PAYLOAD_HEADER_BYTES, enc, expireAt);
     }
@@ -734,7 +741,8 @@ export class Keyspace implements RecordShape {
   entryFootprint(db: number, ref: number): number {
     const index = this.dbs[db];
     const slotShare = index.slotCapacity > 0 ? Math.round(index.tableBytes / index.slotCapacity) : 0;
-    const value = this.typeOf(ref) === TYPE_LIST ? this.lists.footprint(this.u32[ref * 2 + W_VALUE]) : 0;
+    const store = this.structures[this.typeOf(ref)];
+    const value = store !== undefined ? store.footprint(this.u32[ref * 2 + W_VALUE]) : 0;
     return this.alloc.usableSize(ref * REF_UNIT_BYTES) + slotShare + value;
   }
 

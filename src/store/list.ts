@@ -3,6 +3,7 @@ import {
   LNODE_HEADER_BYTES, LNODE_NEXT, LNODE_PREV, LNODE_SKIP, LNODE_USED, REF_UNIT_BYTES,
 } from '../../native-layout/layout.ts';
 import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
+import type { StructureStore } from './structure.ts';
 
 // A list is a header record and a doubly linked chain of nodes, each holding
 // packed elements (u32 length + bytes) up to list-max-listpack-size, as
@@ -34,7 +35,7 @@ export interface Piece { u8: Uint8Array; off: number; len: number }
 export const HEAD = 0;
 export const TAIL = 1;
 
-export class ListStore {
+export class ListStore implements StructureStore {
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly alloc: SlabAllocator;
@@ -432,6 +433,16 @@ export class ListStore {
       throw e;
     }
     return h;
+  }
+
+  validSerialized(b: Uint8Array, o: number, l: number): boolean {
+    return ListStore.parseSerialized(b, o, l) !== null;
+  }
+
+  deserialize(b: Uint8Array, o: number, l: number): number {
+    const pieces = ListStore.parseSerialized(b, o, l);
+    if (pieces === null) throw new Error('malformed list payload');
+    return this.createFrom(pieces);
   }
 
   // -- writes --------------------------------------------------------------------
