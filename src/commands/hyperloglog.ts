@@ -193,6 +193,12 @@ function pfaddCommand(c: ShardContext): void {
 
 // -- PFCOUNT ----------------------------------------------------------------------------
 
+/** A computed cardinality as Redis replies it: addReplyLongLong of a uint64 (2^63 comes out negative). */
+function replyCard(c: ShardContext, card: number): void {
+  if (card < 2 ** 53) c.reply.int(card);
+  else c.reply.bigint(BigInt.asIntN(64, BigInt(card)));
+}
+
 function replyCached(c: ShardContext, u8: Uint8Array, s: number): void {
   const lo = cachedLo(u8, s);
   const hi = cachedHi(u8, s);
@@ -247,7 +253,7 @@ function pfcountCommand(c: ShardContext): void {
   if (a.count > 2) {
     regs.fill(0);
     for (let j = 1; j < a.count; j++) if (mergeKey(c, j) < 0) return;
-    c.reply.int(countRaw(regs));
+    replyCard(c, countRaw(regs));
     return;
   }
   const [kb, ko, kl] = keyArgs(c, 1);
@@ -271,7 +277,7 @@ function pfcountCommand(c: ShardContext): void {
   }
   storeCard(u8, s, card);
   ks.dbs[c.db].touch(ks.handle);
-  c.reply.int(card);
+  replyCard(c, card);
 }
 
 /** __pfcount_with tag payload [tag payload ...]: PFCOUNT of several keys, run on one key's shard. */
@@ -279,7 +285,7 @@ function pfcountWithCommand(c: ShardContext): void {
   const a = c.args;
   regs.fill(0);
   for (let i = 1; i + 1 < a.count; i += 2) if (mergeTagged(c, i) < 0) return;
-  c.reply.int(countRaw(regs));
+  replyCard(c, countRaw(regs));
 }
 
 // -- PFMERGE ----------------------------------------------------------------------------

@@ -133,7 +133,10 @@ export function cachedHi(u8: Uint8Array, s: number): number {
   return (u8[c] | (u8[c + 1] << 8) | (u8[c + 2] << 16) | (u8[c + 3] << 24)) >>> 0;
 }
 
-/** Stores a cardinality (an integer below 2^53) in the header, little-endian, which also marks it valid. */
+/**
+ * Stores a cardinality (an integer up to 2^63, exact as a double) in the header,
+ * little-endian: below 2^63 that also marks it valid.
+ */
 export function storeCard(u8: Uint8Array, s: number, card: number): void {
   let lo = card % 4294967296;
   let hi = Math.floor(card / 4294967296);
@@ -228,8 +231,9 @@ function xzeroLen(u8: Uint8Array, p: number, end: number): number {
 }
 
 /**
- * max[i] = max(max[i], register i) over a sparse value u8[s, s+len) (hllMerge).
- * Returns false when the opcodes do not cover exactly 16384 registers.
+ * max[i] = max(max[i], register i) over a sparse value u8[s, s+len) (hllMerge,
+ * hllSparseToDense). Returns false when the opcodes do not cover exactly
+ * 16384 registers.
  */
 export function sparseMaxInto(u8: Uint8Array, s: number, len: number, max: Uint8Array): boolean {
   const end = s + len;
@@ -246,7 +250,8 @@ export function sparseMaxInto(u8: Uint8Array, s: number, len: number, max: Uint8
     } else {
       let run = (b & 3) + 1;
       const v = ((b >>> 2) & 0x1f) + 1;
-      if (run + i > HLL_REGISTERS) break;
+      // A run past the last register is corrupt (Redis 7.0.15 as patched for CVE-2025-32023).
+      if (run + i > HLL_REGISTERS) return false;
       for (; run > 0; run--, i++) if (v > max[i]) max[i] = v;
       p++;
     }
@@ -493,8 +498,13 @@ function estimate(): number {
     z *= 0.5;
   }
   z += m * sigma(histo[0] / m);
-  return Math.round((ALPHA_INF * m * m) / z);
+  const e = Math.round((ALPHA_INF * m * m) / z);
+  // llroundl() of an estimate beyond 2^63 (all registers at 52+: z is 0) gives LLONG_MIN on x86.
+  return e < CARD_OVERFLOW ? e : CARD_OVERFLOW;
 }
+
+/** The cardinality Redis computes when the estimate is out of range: 2^63, replied as a negative long long. */
+export const CARD_OVERFLOW = 2 ** 63;
 
 /**
  * The estimated cardinality of a valid HLL value (isHllValue), or -1 when a
