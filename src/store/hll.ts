@@ -418,19 +418,23 @@ export function sparseDecode(u8: Uint8Array, s: number, len: number): string {
 // -- cardinality ------------------------------------------------------------------------
 
 /** Register histogram (64 slots) of the last *Histogram() call. */
-const histo = new Float64Array(64);
+const histo = new Int32Array(64);
+
+/** Four histograms, one per register of a 3-byte group, so consecutive increments rarely hit the same slot. */
+const lanes = new Int32Array(256);
 
 function denseHistogram(u8: Uint8Array, r: number): void {
-  histo.fill(0);
+  lanes.fill(0);
   for (let b = r, end = r + (HLL_REGISTERS * 6) / 8; b < end; b += 3) {
     const b0 = u8[b];
     const b1 = u8[b + 1];
     const b2 = u8[b + 2];
-    histo[b0 & 63]++;
-    histo[((b0 >>> 6) | (b1 << 2)) & 63]++;
-    histo[((b1 >>> 4) | (b2 << 4)) & 63]++;
-    histo[b2 >>> 2]++;
+    lanes[b0 & 63]++;
+    lanes[64 + (((b0 >>> 6) | (b1 << 2)) & 63)]++;
+    lanes[128 + (((b1 >>> 4) | (b2 << 4)) & 63)]++;
+    lanes[192 + (b2 >>> 2)]++;
   }
+  for (let i = 0; i < 64; i++) histo[i] = lanes[i] + lanes[64 + i] + lanes[128 + i] + lanes[192 + i];
 }
 
 /** Returns false when the opcodes do not cover exactly 16384 registers. */

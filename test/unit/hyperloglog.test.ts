@@ -121,7 +121,9 @@ function registersOf(v: Uint8Array): number[] {
 class Value {
   buf: Uint8Array = new Uint8Array(64);
   len: number;
-  constructor(private readonly maxBytes: number) {
+  private readonly maxBytes: number;
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
     const e = emptySparse();
     this.buf.set(e);
     this.len = e.length;
