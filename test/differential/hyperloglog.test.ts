@@ -187,6 +187,13 @@ describeDifferential('hyperloglog: differential', (ctx) => {
     cmds.push(['PFCOUNT', 'x'], ['PFCOUNT', 'y'], ['GET', 'y'], ['PFADD', 'x', 'more', 'elements'], ['GET', 'x'],
       ['PFMERGE', 'z', 'x', 'y'], ['GET', 'z'], ['PFCOUNT', 'x', 'y', 'z']);
     await ctx.expectSame(cmds);
+    // And Sabre's bytes (sparse, dense, merged) into both.
+    const [sx, sy, sz] = await ctx.run('sabre', [['GET', 'x'], ['GET', 'y'], ['GET', 'z']]);
+    const back: Step[] = [['FLUSHALL']];
+    [sx, sy, sz].forEach((v, i) => back.push(raw(['SET', `k${i}`, bulkBody(v)])));
+    back.push(['PFCOUNT', 'k0'], ['PFCOUNT', 'k1'], ['PFCOUNT', 'k2'], ['PFADD', 'k0', 'q'], ['PFADD', 'k1', 'q'],
+      ['GET', 'k0'], ['GET', 'k1'], ['PFMERGE', 'k2', 'k0', 'k1'], ['GET', 'k2'], ['PFDEBUG', 'encoding', 'k2']);
+    await ctx.expectSame(back);
   });
 
   it('corrupted values: the same error or reply as Redis, never a crash', async () => {
