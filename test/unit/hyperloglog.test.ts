@@ -199,7 +199,7 @@ describe('registers and count against a model', () => {
           expect(sparse.add(el), 'changed').toBe(changed ? 1 : 0);
           patLen(el, 0, el.length);
           denseRaise(dense, HLL_HEADER_BYTES, patIndex, patModel(el)[1]);
-          // Sparse stays within its limit (or went dense), and stays canonical enough to decode.
+          // Sparse stays within its limit (or went dense).
           if (sparse.buf[4] === HLL_SPARSE) expect(sparse.len <= Math.max(maxBytes, 18)).toBe(true);
         }
         expect(registersOf(sparse.bytes())).toEqual(model);
@@ -216,7 +216,7 @@ describe('registers and count against a model', () => {
           let covered = 0;
           for (const d of decoded) covered += d.startsWith('v:') ? Number(d.split(',')[1]) : Number(d.slice(2));
           expect(covered).toBe(HLL_REGISTERS);
-          // Adjacent VALs of the same value that could merge never stay apart after the set that made them.
+          // One decoded item per opcode: no more items than opcode bytes.
           expect(decoded.length).toBeLessThanOrEqual(sparse.len - HLL_HEADER_BYTES);
         }
       },
