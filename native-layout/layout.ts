@@ -242,3 +242,21 @@ export const LNODE_SKIP = 16;
 export const LNODE_HEADER_BYTES = 24;
 /** Bytes of an element's length prefix inside a node. */
 export const LNODE_ELEMENT_PREFIX = 4;
+
+// ---------------------------------------------------------------------------
+// HyperLogLog: a string value (TYPE_STRING, raw) in Redis 7.0's exact byte
+// format, so GET/SET move it between Redis and Sabre (src/store/hll.ts).
+// ---------------------------------------------------------------------------
+/** 4 bytes: "HYLL". */
+export const HLL_MAGIC = 0;
+/** u8: HLL_DENSE or HLL_SPARSE. Bytes 5-7 are unused (kept as found). */
+export const HLL_ENCODING = 4;
+/** u64 LE: cached cardinality; bit 7 of its last byte set = stale. */
+export const HLL_CARD = 8;
+export const HLL_HEADER_BYTES = 16;
+export const HLL_DENSE = 0;
+export const HLL_SPARSE = 1;
+export const HLL_MAX_ENCODING = 1;
+export const HLL_REGISTERS = 16384;
+/** Header plus 16384 packed 6-bit registers (12288 bytes). */
+export const HLL_DENSE_BYTES = HLL_HEADER_BYTES + (HLL_REGISTERS * 6) / 8;

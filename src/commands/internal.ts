@@ -27,7 +27,7 @@ import type { CommandSpec, ShardContext } from './types.ts';
 //                                    -> +OK; names: hz, maxmemory-policy, lfu-log-factor,
 //                                       lfu-decay-time, proto-max-bulk-len, activerehashing,
 //                                       active-expire-effort, slowlog-log-slower-than,
-//                                       list-max-listpack-size
+//                                       list-max-listpack-size, hll-sparse-max-bytes
 
 function dbsizeInternal(c: ShardContext): void {
   c.reply.int(c.ks.dbs[c.db].size);
@@ -244,6 +244,9 @@ function configInternal(c: ShardContext): void {
         break;
       case 'list-max-listpack-size':
         if (Number.isFinite(n)) ks.lists.fill = cfg.listMaxListpackSize = n;
+        break;
+      case 'hll-sparse-max-bytes':
+        if (Number.isFinite(n)) cfg.hllSparseMaxBytes = n;
         break;
       case 'active-expire-effort':
         if (Number.isFinite(n)) cfg.activeExpireEffort = Math.min(10, Math.max(1, Math.trunc(n)));

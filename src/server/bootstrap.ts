@@ -21,6 +21,7 @@ export function shardConfigOf(config: Config): ShardConfig {
     activeExpireEffort: config.activeExpireEffort,
     slowlogLogSlowerThan: config.slowlogLogSlowerThan,
     listMaxListpackSize: config.listMaxListpackSize,
+    hllSparseMaxBytes: config.hllSparseMaxBytes,
   };
 }
 
