@@ -21,6 +21,8 @@ export function shardConfigOf(config: Config): ShardConfig {
     activeExpireEffort: config.activeExpireEffort,
     slowlogLogSlowerThan: config.slowlogLogSlowerThan,
     listMaxListpackSize: config.listMaxListpackSize,
+    hashMaxListpackEntries: config.hashMaxListpackEntries,
+    hashMaxListpackValue: config.hashMaxListpackValue,
   };
 }
 
