@@ -129,9 +129,6 @@ function hsetnxCommand(c: ShardContext): void {
   const f = arg(c, 2);
   const v = arg(c, 3);
   if (ref !== 0 && hs.find(ks.valueRef(ref), f.u8, f.off, f.len)) {
-    // Redis converts on the argument lengths before it looks (hashTypeTryConversion).
-    const h = ks.valueRef(ref);
-    if (!hs.isTable(h) && (f.len > hs.maxValue || v.len > hs.maxValue)) commit(ks, ref, hs.toHashtable(h));
     c.reply.int(0);
     return;
   }

@@ -32,7 +32,7 @@ export interface ShardConfig {
   loglevel?: string;
   /** list-max-listpack-size (unset = -2, 8 KB nodes). */
   listMaxListpackSize?: number;
-  /** hash-max-listpack-entries / hash-max-listpack-value (unset = 128 / 64). */
+  /** hash-max-listpack-entries / hash-max-listpack-value (unset = 512 / 64, Redis 7.0's defaults). */
   hashMaxListpackEntries?: number;
   hashMaxListpackValue?: number;
   /** DEBUG SET-ACTIVE-EXPIRE: false stops the background sweep (lazy expiry still runs); unset = on. */

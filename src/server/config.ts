@@ -658,7 +658,7 @@ export const PARAMS: readonly ParamDecl[] = [
   },
   {
     name: 'hash-max-listpack-entries', aliases: ['hash-max-ziplist-entries'],
-    type: { kind: 'int', min: 0n, max: LONG_MAX }, default: 128n, mutable: true,
+    type: { kind: 'int', min: 0n, max: LONG_MAX }, default: 512n, mutable: true,
   },
   {
     name: 'hash-max-listpack-value', aliases: ['hash-max-ziplist-value'],

@@ -179,7 +179,7 @@ class ShardRuntime implements ShardContext {
     this.ks.lfuLogFactor = this.config.lfuLogFactor;
     this.ks.lfuDecayMinutes = this.config.lfuDecayTime;
     this.ks.lists.fill = this.config.listMaxListpackSize ?? -2;
-    this.ks.hashes.maxEntries = this.config.hashMaxListpackEntries ?? 128;
+    this.ks.hashes.maxEntries = this.config.hashMaxListpackEntries ?? 512;
     this.ks.hashes.maxValue = this.config.hashMaxListpackValue ?? 64;
   }
 

@@ -65,7 +65,7 @@ export class HashStore implements StructureStore {
   private readonly alloc: SlabAllocator;
   private readonly seed: number;
   /** hash-max-listpack-entries / hash-max-listpack-value. */
-  maxEntries = 128;
+  maxEntries = 512;
   maxValue = 64;
 
   // What find() found: the field and value bytes, the expiry (0 none), and
@@ -547,16 +547,23 @@ export class HashStore implements StructureStore {
   private lpRebuild(h: number, pairs: readonly Piece[], first: number): number {
     const ttl = this.hasTtl(h);
     const np = (pairs.length - first) >> 1;
-    // For each pair, whether a later pair names the same field (that one wins).
+    // A field named twice keeps the place of its first pair and the value of its last
+    // (as HSET applied pair by pair): later pairs are shadowed, valueOf[first] names the last.
     const shadowed = new Uint8Array(np);
     const applied = new Uint8Array(np);
+    const valueOf = new Int32Array(np);
+    for (let k = 0; k < np; k++) valueOf[k] = first + 2 * k + 1;
     if (np > 1) {
-      const seen = new Set<string>();
-      for (let k = np - 1; k >= 0; k--) {
+      const firstOf = new Map<string, number>();
+      for (let k = 0; k < np; k++) {
         const f = pairs[first + 2 * k];
         const s = Buffer.from(f.u8.buffer, f.u8.byteOffset + f.off, f.len).toString('latin1');
-        if (seen.has(s)) shadowed[k] = 1;
-        else seen.add(s);
+        const j = firstOf.get(s);
+        if (j === undefined) firstOf.set(s, k);
+        else {
+          shadowed[k] = 1;
+          valueOf[j] = first + 2 * k + 1;
+        }
       }
     }
     // Size: old entries (with replaced values) plus the new fields.
@@ -583,7 +590,7 @@ export class HashStore implements StructureStore {
       if (which < 0) size += p - start;
       else {
         applied[which] = 1;
-        const v = pairs[first + 2 * which + 1];
+        const v = pairs[valueOf[which]];
         size += varLen(this.fLen) + this.fLen + varLen(v.len) + v.len + extra;
       }
     }
@@ -591,7 +598,7 @@ export class HashStore implements StructureStore {
     for (let k = 0; k < np; k++) {
       if (shadowed[k] !== 0 || applied[k] !== 0) continue;
       const f = pairs[first + 2 * k];
-      const v = pairs[first + 2 * k + 1];
+      const v = pairs[valueOf[k]];
       size += varLen(f.len) + f.len + varLen(v.len) + v.len + extra;
       created++;
     }
@@ -610,7 +617,7 @@ export class HashStore implements StructureStore {
         w += next - start;
         continue;
       }
-      const v = pairs[first + 2 * which + 1];
+      const v = pairs[valueOf[which]];
       w = HashStore.writeVar(out, w, this.fLen);
       out.set(this.u8.subarray(this.fOff, this.fOff + this.fLen), w);
       w += this.fLen;
@@ -623,7 +630,7 @@ export class HashStore implements StructureStore {
     for (let k = 0; k < np; k++) {
       if (shadowed[k] !== 0 || applied[k] !== 0) continue;
       w = this.writePiece(out, w, pairs[first + 2 * k]);
-      w = this.writePiece(out, w, pairs[first + 2 * k + 1]);
+      w = this.writePiece(out, w, pairs[valueOf[k]]);
       if (ttl) {
         this.bufDv.setFloat64(w, 0, true);
         w += 8;
