@@ -533,7 +533,16 @@ export class HashStore implements StructureStore {
         const n = this.lpRebuild(h, pairs, first);
         if (n >= 0) return n;
       }
-      h = this.toTable(h, pairs.length - first);
+      // The listpack stays until the table holds the pairs too, so a failure leaves it as it was.
+      const nh = this.toTable(h, (pairs.length - first) >> 1);
+      try {
+        this.tableSetMany(nh, pairs, first);
+      } catch (e) {
+        this.free(nh);
+        throw e;
+      }
+      this.alloc.free(h * REF_UNIT_BYTES);
+      return nh;
     }
     this.tableSetMany(h, pairs, first);
     return h;
@@ -690,12 +699,10 @@ export class HashStore implements StructureStore {
     this.u8.set(vb.subarray(vo, vo + vl), p + fl);
   }
 
-  /** Converts a listpack to a hashtable (all or nothing); returns the header's ref. */
-  toHashtable(h: number): number {
-    return this.toTable(h, 0);
-  }
-
-  /** Converts a listpack to a hashtable with room for `more` fields: all or nothing. Returns the header's ref. */
+  /**
+   * A hashtable copy of a listpack, with room for `more` fields: all or
+   * nothing. The listpack is left for the caller to free. Returns the header's ref.
+   */
   private toTable(h: number, more: number): number {
     const count = this.count(h);
     const cap = HashStore.slotsFor(count + more);
@@ -741,7 +748,6 @@ export class HashStore implements StructureStore {
       this.u32[nh * 2 + W_TTLS] = ttls;
       this.f64[nh + D_MIN] = min;
     }
-    this.alloc.free(h * REF_UNIT_BYTES);
     return nh;
   }
 
