@@ -268,18 +268,14 @@ export const HASH_COUNT = 4;
  * little-endian expiry in unix ms, 0 = none. Varints are LEB128 (7 bits a byte).
  */
 export const HLP_HEADER_BYTES = 8;
-/** Hashtable header: u32 ref of the slot array (u32 record refs; 0 empty, 1 deleted). */
-export const HT_TABLE = 0;
-/** u32: slots in the array (power of two). */
-export const HT_CAPACITY = 8;
-/** u32: deleted slots. */
-export const HT_TOMBS = 12;
+/** Hashtable header: u32 ref of the header of its HashIndex (HIDX_*), which indexes the field records. Bytes 8-15 are padding. */
+export const HT_INDEX = 0;
 /** f64: no field expires before this (unix ms; 0 = no field has an expiry). A lower bound, made exact by each purge. */
 export const HT_MIN_EXPIRE = 16;
 /** u32: fields that have an expiry. */
 export const HT_TTL_FIELDS = 24;
 export const HT_HEADER_BYTES = 32;
-/** Field record of a hashtable: u32 hash of the field. */
+/** Field record of a hashtable: u32 hash of the field (the index reads it: records start with their hash). */
 export const HF_HASH = 0;
 /** u32: field length; bit 31 set when the record has an expiry. */
 export const HF_FLEN = 4;

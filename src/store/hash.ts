@@ -1,8 +1,9 @@
 import {
   ENC_HASH_HASHTABLE, ENC_HASH_LISTPACK, ENC_HASH_LISTPACKEX, HASH_COUNT, HASH_COUNT_MASK, HASH_FLAG_TABLE,
   HASH_FLAG_TTL, HF_BYTES, HF_BYTES_TTL, HF_EXPIRE, HF_FLEN, HF_HASH, HF_VLEN, HLP_HEADER_BYTES, HLP_USED,
-  HT_CAPACITY, HT_HEADER_BYTES, HT_MIN_EXPIRE, HT_TABLE, HT_TOMBS, HT_TTL_FIELDS, REF_UNIT_BYTES,
+  HT_HEADER_BYTES, HT_MIN_EXPIRE, HT_INDEX, HT_TTL_FIELDS, REF_UNIT_BYTES,
 } from '../../native-layout/layout.ts';
+import { HashIndex, type RecordShape } from './hash-index.ts';
 import { hashBytes } from '../util/hash.ts';
 import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
 import type { Piece } from './list.ts';
@@ -10,8 +11,8 @@ import type { StructureStore } from './structure.ts';
 
 // A hash is either a listpack block (one allocation: an 8-byte header, then
 // the entries packed back to back) or, past hash-max-listpack-entries /
-// -value, a hashtable: a header, an open-addressing array of u32 record refs
-// (linear probing, 0 empty, 1 deleted) and one record per field. Layouts:
+// -value, a hashtable: a header, a HashIndex owned through its arena header
+// (the keyspace's own hash table implementation) and one record per field. Layouts:
 // native-layout/layout.ts (HLP_*, HT_*, HF_*) and native-layout/README.md.
 //
 // Field expiry (Redis 7.4): a listpack whose entries carry an expiry slot is
@@ -26,9 +27,7 @@ import type { StructureStore } from './structure.ts';
 
 const W_USED = HLP_USED / 4;
 const W_COUNT = HASH_COUNT / 4;
-const W_TABLE = HT_TABLE / 4;
-const W_CAP = HT_CAPACITY / 4;
-const W_TOMBS = HT_TOMBS / 4;
+const W_INDEX = HT_INDEX / 4;
 const W_TTLS = HT_TTL_FIELDS / 4;
 const D_MIN = HT_MIN_EXPIRE / 8;
 const R_HASH = HF_HASH / 4;
@@ -36,9 +35,8 @@ const R_FLEN = HF_FLEN / 4;
 const R_VLEN = HF_VLEN / 4;
 const R_EXP = HF_EXPIRE / 8;
 const EXP_BIT = 0x80000000;
-const EMPTY = 0;
-const DELETED = 1;
-const MIN_SLOTS = 8;
+/** Groups of an index to move per write while it resizes (the keyspace's cron does this for databases). */
+const REHASH_GROUPS_PER_WRITE = 4;
 /** A listpack never grows past this (Redis's lpSafeToAdd limit): it becomes a hashtable. */
 const LISTPACK_MAX_BYTES = 1 << 30;
 
@@ -46,24 +44,18 @@ function varLen(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
 }
 
-function rev32(v: number): number {
-  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
-  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
-  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
-  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
-  return ((v >>> 16) | (v << 16)) >>> 0;
-}
-
 /** visit(fieldOff, fieldLen, valueOff, valueLen, expireAt) over a hash's fields, bytes in the arena. */
 export type FieldVisitor = (fo: number, fl: number, vo: number, vl: number, exp: number) => void;
 
-export class HashStore implements StructureStore {
+export class HashStore implements StructureStore, RecordShape {
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly f64: Float64Array;
   private readonly dv: DataView;
   private readonly alloc: SlabAllocator;
   private readonly seed: number;
+  /** One view, attached to a hash's index per operation. */
+  private readonly index: HashIndex;
   /** hash-max-listpack-entries / hash-max-listpack-value. */
   maxEntries = 512;
   maxValue = 64;
@@ -91,6 +83,16 @@ export class HashStore implements StructureStore {
     this.dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
     this.alloc = alloc;
     this.seed = seed >>> 0;
+    this.index = HashIndex.view(alloc.arena, alloc);
+  }
+
+  // RecordShape of the field records, for the index.
+  keyOffset(ref: number): number { return this.recBytes(ref); }
+  keyLength(ref: number): number { return this.recFlen(ref); }
+
+  /** The index of a hashtable, attached. */
+  private ix(h: number): HashIndex {
+    return this.index.attach(this.u32[h * 2 + W_INDEX], this);
   }
 
   // -- header ----------------------------------------------------------------------
@@ -186,50 +188,26 @@ export class HashStore implements StructureStore {
     this.exp = this.recExp(r);
   }
 
-  private slotsWord(h: number): number { return this.u32[h * 2 + W_TABLE] * 2; }
-  private capacity(h: number): number { return this.u32[h * 2 + W_CAP]; }
-
   private hashOf(kb: Uint8Array, ko: number, kl: number): number {
     return hashBytes(kb, ko, kl, this.seed) >>> 0;
   }
 
-  /**
-   * Probes the table for a field: returns its slot index, or -1 with the
-   * slot an insert should take in `pos`.
-   */
-  private probe(h: number, hash: number, kb: Uint8Array, ko: number, kl: number): number {
-    const base = this.slotsWord(h);
-    const mask = this.capacity(h) - 1;
-    let i = hash & mask;
-    let free = -1;
-    for (let n = 0; n <= mask; n++, i = (i + 1) & mask) {
-      const r = this.u32[base + i];
-      if (r === EMPTY) {
-        this.pos = free >= 0 ? free : i;
-        return -1;
-      }
-      if (r === DELETED) {
-        if (free < 0) free = i;
-        continue;
-      }
-      if (this.u32[r * 2 + R_HASH] === hash && this.recFlen(r) === kl &&
-        this.bytesEqual(this.recBytes(r), kl, kb, ko, kl)) return i;
-    }
-    this.pos = free;
-    return -1;
+  /** Finds a field in a hashtable: true with its handle in `pos` and its record loaded. */
+  private tableFind(h: number, kb: Uint8Array, ko: number, kl: number): boolean {
+    const ix = this.ix(h);
+    const handle = ix.find(this.hashOf(kb, ko, kl), kb, ko, kl);
+    if (handle < 0) return false;
+    this.pos = handle;
+    this.loadRecord(ix.foundRef);
+    return true;
   }
+
 
   // -- lookups -------------------------------------------------------------------
 
   /** Finds a field (expired or not); on true its bytes and expiry are in fOff/fLen/vOff/vLen/exp. */
   find(h: number, kb: Uint8Array, ko: number, kl: number): boolean {
-    if (this.isTable(h)) {
-      const i = this.probe(h, this.hashOf(kb, ko, kl), kb, ko, kl);
-      if (i < 0) return false;
-      this.pos = i;
-      this.loadRecord(this.u32[this.slotsWord(h) + i]);
-      return true;
-    }
+    if (this.isTable(h)) return this.tableFind(h, kb, ko, kl);
     const ttl = this.hasTtl(h);
     let p = this.lpStart(h);
     const stop = p + this.lpUsed(h);
@@ -243,14 +221,10 @@ export class HashStore implements StructureStore {
   /** Calls visit for every field, in storage order. */
   forEach(h: number, visit: FieldVisitor): void {
     if (this.isTable(h)) {
-      const base = this.slotsWord(h);
-      const cap = this.capacity(h);
-      for (let i = 0; i < cap; i++) {
-        const r = this.u32[base + i];
-        if (r <= DELETED) continue;
+      this.ix(h).forEach((r) => {
         this.loadRecord(r);
         visit(this.fOff, this.fLen, this.vOff, this.vLen, this.exp);
-      }
+      });
       return;
     }
     const ttl = this.hasTtl(h);
@@ -275,45 +249,31 @@ export class HashStore implements StructureStore {
       this.entryAt(h, Math.floor(rnd() * this.count(h)));
       return;
     }
-    const base = this.slotsWord(h);
-    const cap = this.capacity(h);
-    for (;;) {
-      const r = this.u32[base + Math.floor(rnd() * cap)];
-      if (r > DELETED) {
-        this.loadRecord(r);
-        return;
-      }
-    }
+    void rnd;
+    const ix = this.ix(h);
+    this.loadRecord(ix.refAt(ix.randomHandle()));
   }
 
   /**
-   * One step of HSCAN over a hashtable: visits slots in reverse-binary
-   * cursor order until `count` fields were seen; returns the next cursor (0: done).
-   * A listpack is visited whole (cursor 0 back), as Redis does.
+   * One step of HSCAN over a hashtable: the index's reverse-binary cursor over
+   * home groups (every field present for the whole scan is returned at least
+   * once, across resizes), until `count` fields were seen; returns the next
+   * cursor (0: done). A listpack is visited whole (cursor 0 back), as Redis does.
    */
   scan(h: number, cursor: number, count: number, visit: FieldVisitor): number {
     if (!this.isTable(h)) {
       this.forEach(h, visit);
       return 0;
     }
-    const base = this.slotsWord(h);
-    const mask = this.capacity(h) - 1;
+    const ix = this.ix(h);
+    const refs: number[] = [];
     let v = cursor >>> 0;
-    let seen = 0;
-    let steps = 0;
-    do {
-      const r = this.u32[base + (v & mask)];
-      if (r > DELETED) {
-        this.loadRecord(r);
-        visit(this.fOff, this.fLen, this.vOff, this.vLen, this.exp);
-        seen++;
-      }
-      v = (v | ~mask) >>> 0;
-      v = rev32(v);
-      v = (v + 1) >>> 0;
-      v = rev32(v);
-      steps++;
-    } while (v !== 0 && seen < count && steps < count * 10);
+    let steps = count * 10;
+    do v = ix.scan(v, refs); while (v !== 0 && refs.length < count && --steps > 0);
+    for (const r of refs) {
+      this.loadRecord(r);
+      visit(this.fOff, this.fLen, this.vOff, this.vLen, this.exp);
+    }
     return v;
   }
 
@@ -331,13 +291,9 @@ export class HashStore implements StructureStore {
 
   free(h: number): void {
     if (this.isTable(h)) {
-      const base = this.slotsWord(h);
-      const cap = this.capacity(h);
-      for (let i = 0; i < cap; i++) {
-        const r = this.u32[base + i];
-        if (r > DELETED) this.alloc.free(r * REF_UNIT_BYTES);
-      }
-      this.alloc.free(this.u32[h * 2 + W_TABLE] * REF_UNIT_BYTES);
+      const ix = this.ix(h);
+      ix.forEach((r) => this.alloc.free(r * REF_UNIT_BYTES));
+      ix.destroy();
     }
     this.alloc.free(h * REF_UNIT_BYTES);
   }
@@ -345,13 +301,9 @@ export class HashStore implements StructureStore {
   footprint(h: number): number {
     let b = this.alloc.usableSize(h * REF_UNIT_BYTES);
     if (this.isTable(h)) {
-      b += this.alloc.usableSize(this.u32[h * 2 + W_TABLE] * REF_UNIT_BYTES);
-      const base = this.slotsWord(h);
-      const cap = this.capacity(h);
-      for (let i = 0; i < cap; i++) {
-        const r = this.u32[base + i];
-        if (r > DELETED) b += this.alloc.usableSize(r * REF_UNIT_BYTES);
-      }
+      const ix = this.ix(h);
+      b += ix.footprint;
+      ix.forEach((r) => { b += this.alloc.usableSize(r * REF_UNIT_BYTES); });
     }
     return b;
   }
@@ -363,39 +315,50 @@ export class HashStore implements StructureStore {
       this.u8.copyWithin(n * REF_UNIT_BYTES, h * REF_UNIT_BYTES, h * REF_UNIT_BYTES + size);
       return n;
     }
-    const base = this.slotsWord(h);
-    const cap = this.capacity(h);
+    const nh = this.newTableHeader(this.count(h));
     const taken: number[] = [];
     try {
-      const nh = this.allocOrThrow(HT_HEADER_BYTES);
-      taken.push(nh);
-      const nt = this.allocOrThrow(cap * 4);
-      taken.push(nt);
-      for (let i = 0; i < cap; i++) {
-        const r = this.u32[base + i];
-        if (r <= DELETED) continue;
+      this.ix(h).forEach((r) => {
         const size = this.recBytes(r) - r * REF_UNIT_BYTES + this.recFlen(r) + this.u32[r * 2 + R_VLEN];
         const nr = this.allocOrThrow(size);
         taken.push(nr);
         this.u8.copyWithin(nr * REF_UNIT_BYTES, r * REF_UNIT_BYTES, r * REF_UNIT_BYTES + size);
-      }
-      // Nothing can fail from here: the records were taken in slot order.
-      this.u8.copyWithin(nh * REF_UNIT_BYTES, h * REF_UNIT_BYTES, h * REF_UNIT_BYTES + HT_HEADER_BYTES);
-      this.u32[nh * 2 + W_TABLE] = nt;
-      this.u32[nh * 2 + W_TOMBS] = 0;
-      const nbase = nt * 2;
-      let k = 2;
-      for (let i = 0; i < cap; i++) {
-        const r = this.u32[base + i];
-        this.u32[nbase + i] = r > DELETED ? taken[k++] : EMPTY;
-      }
-      // Tombstones are dropped, so probe chains must be rebuilt: rehash in place.
-      if (this.u32[h * 2 + W_TOMBS] > 0) this.rehashInto(nh, nt, cap, nt, cap);
-      return nh;
+      });
     } catch (e) {
       this.freeRefs(taken);
+      this.freeEmptyTable(nh);
       throw e;
     }
+    // The new index was sized for every record: no insert can fail.
+    const ix = this.ix(nh);
+    for (const r of taken) ix.insert(this.u32[r * 2 + R_HASH], r);
+    const w = nh * 2;
+    this.u32[w + W_COUNT] = this.u32[h * 2 + W_COUNT];
+    this.u32[w + W_TTLS] = this.u32[h * 2 + W_TTLS];
+    this.f64[nh + D_MIN] = this.f64[h + D_MIN];
+    return nh;
+  }
+
+  /** A hashtable header with an empty index sized for `expected` fields (count 0): all or nothing. */
+  private newTableHeader(expected: number): number {
+    const nh = this.allocOrThrow(HT_HEADER_BYTES);
+    let index: number;
+    try {
+      index = HashIndex.create(this.alloc, expected);
+    } catch (e) {
+      this.alloc.free(nh * REF_UNIT_BYTES);
+      throw e;
+    }
+    this.u32.fill(0, nh * 2, nh * 2 + HT_HEADER_BYTES / 4);
+    this.u32[nh * 2 + W_INDEX] = index;
+    this.u32[nh * 2 + W_COUNT] = HASH_FLAG_TABLE;
+    return nh;
+  }
+
+  /** Frees a hashtable header and its index (no records). */
+  private freeEmptyTable(nh: number): void {
+    this.ix(nh).destroy();
+    this.alloc.free(nh * REF_UNIT_BYTES);
   }
 
   /** Serialized form: u32 count, u32 flags (1: expiries follow the values), then per field u32 flen, bytes, u32 vlen, bytes [, f64 expiry]. */
@@ -672,12 +635,6 @@ export class HashStore implements StructureStore {
     this.bufDv = new DataView(this.buf.buffer);
   }
 
-  /** Slots for n fields at most 7/8 full. */
-  private static slotsFor(n: number): number {
-    let cap = MIN_SLOTS;
-    while (cap * 7 < n * 8) cap *= 2;
-    return cap;
-  }
 
   /** Size of a table record. */
   private static recordSize(fl: number, vl: number, ttl: boolean): number {
@@ -705,44 +662,33 @@ export class HashStore implements StructureStore {
    */
   private toTable(h: number, more: number): number {
     const count = this.count(h);
-    const cap = HashStore.slotsFor(count + more);
+    const nh = this.newTableHeader(count + more);
     const taken: number[] = [];
-    let nh: number;
-    let nt: number;
     try {
-      nh = this.allocOrThrow(HT_HEADER_BYTES);
-      taken.push(nh);
-      nt = this.allocOrThrow(cap * 4);
-      taken.push(nt);
       this.forEach(h, (_fo, fl, _vo, vl, exp) => {
         taken.push(this.allocOrThrow(HashStore.recordSize(fl, vl, exp !== 0)));
       });
     } catch (e) {
       this.freeRefs(taken);
+      this.freeEmptyTable(nh);
       throw e;
     }
-    this.u32.fill(0, nh * 2, nh * 2 + HT_HEADER_BYTES / 4);
-    this.u32[nh * 2 + W_TABLE] = nt;
-    this.u32[nh * 2 + W_CAP] = cap;
-    this.u32[nh * 2 + W_COUNT] = (HASH_FLAG_TABLE | count) >>> 0;
-    this.u32.fill(0, nt * 2, nt * 2 + cap);
-    let k = 2;
+    let k = 0;
     let ttls = 0;
     let min = 0;
-    const base = nt * 2;
-    const mask = cap - 1;
     this.forEach(h, (fo, fl, vo, vl, exp) => {
       const r = taken[k++];
       const hash = this.hashOf(this.u8, fo, fl);
       this.writeRecord(r, hash, this.u8, fo, fl, this.u8, vo, vl, exp, exp !== 0);
-      let i = hash & mask;
-      while (this.u32[base + i] !== EMPTY) i = (i + 1) & mask;
-      this.u32[base + i] = r;
       if (exp !== 0) {
         ttls++;
         if (min === 0 || exp < min) min = exp;
       }
     });
+    // The index was sized for every record: no insert can fail.
+    const ix = this.ix(nh);
+    for (const r of taken) ix.insert(this.u32[r * 2 + R_HASH], r);
+    this.u32[nh * 2 + W_COUNT] = (HASH_FLAG_TABLE | count) >>> 0;
     if (ttls > 0) {
       this.setFlag(nh, HASH_FLAG_TTL, true);
       this.u32[nh * 2 + W_TTLS] = ttls;
@@ -751,52 +697,16 @@ export class HashStore implements StructureStore {
     return nh;
   }
 
-  /** Moves every record of the old slot array into the new one (which may be the same array). */
-  private rehashInto(h: number, oldT: number, oldCap: number, newT: number, newCap: number): void {
-    const refs: number[] = [];
-    const ob = oldT * 2;
-    for (let i = 0; i < oldCap; i++) {
-      const r = this.u32[ob + i];
-      if (r > DELETED) refs.push(r);
-    }
-    const nb = newT * 2;
-    this.u32.fill(0, nb, nb + newCap);
-    const mask = newCap - 1;
-    for (const r of refs) {
-      let i = this.u32[r * 2 + R_HASH] & mask;
-      while (this.u32[nb + i] !== EMPTY) i = (i + 1) & mask;
-      this.u32[nb + i] = r;
-    }
-    this.u32[h * 2 + W_TABLE] = newT;
-    this.u32[h * 2 + W_CAP] = newCap;
-    this.u32[h * 2 + W_TOMBS] = 0;
-  }
 
-  /** A slot array for `fields` more fields when the current one would pass 7/8; 0 when none is needed. */
-  private growthFor(h: number, fields: number): number {
-    const used = this.count(h) + this.u32[h * 2 + W_TOMBS] + fields;
-    const cap = this.capacity(h);
-    if (used * 8 <= cap * 7) return 0;
-    return this.allocOrThrow(HashStore.slotsFor(this.count(h) + fields) * 4);
-  }
 
-  private installGrowth(h: number, nt: number): void {
-    const oldT = this.u32[h * 2 + W_TABLE];
-    const cap = this.alloc.usableSize(nt * REF_UNIT_BYTES) / 4;
-    let newCap = MIN_SLOTS;
-    while (newCap * 2 <= cap) newCap *= 2;
-    this.rehashInto(h, oldT, this.capacity(h), nt, newCap);
-    this.alloc.free(oldT * REF_UNIT_BYTES);
-  }
 
   private tableSetMany(h: number, pairs: readonly Piece[], first: number): void {
     const np = (pairs.length - first) >> 1;
-    // Which pairs win (last of each field), and what each needs.
-    const need: number[] = [];   // pair index k for which a new record is needed
-    const fresh: number[] = [];  // 1 when that field is new
-    let shadow: Set<string> | null = null;
-    if (np > 1) shadow = new Set<string>();
+    let ix = this.ix(h);
+    if (ix.isRehashing) ix.rehashStep(REHASH_GROUPS_PER_WRITE);
+    // The pair that wins for each field (its last), in order.
     const winners: number[] = [];
+    const shadow = np > 1 ? new Set<string>() : null;
     for (let k = np - 1; k >= 0; k--) {
       if (shadow !== null) {
         const f = pairs[first + 2 * k];
@@ -807,47 +717,38 @@ export class HashStore implements StructureStore {
       winners.push(k);
     }
     winners.reverse();
+    // Which need a new record: new fields, and values of another length.
+    const needs = new Uint8Array(np);
     let newFields = 0;
     for (const k of winners) {
       const f = pairs[first + 2 * k];
       const v = pairs[first + 2 * k + 1];
-      const hash = this.hashOf(f.u8, f.off, f.len);
-      const i = this.probe(h, hash, f.u8, f.off, f.len);
-      if (i >= 0) {
-        const r = this.u32[this.slotsWord(h) + i];
-        if (this.u32[r * 2 + R_VLEN] === v.len) continue; // overwritten in place
-        need.push(k);
-        fresh.push(0);
-      } else {
-        need.push(k);
-        fresh.push(1);
-        newFields++;
-      }
+      const handle = ix.find(this.hashOf(f.u8, f.off, f.len), f.u8, f.off, f.len);
+      if (handle >= 0 && this.u32[ix.foundRef * 2 + R_VLEN] === v.len) continue;
+      needs[k] = 1;
+      if (handle < 0) newFields++;
     }
     const taken: number[] = [];
-    let nt = 0;
     try {
-      nt = this.growthFor(h, newFields);
-      for (const k of need) {
-        const f = pairs[first + 2 * k];
-        taken.push(this.allocOrThrow(HashStore.recordSize(f.len, pairs[first + 2 * k + 1].len, false)));
+      for (const k of winners) {
+        if (needs[k] === 0) continue;
+        taken.push(this.allocOrThrow(HashStore.recordSize(pairs[first + 2 * k].len, pairs[first + 2 * k + 1].len, false)));
       }
+      if (!this.ix(h).reserve(newFields)) throw new OutOfMemoryError('hash index full');
     } catch (e) {
       this.freeRefs(taken);
-      if (nt !== 0) this.alloc.free(nt * REF_UNIT_BYTES);
       throw e;
     }
     // Nothing can fail from here.
-    if (nt !== 0) this.installGrowth(h, nt);
+    ix = this.ix(h);
     let t = 0;
     for (const k of winners) {
       const f = pairs[first + 2 * k];
       const v = pairs[first + 2 * k + 1];
       const hash = this.hashOf(f.u8, f.off, f.len);
-      const i = this.probe(h, hash, f.u8, f.off, f.len);
-      const base = this.slotsWord(h);
-      if (i >= 0 && (t >= need.length || need[t] !== k)) {
-        const r = this.u32[base + i];
+      const handle = ix.find(hash, f.u8, f.off, f.len);
+      if (needs[k] === 0) {
+        const r = ix.foundRef;
         this.loadRecord(r);
         this.u8.set(v.u8.subarray(v.off, v.off + v.len), this.vOff);
         if (this.exp !== 0) this.clearRecordExpire(h, r);
@@ -855,14 +756,13 @@ export class HashStore implements StructureStore {
       }
       const nr = taken[t++];
       this.writeRecord(nr, hash, f.u8, f.off, f.len, v.u8, v.off, v.len, 0, false);
-      if (i >= 0) {
-        const old = this.u32[base + i];
+      if (handle >= 0) {
+        const old = ix.foundRef;
         if (this.recExp(old) !== 0) this.dropTtlCount(h);
+        ix.setRefAt(handle, nr);
         this.alloc.free(old * REF_UNIT_BYTES);
-        this.u32[base + i] = nr;
       } else {
-        if (this.u32[base + this.pos] === DELETED) this.u32[h * 2 + W_TOMBS]--;
-        this.u32[base + this.pos] = nr;
+        ix.insert(hash, nr);
         this.setCount(h, this.count(h) + 1);
       }
     }
@@ -900,32 +800,14 @@ export class HashStore implements StructureStore {
     }
     const r = this.rec;
     if (this.recExp(r) !== 0) this.dropTtlCount(h);
+    const ix = this.ix(h);
+    ix.removeAt(this.pos);
     this.alloc.free(r * REF_UNIT_BYTES);
-    const base = this.slotsWord(h);
-    const mask = this.capacity(h) - 1;
-    // A slot followed by an empty one needs no tombstone.
-    if (this.u32[base + ((this.pos + 1) & mask)] === EMPTY) this.u32[base + this.pos] = EMPTY;
-    else {
-      this.u32[base + this.pos] = DELETED;
-      this.u32[h * 2 + W_TOMBS]++;
-    }
     this.setCount(h, this.count(h) - 1);
-    this.maybeShrink(h);
+    if (ix.isRehashing) ix.rehashStep(REHASH_GROUPS_PER_WRITE);
+    else ix.maybeShrink();
   }
 
-  /** Halves (or more) a table that got sparse; skipped when the arena has no room. */
-  private maybeShrink(h: number): void {
-    const cap = this.capacity(h);
-    const n = this.count(h);
-    if (cap <= MIN_SLOTS || n * 8 >= cap) return;
-    const want = HashStore.slotsFor(n * 2);
-    if (want >= cap) return;
-    const nt = this.alloc.tryAlloc(want * 4) / REF_UNIT_BYTES;
-    if (nt === 0) return;
-    const oldT = this.u32[h * 2 + W_TABLE];
-    this.rehashInto(h, oldT, cap, nt, want);
-    this.alloc.free(oldT * REF_UNIT_BYTES);
-  }
 
   // -- field expiry ----------------------------------------------------------------------
 
@@ -964,36 +846,32 @@ export class HashStore implements StructureStore {
       return n;
     }
     // Table: new records (with the slot) for the fields lacking one.
-    const slots: number[] = [];
-    const base = this.slotsWord(h);
+    const ix = this.ix(h);
+    const olds: number[] = [];
     if (pieces === null) {
-      const cap = this.capacity(h);
-      for (let i = 0; i < cap; i++) {
-        const r = this.u32[base + i];
-        if (r > DELETED && !this.recHasExp(r)) slots.push(i);
-      }
+      ix.forEach((r) => { if (!this.recHasExp(r)) olds.push(r); });
     } else {
       for (let k = first; k < end; k++) {
         const f = pieces[k];
-        const i = this.probe(h, this.hashOf(f.u8, f.off, f.len), f.u8, f.off, f.len);
-        if (i >= 0 && !this.recHasExp(this.u32[base + i]) && !slots.includes(i)) slots.push(i);
+        if (ix.find(this.hashOf(f.u8, f.off, f.len), f.u8, f.off, f.len) < 0) continue;
+        const r = ix.foundRef;
+        if (!this.recHasExp(r) && !olds.includes(r)) olds.push(r);
       }
     }
     const taken: number[] = [];
     try {
-      for (const i of slots) {
-        const r = this.u32[base + i];
-        taken.push(this.allocOrThrow(HashStore.recordSize(this.recFlen(r), this.u32[r * 2 + R_VLEN], true)));
-      }
+      for (const r of olds) taken.push(this.allocOrThrow(HashStore.recordSize(this.recFlen(r), this.u32[r * 2 + R_VLEN], true)));
     } catch (e) {
       this.freeRefs(taken);
       throw e;
     }
-    for (let j = 0; j < slots.length; j++) {
-      const r = this.u32[base + slots[j]];
+    for (let j = 0; j < olds.length; j++) {
+      const r = olds[j];
       this.loadRecord(r);
-      this.writeRecord(taken[j], this.u32[r * 2 + R_HASH], this.u8, this.fOff, this.fLen, this.u8, this.vOff, this.vLen, 0, true);
-      this.u32[base + slots[j]] = taken[j];
+      const hash = this.u32[r * 2 + R_HASH];
+      this.writeRecord(taken[j], hash, this.u8, this.fOff, this.fLen, this.u8, this.vOff, this.vLen, 0, true);
+      const handle = ix.find(hash, this.u8, this.fOff, this.fLen);
+      ix.setRefAt(handle, taken[j]);
       this.alloc.free(r * REF_UNIT_BYTES);
     }
     return h;
@@ -1065,26 +943,26 @@ export class HashStore implements StructureStore {
     }
     const min = this.f64[h + D_MIN];
     if (min === 0 || min > now) return 0;
-    const base = this.slotsWord(h);
-    const cap = this.capacity(h);
+    const ix = this.ix(h);
+    const due: number[] = [];
     let newMin = 0;
     let stopped = false;
-    for (let i = 0; i < cap; i++) {
-      const r = this.u32[base + i];
-      if (r <= DELETED || !this.recHasExp(r)) continue;
-      const e = this.f64[r + R_EXP];
-      if (e === 0) continue;
-      if (e <= now && removed < limit) {
-        this.alloc.free(r * REF_UNIT_BYTES);
-        this.u32[base + i] = DELETED;
-        this.u32[h * 2 + W_TOMBS]++;
-        this.u32[h * 2 + W_TTLS]--;
-        removed++;
-        continue;
+    ix.forEach((r, handle) => {
+      const e = this.recExp(r);
+      if (e === 0) return;
+      if (e <= now && due.length < limit) {
+        due.push(handle, r);
+        return;
       }
       if (e <= now) stopped = true;
       if (newMin === 0 || e < newMin) newMin = e;
+    });
+    for (let k = 0; k < due.length; k += 2) {
+      ix.removeAt(due[k]);
+      this.alloc.free(due[k + 1] * REF_UNIT_BYTES);
     }
+    removed = due.length / 2;
+    this.u32[h * 2 + W_TTLS] -= removed;
     this.setCount(h, this.count(h) - removed);
     if (this.u32[h * 2 + W_TTLS] === 0) {
       this.setFlag(h, HASH_FLAG_TTL, false);
@@ -1092,7 +970,7 @@ export class HashStore implements StructureStore {
     } else {
       this.f64[h + D_MIN] = stopped ? Math.min(newMin, now) : newMin;
     }
-    if (removed > 0 && this.count(h) > 0) this.maybeShrink(h);
+    if (removed > 0 && this.count(h) > 0 && !ix.isRehashing) ix.maybeShrink();
     return removed;
   }
 }
