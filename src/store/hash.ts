@@ -249,9 +249,8 @@ export class HashStore implements StructureStore, RecordShape {
       this.entryAt(h, Math.floor(rnd() * this.count(h)));
       return;
     }
-    void rnd;
     const ix = this.ix(h);
-    this.loadRecord(ix.refAt(ix.randomHandle()));
+    this.loadRecord(ix.refAt(ix.fairRandomHandle(rnd)));
   }
 
   /**

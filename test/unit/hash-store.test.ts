@@ -226,6 +226,27 @@ describe('HashStore against a Map model', () => {
     expect(alloc.used).toBe(0);
   });
 
+  it('random() is uniform over a hashtable\'s fields (chi-square)', () => {
+    const arena = new Arena(new SharedArrayBuffer(1024 * 1024));
+    const alloc = new SlabAllocator(arena);
+    const hs = new HashStore(arena.u8, arena.u32, arena.f64, alloc, 3);
+    hs.maxEntries = 4;
+    let h = hs.createFrom([piece('f0'), piece('v')]);
+    for (let i = 1; i < 10; i++) h = hs.set(h, piece(`f${i}`), piece('v'));
+    expect(hs.encodingOf(h)).toBe(ENC_HASH_HASHTABLE);
+    const counts = new Map<string, number>();
+    const n = 20_000;
+    for (let k = 0; k < n; k++) {
+      hs.random(h, Math.random);
+      const f = Buffer.from(arena.u8.subarray(hs.fOff, hs.fOff + hs.fLen)).toString('latin1');
+      counts.set(f, (counts.get(f) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(10);
+    let chi = 0;
+    for (const c of counts.values()) chi += (c - n / 10) ** 2 / (n / 10);
+    expect(chi).toBeLessThan(40);
+  });
+
   it('listpackex: an expiry turns a listpack into listpackex; HSET drops a field\'s expiry', () => {
     const arena = new Arena(new SharedArrayBuffer(1024 * 1024));
     const alloc = new SlabAllocator(arena);
