@@ -206,6 +206,14 @@ describeDifferential('hashes: differential', (ctx) => {
     ]);
   });
 
+  it('COMMAND INFO of the hash commands', async () => {
+    await ctx.expectSame([
+      ['COMMAND', 'INFO', 'hset', 'hsetnx', 'hmset', 'hget', 'hmget', 'hgetall', 'hkeys', 'hvals', 'hdel', 'hexists', 'hlen',
+        'hstrlen', 'hincrby', 'hincrbyfloat', 'hrandfield', 'hscan'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'hset', 'k', 'f', 'v'], ['COMMAND', 'GETKEYSANDFLAGS', 'hdel', 'k', 'f'],
+    ]);
+  });
+
   it('RESP3 replies', async () => {
     await ctx.expectSame([
       ['HSET', 'a', 'f1', 'v1', 'f2', 'v2'], ['HGETALL', 'a'], ['HGETALL', 'nokey'], ['HKEYS', 'a'], ['HVALS', 'a'],
