@@ -53,6 +53,10 @@ const AUDIT: Readonly<Record<string, Outcome>> = {
   'active-expire-effort': { kind: 'implemented', value: '10' },
   'list-max-listpack-size': { kind: 'implemented', value: '5' },
   'list-max-ziplist-size': { kind: 'implemented', value: '-3' },
+  'hash-max-listpack-entries': { kind: 'implemented', value: '64' },
+  'hash-max-ziplist-entries': { kind: 'implemented', value: '32' },
+  'hash-max-listpack-value': { kind: 'implemented', value: '1kb', shown: '1024' },
+  'hash-max-ziplist-value': { kind: 'implemented', value: '128' },
   'list-compress-depth': { kind: 'refused', value: '1', because: 'list compression is not implemented yet' },
   // The memory and buffer parts of issue 6:
   maxmemory: { kind: 'either', value: '100mb' },
