@@ -447,7 +447,10 @@ export class HashStore implements StructureStore, RecordShape {
    * field wins): all or nothing. At least one pair.
    */
   createFrom(pairs: readonly Piece[]): number {
-    const h = this.allocOrThrow(HLP_HEADER_BYTES);
+    // Room for every pair when they make a listpack, so that they are written in place.
+    let room = 0;
+    for (const pc of pairs) room += pc.len > this.maxValue ? LISTPACK_MAX_BYTES : varLen(pc.len) + pc.len;
+    const h = this.allocOrThrow(HLP_HEADER_BYTES + (room < 4096 && pairs.length <= 2 * this.maxEntries ? room : 0));
     this.u32[h * 2 + W_USED] = 0;
     this.u32[h * 2 + W_COUNT] = 0;
     try {
@@ -481,18 +484,7 @@ export class HashStore implements StructureStore, RecordShape {
       }
       if (HLP_HEADER_BYTES + this.lpUsed(h) + sum + 16 * (pairs.length - first) > LISTPACK_MAX_BYTES) convert = true;
       if (!convert) {
-        // In-place overwrite of one same-sized value: the common HSET on an existing field.
-        if (pairs.length - first === 2) {
-          const f = pairs[first];
-          const v = pairs[first + 1];
-          if (this.find(h, f.u8, f.off, f.len) && this.vLen === v.len) {
-            this.u8.set(v.u8.subarray(v.off, v.off + v.len), this.vOff);
-            if (this.exp !== 0) this.dv.setFloat64(this.end - 8, 0, true);
-            this.created = 0;
-            return h;
-          }
-        }
-        const n = this.lpRebuild(h, pairs, first);
+        const n = pairs.length - first === 2 ? this.lpSetOne(h, pairs[first], pairs[first + 1]) : this.lpRebuild(h, pairs, first);
         if (n >= 0) return n;
       }
       // The listpack stays until the table holds the pairs too, so a failure leaves it as it was.
@@ -508,6 +500,60 @@ export class HashStore implements StructureStore, RecordShape {
     }
     this.tableSetMany(h, pairs, first);
     return h;
+  }
+
+  /**
+   * One pair into a listpack, in place when the block has room (the common
+   * HSET): returns the ref, or -1 (nothing changed) when it would pass
+   * hash-max-listpack-entries.
+   */
+  private lpSetOne(h: number, f: Piece, v: Piece): number {
+    const ttl = this.hasTtl(h);
+    const extra = ttl ? 8 : 0;
+    const start = this.lpStart(h);
+    const used = this.lpUsed(h);
+    const stop = start + used;
+    // Replaced: the value part [from, to) of the entry; appended: nothing, at the end.
+    let from = stop;
+    let to = stop;
+    let head = 0;
+    const found = this.find(h, f.u8, f.off, f.len);
+    if (found) {
+      from = this.fOff + this.fLen;
+      to = this.end;
+    } else {
+      if (this.count(h) + 1 > this.maxEntries) return -1;
+      head = varLen(f.len) + f.len;
+    }
+    const tail = varLen(v.len) + v.len + extra;
+    const newUsed = used + head + tail - (to - from);
+    let n = h;
+    let at = from;
+    if (HLP_HEADER_BYTES + newUsed <= this.alloc.usableSize(h * REF_UNIT_BYTES)) {
+      if (to !== stop && head + tail !== to - from) this.u8.copyWithin(from + head + tail, to, stop);
+    } else {
+      n = this.allocOrThrow(HLP_HEADER_BYTES + newUsed);
+      const ns = this.lpStart(n);
+      this.u32[n * 2 + W_COUNT] = this.u32[h * 2 + W_COUNT];
+      this.u8.copyWithin(ns, start, from);
+      this.u8.copyWithin(ns + (from - start) + head + tail, to, stop);
+      this.alloc.free(h * REF_UNIT_BYTES);
+      at = ns + (from - start);
+    }
+    let p = at;
+    if (!found) {
+      p = HashStore.writeVar(this.u8, p, f.len);
+      this.u8.set(f.u8.subarray(f.off, f.off + f.len), p);
+      p += f.len;
+    }
+    p = HashStore.writeVar(this.u8, p, v.len);
+    this.u8.set(v.u8.subarray(v.off, v.off + v.len), p);
+    p += v.len;
+    if (ttl) this.dv.setFloat64(p, 0, true);
+    this.u32[n * 2 + W_USED] = newUsed;
+    if (!found) this.setCount(n, this.count(n) + 1);
+    this.created = found ? 0 : 1;
+    return n;
   }
 
   /**
