@@ -268,8 +268,12 @@ export const HASH_COUNT = 4;
  * little-endian expiry in unix ms, 0 = none. Varints are LEB128 (7 bits a byte).
  */
 export const HLP_HEADER_BYTES = 8;
-/** Hashtable header: u32 ref of the header of its HashIndex (HIDX_*), which indexes the field records. Bytes 8-15 are padding. */
+/** Hashtable header: u32 ref of the header of its HashIndex (HIDX_*), which indexes the field records. */
 export const HT_INDEX = 0;
+/** u32: once deleted and waiting to be freed in slices, the next such header (0: last). */
+export const HT_FREE_NEXT = 8;
+/** u32: the free-in-slices cursor (the index's SCAN cursor). */
+export const HT_FREE_CURSOR = 12;
 /** f64: no field expires before this (unix ms; 0 = no field has an expiry). A lower bound, made exact by each purge. */
 export const HT_MIN_EXPIRE = 16;
 /** u32: fields that have an expiry. */

@@ -226,6 +226,42 @@ describe('HashStore against a Map model', () => {
     expect(alloc.used).toBe(0);
   });
 
+  it('a deleted big hashtable is freed in slices (drainFrees), every byte given back', () => {
+    const arena = new Arena(new SharedArrayBuffer(64 * 1024 * 1024));
+    const alloc = new SlabAllocator(arena);
+    const hs = new HashStore(arena.u8, arena.u32, arena.f64, alloc, 5);
+    const build = (n: number, tag: string): number => {
+      let h = hs.createFrom([piece(`${tag}0`), piece('v')]);
+      for (let i = 1; i < n; i += 500) {
+        const pairs: Piece[] = [];
+        for (let j = i; j < Math.min(n, i + 500); j++) pairs.push(piece(`${tag}${j}`), piece(`value-${j}`));
+        h = hs.setMany(h, pairs, 0);
+      }
+      return h;
+    };
+    const a = build(60_000, 'a');
+    const b = build(30_000, 'b');
+    const small = build(5_000, 's');
+    const usedBefore = alloc.used;
+    hs.free(small); // at or under LAZY_FREE_FIELDS: at once
+    expect(alloc.used).toBeLessThan(usedBefore);
+    expect(hs.pendingFields).toBe(0);
+    hs.free(a);
+    hs.free(b);
+    expect(hs.pendingFields).toBe(90_000);
+    const held = alloc.used;
+    let calls = 0;
+    while (hs.pendingFields > 0) {
+      const freed = hs.drainFrees(5_000);
+      expect(freed).toBeGreaterThan(0);
+      expect(freed).toBeLessThan(5_000 + 200); // a slice is bounded (plus one home group's records)
+      calls++;
+    }
+    expect(calls).toBeGreaterThanOrEqual(18);
+    expect(alloc.used).toBeLessThan(held);
+    expect(alloc.used).toBe(0);
+  });
+
   it('random() is uniform over a hashtable\'s fields (chi-square)', () => {
     const arena = new Arena(new SharedArrayBuffer(1024 * 1024));
     const alloc = new SlabAllocator(arena);
