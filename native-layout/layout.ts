@@ -260,3 +260,49 @@ export const HLL_MAX_ENCODING = 1;
 export const HLL_REGISTERS = 16384;
 /** Header plus 16384 packed 6-bit registers (12288 bytes). */
 export const HLL_DENSE_BYTES = HLL_HEADER_BYTES + (HLL_REGISTERS * 6) / 8;
+// Hash (TYPE_HASH, src/store/hash.ts). ENTRY_VALUE of a TYPE_HASH entry is
+// the ref of either a listpack block or a hashtable header; the u32 at +4 of
+// both holds the field count (bits 0-29) and the kind flags below.
+// ---------------------------------------------------------------------------
+// Hash encodings (META encoding field), named as Redis 7.4's OBJECT ENCODING.
+export const ENC_HASH_LISTPACK = 0;
+/** A listpack whose entries carry a field expiry (Redis 7.4's listpackex). */
+export const ENC_HASH_LISTPACKEX = 1;
+export const ENC_HASH_HASHTABLE = 2;
+/** Bit of the count word: the value is a hashtable header (else a listpack block). */
+export const HASH_FLAG_TABLE = 0x80000000;
+/** Bit of the count word: fields carry expiries (listpack: every entry has 8 more bytes; table: some field has one). */
+export const HASH_FLAG_TTL = 0x40000000;
+export const HASH_COUNT_MASK = 0x3fffffff;
+/** Listpack block: u32 bytes of packed entries. */
+export const HLP_USED = 0;
+/** u32: count and flags (both kinds). */
+export const HASH_COUNT = 4;
+/**
+ * Listpack block header size. Entries follow, packed: varint field length,
+ * field bytes, varint value length, value bytes, and (HASH_FLAG_TTL) a f64
+ * little-endian expiry in unix ms, 0 = none. Varints are LEB128 (7 bits a byte).
+ */
+export const HLP_HEADER_BYTES = 8;
+/** Hashtable header: u32 ref of the header of its HashIndex (HIDX_*), which indexes the field records. */
+export const HT_INDEX = 0;
+/** u32: once deleted and waiting to be freed in slices, the next such header (0: last). */
+export const HT_FREE_NEXT = 8;
+/** u32: the free-in-slices cursor (the index's SCAN cursor). */
+export const HT_FREE_CURSOR = 12;
+/** f64: no field expires before this (unix ms; 0 = no field has an expiry). A lower bound, made exact by each purge. */
+export const HT_MIN_EXPIRE = 16;
+/** u32: fields that have an expiry. */
+export const HT_TTL_FIELDS = 24;
+export const HT_HEADER_BYTES = 32;
+/** Field record of a hashtable: u32 hash of the field (the index reads it: records start with their hash). */
+export const HF_HASH = 0;
+/** u32: field length; bit 31 set when the record has an expiry. */
+export const HF_FLEN = 4;
+/** u32: value length. */
+export const HF_VLEN = 8;
+/** Field then value bytes start here without an expiry... */
+export const HF_BYTES = 12;
+/** ...or here, with the f64 expiry (unix ms) at HF_EXPIRE. */
+export const HF_EXPIRE = 16;
+export const HF_BYTES_TTL = 24;

@@ -27,7 +27,8 @@ import type { CommandSpec, ShardContext } from './types.ts';
 //                                    -> +OK; names: hz, maxmemory-policy, lfu-log-factor,
 //                                       lfu-decay-time, proto-max-bulk-len, activerehashing,
 //                                       active-expire-effort, slowlog-log-slower-than,
-//                                       list-max-listpack-size, hll-sparse-max-bytes
+//                                       list-max-listpack-size, hash-max-listpack-entries,
+//                                       hash-max-listpack-value, hll-sparse-max-bytes
 
 function dbsizeInternal(c: ShardContext): void {
   c.reply.int(c.ks.dbs[c.db].size);
@@ -247,6 +248,12 @@ function configInternal(c: ShardContext): void {
         break;
       case 'hll-sparse-max-bytes':
         if (Number.isFinite(n)) cfg.hllSparseMaxBytes = n;
+        break;
+      case 'hash-max-listpack-entries':
+        if (Number.isFinite(n)) ks.hashes.maxEntries = cfg.hashMaxListpackEntries = n;
+        break;
+      case 'hash-max-listpack-value':
+        if (Number.isFinite(n)) ks.hashes.maxValue = cfg.hashMaxListpackValue = n;
         break;
       case 'active-expire-effort':
         if (Number.isFinite(n)) cfg.activeExpireEffort = Math.min(10, Math.max(1, Math.trunc(n)));

@@ -32,6 +32,9 @@ export interface ShardConfig {
   loglevel?: string;
   /** list-max-listpack-size (unset = -2, 8 KB nodes). */
   listMaxListpackSize?: number;
+  /** hash-max-listpack-entries / hash-max-listpack-value (unset = 512 / 64, Redis 7.0's defaults). */
+  hashMaxListpackEntries?: number;
+  hashMaxListpackValue?: number;
   /** DEBUG SET-ACTIVE-EXPIRE: false stops the background sweep (lazy expiry still runs); unset = on. */
   activeExpire?: boolean;
   /** hll-sparse-max-bytes (unset = 3000): a sparse HyperLogLog growing past it becomes dense. */

@@ -22,6 +22,8 @@ export function shardConfigOf(config: Config): ShardConfig {
     slowlogLogSlowerThan: config.slowlogLogSlowerThan,
     listMaxListpackSize: config.listMaxListpackSize,
     hllSparseMaxBytes: config.hllSparseMaxBytes,
+    hashMaxListpackEntries: config.hashMaxListpackEntries,
+    hashMaxListpackValue: config.hashMaxListpackValue,
   };
 }
 

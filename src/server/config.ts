@@ -661,6 +661,14 @@ export const PARAMS: readonly ParamDecl[] = [
     mutable: true,
   },
   {
+    name: 'hash-max-listpack-entries', aliases: ['hash-max-ziplist-entries'],
+    type: { kind: 'int', min: 0n, max: LONG_MAX }, default: 512n, mutable: true,
+  },
+  {
+    name: 'hash-max-listpack-value', aliases: ['hash-max-ziplist-value'],
+    type: { kind: 'memory', min: 0n, max: LONG_MAX }, default: 64n, mutable: true,
+  },
+  {
     name: 'list-compress-depth', type: { kind: 'int', min: 0n, max: INT_MAX }, default: 0n, mutable: true,
     validate: onlyDefault(String, '0', 'list compression is not implemented yet: only 0 is supported'),
   },
@@ -964,6 +972,14 @@ export class Config {
   }
   get hllSparseMaxBytes(): number {
     return this.getNumber('hll-sparse-max-bytes');
+  }
+
+  get hashMaxListpackEntries(): number {
+    return this.getNumber('hash-max-listpack-entries');
+  }
+
+  get hashMaxListpackValue(): number {
+    return this.getNumber('hash-max-listpack-value');
   }
 
   get lfuDecayTime(): number {

@@ -16,6 +16,7 @@ import { Argv, type ArgvParts } from '../protocol/argv.ts';
 import { ReplyBuffer } from '../protocol/reply-buffer.ts';
 import { logWarning, setLogFile, setLogLevel, type LogLevelName } from '../server/log.ts';
 import { SlowProbe } from './slow-probe.ts';
+import { sweepHashFields } from '../commands/hashes.ts';
 
 /** Records looked ahead at (their keys hashed and their memory touched) at a time. */
 const LOOKAHEAD = 16;
@@ -46,7 +47,7 @@ export interface ShardWorkerData {
 
 /** What the run loop was doing when an error escaped, for the log line. */
 type ShardActivity = 'looking ahead at the next requests' | 'running a request' | 'running the cron'
-  | 'rehashing' | 'running the active expire cycle';
+  | 'rehashing' | 'running the active expire cycle' | 'expiring hash fields';
 
 /** Errors of one kind logged at most once per this many ms (a failing cron must not flood the log). */
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -73,6 +74,9 @@ class ShardRuntime implements ShardContext {
   private nextCron = 0;
   private expireCursor: number[];
   private expireDb = 0;
+  /** Field-expiry sweep: per database, the index cursor and whether the pass met a hash with field TTLs. */
+  private fieldCursor: number[];
+  private fieldPassSawTtl: Uint8Array;
   running = true;
   private clockCountdown = 0;
   private batchStart = true;
@@ -118,6 +122,8 @@ class ShardRuntime implements ShardContext {
     this.handlers = SHARD_COMMANDS.map((s) => s.shard);
     this.firstKeyOf = Uint8Array.from(SHARD_COMMANDS, (s) => (s.firstKey > 0 && s.firstKey < 256 ? s.firstKey : 0));
     this.expireCursor = new Array<number>(d.config.databases).fill(0);
+    this.fieldCursor = new Array<number>(d.config.databases).fill(0);
+    this.fieldPassSawTtl = new Uint8Array(d.config.databases);
     const f = d.fault?.split('@');
     this.fault = f !== undefined && Number(f[1]) === d.shardId ? (f[0] ?? null) : null;
     if (d.config.logfile !== undefined) setLogFile(d.config.logfile);
@@ -173,6 +179,8 @@ class ShardRuntime implements ShardContext {
     this.ks.lfuLogFactor = this.config.lfuLogFactor;
     this.ks.lfuDecayMinutes = this.config.lfuDecayTime;
     this.ks.lists.fill = this.config.listMaxListpackSize ?? -2;
+    this.ks.hashes.maxEntries = this.config.hashMaxListpackEntries ?? 512;
+    this.ks.hashes.maxValue = this.config.hashMaxListpackValue ?? 64;
   }
 
   run(): void {
@@ -441,7 +449,15 @@ class ShardRuntime implements ShardContext {
       } catch (e) {
         this.logFailure('running the active expire cycle', e, 'expired keys are still removed when accessed');
       }
+      try {
+        this.hashFieldExpireCycle();
+      } catch (e) {
+        this.logFailure('expiring hash fields', e, 'expired fields are still removed when accessed');
+      }
     }
+    // Big hashes deleted since the last tick are freed a slice at a time (2 ms a tick at most).
+    const freeUntil = performance.now() + 2;
+    while (ks.hashes.pendingFields > 0 && performance.now() < freeUntil) ks.hashes.drainFrees(2000);
     // Databases are visited CRON_DB_WINDOW at a time, round robin (all of them
     // every tick up to that many): with 65536 databases a full pass cost each
     // shard 2 ms per tick. One found rehashing is then stepped every tick until done.
@@ -479,6 +495,36 @@ class ShardRuntime implements ShardContext {
     s[STAT_HEAP_USED] = getHeapStatistics().used_heap_size;
     s[STAT_ARENA_CAPACITY] = ks.alloc.capacityBytes;
     ks.publishStats(first, window);
+  }
+
+  /**
+   * Active expiry of hash fields: walks the index of each database that may
+   * hold hashes with field TTLs (Keyspace.fieldTtlDbs), in slices, for at most
+   * 1 ms and 2000 fields per tick; a full pass that meets no such hash clears
+   * the database's flag, so databases without field TTLs cost nothing.
+   */
+  private hashFieldExpireCycle(): void {
+    const ks = this.ks;
+    const flags = ks.fieldTtlDbs;
+    const until = performance.now() + 1;
+    const out = { sawTtl: false, expired: 0 };
+    for (let db = 0; db < flags.length; db++) {
+      if (flags[db] === 0) continue;
+      for (;;) {
+        out.sawTtl = false;
+        const next = sweepHashFields(ks, db, this.fieldCursor[db], 64, 2000, out);
+        if (out.sawTtl) this.fieldPassSawTtl[db] = 1;
+        this.fieldCursor[db] = next;
+        if (next === 0) {
+          // 2: a hash got field TTLs during the pass (maybe behind the cursor).
+          flags[db] = this.fieldPassSawTtl[db] !== 0 || flags[db] === 2 ? 1 : 0;
+          this.fieldPassSawTtl[db] = 0;
+          break;
+        }
+        if (out.expired >= 2000 || performance.now() > until) return;
+      }
+      if (out.expired >= 2000 || performance.now() > until) return;
+    }
   }
 
   /**

@@ -679,6 +679,25 @@ export class HashIndex {
   }
 
   /**
+   * Handle of a uniformly random record, or -1 when empty: random slots of
+   * either table (weighed by their sizes) until one is full, so that every
+   * record is equally likely (HRANDFIELD's distribution; randomHandle() favours
+   * records that follow empty slots).
+   */
+  fairRandomHandle(rnd: () => number = Math.random): number {
+    if (this.size === 0) return -1;
+    const u8 = this.arena.u8;
+    for (;;) {
+      let t = this.cur;
+      if (this.old !== null && rnd() * (t.groups + this.old.groups) >= t.groups) t = this.old;
+      const s = Math.floor(rnd() * t.groups * GROUP_SLOTS);
+      const ga = t.base + Math.floor(s / GROUP_SLOTS) * GROUP_BYTES;
+      const i = s % GROUP_SLOTS;
+      if (u8[ga + GROUP_TAGS + i] >= 2) return ga + i;
+    }
+  }
+
+  /**
    * Visits up to `maxGroups` groups from `cursor` whose volatile mask is set,
    * calling fn(handle) for each volatile slot; returns the next cursor (0 after
    * a full pass). Used by the active expire cycle. fn may remove the slot.

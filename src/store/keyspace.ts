@@ -2,9 +2,10 @@ import {
   ENC_EMBSTR, ENC_INT, ENC_QUICKLIST, ENC_RAW, ENTRY_EXPIRE, ENTRY_EXPIRE_BYTES, ENTRY_HASH, ENTRY_HEADER_BYTES, ENTRY_KEYLEN,
   ENTRY_META, ENTRY_VALUE, META_ENC_SHIFT, META_EXPIRE_BIT, META_LRU_MASK, META_TYPE_SHIFT,
   MAX_SMALL_ALLOC, REF_UNIT_BYTES, SLAB_BYTES, STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES,
-  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_LIST, TYPE_STRING,
+  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_HASH, TYPE_LIST, TYPE_STRING,
 } from '../../native-layout/layout.ts';
 import { ListStore, type Piece } from './list.ts';
+import { HashStore } from './hash.ts';
 import type { StructureStore } from './structure.ts';
 import { hashBytes } from '../util/hash.ts';
 import { Arena, OutOfMemoryError, SlabAllocator } from './arena.ts';
@@ -51,6 +52,15 @@ export class Keyspace implements RecordShape {
   private readonly f64: Float64Array;
   /** List structures (TYPE_LIST values) in the same arena. */
   readonly lists: ListStore;
+  /** Hash structures (TYPE_HASH values). */
+  readonly hashes: HashStore;
+  /**
+   * Per database: non-zero when some hash there may have fields with an
+   * expiry (2 when one got some since the cron's field-expiry sweep began its
+   * pass; the sweep clears it after a full pass that met none), so databases
+   * without field TTLs cost the sweep nothing.
+   */
+  readonly fieldTtlDbs: Uint8Array;
   /** The store of each non-inline value type, by TYPE_* (undefined for strings). */
   readonly structures: (StructureStore | undefined)[] = [];
 
@@ -76,6 +86,9 @@ export class Keyspace implements RecordShape {
     this.f64 = arena.f64;
     this.lists = new ListStore(arena.u8, arena.u32, this.alloc);
     this.structures[TYPE_LIST] = this.lists;
+    this.hashes = new HashStore(arena.u8, arena.u32, arena.f64, this.alloc, seed ^ 0x5bd1e995);
+    this.structures[TYPE_HASH] = this.hashes;
+    this.fieldTtlDbs = new Uint8Array(databases);
     this.stats = stats;
     this.seed = seed;
     this.volatileKeys = new Int32Array(databases);
@@ -366,6 +379,7 @@ export class Keyspace implements RecordShape {
       p += ENTRY_EXPIRE_BYTES;
     }
     copyBytes(kb, ko, this.u8, p, kl);
+    if (type === TYPE_HASH && this.hashes.hasTtl(value)) this.fieldTtlDbs[db] = 2;
     if (this.handle >= 0) {
       this.replaceAt(db, this.handle, this.dbs[db].refAt(this.handle), ref);
       return ref;
@@ -639,6 +653,7 @@ export class Keyspace implements RecordShape {
     const nh = this.dbs[toDb].insert(this.u32[ref * 2 + W_HASH], ref);
     if (nh < 0) throw new OutOfMemoryError('hash index full');
     this.dbs[fromDb].removeAt(handle);
+    if (this.typeOf(ref) === TYPE_HASH && this.hashes.hasTtl(this.u32[ref * 2 + W_VALUE])) this.fieldTtlDbs[toDb] = 2;
     if (volatile) {
       this.dbs[toDb].setVolatile(nh, true);
       this.volatileKeys[fromDb]--;
@@ -767,6 +782,9 @@ export class Keyspace implements RecordShape {
     const v = this.volatileKeys[a];
     this.volatileKeys[a] = this.volatileKeys[b];
     this.volatileKeys[b] = v;
+    const f = this.fieldTtlDbs[a];
+    this.fieldTtlDbs[a] = this.fieldTtlDbs[b];
+    this.fieldTtlDbs[b] = f;
   }
 
   /**

@@ -54,6 +54,10 @@ const AUDIT: Readonly<Record<string, Outcome>> = {
   'list-max-listpack-size': { kind: 'implemented', value: '5' },
   'hll-sparse-max-bytes': { kind: 'implemented', value: '100' },
   'list-max-ziplist-size': { kind: 'implemented', value: '-3' },
+  'hash-max-listpack-entries': { kind: 'implemented', value: '64' },
+  'hash-max-ziplist-entries': { kind: 'implemented', value: '32' },
+  'hash-max-listpack-value': { kind: 'implemented', value: '1kb', shown: '1024' },
+  'hash-max-ziplist-value': { kind: 'implemented', value: '128' },
   'list-compress-depth': { kind: 'refused', value: '1', because: 'list compression is not implemented yet' },
   // The memory and buffer parts of issue 6:
   maxmemory: { kind: 'either', value: '100mb' },
