@@ -23,6 +23,13 @@ const LOOKAHEAD = 16;
 const CRON_DB_WINDOW = 256;
 /** Index groups the expire cycle sweeps per slice at active-expire-effort 1. */
 const EXPIRE_SLICE_GROUPS = 4096;
+/**
+ * Lazy freeing (store/lazyfree.ts): units (allocations freed) after every
+ * lookahead group of requests while requests keep coming, and the time spent
+ * per idle turn before the ring is checked again. A unit costs about 0.1 µs.
+ */
+const LAZYFREE_UNITS_IN_BATCH = 128;
+const LAZYFREE_IDLE_SLICE_MS = 1;
 
 export interface ShardWorkerData {
   shardId: number;
@@ -46,7 +53,7 @@ export interface ShardWorkerData {
 
 /** What the run loop was doing when an error escaped, for the log line. */
 type ShardActivity = 'looking ahead at the next requests' | 'running a request' | 'running the cron'
-  | 'rehashing' | 'running the active expire cycle';
+  | 'rehashing' | 'running the active expire cycle' | 'freeing deleted values';
 
 /** Errors of one kind logged at most once per this many ms (a failing cron must not flood the log). */
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -212,6 +219,8 @@ class ShardRuntime implements ShardContext {
               this.replies.publish();
             }
           }
+          // A big value deleted meanwhile is freed a little at a time, between requests.
+          if (!this.ks.lazy.empty) this.lazyFreeSlice(LAZYFREE_UNITS_IN_BATCH, 0);
         }
         reader.release();
         this.publishBatchStats();
@@ -227,6 +236,12 @@ class ShardRuntime implements ShardContext {
           this.logFailure('running the cron', e, 'the shard keeps serving; the cron runs again next tick');
         }
         this.nextCron = now + Math.max(1, Math.floor(1000 / this.config.hz));
+        continue;
+      }
+      if (!this.ks.lazy.empty) {
+        // Idle with frees pending: a slice, then the ring again (no parking until done).
+        this.lazyFreeSlice(Number.MAX_SAFE_INTEGER, LAZYFREE_IDLE_SLICE_MS);
+        this.publishBatchStats();
         continue;
       }
       reader.park(seen, this.nextCron - now);
@@ -430,10 +445,31 @@ class ShardRuntime implements ShardContext {
     }
   }
 
+  /**
+   * Frees queued lazy-free work: up to `units`, and when `ms` > 0 for up to
+   * that long (checked every 256 units). Never throws: a failure is logged
+   * and the rest waits for the next slice.
+   */
+  private lazyFreeSlice(units: number, ms: number): void {
+    const ks = this.ks;
+    try {
+      if (ms <= 0) {
+        ks.lazyFreeStep(units);
+        return;
+      }
+      const until = performance.now() + ms;
+      let left = units;
+      while (left > 0 && !ks.lazyFreeStep(Math.min(256, left)) && performance.now() < until) left -= 256;
+    } catch (e) {
+      this.logFailure('freeing deleted values', e, 'the shard keeps serving; the rest is freed later');
+    }
+  }
+
   /** Periodic work, like Redis's serverCron + databasesCron, for this shard only. */
   private cron(now: number): void {
     const ks = this.ks;
     ks.tick(now);
+    if (!ks.lazy.empty) this.lazyFreeSlice(LAZYFREE_UNITS_IN_BATCH, 0);
     const t0 = performance.now();
     if (this.config.activeExpire !== false) {
       try {

@@ -2,10 +2,11 @@ import {
   ENC_EMBSTR, ENC_INT, ENC_QUICKLIST, ENC_RAW, ENTRY_EXPIRE, ENTRY_EXPIRE_BYTES, ENTRY_HASH, ENTRY_HEADER_BYTES, ENTRY_KEYLEN,
   ENTRY_META, ENTRY_VALUE, META_ENC_SHIFT, META_EXPIRE_BIT, META_LRU_MASK, META_TYPE_SHIFT,
   MAX_SMALL_ALLOC, REF_UNIT_BYTES, SLAB_BYTES, STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES,
-  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_LIST, TYPE_STRING,
+  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, STAT_LAZYFREE_PENDING, STAT_LAZYFREED_OBJECTS, TYPE_LIST, TYPE_STRING,
 } from '../../native-layout/layout.ts';
 import { ListStore, type Piece } from './list.ts';
 import type { StructureStore } from './structure.ts';
+import { LAZYFREE_THRESHOLD, LazyFreeQueue } from './lazyfree.ts';
 import { hashBytes } from '../util/hash.ts';
 import { Arena, OutOfMemoryError, SlabAllocator } from './arena.ts';
 import { HashIndex, type RecordShape } from './hash-index.ts';
@@ -53,6 +54,8 @@ export class Keyspace implements RecordShape {
   readonly lists: ListStore;
   /** The store of each non-inline value type, by TYPE_* (undefined for strings). */
   readonly structures: (StructureStore | undefined)[] = [];
+  /** Values (and flushed indexes) unlinked and waiting to be freed in slices (store/lazyfree.ts). */
+  readonly lazy = new LazyFreeQueue();
 
   /** Command time in unix ms: expiry decisions within one command use one clock. */
   now = Date.now();
@@ -621,10 +624,32 @@ export class Keyspace implements RecordShape {
     return true;
   }
 
-  /** Releases what an entry owns outside its own record (a list's nodes). Never allocates. */
-  private freeValue(ref: number): void {
-    const store = this.structures[this.typeOf(ref)];
-    if (store !== undefined) store.free(this.u32[ref * 2 + W_VALUE]);
+  /**
+   * Releases what an entry owns outside its own record (a list's nodes).
+   * Never allocates. A value whose free effort is above LAZYFREE_THRESHOLD
+   * goes to the lazy-free queue (freed in slices by the shard), unless `sync`.
+   */
+  private freeValue(ref: number, sync = false): void {
+    const type = this.typeOf(ref);
+    const store = this.structures[type];
+    if (store === undefined) return;
+    const h = this.u32[ref * 2 + W_VALUE];
+    if (!sync && store.freeEffort(h) > LAZYFREE_THRESHOLD) this.lazy.push(type, h);
+    else store.free(h);
+  }
+
+  /** Frees an entry record that is no longer indexed, and its value (lazily when big). */
+  releaseEntry(ref: number): void {
+    this.freeValue(ref);
+    this.alloc.free(ref * REF_UNIT_BYTES);
+  }
+
+  /**
+   * Frees up to `budget` units of queued lazy-free work (store/lazyfree.ts);
+   * true when nothing waits any more.
+   */
+  lazyFreeStep(budget: number): boolean {
+    return this.lazy.step(budget, this.structures, (ref) => this.releaseEntry(ref));
   }
 
   /**
@@ -746,16 +771,34 @@ export class Keyspace implements RecordShape {
     return this.alloc.usableSize(ref * REF_UNIT_BYTES) + slotShare + value;
   }
 
-  /** Frees every key of a database. */
-  flushDb(db: number): number {
+  /**
+   * Frees every key of a database. Sync: everything now, as Redis's FLUSHDB
+   * SYNC. Async: the database gets a fresh index and the old one, with its
+   * records and values, is freed in slices (lazy-free queue); when the fresh
+   * index cannot be allocated, the flush is done synchronously.
+   */
+  flushDb(db: number, async = false): number {
     const index = this.dbs[db];
     const n = index.size;
+    this.volatileKeys[db] = 0;
+    if (async && n > 0) {
+      let fresh: HashIndex | null = null;
+      try {
+        fresh = new HashIndex(this.arena, this.alloc, this);
+      } catch (e) {
+        if (!(e instanceof OutOfMemoryError)) throw e;
+      }
+      if (fresh !== null) {
+        this.dbs[db] = fresh;
+        this.lazy.pushIndex(index);
+        return n;
+      }
+    }
     index.forEach((ref) => {
-      this.freeValue(ref);
+      this.freeValue(ref, !async);
       this.alloc.free(ref * REF_UNIT_BYTES);
     });
     index.clear();
-    this.volatileKeys[db] = 0;
     return n;
   }
 
@@ -777,6 +820,8 @@ export class Keyspace implements RecordShape {
     const s = this.stats;
     s[STAT_USED_BYTES] = this.alloc.used;
     s[STAT_ARENA_COMMITTED] = this.alloc.committedBytes;
+    s[STAT_LAZYFREE_PENDING] = this.lazy.pending;
+    s[STAT_LAZYFREED_OBJECTS] = this.lazy.freed;
     const n = this.dbs.length;
     for (let k = 0; k < count; k++) {
       const d = (first + k) % n;
