@@ -8,6 +8,7 @@
 import type { CommandSpec } from '../commands/types.ts';
 import { globMatchString } from '../util/glob.ts';
 import type { ReplyBuffer } from '../protocol/reply-buffer.ts';
+import { Argv } from '../protocol/argv.ts';
 
 // ---------------------------------------------------------------------------
 // Names
@@ -478,6 +479,13 @@ export function getKeys(cat: CommandCatalog, args: readonly string[]): KeyFound[
     return 'ERR Invalid number of arguments specified for command';
   }
   const found: KeyFound[] = [];
+  if (spec.movableKeys !== undefined) {
+    // SORT: the source and the STORE key come from parsing the arguments (Redis's sortGetKeys).
+    const positions: number[] = [];
+    spec.movableKeys(Argv.fromStrings(args), positions);
+    positions.forEach((pos, i) => found.push({ pos, flags: i === 0 ? RO : OW_UPDATE }));
+    return found;
+  }
   for (const ks of specs) {
     let first: number;
     if ('index' in ks.begin) {
