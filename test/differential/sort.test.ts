@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { shardOfKey } from '../helpers/suites.ts';
-import { describeDifferential, encodeCommand, type Step } from '../helpers/differential.ts';
+import { describeDifferential, encodeCommand, type DifferentialContext, type Step } from '../helpers/differential.ts';
 
 // SORT and SORT_RO against real redis-server 7.0, reply bytes compared, on a
 // 4-shard Sabre: the pattern keys (w_*, o_*) and the STORE keys spread over
@@ -24,7 +24,8 @@ const NUMBERS = ['3', '1', '2', '10', '-5', '1.5', '007', '-0', '1e3', ' 4', '+8
 const WEIGHTS: [string, string][] = [['w_3', '30'], ['w_1', '10'], ['w_2', '5'], ['w_10', '1'], ['w_-5', '100'],
   ['w_1.5', '7'], ['w_007', '-2'], ['w_-0', '2.5'], ['w_1e3', '9'], ['w_ 4', '0x10'], ['w_+8', '-inf']];
 
-describeDifferential('sort: differential', (ctx) => {
+/** The cases, run on 4 shards (coordinated) and on 1 (every lookup on the source's shard). */
+function cases(ctx: DifferentialContext): void {
   const setup: string[][] = [
     ['RPUSH', 'src', ...NUMBERS], ['MSET', ...WEIGHTS.flat()],
     ['RPUSH', '{l}src', ...NUMBERS], ['MSET', ...WEIGHTS.map(([k, v]) => [`{l}${k}`, v]).flat()],
@@ -145,4 +146,7 @@ describeDifferential('sort: differential', (ctx) => {
       ['COMMAND', 'GETKEYS', 'SORT_RO', 'a', 'GET', 'x_*'],
     ]);
   });
-});
+}
+
+describeDifferential('sort: differential (4 shards)', cases);
+describeDifferential('sort: differential (1 shard)', cases, { shards: 1 });
