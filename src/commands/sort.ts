@@ -226,11 +226,39 @@ function patternsOf(a: Argv, o: SortOptions): Pattern[] {
  * the positions of the source and STORE keys (Redis's sortGetKeys). A parse
  * error gives the source only (the shard answers the error).
  */
-export function sortKeys(a: Argv, out: number[], readonly: boolean): boolean {
+export function sortKeys(a: Argv, out: number[], readonly: boolean, routing: boolean): boolean {
   out.push(1);
   const o = parseSortOptions(a, 0, readonly);
   if (typeof o === 'string') return false;
   if (o.store >= 0) out.push(o.store);
+  let anywhere = false;
+  const args = o.by >= 0 && !o.dontsort ? [o.by, ...o.gets] : o.gets;
+  for (const i of args) {
+    const p = patternOf(a.u8, a.off[i], a.len[i]);
+    if (!needsLookup(p)) continue;
+    // A hash tag complete before the '*' fixes the slot of every key the
+    // pattern names: the pattern's own slot. Such lookups stay on that shard.
+    if (routing && hasTagBefore(a.u8, a.off[i], p.star)) out.push(i);
+    else anywhere = true;
+  }
+  return anywhere;
+}
+
+/** True when bytes [off, off + n) hold a hash tag: '{', then a non-empty run, then '}'. */
+function hasTagBefore(u8: Uint8Array, off: number, n: number): boolean {
+  let open = -1;
+  for (let i = 0; i < n; i++) {
+    if (open < 0) {
+      if (u8[off + i] === 123) open = i;
+    } else if (u8[off + i] === 125) {
+      return i > open + 1;
+    }
+  }
+  return false;
+}
+
+/** Does SORT with these options read pattern keys (BY to sort by, or GET other than '#')? */
+export function sortNeedsLookups(a: Argv, o: SortOptions): boolean {
   return patternsOf(a, o).some(needsLookup);
 }
 
@@ -843,13 +871,13 @@ export const sortCommands: CommandSpec[] = [
     name: 'sort', arity: -2, flags: ['write', 'denyoom', 'movablekeys'], firstKey: 1, lastKey: 1, keyStep: 1,
     group: 'generic', since: '1.0.0', summary: 'Sort the elements in a list, set or sorted set',
     complexity: SORT_COMPLEXITY, aclCategories: ['set', 'sortedset', 'list', 'dangerous'],
-    multi: 'coordinated', movableKeys: (a, out) => sortKeys(a, out, false), shard: sortCommand,
+    multi: 'coordinated', movableKeys: (a, out, routing) => sortKeys(a, out, false, routing), shard: sortCommand,
   },
   {
     name: 'sort_ro', arity: -2, flags: ['readonly', 'movablekeys'], firstKey: 1, lastKey: 1, keyStep: 1,
     group: 'generic', since: '7.0.0', summary: 'Sort the elements in a list, set or sorted set. Read-only variant of SORT.',
     complexity: SORT_COMPLEXITY, aclCategories: ['set', 'sortedset', 'list', 'dangerous'],
-    multi: 'coordinated', movableKeys: (a, out) => sortKeys(a, out, true), shard: sortRoCommand,
+    multi: 'coordinated', movableKeys: (a, out, routing) => sortKeys(a, out, true, routing), shard: sortRoCommand,
   },
   internal('__sort_elements', sortElementsInternal),
   internal('__sort_lookup', sortLookupInternal),

@@ -231,7 +231,7 @@ export class Dispatcher {
   keyPositionsOf(spec: CommandSpec, argv: Argv, out: number[]): number[] {
     if (spec.movableKeys !== undefined) {
       out.length = 0;
-      spec.movableKeys(argv, out);
+      spec.movableKeys(argv, out, false);
       return out;
     }
     if (spec.keyNumArg === undefined) return this.keyPositions(spec, argv.count, out);

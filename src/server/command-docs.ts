@@ -482,7 +482,7 @@ export function getKeys(cat: CommandCatalog, args: readonly string[]): KeyFound[
   if (spec.movableKeys !== undefined) {
     // SORT: the source and the STORE key come from parsing the arguments (Redis's sortGetKeys).
     const positions: number[] = [];
-    spec.movableKeys(Argv.fromStrings(args), positions);
+    spec.movableKeys(Argv.fromStrings(args), positions, false);
     positions.forEach((pos, i) => found.push({ pos, flags: i === 0 ? RO : OW_UPDATE }));
     return found;
   }

@@ -430,7 +430,7 @@ export class Server {
     if (spec.movableKeys !== undefined) {
       // SORT: its pattern keys may be on any shard.
       scratchPositions.length = 0;
-      if (spec.movableKeys(argv, scratchPositions) && d.shardCount > 1) return d.everyShard;
+      if (spec.movableKeys(argv, scratchPositions, true) && d.shardCount > 1) return d.everyShard;
       return d.shardsOf(argv, scratchPositions, scratchShards);
     }
     if (spec.firstKey > 0 && spec.lastKey === spec.firstKey) {

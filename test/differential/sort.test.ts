@@ -63,6 +63,9 @@ function cases(ctx: DifferentialContext): void {
     const steps: Step[] = [...setup,
       ['SORT', 'src', 'BY', 'w_*'], ['SORT', 'src', 'BY', 'w_*', 'DESC'], ['SORT', 'src', 'BY', 'w_*', 'LIMIT', '2', '4'],
       ['SORT', '{l}src', 'BY', '{l}w_*'], ['SORT', '{l}src', 'BY', '{l}w_*', 'DESC', 'LIMIT', '1', '3'],
+      // Hash-tagged patterns whose keys are on another shard than the source; tags that do not fix the slot.
+      ['SORT', 'src', 'BY', '{l}w_*', 'GET', '#', 'GET', '{l}w_*'], ['SORT', '{l}src', 'BY', 'w_*', 'GET', '{l}w_*', 'STORE', 'dst'],
+      ['LRANGE', 'dst', '0', '-1'], ['SORT', '{l}src', 'BY', '{}w_*'], ['SORT', '{l}src', 'BY', '{w_*}'], ['SORT', '{l}src', 'GET', '{l*}'],
       ['SORT', 'src', 'BY', 'nokey_*'], ['SORT', 'src', 'BY', 'nokey_*', 'DESC'],
       ['DEL', 'w_3', 'w_10'], ['SORT', 'src', 'BY', 'w_*'],
       ['SORT', 'words', 'BY', 'o_*', 'ALPHA'], ['SORT', 'words', 'BY', 'o_*', 'ALPHA', 'DESC'],

@@ -1,4 +1,4 @@
-import { parseSortOptions } from '../../commands/sort.ts';
+import { parseSortOptions, sortNeedsLookups } from '../../commands/sort.ts';
 import * as resp from '../../protocol/resp.ts';
 import type { Coordinator, FrontContext } from '../front-command.ts';
 
@@ -35,7 +35,8 @@ async function sortGeneric(c: FrontContext, shards: readonly number[], readonly:
   if (o.by >= 0 && !o.dontsort) patterns.push(argv[o.by]);
   for (const g of o.gets) patterns.push(argv[g]);
   let lookups: Buffer[] = [];
-  if (patterns.length > 0 && shards.length === c.srv.dispatcher.shardCount) {
+  // Pattern keys live on the shards held: every shard, or those of hash-tagged patterns.
+  if (sortNeedsLookups(a, o)) {
     const elements = await c.srv.callShard(srcShard, '__sort_elements', db, argv);
     if (elements[0] === 45) return elements;
     const packed = bulkBody(elements) as Buffer;
