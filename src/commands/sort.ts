@@ -323,6 +323,22 @@ const MIN_NORMAL = 2.2250738585072014e-308;
  * Returns NaN when Redis would report "can't be converted into double".
  */
 export function sortScore(u8: Uint8Array, off: number, len: number): number {
+  // Fast path: a plain decimal integer of up to 15 digits (exact in a double).
+  if (len > 0 && len <= 15) {
+    let i = off;
+    const neg = u8[i] === 45;
+    if (neg) i++;
+    let v = 0;
+    const end = off + len;
+    if (i < end) {
+      for (; i < end; i++) {
+        const d = u8[i] - 48;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+      }
+      if (i === end) return neg ? -v : v;
+    }
+  }
   let end = off + len;
   for (let i = off; i < end; i++) if (u8[i] === 0) { end = i; break; }
   if (end === off) return 0; // strtod("") converts nothing and stops at the terminator
@@ -365,12 +381,40 @@ export function sortScore(u8: Uint8Array, off: number, len: number): number {
       if (k > expDigits) j = k; // a malformed exponent is not consumed
     }
     if (j !== end) return NaN;
-    v = Number(Buffer.from(u8.buffer, u8.byteOffset + i, j - i).toString('latin1'));
+    v = simpleDecimal(u8, i, j);
+    if (v !== v) v = Number(Buffer.from(u8.buffer, u8.byteOffset + i, j - i).toString('latin1'));
     if (!Number.isFinite(v)) return NaN; // ERANGE (overflow)
     if (nonZero && Math.abs(v) < MIN_NORMAL) return NaN; // ERANGE (underflow, glibc)
   }
   void signAt;
   return neg ? -v : v;
+}
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * digits[.digits] with at most 15 digits in all: the integer of its digits and
+ * the power of ten are both exact doubles, so one division is correctly
+ * rounded, as strtod is. NaN for anything else (the caller parses it fully).
+ */
+function simpleDecimal(u8: Uint8Array, i: number, end: number): number {
+  let m = 0;
+  let digits = 0;
+  let frac = -1;
+  for (; i < end; i++) {
+    const b = u8[i];
+    if (b === 46) {
+      if (frac >= 0) return NaN;
+      frac = 0;
+      continue;
+    }
+    const d = b - 48;
+    if (d < 0 || d > 9) return NaN;
+    m = m * 10 + d;
+    if (++digits > 15) return NaN;
+    if (frac >= 0) frac++;
+  }
+  return frac > 0 ? m / POW10[frac] : m;
 }
 
 /** A hex float after "0x" up to end (strtod's format: digits, '.', 'p' exponent); NaN when malformed. */
