@@ -146,7 +146,8 @@ function cases(ctx: DifferentialContext): void {
     await ctx.expectSame([
       ['COMMAND', 'GETKEYS', 'SORT', 'a'], ['COMMAND', 'GETKEYS', 'SORT', 'a', 'STORE', 'b'],
       ['COMMAND', 'GETKEYS', 'SORT', 'a', 'BY', 'w_*', 'GET', '#', 'STORE', 'b', 'LIMIT', '0', '1'],
-      ['COMMAND', 'GETKEYS', 'SORT_RO', 'a', 'GET', 'x_*'],
+      ['COMMAND', 'GETKEYS', 'SORT_RO', 'a', 'GET', 'x_*'], ['COMMAND', 'GETKEYSANDFLAGS', 'SORT', 'a', 'STORE', 'b'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'SORT_RO', 'a', 'STORE', 'b'], ['COMMAND', 'INFO', 'sort', 'sort_ro'],
     ]);
   });
 }
