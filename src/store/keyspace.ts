@@ -692,6 +692,35 @@ export class Keyspace implements RecordShape {
     return nref;
   }
 
+  /**
+   * RENAME within a shard: the destination (looked up in db just before:
+   * handle/hash) gets the source's value, TTL and access clock, replacing
+   * what it held. A structure changes owner without a copy (O(1), as Redis
+   * moves the object); a string's record is copied. Then the source's entry
+   * goes, its value kept. All or nothing (OutOfMemoryError with both keys as
+   * they were). Returns the destination's entry.
+   */
+  renameEntry(db: number, src: number, kb: Uint8Array, ko: number, kl: number,
+    sb: Uint8Array, so: number, sl: number): number {
+    const type = this.typeOf(src);
+    if (this.structures[type] === undefined) {
+      const ref = this.cloneEntry(src, db, kb, ko, kl, true);
+      this.deleteKey(db, sb, so, sl);
+      return ref;
+    }
+    const ref = this.putStructure(db, kb, ko, kl, type, this.encodingOf(src), this.u32[src * 2 + W_VALUE], this.expireOf(src));
+    this.setLru(ref, this.lruOf(src));
+    // Inserting may have finished a resize: find the source again rather than trust an old handle.
+    if (this.findAny(db, sb, so, sl) !== 0) {
+      const handle = this.handle;
+      const old = this.dbs[db].refAt(handle);
+      if (this.hasExpire(old)) this.volatileKeys[db]--;
+      this.dbs[db].removeAt(handle);
+      this.alloc.free(old * REF_UNIT_BYTES);
+    }
+    return ref;
+  }
+
   // -- portable entries (RENAME/COPY across shards, later MIGRATE/RESTORE) ---------
 
   /**
