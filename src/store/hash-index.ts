@@ -709,7 +709,8 @@ export class HashIndex {
   // -- lazy freeing of a whole index (FLUSHDB ASYNC, store/lazyfree.ts) ---------
 
   /**
-   * For an index no longer reachable (its database was given a fresh one):
+   * For an index no longer reachable (a flushed database's, or a collection's
+   * being freed in slices, then destroy()):
    * calls fn(ref) for the records of up to `maxGroups` groups from `cursor`
    * (groups counted over old then current table) and returns the next
    * cursor, or -1 when every group has been visited. fn may free the
@@ -731,12 +732,5 @@ export class HashIndex {
       offset += t.groups;
     }
     return c >= offset ? -1 : c;
-  }
-
-  /** Frees the tables of an index that will not be used again (after drainGroups). */
-  dispose(): void {
-    if (this.old) this.alloc.free(this.old.base);
-    this.old = null;
-    this.alloc.free(this.cur.base);
   }
 }

@@ -15,8 +15,9 @@ export const LAZYFREE_THRESHOLD = 64;
  * Two kinds of work wait here: structures (a list header with its nodes, and
  * later hashes, sets, sorted sets), unlinked from the keyspace by DEL, UNLINK,
  * an overwrite, an expiry or a flush; and whole databases' indexes detached by
- * FLUSHDB/FLUSHALL ASYNC, whose records are freed group by group (their big
- * values going to the structure queue in turn). Nothing waiting is reachable
+ * FLUSHDB/FLUSHALL ASYNC, whose records are freed group by group
+ * (HashIndex.drainGroups, then destroy), their big values going to the
+ * structure queue in turn. Nothing waiting is reachable
  * from a keyspace, and everything waiting still counts in used_memory: the
  * allocator gives its bytes back only when a slice frees them. The queue
  * itself is two arrays of numbers: one slot per queued value, never per element.
@@ -69,7 +70,7 @@ export class LazyFreeQueue {
       this.freed += released;
       left -= groups + released;
       if (this.indexCursor < 0) {
-        index.dispose();
+        index.destroy();
         this.indexes.shift();
         this.indexCursor = 0;
       }
