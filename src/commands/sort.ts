@@ -442,8 +442,16 @@ function hexFloat(u8: Uint8Array, i: number, end: number): number {
     }
   }
   if (i !== end) return NaN;
-  const v = mant * 2 ** exp;
-  if (!Number.isFinite(v) || (mant !== 0 && Math.abs(v) < MIN_NORMAL)) return NaN;
+  // Scaled in two steps: 2 ** exp alone underflows to 0 below -1074.
+  const v = mant * 2 ** Math.max(exp, -1000) * 2 ** Math.min(exp + 1000, 0);
+  if (!Number.isFinite(v)) return NaN;
+  if (mant !== 0 && Math.abs(v) < MIN_NORMAL) {
+    // glibc reports ERANGE for a subnormal result only when it is inexact:
+    // exact when the mantissa's lowest set bit lands at or above 2^-1074.
+    let tz = 0;
+    for (let m = mant; m % 2 === 0; m /= 2) tz++;
+    if (exp + tz < -1074) return NaN;
+  }
   return v;
 }
 

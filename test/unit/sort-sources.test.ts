@@ -113,10 +113,12 @@ describe('sortScore reads numbers as strtod does', () => {
       ['1e3', 1000], ['1E+3', 1000], ['1e-3', 0.001], [' 7', 7], ['\t\n8', 8], ['+8', 8], ['0x10', 16], ['0X1p3', 8],
       ['0x.8', 0.5], ['inf', Infinity], ['-Infinity', -Infinity], ['INF', Infinity], ['', 0], ['1\x00junk', 1], ['\x00', 0],
       ['123456789012345678', 123456789012345678], ['0.1', 0.1], ['2.2250738585072014e-308', 2.2250738585072014e-308],
-      ['1.7976931348623157e308', 1.7976931348623157e308], ['000123.4500', 123.45]];
+      ['1.7976931348623157e308', 1.7976931348623157e308], ['000123.4500', 123.45],
+      // glibc: an exact subnormal is no range error (hex only: no short decimal is exact there).
+      ['0x1p-1070', 2 ** -1070], ['0x3p-1074', 3 * 2 ** -1074], ['0x1.8p-1073', 3 * 2 ** -1074]];
     for (const [s, v] of ok) expect(score(s), JSON.stringify(s)).toBe(v);
     const bad = ['a', '1a', '1 ', ' ', '-', '.', 'e5', '1e', '1e+', '0x', 'nan', '-nan', 'infx', 'infinit', '1e400', '-1e400',
-      '1e-320', '4.9e-324', '0x1p-1070', '1.5.5', '--1', '+-1'];
+      '1e-320', '4.9e-324', '0x1p-1080', '0x3p-1075', '1.5.5', '--1', '+-1'];
     for (const s of bad) expect(score(s), JSON.stringify(s)).toBeNaN();
   });
 });
