@@ -125,11 +125,15 @@ function cases(ctx: DifferentialContext): void {
       ['RPUSH', 'nums3', '1e-320', '1'], ['SORT', 'nums3'], ['RPUSH', 'nums4', '-1e-400'], ['SORT', 'nums4'],
       ['RPUSH', 'nums5', '0x1p3', '0X10', '0x', '1e', '1e+', '.5', '5.', '.', '-', 'inf', '-Infinity', 'infx', '1 '], ['SORT', 'nums5'],
       ['RPUSH', 'nums6', '0x1p3', '0X10', '1e', '.5', '5.', 'inf', '-Infinity', ' 7', '\t8', '', '1e5', '-0.0'], ['SORT', 'nums6'],
-      ['SORT', 'nums6', 'DESC'], ['RPUSH', 'nums7', '0x1p-1070', '0x3p-1074', '0x1.8p-1073', '1', '0x.8'], ['SORT', 'nums7'],
-      ['RPUSH', 'nums8', '0x3p-1075', '1'], ['SORT', 'nums8'], ['RPUSH', 'nums9', '0x1p-1080'], ['SORT', 'nums9'], ['SORT', 'src', 'BY', 'o_*'], ['SET', 'w_3', 'notanumber'], ['SORT', 'src', 'BY', 'w_*'],
+      ['SORT', 'nums6', 'DESC'], ['SORT', 'src', 'BY', 'o_*'], ['SET', 'w_3', 'notanumber'], ['SORT', 'src', 'BY', 'w_*'],
       ['SORT', 'src', 'BY', 'w_*', 'STORE', 'dst'], ['EXISTS', 'dst'],
     ];
     await ctx.expectSame(steps);
+    // Exact subnormal hex scores are no range error. On a new connection: Redis never clears errno
+    // before strtod, so an ERANGE met earlier on a connection (1e-320 above) can leak into a later
+    // SORT until some system call fails with another errno (accept's EAGAIN does); Sabre has no such state.
+    await ctx.expectSame([['RPUSH', 'nums7', '0x1p-1070', '0x3p-1074', '0x1.8p-1073', '1', '0x.8'], ['SORT', 'nums7'],
+      ['RPUSH', 'nums8', '0x3p-1075', '1'], ['SORT', 'nums8'], ['RPUSH', 'nums9', '0x1p-1080'], ['SORT', 'nums9']]);
   });
 
   it('pipelined sorts interleaved with writes on every shard keep their order', async () => {
