@@ -634,7 +634,7 @@ export class Keyspace implements RecordShape {
     const store = this.structures[type];
     if (store === undefined) return;
     const h = this.u32[ref * 2 + W_VALUE];
-    if (!sync && store.freeEffort(h) > LAZYFREE_THRESHOLD) this.lazy.push(type, h);
+    if (!sync && store.freeEffort !== undefined && store.freeEffort(h) > LAZYFREE_THRESHOLD) this.lazy.push(type, h);
     else store.free(h);
   }
 

@@ -79,7 +79,10 @@ export class LazyFreeQueue {
       const store = structures[this.types[this.head]];
       const slice = Math.min(left, 1024);
       left -= slice;
-      if (store === undefined || store.freeSome(this.refs[this.head], slice)) {
+      const h = this.refs[this.head];
+      if (store === undefined) throw new Error(`lazy free: no store for type ${this.types[this.head]}`);
+      // A store without freeSome is freed whole (it should not have been queued).
+      if (store.freeSome === undefined ? (store.free(h), true) : store.freeSome(h, slice)) {
         this.head++;
         this.pending--;
         this.freed++;

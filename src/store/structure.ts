@@ -27,8 +27,10 @@ export interface StructureStore {
    * encoding: 1). Must be O(1): it is asked on every delete and overwrite.
    * Above LAZYFREE_THRESHOLD (64) the keyspace unlinks the key at once and
    * queues the header; the shard then calls freeSome between batches.
+   * Optional so that a store written before lazy freeing still compiles: a
+   * store without freeEffort/freeSome is always freed at once by free().
    */
-  freeEffort(h: number): number;
+  freeEffort?(h: number): number;
   /**
    * Frees part of a structure that is no longer reachable from the keyspace:
    * about `budget` units of freeEffort (at least one when budget >= 1). Returns
@@ -39,6 +41,7 @@ export interface StructureStore {
    * sorted set implements: keep a cursor in its header (or consume from one
    * end, as lists do: free the first nodes, repoint the head), free its
    * elements/nodes up to the budget, free its table(s) and header last.
+   * Required when freeEffort is given.
    */
-  freeSome(h: number, budget: number): boolean;
+  freeSome?(h: number, budget: number): boolean;
 }
