@@ -269,9 +269,15 @@ function substitute(p: Pattern, eu8: Uint8Array, eo: number, el: number, scratch
   const n = prefix + el + suffix;
   if (scratch.buf.length < n) scratch.buf = new Uint8Array(Math.max(n, scratch.buf.length * 2));
   const b = scratch.buf;
-  b.set(p.u8.subarray(p.off, p.off + prefix), 0);
-  b.set(eu8.subarray(eo, eo + el), prefix);
-  b.set(p.u8.subarray(p.off + p.star + 1, p.off + p.suffixEnd), prefix + el);
+  // Byte loops: keys are short, and subarray views would cost an object each.
+  const pu8 = p.u8;
+  const po = p.off;
+  for (let i = 0; i < prefix; i++) b[i] = pu8[po + i];
+  if (el < 64) for (let i = 0; i < el; i++) b[prefix + i] = eu8[eo + i];
+  else b.set(eu8.subarray(eo, eo + el), prefix);
+  const so = po + p.star + 1;
+  const at = prefix + el;
+  for (let i = 0; i < suffix; i++) b[at + i] = pu8[so + i];
   return n;
 }
 
