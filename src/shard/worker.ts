@@ -341,6 +341,10 @@ class ShardRuntime implements ShardContext {
       // A part of a multi-shard write the front admitted may use the reserve.
       const recordBytes = readU32(u8, base + REC_LEN);
       this.writeBytesDone += recordBytes;
+      // Memory still waiting in the lazy-free queue is given back first.
+      if ((flags & REQF_MAY_USE_RESERVE) === 0 && ks.alloc.used + recordBytes > this.admitLimit && !ks.lazy.empty) {
+        this.drainLazyFree();
+      }
       if ((flags & REQF_MAY_USE_RESERVE) === 0 && ks.alloc.used + recordBytes > this.admitLimit) {
         reply.error(ERR_OOM);
         this.statsF64[STAT_COMMANDS]++;
@@ -355,7 +359,19 @@ class ShardRuntime implements ShardContext {
     const slowStart = this.slow.start(slowUs, opcode, readU32(u8, base));
     try {
       if (handler === undefined) reply.error(`ERR unknown shard opcode ${opcode}`);
-      else handler(this);
+      else {
+        try {
+          handler(this);
+        } catch (e) {
+          // Out of memory while deleted values still wait to be freed: free them
+          // all now and run the command again (it changed nothing: writes are all
+          // or nothing), so that deleting keeps making room at once.
+          if (!(e instanceof OutOfMemoryError) || ks.lazy.empty) throw e;
+          this.drainLazyFree();
+          reply.reset((flags & REQF_RESP3) !== 0);
+          handler(this);
+        }
+      }
     } catch (e) {
       reply.reset((flags & REQF_RESP3) !== 0);
       // Every keyspace write is all or nothing: an OOM left the keyspace as it was.
@@ -463,6 +479,11 @@ class ShardRuntime implements ShardContext {
     } catch (e) {
       this.logFailure('freeing deleted values', e, 'the shard keeps serving; the rest is freed later');
     }
+  }
+
+  /** Frees everything the lazy-free queue holds, now (a write needs the room). */
+  private drainLazyFree(): void {
+    this.lazyFreeSlice(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   }
 
   /** Periodic work, like Redis's serverCron + databasesCron, for this shard only. */

@@ -216,3 +216,32 @@ describe('lazy free', () => {
     expect(await r.call('CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'no')).toBe('OK');
   });
 });
+
+describe('lazy free in a full arena', () => {
+  let r: Redis;
+  useSabre((_s, client) => { r = client; }, { shards: 1, args: ['--shard-arena-mb', '32', '--list-max-listpack-size', '1'] });
+
+  it('a write that needs the room of a value still waiting to be freed gets it at once', async () => {
+    const p = r.pipeline();
+    for (let i = 0; i < 20; i++) p.rpush('big', ...Array.from({ length: 10_000 }, (_, k) => `element-${i}-${k}`));
+    await p.exec();
+    // Fill the rest of the arena until the shard refuses: then not even one more value fits.
+    const chunk = 'f'.repeat(50_000);
+    let refused = false;
+    for (let i = 0; i < 2000 && !refused; i++) {
+      try {
+        await r.set(`fill:${i}`, chunk);
+      } catch (e) {
+        expect(String(e)).toContain('OOM');
+        refused = true;
+      }
+    }
+    expect(refused).toBe(true);
+    // The delete and a write in one batch: the write needs the list's memory at once.
+    const res = await r.pipeline().del('big').set('value', chunk).strlen('value').exec() as [Error | null, unknown][];
+    expect(res[0][1]).toBe(1);
+    expect(res[1][0]).toBeNull();
+    expect(res[1][1]).toBe('OK');
+    expect(res[2][1]).toBe(chunk.length);
+  }, 60_000);
+});
