@@ -65,7 +65,8 @@ function auditCases(L: string, S: string): Record<string, string[][]> {
     pexpire: [['PEXPIRE', L, '100000', 'LT']],
     expireat: [['EXPIREAT', L, '4102444800']],
     pexpireat: [['PEXPIREAT', L, '4102444800000', 'NX']],
-    ttl: [['TTL', L]],
+    // TTL right after a relative EXPIRE: the absolute ones above would make it depend on the second it runs in.
+    ttl: [['EXPIRE', L, '100'], ['TTL', L]],
     pttl: [],
     expiretime: [['EXPIRETIME', L]],
     pexpiretime: [['PEXPIRETIME', L]],
