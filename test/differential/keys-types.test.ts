@@ -66,7 +66,7 @@ function auditCases(L: string, S: string): Record<string, string[][]> {
     expireat: [['EXPIREAT', L, '4102444800']],
     pexpireat: [['PEXPIREAT', L, '4102444800000', 'NX']],
     // TTL right after a relative EXPIRE: the absolute ones above would make it depend on the second it runs in.
-    ttl: [['EXPIRE', L, '100'], ['TTL', L]],
+    ttl: [['EXPIRE', L, '100'], ['TTL', L], ['EXPIREAT', L, '4102444800']],
     pttl: [],
     expiretime: [['EXPIRETIME', L]],
     pexpiretime: [['PEXPIRETIME', L]],
@@ -137,8 +137,8 @@ describeDifferential('keys of every type: differential', (ctx) => {
     await ctx.expectSame([
       LIST, ['EXPIRE', L, '100'], ['TTL', L], ['EXPIRE', L, '50', 'GT'], ['EXPIRE', L, '500', 'GT'], ['TTL', L], ['PERSIST', L],
       ['TTL', L], ['PEXPIRE', L, '100000'], ['TTL', L], ['EXPIREAT', L, '4102444800'], ['EXPIRETIME', L],
-      ['PEXPIREAT', L, '4102444800000'], ['PEXPIRETIME', L], ['LPUSH', L, 'z'], ['TTL', L], ['RENAME', L, 'R'], ['TTL', 'R'],
-      ['COPY', 'R', L], ['TTL', L], ['EXPIRE', L, '0'], ['EXISTS', L], ['EXPIRE', 'R', '-1'], ['TYPE', 'R'], ['DBSIZE'],
+      ['PEXPIREAT', L, '4102444800000'], ['PEXPIRETIME', L], ['LPUSH', L, 'z'], ['EXPIRETIME', L], ['RENAME', L, 'R'],
+      ['EXPIRETIME', 'R'], ['COPY', 'R', L], ['EXPIRETIME', L], ['EXPIRE', L, '0'], ['EXISTS', L], ['EXPIRE', 'R', '-1'], ['TYPE', 'R'], ['DBSIZE'],
       LIST, ['PEXPIRE', L, '1'],
     ]);
     await new Promise((res) => setTimeout(res, 20));
