@@ -104,6 +104,10 @@ export const STAT_RESERVE_BYTES = 13;
 export function shardReserveBytes(capacity: number): number {
   return Math.min(64 * 1024 * 1024, Math.floor(capacity / 16));
 }
+/** Values (and records of flushed databases) waiting in the shard's lazy-free queue (INFO lazyfree_pending_objects). */
+export const STAT_LAZYFREE_PENDING = 14;
+/** Objects freed through the lazy-free queue since start (INFO lazyfreed_objects). */
+export const STAT_LAZYFREED_OBJECTS = 15;
 /** Per database d: keys at STAT_DB_BASE + 2d, keys with a TTL at STAT_DB_BASE + 2d + 1. */
 export const STAT_DB_BASE = 16;
 /** Float64 slots of a shard's statistics block for `databases` databases. */

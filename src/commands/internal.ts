@@ -8,8 +8,8 @@ import type { CommandSpec, ShardContext } from './types.ts';
 // accepted from clients. Formats (every argument a bulk string):
 //
 //   __dbsize                         -> :keys in the db (expired, not yet reclaimed, included, as DBSIZE)
-//   __flushdb                        -> +OK
-//   __flushall                       -> +OK (every db of the shard)
+//   __flushdb [ASYNC]                -> +OK (ASYNC: the keys go at once, their memory in slices)
+//   __flushall [ASYNC]               -> +OK (every db of the shard)
 //   __keys <pattern>                 -> *n keys matching, expired skipped (not deleted)
 //   __scan <cursor> <count> [MATCH <pattern>] [TYPE <type>]
 //                                    -> *2 [$next-local-cursor, *n keys]; cursor is the shard-local
@@ -35,12 +35,13 @@ function dbsizeInternal(c: ShardContext): void {
 }
 
 function flushdbInternal(c: ShardContext): void {
-  c.ks.flushDb(c.db);
+  c.ks.flushDb(c.db, c.args.count > 1 && c.args.is(1, 'async'));
   c.reply.ok();
 }
 
 function flushallInternal(c: ShardContext): void {
-  for (let db = 0; db < c.ks.dbs.length; db++) c.ks.flushDb(db);
+  const async = c.args.count > 1 && c.args.is(1, 'async');
+  for (let db = 0; db < c.ks.dbs.length; db++) c.ks.flushDb(db, async);
   c.reply.ok();
 }
 
@@ -275,8 +276,8 @@ function internal(name: string, arity: number, shard: (c: ShardContext) => void)
 
 export const internalCommands: CommandSpec[] = [
   internal('__dbsize', 1, dbsizeInternal),
-  internal('__flushdb', 1, flushdbInternal),
-  internal('__flushall', 1, flushallInternal),
+  internal('__flushdb', -1, flushdbInternal),
+  internal('__flushall', -1, flushallInternal),
   internal('__keys', 2, keysInternal),
   internal('__scan', -3, scanInternal),
   internal('__randomkey', 1, randomkeyInternal),

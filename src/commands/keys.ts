@@ -174,11 +174,10 @@ function renameGeneric(c: ShardContext, nx: boolean): void {
     c.reply.int(0);
     return;
   }
-  // The value moves with its TTL and its access clock, as Redis moves the object.
-  // The copy replaces the destination all or nothing; only then does the source go.
-  ks.cloneEntry(src, db, a.u8, a.off[2], a.len[2], true);
-  // Inserting may have finished a resize: find the source again rather than trust its old handle.
-  ks.deleteKey(db, a.u8, a.off[1], a.len[1]);
+  // The value moves with its TTL and its access clock, as Redis moves the object
+  // (a collection without a copy). The destination is replaced all or nothing;
+  // only then does the source go.
+  ks.renameEntry(db, src, a.u8, a.off[2], a.len[2], a.u8, a.off[1], a.len[1]);
   if (nx) c.reply.int(1);
   else c.reply.ok();
 }

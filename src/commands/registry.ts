@@ -6,6 +6,7 @@ import { debugCommands } from './debug.ts';
 import { listCommands } from './lists.ts';
 import { hyperloglogCommands } from './hyperloglog.ts';
 import { hashCommands } from './hashes.ts';
+import { sortCommands } from './sort.ts';
 import type { CommandSpec } from './types.ts';
 
 /**
@@ -20,6 +21,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...listCommands,
   ...hyperloglogCommands,
   ...hashCommands,
+  ...sortCommands,
   ...internalCommands,
   ...debugCommands,
 ];

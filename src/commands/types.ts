@@ -65,6 +65,15 @@ export interface CommandSpec {
   readonly keyStep: number;
   /** Keys counted by an argument (LMPOP numkeys): keys are the next `argv[keyNumArg]` arguments. */
   readonly keyNumArg?: number;
+  /**
+   * Keys found by parsing the arguments (SORT's STORE, Redis's getkeys_proc):
+   * appends their positions to `out`. Returns true when the command may also
+   * read keys that are not arguments (SORT's BY/GET patterns), which can live
+   * on any shard: the command then touches every shard. `routing`: also
+   * append arguments whose hash slot is that of keys the command reads (a
+   * SORT pattern with a hash tag before its '*').
+   */
+  readonly movableKeys?: (a: Argv, out: number[], routing: boolean) => boolean;
   /** COMMAND DOCS group (string, generic, connection, server, bitmap, ...). */
   readonly group: string;
   readonly since: string;

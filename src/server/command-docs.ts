@@ -8,6 +8,7 @@
 import type { CommandSpec } from '../commands/types.ts';
 import { globMatchString } from '../util/glob.ts';
 import type { ReplyBuffer } from '../protocol/reply-buffer.ts';
+import { Argv } from '../protocol/argv.ts';
 
 // ---------------------------------------------------------------------------
 // Names
@@ -258,12 +259,13 @@ const DOC_FLAGS: Readonly<Record<string, readonly string[]>> = {
 export interface KeySpecDoc {
   readonly notes?: string;
   readonly flags: readonly string[];
-  /** begin_search: an index, or a keyword searched from `startfrom`. */
-  readonly begin: { readonly index: number } | { readonly keyword: string; readonly startfrom: number };
-  /** find_keys: a range (lastkey relative to the first key when >= 0) or a key count argument. */
+  /** begin_search: an index, or a keyword searched from `startfrom`, or unknown (found by parsing: SORT). */
+  readonly begin: { readonly index: number } | { readonly keyword: string; readonly startfrom: number } | { readonly unknown: true };
+  /** find_keys: a range (lastkey relative to the first key when >= 0) or a key count argument, or unknown. */
   readonly find:
     | { readonly lastkey: number; readonly keystep: number; readonly limit: number }
-    | { readonly keynumidx: number; readonly firstkey: number; readonly keystep: number };
+    | { readonly keynumidx: number; readonly firstkey: number; readonly keystep: number }
+    | { readonly unknown: true };
 }
 
 const RO = ['RO', 'access'];
@@ -280,6 +282,12 @@ function range(index: number, lastkey: number, keystep: number, flags: readonly 
   return { flags, begin: { index }, find: { lastkey, keystep, limit: 0 }, ...(notes === undefined ? {} : { notes }) };
 }
 
+/** SORT's BY/GET pattern keys (Redis's second key spec of SORT and SORT_RO). */
+const SORT_PATTERN_KEYS: KeySpecDoc = {
+  notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort",
+  flags: RO, begin: { unknown: true }, find: { unknown: true },
+};
+
 /**
  * Key-spec flags per command where the default derivation (readonly: RO
  * access; write: RW access update) is not what Redis declares, and the
@@ -287,6 +295,11 @@ function range(index: number, lastkey: number, keystep: number, flags: readonly 
  */
 const KEY_SPECS: Readonly<Record<string, readonly string[] | readonly KeySpecDoc[]>> = {
   set: [range(1, 0, 1, ['RW', 'access', 'update', 'variable_flags'], 'RW and ACCESS due to the optional `GET` argument')],
+  sort: [range(1, 0, 1, RO), SORT_PATTERN_KEYS, {
+    notes: "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array",
+    flags: OW_UPDATE, begin: { unknown: true }, find: { unknown: true },
+  }],
+  sort_ro: [range(1, 0, 1, RO), SORT_PATTERN_KEYS],
   setnx: OW_INSERT,
   setex: OW_UPDATE,
   psetex: OW_UPDATE,
@@ -370,7 +383,9 @@ function writeKeySpec(out: ReplyBuffer, ks: KeySpecDoc): void {
   out.bulkOf('flags').set(flags.length);
   for (const f of flags) out.simple(f);
   out.bulkOf('begin_search').map(2);
-  if ('index' in ks.begin) {
+  if ('unknown' in ks.begin) {
+    out.bulkOf('type').bulkOf('unknown').bulkOf('spec').map(0);
+  } else if ('index' in ks.begin) {
     out.bulkOf('type').bulkOf('index').bulkOf('spec').map(1).bulkOf('index').int(ks.begin.index);
   } else {
     out.bulkOf('type').bulkOf('keyword').bulkOf('spec').map(2)
@@ -378,7 +393,9 @@ function writeKeySpec(out: ReplyBuffer, ks: KeySpecDoc): void {
   }
   out.bulkOf('find_keys').map(2);
   const f = ks.find;
-  if ('lastkey' in f) {
+  if ('unknown' in f) {
+    out.bulkOf('type').bulkOf('unknown').bulkOf('spec').map(0);
+  } else if ('lastkey' in f) {
     out.bulkOf('type').bulkOf('range').bulkOf('spec').map(3)
       .bulkOf('lastkey').int(f.lastkey).bulkOf('keystep').int(f.keystep).bulkOf('limit').int(f.limit);
   } else {
@@ -494,8 +511,16 @@ export function getKeys(cat: CommandCatalog, args: readonly string[]): KeyFound[
     return 'ERR Invalid number of arguments specified for command';
   }
   const found: KeyFound[] = [];
+  if (spec.movableKeys !== undefined) {
+    // SORT: the source and the STORE key come from parsing the arguments (Redis's sortGetKeys).
+    const positions: number[] = [];
+    spec.movableKeys(Argv.fromStrings(args), positions, false);
+    positions.forEach((pos, i) => found.push({ pos, flags: i === 0 ? RO : OW_UPDATE }));
+    return found;
+  }
   for (const ks of specs) {
     let first: number;
+    if ('unknown' in ks.begin || 'unknown' in ks.find) continue;
     if ('index' in ks.begin) {
       first = ks.begin.index;
     } else {

@@ -637,8 +637,6 @@ export const PARAMS: readonly ParamDecl[] = [
     type: { kind: 'bool' },
     default: false,
     mutable: true,
-    validate: (v) =>
-      v === true ? 'lazy freeing is not implemented yet: FLUSHALL and FLUSHDB free their keys before they reply' : null,
   },
   {
     name: 'busy-reply-threshold',

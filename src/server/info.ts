@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import {
   STAT_ARENA_COMMITTED, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US, STAT_DB_BASE,
-  STAT_EXPIRE_CYCLE_MS, STAT_EXPIRED_KEYS, STAT_HEAP_USED, STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, STAT_REHASHING,
+  STAT_EXPIRE_CYCLE_MS, STAT_EXPIRED_KEYS, STAT_LAZYFREE_PENDING, STAT_LAZYFREED_OBJECTS, STAT_HEAP_USED, STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, STAT_REHASHING,
   STAT_USED_BYTES,
 } from '../../native-layout/layout.ts';
 import { replyErrorStats } from './client.ts';
@@ -381,8 +381,8 @@ function memorySection(srv: Server): string {
     ['mem_aof_buffer', 0],
     ['mem_allocator', 'sabre-arena'],
     ['active_defrag_running', 0],
-    ['lazyfree_pending_objects', 0],
-    ['lazyfreed_objects', 0],
+    ['lazyfree_pending_objects', srv.links.reduce((n, l) => n + l.stats[STAT_LAZYFREE_PENDING], 0)],
+    ['lazyfreed_objects', shardCounter(srv, STAT_LAZYFREED_OBJECTS)],
   ]);
 }
 

@@ -427,6 +427,12 @@ export class Server {
     const d = this.dispatcher;
     if (entry.front !== null) return entry.front.allShards ? d.everyShard : NO_SHARDS;
     const spec = entry.spec;
+    if (spec.movableKeys !== undefined) {
+      // SORT: its pattern keys may be on any shard.
+      scratchPositions.length = 0;
+      if (spec.movableKeys(argv, scratchPositions, true) && d.shardCount > 1) return d.everyShard;
+      return d.shardsOf(argv, scratchPositions, scratchShards);
+    }
     if (spec.firstKey > 0 && spec.lastKey === spec.firstKey) {
       const k = spec.firstKey;
       if (k >= argv.count) return NO_SHARDS;

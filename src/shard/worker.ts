@@ -24,6 +24,13 @@ const LOOKAHEAD = 16;
 const CRON_DB_WINDOW = 256;
 /** Index groups the expire cycle sweeps per slice at active-expire-effort 1. */
 const EXPIRE_SLICE_GROUPS = 4096;
+/**
+ * Lazy freeing (store/lazyfree.ts): units (allocations freed) after every
+ * lookahead group of requests while requests keep coming, and the time spent
+ * per idle turn before the ring is checked again. A unit costs about 0.1 µs.
+ */
+const LAZYFREE_UNITS_IN_BATCH = 128;
+const LAZYFREE_IDLE_SLICE_MS = 1;
 
 export interface ShardWorkerData {
   shardId: number;
@@ -47,7 +54,7 @@ export interface ShardWorkerData {
 
 /** What the run loop was doing when an error escaped, for the log line. */
 type ShardActivity = 'looking ahead at the next requests' | 'running a request' | 'running the cron'
-  | 'rehashing' | 'running the active expire cycle' | 'expiring hash fields';
+  | 'rehashing' | 'running the active expire cycle' | 'expiring hash fields' | 'freeing deleted values';
 
 /** Errors of one kind logged at most once per this many ms (a failing cron must not flood the log). */
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -220,6 +227,8 @@ class ShardRuntime implements ShardContext {
               this.replies.publish();
             }
           }
+          // A big value deleted meanwhile is freed a little at a time, between requests.
+          if (!this.ks.lazy.empty) this.lazyFreeSlice(LAZYFREE_UNITS_IN_BATCH, 0);
         }
         reader.release();
         this.publishBatchStats();
@@ -235,6 +244,12 @@ class ShardRuntime implements ShardContext {
           this.logFailure('running the cron', e, 'the shard keeps serving; the cron runs again next tick');
         }
         this.nextCron = now + Math.max(1, Math.floor(1000 / this.config.hz));
+        continue;
+      }
+      if (!this.ks.lazy.empty) {
+        // Idle with frees pending: a slice, then the ring again (no parking until done).
+        this.lazyFreeSlice(Number.MAX_SAFE_INTEGER, LAZYFREE_IDLE_SLICE_MS);
+        this.publishBatchStats();
         continue;
       }
       reader.park(seen, this.nextCron - now);
@@ -334,6 +349,10 @@ class ShardRuntime implements ShardContext {
       // A part of a multi-shard write the front admitted may use the reserve.
       const recordBytes = readU32(u8, base + REC_LEN);
       this.writeBytesDone += recordBytes;
+      // Memory still waiting in the lazy-free queue is given back first.
+      if ((flags & REQF_MAY_USE_RESERVE) === 0 && ks.alloc.used + recordBytes > this.admitLimit && !ks.lazy.empty) {
+        this.drainLazyFree();
+      }
       if ((flags & REQF_MAY_USE_RESERVE) === 0 && ks.alloc.used + recordBytes > this.admitLimit) {
         reply.error(ERR_OOM);
         this.statsF64[STAT_COMMANDS]++;
@@ -348,7 +367,19 @@ class ShardRuntime implements ShardContext {
     const slowStart = this.slow.start(slowUs, opcode, readU32(u8, base));
     try {
       if (handler === undefined) reply.error(`ERR unknown shard opcode ${opcode}`);
-      else handler(this);
+      else {
+        try {
+          handler(this);
+        } catch (e) {
+          // Out of memory while deleted values still wait to be freed: free them
+          // all now and run the command again (it changed nothing: writes are all
+          // or nothing), so that deleting keeps making room at once.
+          if (!(e instanceof OutOfMemoryError) || ks.lazy.empty) throw e;
+          this.drainLazyFree();
+          reply.reset((flags & REQF_RESP3) !== 0);
+          handler(this);
+        }
+      }
     } catch (e) {
       reply.reset((flags & REQF_RESP3) !== 0);
       // Every keyspace write is all or nothing: an OOM left the keyspace as it was.
@@ -438,10 +469,36 @@ class ShardRuntime implements ShardContext {
     }
   }
 
+  /**
+   * Frees queued lazy-free work: up to `units`, and when `ms` > 0 for up to
+   * that long (checked every 256 units). Never throws: a failure is logged
+   * and the rest waits for the next slice.
+   */
+  private lazyFreeSlice(units: number, ms: number): void {
+    const ks = this.ks;
+    try {
+      if (ms <= 0) {
+        ks.lazyFreeStep(units);
+        return;
+      }
+      const until = performance.now() + ms;
+      let left = units;
+      while (left > 0 && !ks.lazyFreeStep(Math.min(256, left)) && performance.now() < until) left -= 256;
+    } catch (e) {
+      this.logFailure('freeing deleted values', e, 'the shard keeps serving; the rest is freed later');
+    }
+  }
+
+  /** Frees everything the lazy-free queue holds, now (a write needs the room). */
+  private drainLazyFree(): void {
+    this.lazyFreeSlice(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  }
+
   /** Periodic work, like Redis's serverCron + databasesCron, for this shard only. */
   private cron(now: number): void {
     const ks = this.ks;
     ks.tick(now);
+    if (!ks.lazy.empty) this.lazyFreeSlice(LAZYFREE_UNITS_IN_BATCH, 0);
     const t0 = performance.now();
     if (this.config.activeExpire !== false) {
       try {

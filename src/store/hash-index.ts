@@ -724,4 +724,32 @@ export class HashIndex {
     }
     return 0;
   }
+
+  // -- lazy freeing of a whole index (FLUSHDB ASYNC, store/lazyfree.ts) ---------
+
+  /**
+   * For an index no longer reachable (a flushed database's, or a collection's
+   * being freed in slices, then destroy()):
+   * calls fn(ref) for the records of up to `maxGroups` groups from `cursor`
+   * (groups counted over old then current table) and returns the next
+   * cursor, or -1 when every group has been visited. fn may free the
+   * records: nothing here reads a record, only the slots.
+   */
+  drainGroups(cursor: number, maxGroups: number, fn: (ref: number) => void): number {
+    const u8 = this.arena.u8;
+    const u32 = this.arena.u32;
+    let c = cursor;
+    let offset = 0;
+    let budget = maxGroups;
+    for (const t of this.old ? [this.old, this.cur] : [this.cur]) {
+      while (budget > 0 && c - offset < t.groups) {
+        const ga = t.base + (c - offset) * GROUP_BYTES;
+        for (let i = 0; i < GROUP_SLOTS; i++) if (u8[ga + GROUP_TAGS + i] >= 2) fn(u32[refIndex(ga, i)]);
+        c++;
+        budget--;
+      }
+      offset += t.groups;
+    }
+    return c >= offset ? -1 : c;
+  }
 }

@@ -2,11 +2,13 @@ import {
   ENC_EMBSTR, ENC_INT, ENC_QUICKLIST, ENC_RAW, ENTRY_EXPIRE, ENTRY_EXPIRE_BYTES, ENTRY_HASH, ENTRY_HEADER_BYTES, ENTRY_KEYLEN,
   ENTRY_META, ENTRY_VALUE, META_ENC_SHIFT, META_EXPIRE_BIT, META_LRU_MASK, META_TYPE_SHIFT,
   MAX_SMALL_ALLOC, REF_UNIT_BYTES, SLAB_BYTES, STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES,
-  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_HASH, TYPE_LIST, TYPE_STRING,
+  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, STAT_LAZYFREE_PENDING, STAT_LAZYFREED_OBJECTS, TYPE_HASH, TYPE_LIST,
+  TYPE_STRING,
 } from '../../native-layout/layout.ts';
 import { ListStore, type Piece } from './list.ts';
 import { HashStore } from './hash.ts';
 import type { StructureStore } from './structure.ts';
+import { LAZYFREE_THRESHOLD, LazyFreeQueue } from './lazyfree.ts';
 import { hashBytes } from '../util/hash.ts';
 import { Arena, OutOfMemoryError, SlabAllocator } from './arena.ts';
 import { HashIndex, type RecordShape } from './hash-index.ts';
@@ -63,6 +65,8 @@ export class Keyspace implements RecordShape {
   readonly fieldTtlDbs: Uint8Array;
   /** The store of each non-inline value type, by TYPE_* (undefined for strings). */
   readonly structures: (StructureStore | undefined)[] = [];
+  /** Values (and flushed indexes) unlinked and waiting to be freed in slices (store/lazyfree.ts). */
+  readonly lazy = new LazyFreeQueue();
 
   /** Command time in unix ms: expiry decisions within one command use one clock. */
   now = Date.now();
@@ -636,10 +640,32 @@ export class Keyspace implements RecordShape {
     return true;
   }
 
-  /** Releases what an entry owns outside its own record (a list's nodes). Never allocates. */
-  private freeValue(ref: number): void {
-    const store = this.structures[this.typeOf(ref)];
-    if (store !== undefined) store.free(this.u32[ref * 2 + W_VALUE]);
+  /**
+   * Releases what an entry owns outside its own record (a list's nodes).
+   * Never allocates. A value whose free effort is above LAZYFREE_THRESHOLD
+   * goes to the lazy-free queue (freed in slices by the shard), unless `sync`.
+   */
+  private freeValue(ref: number, sync = false): void {
+    const type = this.typeOf(ref);
+    const store = this.structures[type];
+    if (store === undefined) return;
+    const h = this.u32[ref * 2 + W_VALUE];
+    if (!sync && store.freeEffort !== undefined && store.freeEffort(h) > LAZYFREE_THRESHOLD) this.lazy.push(type, h);
+    else store.free(h);
+  }
+
+  /** Frees an entry record that is no longer indexed, and its value (lazily when big). */
+  releaseEntry(ref: number): void {
+    this.freeValue(ref);
+    this.alloc.free(ref * REF_UNIT_BYTES);
+  }
+
+  /**
+   * Frees up to `budget` units of queued lazy-free work (store/lazyfree.ts);
+   * true when nothing waits any more.
+   */
+  lazyFreeStep(budget: number): boolean {
+    return this.lazy.step(budget, this.structures, (ref) => this.releaseEntry(ref));
   }
 
   /**
@@ -681,6 +707,35 @@ export class Keyspace implements RecordShape {
       this.encodingOf(ref), expireAt);
     this.setLru(nref, clock);
     return nref;
+  }
+
+  /**
+   * RENAME within a shard: the destination (looked up in db just before:
+   * handle/hash) gets the source's value, TTL and access clock, replacing
+   * what it held. A structure changes owner without a copy (O(1), as Redis
+   * moves the object); a string's record is copied. Then the source's entry
+   * goes, its value kept. All or nothing (OutOfMemoryError with both keys as
+   * they were). Returns the destination's entry.
+   */
+  renameEntry(db: number, src: number, kb: Uint8Array, ko: number, kl: number,
+    sb: Uint8Array, so: number, sl: number): number {
+    const type = this.typeOf(src);
+    if (this.structures[type] === undefined) {
+      const ref = this.cloneEntry(src, db, kb, ko, kl, true);
+      this.deleteKey(db, sb, so, sl);
+      return ref;
+    }
+    const ref = this.putStructure(db, kb, ko, kl, type, this.encodingOf(src), this.u32[src * 2 + W_VALUE], this.expireOf(src));
+    this.setLru(ref, this.lruOf(src));
+    // Inserting may have finished a resize: find the source again rather than trust an old handle.
+    if (this.findAny(db, sb, so, sl) !== 0) {
+      const handle = this.handle;
+      const old = this.dbs[db].refAt(handle);
+      if (this.hasExpire(old)) this.volatileKeys[db]--;
+      this.dbs[db].removeAt(handle);
+      this.alloc.free(old * REF_UNIT_BYTES);
+    }
+    return ref;
   }
 
   // -- portable entries (RENAME/COPY across shards, later MIGRATE/RESTORE) ---------
@@ -762,16 +817,34 @@ export class Keyspace implements RecordShape {
     return this.alloc.usableSize(ref * REF_UNIT_BYTES) + slotShare + value;
   }
 
-  /** Frees every key of a database. */
-  flushDb(db: number): number {
+  /**
+   * Frees every key of a database. Sync: everything now, as Redis's FLUSHDB
+   * SYNC. Async: the database gets a fresh index and the old one, with its
+   * records and values, is freed in slices (lazy-free queue); when the fresh
+   * index cannot be allocated, the flush is done synchronously.
+   */
+  flushDb(db: number, async = false): number {
     const index = this.dbs[db];
     const n = index.size;
+    this.volatileKeys[db] = 0;
+    if (async && n > 0) {
+      let fresh: HashIndex | null = null;
+      try {
+        fresh = new HashIndex(this.arena, this.alloc, this);
+      } catch (e) {
+        if (!(e instanceof OutOfMemoryError)) throw e;
+      }
+      if (fresh !== null) {
+        this.dbs[db] = fresh;
+        this.lazy.pushIndex(index);
+        return n;
+      }
+    }
     index.forEach((ref) => {
-      this.freeValue(ref);
+      this.freeValue(ref, !async);
       this.alloc.free(ref * REF_UNIT_BYTES);
     });
     index.clear();
-    this.volatileKeys[db] = 0;
     return n;
   }
 
@@ -796,6 +869,8 @@ export class Keyspace implements RecordShape {
     const s = this.stats;
     s[STAT_USED_BYTES] = this.alloc.used;
     s[STAT_ARENA_COMMITTED] = this.alloc.committedBytes;
+    s[STAT_LAZYFREE_PENDING] = this.lazy.pending;
+    s[STAT_LAZYFREED_OBJECTS] = this.lazy.freed;
     const n = this.dbs.length;
     for (let k = 0; k < count; k++) {
       const d = (first + k) % n;

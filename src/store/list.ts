@@ -366,6 +366,37 @@ export class ListStore implements StructureStore {
     this.alloc.free(h * REF_UNIT_BYTES);
   }
 
+  /** Allocations free() releases beyond the header: the nodes (Redis: quicklist->len). */
+  freeEffort(h: number): number {
+    return this.nodes(h);
+  }
+
+  /**
+   * Lazy freeing: frees up to `budget` nodes from the head, repointing the
+   * header at what is left, then the header once no node remains.
+   */
+  freeSome(h: number, budget: number): boolean {
+    this.offsNode = 0;
+    let n = this.headNode(h);
+    let left = budget;
+    while (n !== 0 && left > 0) {
+      const next = this.nextNode(n);
+      this.u32[h * 2 + W_COUNT] -= this.nodeCount(n);
+      this.alloc.free(n * REF_UNIT_BYTES);
+      this.u32[h * 2 + W_NODES]--;
+      n = next;
+      left--;
+    }
+    this.u32[h * 2 + W_HEAD] = n;
+    if (n !== 0) {
+      this.u32[n * 2 + W_PREV] = 0;
+      return false;
+    }
+    this.u32[h * 2 + W_TAIL] = 0;
+    this.alloc.free(h * REF_UNIT_BYTES);
+    return true;
+  }
+
   /** A deep copy (COPY, RENAME): all or nothing. */
   clone(h: number): number {
     const sizes = [LIST_HEADER_BYTES];

@@ -44,7 +44,7 @@ const AUDIT: Readonly<Record<string, Outcome>> = {
   'enable-protected-configs': { kind: 'refused', value: 'no', because: IMMUTABLE },
   'slowlog-log-slower-than': { kind: 'implemented', value: '5000' },
   'slowlog-max-len': { kind: 'implemented', value: '64' },
-  'lazyfree-lazy-user-flush': { kind: 'refused', value: 'yes', because: 'lazy freeing is not implemented yet' },
+  'lazyfree-lazy-user-flush': { kind: 'implemented', value: 'yes' },
   'busy-reply-threshold': { kind: 'refused', value: '100', because: 'scripts and functions are not implemented yet' },
   'lua-time-limit': { kind: 'refused', value: '100', because: 'scripts and functions are not implemented yet' },
   activerehashing: { kind: 'implemented', value: 'no' },
@@ -182,7 +182,6 @@ it('the refusals hold at start-up too (a fatal config error)', async () => {
   const { startSabre } = await import('../helpers/servers.ts');
   for (const [args, text] of [
     [['--save', '900 1'], 'persistence is not implemented yet'],
-    [['--lazyfree-lazy-user-flush', 'yes'], 'lazy freeing is not implemented yet'],
     [['--busy-reply-threshold', '1'], 'scripts and functions are not implemented yet'],
   ] as const) {
     const start = startSabre({ shards: 4, args: [...args] });

@@ -179,3 +179,35 @@ describe('ListStore node splits', () => {
     checkShape(ls, h);
   });
 });
+
+describe('ListStore lazy freeing (freeEffort, freeSome)', () => {
+  it('frees a list in slices of any budget, the header describing what is left until the end', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 1200 }), fc.integer({ min: 1, max: 8 }),
+      fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 50 }), (n, fill, budgets) => {
+        const arena = new Arena(new SharedArrayBuffer(4 * 1024 * 1024));
+        const alloc = new SlabAllocator(arena);
+        const ls = new ListStore(arena.u8, arena.u32, alloc);
+        ls.fill = fill;
+        const base = alloc.used;
+        const h = ls.createFrom(Array.from({ length: n }, (_, i) => enc(`el-${i}`)));
+        expect(ls.freeEffort(h)).toBe(ls.nodes(h));
+        expect(ls.nodes(h)).toBe(Math.ceil(n / fill));
+        let left = n;
+        for (let i = 0; ; i++) {
+          const before = ls.nodes(h);
+          const budget = Math.max(budgets[i % budgets.length], Math.ceil(ls.nodes(h) / 40));
+          if (ls.freeSome(h, budget)) {
+            expect(before).toBeLessThanOrEqual(budget);
+            break;
+          }
+          expect(ls.nodes(h)).toBe(before - budget);
+          checkShape(ls, h);
+          const c = contents(ls, h, arena.u8);
+          left = ls.count(h);
+          expect(c.length).toBe(left);
+          expect(c[c.length - 1]).toBe(`el-${n - 1}`);
+        }
+        expect(alloc.used).toBe(base);
+      }), { numRuns: 100 });
+  });
+});

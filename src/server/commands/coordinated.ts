@@ -2,6 +2,7 @@ import type { Coordinator } from '../front-command.ts';
 import { bitmapCoordinators } from '../coordinators/bitmaps.ts';
 import { keyCoordinators } from '../coordinators/keys.ts';
 import { listCoordinators } from '../coordinators/lists.ts';
+import { sortCoordinators } from '../coordinators/sort.ts';
 import { stringCoordinators } from '../coordinators/strings.ts';
 import { hyperloglogCoordinators } from '../coordinators/hyperloglog.ts';
 
@@ -12,4 +13,5 @@ export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Co
   ...bitmapCoordinators,
   ...listCoordinators,
   ...hyperloglogCoordinators,
+  ...sortCoordinators,
 ]);

@@ -75,20 +75,28 @@ function dbsize(c: FrontContext): void {
   c.srv.broadcast(c, '__dbsize', [], combineSum);
 }
 
-/** FLUSHDB/FLUSHALL [SYNC|ASYNC] (getFlushCommandFlags); both free the memory at once. */
-function flushArgsValid(c: FrontContext): boolean {
+/**
+ * FLUSHDB/FLUSHALL [SYNC|ASYNC] (getFlushCommandFlags): the shards' argument,
+ * ASYNC (keys unlinked at once, memory freed in slices by each shard) or
+ * SYNC; without a flag, lazyfree-lazy-user-flush decides. Null after an error reply.
+ */
+function flushMode(c: FrontContext): string | null {
   const a = c.argv;
-  if (a.count === 1 || (a.count === 2 && (a.is(1, 'sync') || a.is(1, 'async')))) return true;
+  if (a.count === 1) return c.srv.config.lazyfreeLazyUserFlush ? 'ASYNC' : 'SYNC';
+  if (a.count === 2 && a.is(1, 'sync')) return 'SYNC';
+  if (a.count === 2 && a.is(1, 'async')) return 'ASYNC';
   c.srv.replyError(c.client, c.seq, ERR_SYNTAX);
-  return false;
+  return null;
 }
 
 function flushdb(c: FrontContext): void {
-  if (flushArgsValid(c)) c.srv.broadcast(c, '__flushdb', [], combineOk);
+  const mode = flushMode(c);
+  if (mode !== null) c.srv.broadcast(c, '__flushdb', [mode], combineOk);
 }
 
 function flushall(c: FrontContext): void {
-  if (flushArgsValid(c)) c.srv.broadcast(c, '__flushall', [], combineOk);
+  const mode = flushMode(c);
+  if (mode !== null) c.srv.broadcast(c, '__flushall', [mode], combineOk);
 }
 
 function swapdb(c: FrontContext): void {
