@@ -32,6 +32,10 @@ export interface ShardConfig {
   loglevel?: string;
   /** list-max-listpack-size (unset = -2, 8 KB nodes). */
   listMaxListpackSize?: number;
+  /** set-max-intset-entries, set-max-listpack-entries, set-max-listpack-value (unset = 512, 128, 64). */
+  setMaxIntsetEntries?: number;
+  setMaxListpackEntries?: number;
+  setMaxListpackValue?: number;
   /** DEBUG SET-ACTIVE-EXPIRE: false stops the background sweep (lazy expiry still runs); unset = on. */
   activeExpire?: boolean;
 }

@@ -21,6 +21,9 @@ export function shardConfigOf(config: Config): ShardConfig {
     activeExpireEffort: config.activeExpireEffort,
     slowlogLogSlowerThan: config.slowlogLogSlowerThan,
     listMaxListpackSize: config.listMaxListpackSize,
+    setMaxIntsetEntries: config.setMaxIntsetEntries,
+    setMaxListpackEntries: config.setMaxListpackEntries,
+    setMaxListpackValue: config.setMaxListpackValue,
   };
 }
 

@@ -173,6 +173,9 @@ class ShardRuntime implements ShardContext {
     this.ks.lfuLogFactor = this.config.lfuLogFactor;
     this.ks.lfuDecayMinutes = this.config.lfuDecayTime;
     this.ks.lists.fill = this.config.listMaxListpackSize ?? -2;
+    this.ks.sets.maxIntsetEntries = this.config.setMaxIntsetEntries ?? 512;
+    this.ks.sets.maxListpackEntries = this.config.setMaxListpackEntries ?? 128;
+    this.ks.sets.maxListpackValue = this.config.setMaxListpackValue ?? 64;
   }
 
   run(): void {

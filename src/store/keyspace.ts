@@ -2,9 +2,10 @@ import {
   ENC_EMBSTR, ENC_INT, ENC_QUICKLIST, ENC_RAW, ENTRY_EXPIRE, ENTRY_EXPIRE_BYTES, ENTRY_HASH, ENTRY_HEADER_BYTES, ENTRY_KEYLEN,
   ENTRY_META, ENTRY_VALUE, META_ENC_SHIFT, META_EXPIRE_BIT, META_LRU_MASK, META_TYPE_SHIFT,
   MAX_SMALL_ALLOC, REF_UNIT_BYTES, SLAB_BYTES, STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES,
-  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_LIST, TYPE_STRING,
+  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_LIST, TYPE_SET, TYPE_STRING,
 } from '../../native-layout/layout.ts';
 import { ListStore, type Piece } from './list.ts';
+import { SetStore } from './set.ts';
 import type { StructureStore } from './structure.ts';
 import { hashBytes } from '../util/hash.ts';
 import { Arena, OutOfMemoryError, SlabAllocator } from './arena.ts';
@@ -51,6 +52,8 @@ export class Keyspace implements RecordShape {
   private readonly f64: Float64Array;
   /** List structures (TYPE_LIST values) in the same arena. */
   readonly lists: ListStore;
+  /** Set structures (TYPE_SET values). */
+  readonly sets: SetStore;
   /** The store of each non-inline value type, by TYPE_* (undefined for strings). */
   readonly structures: (StructureStore | undefined)[] = [];
 
@@ -76,6 +79,8 @@ export class Keyspace implements RecordShape {
     this.f64 = arena.f64;
     this.lists = new ListStore(arena.u8, arena.u32, this.alloc);
     this.structures[TYPE_LIST] = this.lists;
+    this.sets = new SetStore(arena.u8, arena.u32, this.alloc, seed ^ 0x5e75);
+    this.structures[TYPE_SET] = this.sets;
     this.stats = stats;
     this.seed = seed;
     this.volatileKeys = new Int32Array(databases);
@@ -387,6 +392,15 @@ export class Keyspace implements RecordShape {
       throw e;
     }
     return this.putNewStructure(db, kb, ko, kl, TYPE_LIST, ENC_QUICKLIST, this.lists, h, -1);
+  }
+
+  /**
+   * A new set key holding pieces (at least one; the key must be absent:
+   * lookupWrite just before). All or nothing. Returns the entry. The entry's
+   * encoding field stays 0: a set's encoding lives in its header.
+   */
+  newSet(db: number, kb: Uint8Array, ko: number, kl: number, pieces: readonly Piece[]): number {
+    return this.putNewStructure(db, kb, ko, kl, TYPE_SET, 0, this.sets, this.sets.create(pieces), -1);
   }
 
   /**

@@ -1,0 +1,850 @@
+import {
+  REF_UNIT_BYTES, SET_AUX, SET_COUNT, SET_DATA, SET_DELETED, SET_ENC, SET_ENC_HASHTABLE, SET_ENC_INTSET, SET_ENC_LISTPACK,
+  SET_HEADER_BYTES, SET_MEMBER_HEADER_BYTES,
+} from '../../native-layout/layout.ts';
+import { hashBytes } from '../util/hash.ts';
+import { INT_UNSAFE, parseI64, parseI64Big, parseI64Status } from '../util/numbers.ts';
+import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
+import type { Piece } from './list.ts';
+import type { StructureStore } from './structure.ts';
+
+// A set is a fixed header record (its ref never changes, so conversions do not
+// touch the key's entry) naming one data block in one of three encodings:
+//
+// - intset: sorted signed integers of one width (2, 4 or 8 bytes), as
+//   Redis's intset; binary search; the width grows when a wider value comes.
+// - listpack: small sets of short strings, packed `u32 length, bytes`, in
+//   insertion order, searched linearly (Redis 7.2's listpack sets).
+// - hashtable: an open-addressing table of u32 member refs (linear probing,
+//   0 empty, 1 deleted); each member is its own record `u32 hash, u32 length,
+//   bytes`. Nothing is a JavaScript object per member.
+//
+// Writes are all or nothing: every block a write needs is allocated before
+// the set changes (OutOfMemoryError otherwise, the set as it was). Removals
+// never need memory (a hashtable shrinks only when the smaller table can be had).
+
+const W_ENC = SET_ENC / 4;
+const W_COUNT = SET_COUNT / 4;
+const W_DATA = SET_DATA / 4;
+const W_AUX = SET_AUX / 4;
+const W_DELETED = SET_DELETED / 4;
+const MH = SET_MEMBER_HEADER_BYTES;
+
+const EMPTY = 0;
+const TOMB = 1;
+const MIN_TABLE = 8;
+const TWO32 = 4294967296;
+
+/** A member value in one of the forms a command hands over: bytes, or an integer (hi:lo, two's complement). */
+export class SetStore implements StructureStore {
+  private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly i16: Int16Array;
+  private readonly i32: Int32Array;
+  private readonly alloc: SlabAllocator;
+  private readonly seed: number;
+  /** set-max-intset-entries. */
+  maxIntsetEntries = 512;
+  /** set-max-listpack-entries and set-max-listpack-value. */
+  maxListpackEntries = 128;
+  maxListpackValue = 64;
+
+  /** The integer the last isInt() call read: high 32 bits (signed) and low 32 bits (unsigned). */
+  ihi = 0;
+  ilo = 0;
+  /** Scratch for formatting members that are integers. */
+  private readonly digits = new Uint8Array(24);
+
+  constructor(u8: Uint8Array, u32: Uint32Array, alloc: SlabAllocator, seed: number) {
+    this.u8 = u8;
+    this.u32 = u32;
+    this.i16 = new Int16Array(u8.buffer, u8.byteOffset, Math.floor(u8.byteLength / 2));
+    this.i32 = new Int32Array(u8.buffer, u8.byteOffset, Math.floor(u8.byteLength / 4));
+    this.alloc = alloc;
+    this.seed = seed;
+  }
+
+  // -- header --------------------------------------------------------------------
+
+  encoding(h: number): number { return this.u32[h * 2 + W_ENC]; }
+  count(h: number): number { return this.u32[h * 2 + W_COUNT]; }
+  private data(h: number): number { return this.u32[h * 2 + W_DATA]; }
+  private aux(h: number): number { return this.u32[h * 2 + W_AUX]; }
+
+  /** OBJECT ENCODING's name. Redis 7.0 has no listpack sets: a small set of strings is a hashtable there. */
+  encodingName(h: number): string {
+    return this.encoding(h) === SET_ENC_INTSET ? 'intset' : 'hashtable';
+  }
+
+  // -- integers --------------------------------------------------------------------
+
+  /** True when the bytes are an integer as Redis's string2ll reads it (then in ihi/ilo). */
+  isInt(b: Uint8Array, off: number, len: number): boolean {
+    if (len === 0 || len > 20) return false;
+    const v = parseI64(b, off, len);
+    if (v === v) {
+      const hi = Math.floor(v / TWO32);
+      this.ihi = hi;
+      this.ilo = v - hi * TWO32;
+      return true;
+    }
+    if (parseI64Status() !== INT_UNSAFE) return false;
+    const big = parseI64Big(b, off, len) as bigint;
+    this.ihi = Number(BigInt.asIntN(32, big >> 32n));
+    this.ilo = Number(BigInt.asUintN(32, big));
+    return true;
+  }
+
+  private static widthOf(hi: number, lo: number): number {
+    if ((hi === 0 && lo <= 0x7fff) || (hi === -1 && lo >= 0xffff8000)) return 2;
+    if ((hi === 0 && lo <= 0x7fffffff) || (hi === -1 && lo >= 0x80000000)) return 4;
+    return 8;
+  }
+
+  /** Reads intset element i (data block at byte address d, width w) into rhi/rlo. */
+  private rhi = 0;
+  private rlo = 0;
+  private readAt(d: number, w: number, i: number): void {
+    if (w === 2) {
+      const v = this.i16[(d / 2) + i];
+      this.rhi = v < 0 ? -1 : 0;
+      this.rlo = v >>> 0;
+    } else if (w === 4) {
+      const v = this.i32[(d / 4) + i];
+      this.rhi = v < 0 ? -1 : 0;
+      this.rlo = v >>> 0;
+    } else {
+      const k = (d / 4) + 2 * i;
+      this.rlo = this.u32[k];
+      this.rhi = this.i32[k + 1];
+    }
+  }
+
+  private writeAt(d: number, w: number, i: number, hi: number, lo: number): void {
+    if (w === 2) this.i16[(d / 2) + i] = lo << 16 >> 16;
+    else if (w === 4) this.i32[(d / 4) + i] = lo | 0;
+    else {
+      const k = (d / 4) + 2 * i;
+      this.u32[k] = lo;
+      this.i32[k + 1] = hi;
+    }
+  }
+
+  /** Index of (hi, lo) in the intset, or -(insertion point) - 1. */
+  private intsetSearch(h: number, hi: number, lo: number): number {
+    const d = this.data(h) * REF_UNIT_BYTES;
+    const w = this.aux(h);
+    let a = 0;
+    let b = this.count(h) - 1;
+    while (a <= b) {
+      const m = (a + b) >>> 1;
+      this.readAt(d, w, m);
+      const rh = this.rhi;
+      if (rh < hi || (rh === hi && this.rlo < lo)) a = m + 1;
+      else if (rh > hi || this.rlo > lo) b = m - 1;
+      else return m;
+    }
+    return -a - 1;
+  }
+
+  /** Writes the decimal form of (hi, lo) into the scratch; returns its length. */
+  private formatInt(hi: number, lo: number): number {
+    let s: string;
+    if (hi >= -2097152 && hi < 2097152) s = String(hi * TWO32 + lo);
+    else s = ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+    for (let i = 0; i < s.length; i++) this.digits[i] = s.charCodeAt(i);
+    return s.length;
+  }
+
+  // -- hashing -------------------------------------------------------------------------
+
+  hashOf(b: Uint8Array, off: number, len: number): number {
+    return hashBytes(b, off, len, this.seed);
+  }
+
+  private memberEquals(m: number, b: Uint8Array, off: number, len: number): boolean {
+    if (this.u32[m * 2 + 1] !== len) return false;
+    const a = this.u8;
+    const p = m * REF_UNIT_BYTES + MH;
+    for (let i = 0; i < len; i++) if (a[p + i] !== b[off + i]) return false;
+    return true;
+  }
+
+  /** Slot index of the member in the table, or -1. */
+  private htFind(h: number, b: Uint8Array, off: number, len: number, hash: number): number {
+    const t = this.data(h) * 2;
+    const mask = this.aux(h) - 1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const r = this.u32[t + i];
+      if (r === EMPTY) return -1;
+      if (r !== TOMB && this.u32[r * 2] === hash && this.memberEquals(r, b, off, len)) return i;
+    }
+  }
+
+  /** Puts a member ref in the first free slot of its probe chain (the table has room). */
+  private static htPlace(u32: Uint32Array, t: number, mask: number, ref: number, hash: number): boolean {
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const r = u32[t + i];
+      if (r === EMPTY) {
+        u32[t + i] = ref;
+        return true;
+      }
+      if (r === TOMB) {
+        u32[t + i] = ref;
+        return false;
+      }
+    }
+  }
+
+  private static tableSizeFor(n: number): number {
+    let cap = MIN_TABLE;
+    while (cap * 3 < n * 4 + 4) cap *= 2;
+    return cap;
+  }
+
+  /** Moves every member into a new table of `cap` slots. Returns false (nothing changed) without memory. */
+  private htResize(h: number, cap: number): boolean {
+    const addr = this.alloc.tryAlloc(cap * 4);
+    if (addr === 0) return false;
+    this.u8.fill(0, addr, addr + cap * 4);
+    const nt = addr / 4;
+    const t = this.data(h) * 2;
+    const old = this.aux(h);
+    for (let i = 0; i < old; i++) {
+      const r = this.u32[t + i];
+      if (r > TOMB) SetStore.htPlace(this.u32, nt, cap - 1, r, this.u32[r * 2]);
+    }
+    this.alloc.free(this.data(h) * REF_UNIT_BYTES);
+    this.u32[h * 2 + W_DATA] = addr / REF_UNIT_BYTES;
+    this.u32[h * 2 + W_AUX] = cap;
+    this.u32[h * 2 + W_DELETED] = 0;
+    return true;
+  }
+
+  /** Makes room for `more` inserts without growing on the way (OutOfMemoryError). */
+  private htReserve(h: number, more: number): void {
+    const cap = this.aux(h);
+    const used = this.count(h) + this.u32[h * 2 + W_DELETED] + more;
+    if (used * 4 < cap * 3) return;
+    if (!this.htResize(h, SetStore.tableSizeFor(this.count(h) + more))) throw new OutOfMemoryError('arena exhausted');
+  }
+
+  private newMember(b: Uint8Array, off: number, len: number, hash: number): number {
+    const addr = this.alloc.tryAlloc(MH + len);
+    if (addr === 0) throw new OutOfMemoryError('arena exhausted');
+    const m = addr / REF_UNIT_BYTES;
+    this.u32[m * 2] = hash;
+    this.u32[m * 2 + 1] = len;
+    if (len < 32) for (let i = 0; i < len; i++) this.u8[addr + MH + i] = b[off + i];
+    else this.u8.set(b.subarray(off, off + len), addr + MH);
+    return m;
+  }
+
+  /** Removes the member at slot i (frees its record); shrinks the table when sparse and memory allows. */
+  private htRemoveAt(h: number, i: number, shrink: boolean): void {
+    const t = this.data(h) * 2;
+    const r = this.u32[t + i];
+    const mask = this.aux(h) - 1;
+    // A slot followed by an empty one can be emptied (no probe chain runs through it).
+    if (this.u32[t + ((i + 1) & mask)] === EMPTY) this.u32[t + i] = EMPTY;
+    else {
+      this.u32[t + i] = TOMB;
+      this.u32[h * 2 + W_DELETED]++;
+    }
+    this.alloc.free(r * REF_UNIT_BYTES);
+    this.u32[h * 2 + W_COUNT]--;
+    const cap = this.aux(h);
+    if (shrink && cap > MIN_TABLE && this.count(h) * 10 < cap) this.htResize(h, SetStore.tableSizeFor(this.count(h)));
+  }
+
+  // -- reading ---------------------------------------------------------------------------
+
+  /** Is the member in the set? */
+  has(h: number, b: Uint8Array, off: number, len: number): boolean {
+    const enc = this.encoding(h);
+    if (enc === SET_ENC_INTSET) {
+      if (!this.isInt(b, off, len)) return false;
+      return this.intsetSearch(h, this.ihi, this.ilo) >= 0;
+    }
+    if (enc === SET_ENC_LISTPACK) return this.lpFind(h, b, off, len) >= 0;
+    return this.htFind(h, b, off, len, this.hashOf(b, off, len)) >= 0;
+  }
+
+  /** Byte offset of the listpack element equal to the bytes (its length prefix), or -1. */
+  private lpFind(h: number, b: Uint8Array, off: number, len: number): number {
+    const u8 = this.u8;
+    let p = this.data(h) * REF_UNIT_BYTES;
+    const end = p + this.aux(h);
+    while (p < end) {
+      const l = u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24);
+      if (l === len) {
+        let i = 0;
+        while (i < len && u8[p + 4 + i] === b[off + i]) i++;
+        if (i === len) return p;
+      }
+      p += 4 + l;
+    }
+    return -1;
+  }
+
+  /**
+   * Calls visit(bytes, offset, length) for every member. Integers are
+   * formatted into a scratch buffer that the next call overwrites.
+   */
+  forEach(h: number, visit: (b: Uint8Array, off: number, len: number) => void): void {
+    const enc = this.encoding(h);
+    const n = this.count(h);
+    if (enc === SET_ENC_INTSET) {
+      const d = this.data(h) * REF_UNIT_BYTES;
+      const w = this.aux(h);
+      for (let i = 0; i < n; i++) {
+        this.readAt(d, w, i);
+        visit(this.digits, 0, this.formatInt(this.rhi, this.rlo));
+      }
+    } else if (enc === SET_ENC_LISTPACK) {
+      const u8 = this.u8;
+      let p = this.data(h) * REF_UNIT_BYTES;
+      const end = p + this.aux(h);
+      while (p < end) {
+        const l = u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24);
+        visit(u8, p + 4, l);
+        p += 4 + l;
+      }
+    } else {
+      const t = this.data(h) * 2;
+      const cap = this.aux(h);
+      for (let i = 0; i < cap; i++) {
+        const r = this.u32[t + i];
+        if (r > TOMB) visit(this.u8, r * REF_UNIT_BYTES + MH, this.u32[r * 2 + 1]);
+      }
+    }
+  }
+
+  /** Number of positions random picks choose from (members of small sets, slots of a table). */
+  positions(h: number): number {
+    return this.encoding(h) === SET_ENC_HASHTABLE ? this.aux(h) : this.count(h);
+  }
+
+  /**
+   * Member at a position (0 <= pos < positions): calls visit and returns true,
+   * or returns false for an empty table slot. Listpack positions walk the block.
+   */
+  at(h: number, pos: number, visit: (b: Uint8Array, off: number, len: number) => void): boolean {
+    const enc = this.encoding(h);
+    if (enc === SET_ENC_INTSET) {
+      this.readAt(this.data(h) * REF_UNIT_BYTES, this.aux(h), pos);
+      visit(this.digits, 0, this.formatInt(this.rhi, this.rlo));
+      return true;
+    }
+    if (enc === SET_ENC_LISTPACK) {
+      const u8 = this.u8;
+      let p = this.data(h) * REF_UNIT_BYTES;
+      for (let i = 0; i < pos; i++) p += 4 + (u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24));
+      visit(u8, p + 4, u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24));
+      return true;
+    }
+    const r = this.u32[this.data(h) * 2 + pos];
+    if (r <= TOMB) return false;
+    visit(this.u8, r * REF_UNIT_BYTES + MH, this.u32[r * 2 + 1]);
+    return true;
+  }
+
+  /** A random position holding a member. */
+  randomPosition(h: number): number {
+    const n = this.positions(h);
+    if (this.encoding(h) !== SET_ENC_HASHTABLE) return Math.floor(Math.random() * n);
+    const t = this.data(h) * 2;
+    for (;;) {
+      const pos = Math.floor(Math.random() * n);
+      if (this.u32[t + pos] > TOMB) return pos;
+    }
+  }
+
+  /**
+   * SSCAN over a table: visits the members whose home slot is `cursor`, then
+   * steps the cursor in reverse binary order (so a resize between calls
+   * neither skips nor repeats a home); returns the next cursor (0: done).
+   */
+  scanStep(h: number, cursor: number, visit: (b: Uint8Array, off: number, len: number) => void): number {
+    const cap = this.aux(h);
+    const mask = cap - 1;
+    const t = this.data(h) * 2;
+    const home = cursor & mask;
+    for (let i = home; ; i = (i + 1) & mask) {
+      const r = this.u32[t + i];
+      if (r === EMPTY) break;
+      if (r !== TOMB && (this.u32[r * 2] & mask) === home) visit(this.u8, r * REF_UNIT_BYTES + MH, this.u32[r * 2 + 1]);
+    }
+    // Reverse binary increment over the mask's bits.
+    let v = cursor | ~mask;
+    v = rev32(v >>> 0);
+    v = (v + 1) >>> 0;
+    v = rev32(v);
+    return (v & mask) >>> 0;
+  }
+
+  // -- building ---------------------------------------------------------------------------
+
+  private allocOrThrow(size: number): number {
+    const a = this.alloc.tryAlloc(size);
+    if (a === 0) throw new OutOfMemoryError('arena exhausted');
+    return a;
+  }
+
+  private newHeader(enc: number, count: number, dataRef: number, aux: number): number {
+    const h = this.allocOrThrow(SET_HEADER_BYTES) / REF_UNIT_BYTES;
+    this.u32[h * 2 + W_ENC] = enc;
+    this.u32[h * 2 + W_COUNT] = count;
+    this.u32[h * 2 + W_DATA] = dataRef;
+    this.u32[h * 2 + W_AUX] = aux;
+    this.u32[h * 2 + W_DELETED] = 0;
+    return h;
+  }
+
+  /**
+   * A new set of the given members (duplicates allowed, at least one), in the
+   * encoding Redis would reach by adding them one by one. All or nothing.
+   */
+  create(pieces: readonly Piece[]): number {
+    const h = this.newHeader(SET_ENC_INTSET, 0, 0, 2);
+    try {
+      const d = this.allocOrThrow(8);
+      this.u32[h * 2 + W_DATA] = d / REF_UNIT_BYTES;
+      this.addMany(h, pieces);
+    } catch (e) {
+      if (this.data(h) !== 0) this.alloc.free(this.data(h) * REF_UNIT_BYTES);
+      this.alloc.free(h * REF_UNIT_BYTES);
+      throw e;
+    }
+    return h;
+  }
+
+  /** A new empty intset (a destination being built); free it if it stays empty. */
+  createEmpty(): number {
+    const h = this.newHeader(SET_ENC_INTSET, 0, 0, 2);
+    const d = this.alloc.tryAlloc(8);
+    if (d === 0) {
+      this.alloc.free(h * REF_UNIT_BYTES);
+      throw new OutOfMemoryError('arena exhausted');
+    }
+    this.u32[h * 2 + W_DATA] = d / REF_UNIT_BYTES;
+    return h;
+  }
+
+  /** Adds one member; returns 1 when added. All or nothing. */
+  add(h: number, b: Uint8Array, off: number, len: number): number {
+    return this.addMany(h, [{ u8: b, off, len }]);
+  }
+
+  /**
+   * Adds members (SADD): returns how many were new. Every block is allocated
+   * before the set changes; a conversion builds the whole new encoding first.
+   */
+  addMany(h: number, pieces: readonly Piece[]): number {
+    const enc = this.encoding(h);
+    if (enc === SET_ENC_INTSET) return this.intsetAddMany(h, pieces);
+    if (enc === SET_ENC_LISTPACK) return this.listpackAddMany(h, pieces);
+    return this.htAddMany(h, pieces);
+  }
+
+  private intsetAddMany(h: number, pieces: readonly Piece[]): number {
+    // Which members are new integers, and the width they need.
+    const his: number[] = [];
+    const los: number[] = [];
+    let width = this.aux(h);
+    let allInts = true;
+    for (const p of pieces) {
+      if (!this.isInt(p.u8, p.off, p.len)) {
+        allInts = false;
+        break;
+      }
+      if (this.intsetSearch(h, this.ihi, this.ilo) >= 0) continue;
+      his.push(this.ihi);
+      los.push(this.ilo);
+      width = Math.max(width, SetStore.widthOf(this.ihi, this.ilo));
+    }
+    if (!allInts) return this.convertAndAdd(h, pieces);
+    if (his.length === 0) return 0;
+    // Sorted, without duplicates among themselves.
+    const order = his.map((_, i) => i).sort((x, y) => (his[x] - his[y]) || (los[x] - los[y]));
+    const newHi: number[] = [];
+    const newLo: number[] = [];
+    for (const i of order) {
+      const k = newHi.length - 1;
+      if (k >= 0 && newHi[k] === his[i] && newLo[k] === los[i]) continue;
+      newHi.push(his[i]);
+      newLo.push(los[i]);
+    }
+    const n = this.count(h);
+    const total = n + newHi.length;
+    if (total > this.maxIntsetEntries) return this.convertAndAdd(h, pieces);
+    const oldW = this.aux(h);
+    const oldD = this.data(h) * REF_UNIT_BYTES;
+    let d = oldD;
+    if (width !== oldW || total * width > this.alloc.usableSize(oldD)) {
+      // Grow greedily so that one-at-a-time SADDs stay linear overall.
+      const want = Math.max(total * width, Math.min(2 * n * width, this.maxIntsetEntries * width));
+      d = this.allocOrThrow(Math.max(8, want));
+    }
+    // Merge from the end: old elements and new ones, largest first (in place works too).
+    let i = n - 1;
+    let j = newHi.length - 1;
+    for (let k = total - 1; k >= 0; k--) {
+      let takeOld = false;
+      if (i >= 0) {
+        this.readAt(oldD, oldW, i);
+        takeOld = j < 0 || this.rhi > newHi[j] || (this.rhi === newHi[j] && this.rlo > newLo[j]);
+      }
+      if (takeOld) {
+        this.writeAt(d, width, k, this.rhi, this.rlo);
+        i--;
+      } else {
+        this.writeAt(d, width, k, newHi[j], newLo[j]);
+        j--;
+      }
+    }
+    if (d !== oldD) {
+      this.alloc.free(oldD);
+      this.u32[h * 2 + W_DATA] = d / REF_UNIT_BYTES;
+      this.u32[h * 2 + W_AUX] = width;
+    }
+    this.u32[h * 2 + W_COUNT] = total;
+    return newHi.length;
+  }
+
+  private listpackAddMany(h: number, pieces: readonly Piece[]): number {
+    const fresh: Piece[] = [];
+    let bytes = 0;
+    for (const p of pieces) {
+      if (this.lpFind(h, p.u8, p.off, p.len) >= 0) continue;
+      let dup = false;
+      for (const q of fresh) if (piecesEqual(p, q)) { dup = true; break; }
+      if (dup) continue;
+      if (p.len > this.maxListpackValue) return this.convertAndAdd(h, pieces);
+      fresh.push(p);
+      bytes += 4 + p.len;
+    }
+    if (fresh.length === 0) return 0;
+    const n = this.count(h);
+    if (n + fresh.length > this.maxListpackEntries) return this.convertAndAdd(h, pieces);
+    const used = this.aux(h);
+    const oldD = this.data(h) * REF_UNIT_BYTES;
+    let d = oldD;
+    if (used + bytes > this.alloc.usableSize(oldD)) {
+      d = this.allocOrThrow(Math.max(used + bytes, Math.min(2 * used, this.maxListpackEntries * (4 + this.maxListpackValue))));
+      this.u8.copyWithin(d, oldD, oldD + used);
+    }
+    let p = d + used;
+    for (const e of fresh) {
+      p = this.putPacked(p, e.u8, e.off, e.len);
+    }
+    if (d !== oldD) {
+      this.alloc.free(oldD);
+      this.u32[h * 2 + W_DATA] = d / REF_UNIT_BYTES;
+    }
+    this.u32[h * 2 + W_AUX] = used + bytes;
+    this.u32[h * 2 + W_COUNT] = n + fresh.length;
+    return fresh.length;
+  }
+
+  private putPacked(p: number, b: Uint8Array, off: number, len: number): number {
+    const u8 = this.u8;
+    u8[p] = len & 0xff;
+    u8[p + 1] = (len >>> 8) & 0xff;
+    u8[p + 2] = (len >>> 16) & 0xff;
+    u8[p + 3] = (len >>> 24) & 0xff;
+    for (let i = 0; i < len; i++) u8[p + 4 + i] = b[off + i];
+    return p + 4 + len;
+  }
+
+  private htAddMany(h: number, pieces: readonly Piece[]): number {
+    this.htReserve(h, pieces.length);
+    const added: number[] = [];
+    try {
+      for (const p of pieces) {
+        const hash = this.hashOf(p.u8, p.off, p.len);
+        if (this.htFind(h, p.u8, p.off, p.len, hash) >= 0) continue;
+        const m = this.newMember(p.u8, p.off, p.len, hash);
+        if (!SetStore.htPlace(this.u32, this.data(h) * 2, this.aux(h) - 1, m, hash)) this.u32[h * 2 + W_DELETED]--;
+        this.u32[h * 2 + W_COUNT]++;
+        added.push(m);
+      }
+    } catch (e) {
+      // Out of memory part way: take back what this call added (removal needs no memory).
+      for (const m of added) {
+        const i = this.htFind(h, this.u8, m * REF_UNIT_BYTES + MH, this.u32[m * 2 + 1], this.u32[m * 2]);
+        this.htRemoveAt(h, i, false);
+      }
+      throw e;
+    }
+    return added.length;
+  }
+
+  /**
+   * Rebuilds the set in the encoding its members plus `pieces` need
+   * (intset -> listpack -> hashtable), then swaps the data block in. All or nothing.
+   */
+  private convertAndAdd(h: number, pieces: readonly Piece[]): number {
+    const before = this.count(h);
+    // Upper bound of the members after the add decides the target encoding.
+    let total = before + pieces.length;
+    let fitsListpack = total <= this.maxListpackEntries;
+    if (fitsListpack) {
+      for (const p of pieces) if (p.len > this.maxListpackValue) { fitsListpack = false; break; }
+    }
+    const enc = this.encoding(h);
+    if (enc === SET_ENC_LISTPACK) fitsListpack = false; // a listpack that overflows becomes a table
+    if (fitsListpack) {
+      // Exact count: is the listpack really within its limit? (duplicates may make it so)
+      total = before + pieces.length;
+    }
+    const tmp = fitsListpack
+      ? this.newHeader(SET_ENC_LISTPACK, 0, 0, 0)
+      : this.newHeader(SET_ENC_HASHTABLE, 0, 0, 0);
+    try {
+      if (fitsListpack) {
+        const d = this.allocOrThrow(Math.max(8, before * 24 + 16));
+        this.u32[tmp * 2 + W_DATA] = d / REF_UNIT_BYTES;
+      } else {
+        const cap = SetStore.tableSizeFor(total);
+        const d = this.allocOrThrow(cap * 4);
+        this.u8.fill(0, d, d + cap * 4);
+        this.u32[tmp * 2 + W_DATA] = d / REF_UNIT_BYTES;
+        this.u32[tmp * 2 + W_AUX] = cap;
+      }
+      const old: Piece[] = [];
+      this.forEach(h, (b, off, len) => {
+        old.push({ u8: b === this.digits ? this.digits.slice(0, len) : b, off: b === this.digits ? 0 : off, len });
+      });
+      this.addMany(tmp, old);
+      this.addMany(tmp, pieces);
+    } catch (e) {
+      this.free(tmp);
+      throw e;
+    }
+    // Swap the new block into the old header, free the old block.
+    this.freeData(h);
+    for (const w of [W_ENC, W_COUNT, W_DATA, W_AUX, W_DELETED]) this.u32[h * 2 + w] = this.u32[tmp * 2 + w];
+    this.alloc.free(tmp * REF_UNIT_BYTES);
+    return this.count(h) - before;
+  }
+
+  // -- removing -----------------------------------------------------------------------------
+
+  /** Removes one member; returns 1 when it was there. Never allocates. */
+  remove(h: number, b: Uint8Array, off: number, len: number): number {
+    const enc = this.encoding(h);
+    if (enc === SET_ENC_INTSET) {
+      if (!this.isInt(b, off, len)) return 0;
+      const i = this.intsetSearch(h, this.ihi, this.ilo);
+      if (i < 0) return 0;
+      this.intsetRemoveAt(h, i);
+      return 1;
+    }
+    if (enc === SET_ENC_LISTPACK) {
+      const p = this.lpFind(h, b, off, len);
+      if (p < 0) return 0;
+      this.lpRemoveAt(h, p);
+      return 1;
+    }
+    const i = this.htFind(h, b, off, len, this.hashOf(b, off, len));
+    if (i < 0) return 0;
+    this.htRemoveAt(h, i, true);
+    return 1;
+  }
+
+  private intsetRemoveAt(h: number, i: number): void {
+    const d = this.data(h) * REF_UNIT_BYTES;
+    const w = this.aux(h);
+    const n = this.count(h);
+    this.u8.copyWithin(d + i * w, d + (i + 1) * w, d + n * w);
+    this.u32[h * 2 + W_COUNT] = n - 1;
+  }
+
+  private lpRemoveAt(h: number, p: number): void {
+    const u8 = this.u8;
+    const l = u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24);
+    const end = this.data(h) * REF_UNIT_BYTES + this.aux(h);
+    u8.copyWithin(p, p + 4 + l, end);
+    this.u32[h * 2 + W_AUX] -= 4 + l;
+    this.u32[h * 2 + W_COUNT]--;
+  }
+
+  /** Removes the member at a position (as randomPosition/at name them). */
+  removeAt(h: number, pos: number): void {
+    const enc = this.encoding(h);
+    if (enc === SET_ENC_INTSET) this.intsetRemoveAt(h, pos);
+    else if (enc === SET_ENC_LISTPACK) {
+      const u8 = this.u8;
+      let p = this.data(h) * REF_UNIT_BYTES;
+      for (let i = 0; i < pos; i++) p += 4 + (u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24));
+      this.lpRemoveAt(h, p);
+    } else this.htRemoveAt(h, pos, true);
+  }
+
+  /**
+   * Keeps only the members at the given table positions (SPOP of most of a
+   * big set): visits every other member, frees it, and moves the kept ones to
+   * a small table. Returns false, having changed nothing, when that table
+   * cannot be allocated.
+   */
+  keepOnly(h: number, keep: ReadonlySet<number>, visit: (b: Uint8Array, off: number, len: number) => void): boolean {
+    const cap = SetStore.tableSizeFor(keep.size);
+    const addr = this.alloc.tryAlloc(cap * 4);
+    if (addr === 0) return false;
+    this.u8.fill(0, addr, addr + cap * 4);
+    const t = this.data(h) * 2;
+    const old = this.aux(h);
+    for (let i = 0; i < old; i++) {
+      const r = this.u32[t + i];
+      if (r <= TOMB) continue;
+      if (keep.has(i)) SetStore.htPlace(this.u32, addr / 4, cap - 1, r, this.u32[r * 2]);
+      else {
+        visit(this.u8, r * REF_UNIT_BYTES + MH, this.u32[r * 2 + 1]);
+        this.alloc.free(r * REF_UNIT_BYTES);
+      }
+    }
+    this.alloc.free(this.data(h) * REF_UNIT_BYTES);
+    this.u32[h * 2 + W_DATA] = addr / REF_UNIT_BYTES;
+    this.u32[h * 2 + W_AUX] = cap;
+    this.u32[h * 2 + W_DELETED] = 0;
+    this.u32[h * 2 + W_COUNT] = keep.size;
+    return true;
+  }
+
+  // -- whole sets (StructureStore) --------------------------------------------------------------
+
+  private freeData(h: number): void {
+    if (this.encoding(h) === SET_ENC_HASHTABLE) {
+      const t = this.data(h) * 2;
+      const cap = this.aux(h);
+      for (let i = 0; i < cap; i++) {
+        const r = this.u32[t + i];
+        if (r > TOMB) this.alloc.free(r * REF_UNIT_BYTES);
+      }
+    }
+    if (this.data(h) !== 0) this.alloc.free(this.data(h) * REF_UNIT_BYTES);
+  }
+
+  free(h: number): void {
+    this.freeData(h);
+    this.alloc.free(h * REF_UNIT_BYTES);
+  }
+
+  clone(h: number): number {
+    const enc = this.encoding(h);
+    if (enc !== SET_ENC_HASHTABLE) {
+      const oldD = this.data(h) * REF_UNIT_BYTES;
+      const size = enc === SET_ENC_INTSET ? Math.max(8, this.count(h) * this.aux(h)) : Math.max(8, this.aux(h));
+      const nh = this.newHeader(enc, this.count(h), 0, this.aux(h));
+      const d = this.alloc.tryAlloc(size);
+      if (d === 0) {
+        this.alloc.free(nh * REF_UNIT_BYTES);
+        throw new OutOfMemoryError('arena exhausted');
+      }
+      this.u8.copyWithin(d, oldD, oldD + size);
+      this.u32[nh * 2 + W_DATA] = d / REF_UNIT_BYTES;
+      return nh;
+    }
+    const nh = this.newHeader(SET_ENC_HASHTABLE, 0, 0, 0);
+    const cap = SetStore.tableSizeFor(this.count(h));
+    const d = this.alloc.tryAlloc(cap * 4);
+    if (d === 0) {
+      this.alloc.free(nh * REF_UNIT_BYTES);
+      throw new OutOfMemoryError('arena exhausted');
+    }
+    this.u8.fill(0, d, d + cap * 4);
+    this.u32[nh * 2 + W_DATA] = d / REF_UNIT_BYTES;
+    this.u32[nh * 2 + W_AUX] = cap;
+    const t = this.data(h) * 2;
+    const old = this.aux(h);
+    try {
+      for (let i = 0; i < old; i++) {
+        const r = this.u32[t + i];
+        if (r <= TOMB) continue;
+        const len = this.u32[r * 2 + 1];
+        const a = this.alloc.tryAlloc(MH + len);
+        if (a === 0) throw new OutOfMemoryError('arena exhausted');
+        this.u8.copyWithin(a, r * REF_UNIT_BYTES, r * REF_UNIT_BYTES + MH + len);
+        SetStore.htPlace(this.u32, d / 4, cap - 1, a / REF_UNIT_BYTES, this.u32[r * 2]);
+        this.u32[nh * 2 + W_COUNT]++;
+      }
+    } catch (e) {
+      this.free(nh);
+      throw e;
+    }
+    return nh;
+  }
+
+  /** u32 count, then each member as u32 length + bytes (little-endian). */
+  serialize(h: number): Uint8Array {
+    let size = 4;
+    this.forEach(h, (_b, _o, len) => { size += 4 + len; });
+    const out = new Uint8Array(size);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, this.count(h), true);
+    let p = 4;
+    this.forEach(h, (b, off, len) => {
+      dv.setUint32(p, len, true);
+      out.set(b.subarray(off, off + len), p + 4);
+      p += 4 + len;
+    });
+    return out;
+  }
+
+  /** Member pieces of a serialization, or null when malformed or empty. */
+  static parseSerialized(b: Uint8Array, o: number, l: number): Piece[] | null {
+    if (l < 4) return null;
+    const dv = new DataView(b.buffer, b.byteOffset + o, l);
+    const count = dv.getUint32(0, true);
+    if (count === 0) return null;
+    const out: Piece[] = [];
+    let p = 4;
+    for (let i = 0; i < count; i++) {
+      if (p + 4 > l) return null;
+      const len = dv.getUint32(p, true);
+      if (p + 4 + len > l) return null;
+      out.push({ u8: b, off: o + p + 4, len });
+      p += 4 + len;
+    }
+    return p === l ? out : null;
+  }
+
+  validSerialized(b: Uint8Array, o: number, l: number): boolean {
+    return SetStore.parseSerialized(b, o, l) !== null;
+  }
+
+  deserialize(b: Uint8Array, o: number, l: number): number {
+    const pieces = SetStore.parseSerialized(b, o, l);
+    if (pieces === null) throw new Error('malformed set payload');
+    return this.create(pieces);
+  }
+
+  footprint(h: number): number {
+    let bytes = this.alloc.usableSize(h * REF_UNIT_BYTES) + this.alloc.usableSize(this.data(h) * REF_UNIT_BYTES);
+    if (this.encoding(h) === SET_ENC_HASHTABLE) {
+      const t = this.data(h) * 2;
+      const cap = this.aux(h);
+      for (let i = 0; i < cap; i++) {
+        const r = this.u32[t + i];
+        if (r > TOMB) bytes += this.alloc.usableSize(r * REF_UNIT_BYTES);
+      }
+    }
+    return bytes;
+  }
+}
+
+function piecesEqual(a: Piece, b: Piece): boolean {
+  if (a.len !== b.len) return false;
+  for (let i = 0; i < a.len; i++) if (a.u8[a.off + i] !== b.u8[b.off + i]) return false;
+  return true;
+}
+
+function rev32(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  return ((v >>> 16) | (v << 16)) >>> 0;
+}
+
