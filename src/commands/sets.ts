@@ -192,11 +192,7 @@ function spopWithCount(c: ShardContext): void {
   const ks = c.ks;
   const sets = ks.sets;
   const count = argLong(c, 2);
-  if (count === null) {
-    c.reply.error(ERR_NOT_INTEGER);
-    return;
-  }
-  if (count < 0) {
+  if (count === null || count < 0) {
     c.reply.error(ERR_POSITIVE);
     return;
   }
@@ -269,7 +265,7 @@ function srandmemberCommand(c: ShardContext): void {
     c.reply.error(ERR_NOT_INTEGER);
     return;
   }
-  if (l < -LONG_MAX) {
+  if (l < -LONG_MAX || (l === -LONG_MAX && c.args.len[2] === 20 && c.args.u8[c.args.off[2] + 19] === 56 /* ...808 */)) {
     c.reply.error('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
     return;
   }
@@ -465,11 +461,7 @@ function setOpCommand(op: number, store: boolean): (c: ShardContext) => void {
 export function parseSintercard(c: ShardContext): { numkeys: number; limit: number } | null {
   const a = c.args;
   const numkeys = argLong(c, 1);
-  if (numkeys === null) {
-    c.reply.error(ERR_NOT_INTEGER);
-    return null;
-  }
-  if (numkeys < 1) {
+  if (numkeys === null || numkeys < 1) {
     c.reply.error('ERR numkeys should be greater than 0');
     return null;
   }
@@ -482,11 +474,7 @@ export function parseSintercard(c: ShardContext): { numkeys: number; limit: numb
     if (a.is(j, 'limit') && j + 1 < a.count) {
       j++;
       const v = argLong(c, j);
-      if (v === null) {
-        c.reply.error(ERR_NOT_INTEGER);
-        return null;
-      }
-      if (v < 0) {
+      if (v === null || v < 0) {
         c.reply.error("ERR LIMIT can't be negative");
         return null;
       }

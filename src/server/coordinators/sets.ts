@@ -1,4 +1,4 @@
-import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from '../../commands/errors.ts';
+import { ERR_SYNTAX, ERR_WRONGTYPE } from '../../commands/errors.ts';
 import { parseReply } from '../../protocol/reply-reader.ts';
 import * as resp from '../../protocol/resp.ts';
 import { INT_UNSAFE, parseI64, parseI64Status } from '../../util/numbers.ts';
@@ -160,13 +160,13 @@ const sintercard: Coordinator = (c) => {
   // The router found the keys from numkeys, so numkeys is valid; LIMIT is checked here, as the shard would.
   const a = c.argv;
   const numkeys = Number(a.str(1));
+  if (numkeys > a.count - 2) return Promise.resolve(resp.error("ERR Number of keys can't be greater than number of args"));
   let limit = 0;
   for (let j = 2 + numkeys; j < a.count; j++) {
     if (a.is(j, 'limit') && j + 1 < a.count) {
       j++;
       const v = argLong(c, j);
-      if (v === null) return Promise.resolve(resp.error(ERR_NOT_INTEGER));
-      if (v < 0) return Promise.resolve(resp.error("ERR LIMIT can't be negative"));
+      if (v === null || v < 0) return Promise.resolve(resp.error("ERR LIMIT can't be negative"));
       limit = v;
     } else return Promise.resolve(resp.error(ERR_SYNTAX));
   }
