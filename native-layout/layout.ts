@@ -151,6 +151,28 @@ export const GROUP_VERSION = 12;
 /** u32 x 8: the entries' addresses, in REF_UNIT_BYTES units. */
 export const GROUP_REFS = 16;
 
+/**
+ * Header of a hash index owned by a collection (a hash, set or sorted set in
+ * its hashtable encoding): the index's state lives in the arena, so the
+ * collection is named by one ref and a reusable HashIndex view is attached to
+ * it per operation (src/store/hash-index.ts). The keyspace's own per-database
+ * indexes keep this state in JavaScript instead. Every u32; table bases are
+ * refs (REF_UNIT_BYTES units), 0 when there is no old table.
+ */
+export const HIDX_CUR_BASE = 0;
+export const HIDX_CUR_GROUPS = 4;
+export const HIDX_CUR_FULL = 8;
+export const HIDX_CUR_DELETED = 12;
+export const HIDX_OLD_BASE = 16;
+export const HIDX_OLD_GROUPS = 20;
+export const HIDX_OLD_FULL = 24;
+export const HIDX_OLD_DELETED = 28;
+/** Next group of the old table to move (incremental rehash). */
+export const HIDX_REHASH_IDX = 32;
+/** Bit 0: growth failed for want of memory (retried once whole free slabs could hold it). */
+export const HIDX_FLAGS = 36;
+export const HIDX_HEADER_BYTES = 40;
+
 // ---------------------------------------------------------------------------
 // Entry record: one allocation per key
 // ---------------------------------------------------------------------------
