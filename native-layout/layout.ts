@@ -252,18 +252,16 @@ export const LNODE_ELEMENT_PREFIX = 4;
 export const SET_ENC = 0;
 /** u32: number of members. */
 export const SET_COUNT = 4;
-/** u32: ref of the data block (intset array, packed members, or the table of member refs). */
+/** u32: ref of the data block (intset array, packed members) or of the HashIndex header (hashtable). */
 export const SET_DATA = 8;
-/** u32: intset: element width in bytes (2, 4, 8); listpack: bytes of packed members; hashtable: slots (power of two). */
+/** u32: intset: element width in bytes (2, 4, 8); listpack: bytes of packed members; hashtable: 0. */
 export const SET_AUX = 12;
-/** u32: hashtable: deleted slots (tombstones); 0 otherwise. */
-export const SET_DELETED = 16;
-export const SET_HEADER_BYTES = 24;
+export const SET_HEADER_BYTES = 16;
 /** Sorted little-endian signed integers of SET_AUX bytes each. */
 export const SET_ENC_INTSET = 1;
 /** Members packed back to back as u32 length + bytes, in insertion order. */
 export const SET_ENC_LISTPACK = 2;
-/** u32 slots: 0 empty, 1 deleted, else a member record's ref; linear probing from hash & (slots - 1). */
+/** SET_DATA is the ref of a HashIndex header (HIDX_*) indexing member records. */
 export const SET_ENC_HASHTABLE = 3;
 /** A hashtable member record: u32 hash, u32 length, then the bytes. */
 export const SET_MEMBER_HEADER_BYTES = 8;

@@ -179,6 +179,7 @@ function spopCommand(c: ShardContext): void {
   }
   if (wrongType(c, ref)) return;
   const h = ks.valueRef(ref);
+  ks.sets.step(h);
   const pos = ks.sets.randomPosition(h);
   ks.sets.at(h, pos, replyMember(c));
   ks.sets.removeAt(h, pos);
@@ -207,6 +208,7 @@ function spopWithCount(c: ShardContext): void {
     return;
   }
   const h = ks.valueRef(ref);
+  sets.step(h);
   const size = sets.count(h);
   if (count >= size) {
     // The whole set, in its own order (sorted for an intset), then the key goes.
@@ -218,7 +220,7 @@ function spopWithCount(c: ShardContext): void {
   }
   c.reply.set(count);
   const remaining = size - count;
-  if (remaining * SPOP_MOVE_STRATEGY_MUL > count || sets.positions(h) === size) {
+  if (remaining * SPOP_MOVE_STRATEGY_MUL > count || sets.isSmall(h)) {
     // Few to pop (or a small set): one random member at a time.
     for (let i = 0; i < count; i++) {
       const pos = sets.randomPosition(h);
@@ -282,6 +284,7 @@ function srandmemberCommand(c: ShardContext): void {
     return;
   }
   const h = ks.valueRef(ref);
+  sets.step(h);
   const size = sets.count(h);
   const emit = replyMember(c);
   if (!uniq || count === 1) {
@@ -300,12 +303,13 @@ function srandmemberCommand(c: ShardContext): void {
     return;
   }
   c.reply.array(count);
-  const n = sets.positions(h);
   if (count * SRANDMEMBER_SUB_STRATEGY_MUL > size) {
-    // Shuffle the occupied positions partly (Fisher-Yates over the first `count`).
+    // Shuffle the positions partly (Fisher-Yates over the first `count`).
     const occupied = new Float64Array(size);
     let k = 0;
-    for (let pos = 0; pos < n; pos++) if (sets.at(h, pos, noop)) occupied[k++] = pos;
+    sets.forEachPosition(h, (pos) => {
+      occupied[k++] = pos;
+    });
     for (let i = 0; i < count; i++) {
       const j = i + Math.floor(Math.random() * (size - i));
       const t = occupied[i];
@@ -322,10 +326,6 @@ function srandmemberCommand(c: ShardContext): void {
     picked.add(pos);
     sets.at(h, pos, emit);
   }
-}
-
-function noop(): void {
-  // position probe only
 }
 
 // -- operations over several sets ------------------------------------------------------------
@@ -580,7 +580,7 @@ function sscanCommand(c: ShardContext): void {
     found.push(copyOut(b, off, len));
   };
   let next = 0;
-  if (sets.positions(h) === sets.count(h)) {
+  if (sets.isSmall(h)) {
     // A small set (intset or listpack) answers whole, in one call, as Redis does.
     sets.forEach(h, take);
   } else {

@@ -79,7 +79,7 @@ export class Keyspace implements RecordShape {
     this.f64 = arena.f64;
     this.lists = new ListStore(arena.u8, arena.u32, this.alloc);
     this.structures[TYPE_LIST] = this.lists;
-    this.sets = new SetStore(arena.u8, arena.u32, this.alloc, seed ^ 0x5e75);
+    this.sets = new SetStore(arena, this.alloc, seed ^ 0x5e75);
     this.structures[TYPE_SET] = this.sets;
     this.stats = stats;
     this.seed = seed;

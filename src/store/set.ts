@@ -1,10 +1,11 @@
 import {
-  REF_UNIT_BYTES, SET_AUX, SET_COUNT, SET_DATA, SET_DELETED, SET_ENC, SET_ENC_HASHTABLE, SET_ENC_INTSET, SET_ENC_LISTPACK,
+  REF_UNIT_BYTES, SET_AUX, SET_COUNT, SET_DATA, SET_ENC, SET_ENC_HASHTABLE, SET_ENC_INTSET, SET_ENC_LISTPACK,
   SET_HEADER_BYTES, SET_MEMBER_HEADER_BYTES,
 } from '../../native-layout/layout.ts';
 import { hashBytes } from '../util/hash.ts';
 import { INT_UNSAFE, parseI64, parseI64Big, parseI64Status } from '../util/numbers.ts';
-import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
+import { OutOfMemoryError, type Arena, type SlabAllocator } from './arena.ts';
+import { HashIndex, type RecordShape } from './hash-index.ts';
 import type { Piece } from './list.ts';
 import type { StructureStore } from './structure.ts';
 
@@ -15,34 +16,34 @@ import type { StructureStore } from './structure.ts';
 //   Redis's intset; binary search; the width grows when a wider value comes.
 // - listpack: small sets of short strings, packed `u32 length, bytes`, in
 //   insertion order, searched linearly (Redis 7.2's listpack sets).
-// - hashtable: an open-addressing table of u32 member refs (linear probing,
-//   0 empty, 1 deleted); each member is its own record `u32 hash, u32 length,
-//   bytes`. Nothing is a JavaScript object per member.
+// - hashtable: the shard's HashIndex (the keyspace's own implementation),
+//   its state in an arena header (HashIndex.create/attach); each member is
+//   its own record `u32 hash, u32 length, bytes`. Nothing is a JavaScript
+//   object per member.
 //
 // Writes are all or nothing: every block a write needs is allocated before
 // the set changes (OutOfMemoryError otherwise, the set as it was). Removals
 // never need memory (a hashtable shrinks only when the smaller table can be had).
+//
+// Positions name members for random picks: an index for the small encodings,
+// a slot handle for a table. A position is valid until the set next changes.
 
 const W_ENC = SET_ENC / 4;
 const W_COUNT = SET_COUNT / 4;
 const W_DATA = SET_DATA / 4;
 const W_AUX = SET_AUX / 4;
-const W_DELETED = SET_DELETED / 4;
 const MH = SET_MEMBER_HEADER_BYTES;
-
-const EMPTY = 0;
-const TOMB = 1;
-const MIN_TABLE = 8;
 const TWO32 = 4294967296;
 
-/** A member value in one of the forms a command hands over: bytes, or an integer (hi:lo, two's complement). */
-export class SetStore implements StructureStore {
+export class SetStore implements StructureStore, RecordShape {
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly i16: Int16Array;
   private readonly i32: Int32Array;
   private readonly alloc: SlabAllocator;
   private readonly seed: number;
+  /** One HashIndex view, attached to a set's table for each operation. */
+  private readonly view: HashIndex;
   /** set-max-intset-entries. */
   maxIntsetEntries = 512;
   /** set-max-listpack-entries and set-max-listpack-value. */
@@ -55,9 +56,11 @@ export class SetStore implements StructureStore {
   /** Scratch for formatting members that are integers. */
   private readonly digits = new Uint8Array(24);
 
-  constructor(u8: Uint8Array, u32: Uint32Array, alloc: SlabAllocator, seed: number) {
+  constructor(arena: Arena, alloc: SlabAllocator, seed: number) {
+    const u8 = arena.u8;
     this.u8 = u8;
-    this.u32 = u32;
+    this.u32 = arena.u32;
+    this.view = HashIndex.view(arena, alloc);
     this.i16 = new Int16Array(u8.buffer, u8.byteOffset, Math.floor(u8.byteLength / 2));
     this.i32 = new Int32Array(u8.buffer, u8.byteOffset, Math.floor(u8.byteLength / 4));
     this.alloc = alloc;
@@ -162,71 +165,28 @@ export class SetStore implements StructureStore {
     return hashBytes(b, off, len, this.seed);
   }
 
-  private memberEquals(m: number, b: Uint8Array, off: number, len: number): boolean {
-    if (this.u32[m * 2 + 1] !== len) return false;
-    const a = this.u8;
-    const p = m * REF_UNIT_BYTES + MH;
-    for (let i = 0; i < len; i++) if (a[p + i] !== b[off + i]) return false;
-    return true;
+  // RecordShape of member records, for the HashIndex.
+  keyOffset(ref: number): number {
+    return ref * REF_UNIT_BYTES + MH;
   }
 
-  /** Slot index of the member in the table, or -1. */
-  private htFind(h: number, b: Uint8Array, off: number, len: number, hash: number): number {
-    const t = this.data(h) * 2;
-    const mask = this.aux(h) - 1;
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const r = this.u32[t + i];
-      if (r === EMPTY) return -1;
-      if (r !== TOMB && this.u32[r * 2] === hash && this.memberEquals(r, b, off, len)) return i;
-    }
+  keyLength(ref: number): number {
+    return this.u32[ref * 2 + 1];
   }
 
-  /** Puts a member ref in the first free slot of its probe chain (the table has room). */
-  private static htPlace(u32: Uint32Array, t: number, mask: number, ref: number, hash: number): boolean {
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const r = u32[t + i];
-      if (r === EMPTY) {
-        u32[t + i] = ref;
-        return true;
-      }
-      if (r === TOMB) {
-        u32[t + i] = ref;
-        return false;
-      }
-    }
+  /** The view attached to a hashtable set's index. */
+  private table(h: number): HashIndex {
+    return this.view.attach(this.data(h), this);
   }
 
-  private static tableSizeFor(n: number): number {
-    let cap = MIN_TABLE;
-    while (cap * 3 < n * 4 + 4) cap *= 2;
-    return cap;
-  }
-
-  /** Moves every member into a new table of `cap` slots. Returns false (nothing changed) without memory. */
-  private htResize(h: number, cap: number): boolean {
-    const addr = this.alloc.tryAlloc(cap * 4);
-    if (addr === 0) return false;
-    this.u8.fill(0, addr, addr + cap * 4);
-    const nt = addr / 4;
-    const t = this.data(h) * 2;
-    const old = this.aux(h);
-    for (let i = 0; i < old; i++) {
-      const r = this.u32[t + i];
-      if (r > TOMB) SetStore.htPlace(this.u32, nt, cap - 1, r, this.u32[r * 2]);
-    }
-    this.alloc.free(this.data(h) * REF_UNIT_BYTES);
-    this.u32[h * 2 + W_DATA] = addr / REF_UNIT_BYTES;
-    this.u32[h * 2 + W_AUX] = cap;
-    this.u32[h * 2 + W_DELETED] = 0;
-    return true;
-  }
-
-  /** Makes room for `more` inserts without growing on the way (OutOfMemoryError). */
-  private htReserve(h: number, more: number): void {
-    const cap = this.aux(h);
-    const used = this.count(h) + this.u32[h * 2 + W_DELETED] + more;
-    if (used * 4 < cap * 3) return;
-    if (!this.htResize(h, SetStore.tableSizeFor(this.count(h) + more))) throw new OutOfMemoryError('arena exhausted');
+  /**
+   * Moves a resize of the set's table on by a step (a collection's index has
+   * no cron: its commands drive it). Positions taken before are stale after.
+   */
+  step(h: number): void {
+    if (this.encoding(h) !== SET_ENC_HASHTABLE) return;
+    const t = this.table(h);
+    if (t.isRehashing) t.rehashStep(1);
   }
 
   private newMember(b: Uint8Array, off: number, len: number, hash: number): number {
@@ -240,21 +200,14 @@ export class SetStore implements StructureStore {
     return m;
   }
 
-  /** Removes the member at slot i (frees its record); shrinks the table when sparse and memory allows. */
-  private htRemoveAt(h: number, i: number, shrink: boolean): void {
-    const t = this.data(h) * 2;
-    const r = this.u32[t + i];
-    const mask = this.aux(h) - 1;
-    // A slot followed by an empty one can be emptied (no probe chain runs through it).
-    if (this.u32[t + ((i + 1) & mask)] === EMPTY) this.u32[t + i] = EMPTY;
-    else {
-      this.u32[t + i] = TOMB;
-      this.u32[h * 2 + W_DELETED]++;
-    }
+  /** Removes the member at a table handle (frees its record); a sparse table starts shrinking when memory allows. */
+  private htRemoveAt(h: number, handle: number, shrink: boolean): void {
+    const t = this.table(h);
+    const r = t.refAt(handle);
+    t.removeAt(handle);
     this.alloc.free(r * REF_UNIT_BYTES);
     this.u32[h * 2 + W_COUNT]--;
-    const cap = this.aux(h);
-    if (shrink && cap > MIN_TABLE && this.count(h) * 10 < cap) this.htResize(h, SetStore.tableSizeFor(this.count(h)));
+    if (shrink) t.maybeShrink();
   }
 
   // -- reading ---------------------------------------------------------------------------
@@ -267,7 +220,8 @@ export class SetStore implements StructureStore {
       return this.intsetSearch(h, this.ihi, this.ilo) >= 0;
     }
     if (enc === SET_ENC_LISTPACK) return this.lpFind(h, b, off, len) >= 0;
-    return this.htFind(h, b, off, len, this.hashOf(b, off, len)) >= 0;
+    this.step(h);
+    return this.table(h).find(this.hashOf(b, off, len), b, off, len) >= 0;
   }
 
   /** Byte offset of the listpack element equal to the bytes (its length prefix), or -1. */
@@ -311,24 +265,24 @@ export class SetStore implements StructureStore {
         p += 4 + l;
       }
     } else {
-      const t = this.data(h) * 2;
-      const cap = this.aux(h);
-      for (let i = 0; i < cap; i++) {
-        const r = this.u32[t + i];
-        if (r > TOMB) visit(this.u8, r * REF_UNIT_BYTES + MH, this.u32[r * 2 + 1]);
-      }
+      const u8 = this.u8;
+      const u32 = this.u32;
+      this.table(h).forEach((r) => visit(u8, r * REF_UNIT_BYTES + MH, u32[r * 2 + 1]));
     }
   }
 
-  /** Number of positions random picks choose from (members of small sets, slots of a table). */
-  positions(h: number): number {
-    return this.encoding(h) === SET_ENC_HASHTABLE ? this.aux(h) : this.count(h);
+  /** True for the small encodings (intset, listpack): SSCAN and SPOP take them whole. */
+  isSmall(h: number): boolean {
+    return this.encoding(h) !== SET_ENC_HASHTABLE;
   }
 
-  /**
-   * Member at a position (0 <= pos < positions): calls visit and returns true,
-   * or returns false for an empty table slot. Listpack positions walk the block.
-   */
+  /** Calls fn with the position of every member. */
+  forEachPosition(h: number, fn: (pos: number) => void): void {
+    if (this.encoding(h) === SET_ENC_HASHTABLE) this.table(h).forEach((_r, handle) => fn(handle));
+    else for (let i = 0, n = this.count(h); i < n; i++) fn(i);
+  }
+
+  /** Calls visit with the member at a position. Listpack positions walk the block. */
   at(h: number, pos: number, visit: (b: Uint8Array, off: number, len: number) => void): boolean {
     const enc = this.encoding(h);
     if (enc === SET_ENC_INTSET) {
@@ -343,44 +297,27 @@ export class SetStore implements StructureStore {
       visit(u8, p + 4, u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24));
       return true;
     }
-    const r = this.u32[this.data(h) * 2 + pos];
-    if (r <= TOMB) return false;
+    const r = this.table(h).refAt(pos);
     visit(this.u8, r * REF_UNIT_BYTES + MH, this.u32[r * 2 + 1]);
     return true;
   }
 
-  /** A random position holding a member. */
+  /** A random position holding a member (the set is not empty). */
   randomPosition(h: number): number {
-    const n = this.positions(h);
-    if (this.encoding(h) !== SET_ENC_HASHTABLE) return Math.floor(Math.random() * n);
-    const t = this.data(h) * 2;
-    for (;;) {
-      const pos = Math.floor(Math.random() * n);
-      if (this.u32[t + pos] > TOMB) return pos;
-    }
+    if (this.encoding(h) !== SET_ENC_HASHTABLE) return Math.floor(Math.random() * this.count(h));
+    return this.table(h).randomHandle();
   }
 
   /**
-   * SSCAN over a table: visits the members whose home slot is `cursor`, then
-   * steps the cursor in reverse binary order (so a resize between calls
-   * neither skips nor repeats a home); returns the next cursor (0: done).
+   * One SSCAN step over a table (the keyspace's SCAN cursor over home groups,
+   * so a resize between calls neither skips nor repeats a member present
+   * throughout); returns the next cursor (0: done).
    */
   scanStep(h: number, cursor: number, visit: (b: Uint8Array, off: number, len: number) => void): number {
-    const cap = this.aux(h);
-    const mask = cap - 1;
-    const t = this.data(h) * 2;
-    const home = cursor & mask;
-    for (let i = home; ; i = (i + 1) & mask) {
-      const r = this.u32[t + i];
-      if (r === EMPTY) break;
-      if (r !== TOMB && (this.u32[r * 2] & mask) === home) visit(this.u8, r * REF_UNIT_BYTES + MH, this.u32[r * 2 + 1]);
-    }
-    // Reverse binary increment over the mask's bits.
-    let v = cursor | ~mask;
-    v = rev32(v >>> 0);
-    v = (v + 1) >>> 0;
-    v = rev32(v);
-    return (v & mask) >>> 0;
+    const refs: number[] = [];
+    const next = this.table(h).scan(cursor, refs);
+    for (const r of refs) visit(this.u8, r * REF_UNIT_BYTES + MH, this.u32[r * 2 + 1]);
+    return next;
   }
 
   // -- building ---------------------------------------------------------------------------
@@ -397,7 +334,6 @@ export class SetStore implements StructureStore {
     this.u32[h * 2 + W_COUNT] = count;
     this.u32[h * 2 + W_DATA] = dataRef;
     this.u32[h * 2 + W_AUX] = aux;
-    this.u32[h * 2 + W_DELETED] = 0;
     return h;
   }
 
@@ -558,22 +494,27 @@ export class SetStore implements StructureStore {
   }
 
   private htAddMany(h: number, pieces: readonly Piece[]): number {
-    this.htReserve(h, pieces.length);
+    this.step(h);
+    // Growth first (soft: a failure leaves inserts to the current table while it has slots).
+    this.table(h).reserve(pieces.length);
     const added: number[] = [];
     try {
       for (const p of pieces) {
         const hash = this.hashOf(p.u8, p.off, p.len);
-        if (this.htFind(h, p.u8, p.off, p.len, hash) >= 0) continue;
+        if (this.table(h).find(hash, p.u8, p.off, p.len) >= 0) continue;
         const m = this.newMember(p.u8, p.off, p.len, hash);
-        if (!SetStore.htPlace(this.u32, this.data(h) * 2, this.aux(h) - 1, m, hash)) this.u32[h * 2 + W_DELETED]--;
+        if (this.table(h).insert(hash, m) < 0) {
+          this.alloc.free(m * REF_UNIT_BYTES);
+          throw new OutOfMemoryError('set table full');
+        }
         this.u32[h * 2 + W_COUNT]++;
         added.push(m);
       }
     } catch (e) {
       // Out of memory part way: take back what this call added (removal needs no memory).
       for (const m of added) {
-        const i = this.htFind(h, this.u8, m * REF_UNIT_BYTES + MH, this.u32[m * 2 + 1], this.u32[m * 2]);
-        this.htRemoveAt(h, i, false);
+        const handle = this.table(h).find(this.u32[m * 2], this.u8, m * REF_UNIT_BYTES + MH, this.u32[m * 2 + 1]);
+        this.htRemoveAt(h, handle, false);
       }
       throw e;
     }
@@ -606,11 +547,7 @@ export class SetStore implements StructureStore {
         const d = this.allocOrThrow(Math.max(8, before * 24 + 16));
         this.u32[tmp * 2 + W_DATA] = d / REF_UNIT_BYTES;
       } else {
-        const cap = SetStore.tableSizeFor(total);
-        const d = this.allocOrThrow(cap * 4);
-        this.u8.fill(0, d, d + cap * 4);
-        this.u32[tmp * 2 + W_DATA] = d / REF_UNIT_BYTES;
-        this.u32[tmp * 2 + W_AUX] = cap;
+        this.u32[tmp * 2 + W_DATA] = HashIndex.create(this.alloc, total);
       }
       const old: Piece[] = [];
       this.forEach(h, (b, off, len) => {
@@ -624,7 +561,7 @@ export class SetStore implements StructureStore {
     }
     // Swap the new block into the old header, free the old block.
     this.freeData(h);
-    for (const w of [W_ENC, W_COUNT, W_DATA, W_AUX, W_DELETED]) this.u32[h * 2 + w] = this.u32[tmp * 2 + w];
+    for (const w of [W_ENC, W_COUNT, W_DATA, W_AUX]) this.u32[h * 2 + w] = this.u32[tmp * 2 + w];
     this.alloc.free(tmp * REF_UNIT_BYTES);
     return this.count(h) - before;
   }
@@ -647,9 +584,10 @@ export class SetStore implements StructureStore {
       this.lpRemoveAt(h, p);
       return 1;
     }
-    const i = this.htFind(h, b, off, len, this.hashOf(b, off, len));
-    if (i < 0) return 0;
-    this.htRemoveAt(h, i, true);
+    this.step(h);
+    const handle = this.table(h).find(this.hashOf(b, off, len), b, off, len);
+    if (handle < 0) return 0;
+    this.htRemoveAt(h, handle, true);
     return 1;
   }
 
@@ -685,30 +623,33 @@ export class SetStore implements StructureStore {
   /**
    * Keeps only the members at the given table positions (SPOP of most of a
    * big set): visits every other member, frees it, and moves the kept ones to
-   * a small table. Returns false, having changed nothing, when that table
+   * a new small table. Returns false, having changed nothing, when that table
    * cannot be allocated.
    */
   keepOnly(h: number, keep: ReadonlySet<number>, visit: (b: Uint8Array, off: number, len: number) => void): boolean {
-    const cap = SetStore.tableSizeFor(keep.size);
-    const addr = this.alloc.tryAlloc(cap * 4);
-    if (addr === 0) return false;
-    this.u8.fill(0, addr, addr + cap * 4);
-    const t = this.data(h) * 2;
-    const old = this.aux(h);
-    for (let i = 0; i < old; i++) {
-      const r = this.u32[t + i];
-      if (r <= TOMB) continue;
-      if (keep.has(i)) SetStore.htPlace(this.u32, addr / 4, cap - 1, r, this.u32[r * 2]);
+    let fresh: number;
+    try {
+      fresh = HashIndex.create(this.alloc, keep.size);
+    } catch (e) {
+      if (e instanceof OutOfMemoryError) return false;
+      throw e;
+    }
+    const kept: number[] = [];
+    const u8 = this.u8;
+    const u32 = this.u32;
+    this.table(h).forEach((r, handle) => {
+      if (keep.has(handle)) kept.push(r);
       else {
-        visit(this.u8, r * REF_UNIT_BYTES + MH, this.u32[r * 2 + 1]);
+        visit(u8, r * REF_UNIT_BYTES + MH, u32[r * 2 + 1]);
         this.alloc.free(r * REF_UNIT_BYTES);
       }
-    }
-    this.alloc.free(this.data(h) * REF_UNIT_BYTES);
-    this.u32[h * 2 + W_DATA] = addr / REF_UNIT_BYTES;
-    this.u32[h * 2 + W_AUX] = cap;
-    this.u32[h * 2 + W_DELETED] = 0;
-    this.u32[h * 2 + W_COUNT] = keep.size;
+    });
+    this.table(h).destroy();
+    // Sized for them when created: these inserts cannot fail.
+    const t = this.view.attach(fresh, this);
+    for (const r of kept) t.insert(u32[r * 2], r);
+    this.u32[h * 2 + W_DATA] = fresh;
+    this.u32[h * 2 + W_COUNT] = kept.length;
     return true;
   }
 
@@ -716,12 +657,11 @@ export class SetStore implements StructureStore {
 
   private freeData(h: number): void {
     if (this.encoding(h) === SET_ENC_HASHTABLE) {
-      const t = this.data(h) * 2;
-      const cap = this.aux(h);
-      for (let i = 0; i < cap; i++) {
-        const r = this.u32[t + i];
-        if (r > TOMB) this.alloc.free(r * REF_UNIT_BYTES);
-      }
+      if (this.data(h) === 0) return; // a table whose index could not be created
+      const t = this.table(h);
+      t.forEach((r) => this.alloc.free(r * REF_UNIT_BYTES));
+      t.destroy();
+      return;
     }
     if (this.data(h) !== 0) this.alloc.free(this.data(h) * REF_UNIT_BYTES);
   }
@@ -747,26 +687,22 @@ export class SetStore implements StructureStore {
       return nh;
     }
     const nh = this.newHeader(SET_ENC_HASHTABLE, 0, 0, 0);
-    const cap = SetStore.tableSizeFor(this.count(h));
-    const d = this.alloc.tryAlloc(cap * 4);
-    if (d === 0) {
-      this.alloc.free(nh * REF_UNIT_BYTES);
-      throw new OutOfMemoryError('arena exhausted');
-    }
-    this.u8.fill(0, d, d + cap * 4);
-    this.u32[nh * 2 + W_DATA] = d / REF_UNIT_BYTES;
-    this.u32[nh * 2 + W_AUX] = cap;
-    const t = this.data(h) * 2;
-    const old = this.aux(h);
     try {
-      for (let i = 0; i < old; i++) {
-        const r = this.u32[t + i];
-        if (r <= TOMB) continue;
+      this.u32[nh * 2 + W_DATA] = HashIndex.create(this.alloc, this.count(h));
+    } catch (e) {
+      this.alloc.free(nh * REF_UNIT_BYTES);
+      throw e;
+    }
+    const refs: number[] = [];
+    this.table(h).forEach((r) => refs.push(r));
+    try {
+      for (const r of refs) {
         const len = this.u32[r * 2 + 1];
         const a = this.alloc.tryAlloc(MH + len);
         if (a === 0) throw new OutOfMemoryError('arena exhausted');
         this.u8.copyWithin(a, r * REF_UNIT_BYTES, r * REF_UNIT_BYTES + MH + len);
-        SetStore.htPlace(this.u32, d / 4, cap - 1, a / REF_UNIT_BYTES, this.u32[r * 2]);
+        // Sized for every member when created: cannot fail.
+        this.table(nh).insert(this.u32[r * 2], a / REF_UNIT_BYTES);
         this.u32[nh * 2 + W_COUNT]++;
       }
     } catch (e) {
@@ -821,16 +757,11 @@ export class SetStore implements StructureStore {
   }
 
   footprint(h: number): number {
-    let bytes = this.alloc.usableSize(h * REF_UNIT_BYTES) + this.alloc.usableSize(this.data(h) * REF_UNIT_BYTES);
-    if (this.encoding(h) === SET_ENC_HASHTABLE) {
-      const t = this.data(h) * 2;
-      const cap = this.aux(h);
-      for (let i = 0; i < cap; i++) {
-        const r = this.u32[t + i];
-        if (r > TOMB) bytes += this.alloc.usableSize(r * REF_UNIT_BYTES);
-      }
-    }
-    return bytes;
+    const header = this.alloc.usableSize(h * REF_UNIT_BYTES);
+    if (this.encoding(h) !== SET_ENC_HASHTABLE) return header + this.alloc.usableSize(this.data(h) * REF_UNIT_BYTES);
+    let bytes = header;
+    this.table(h).forEach((r) => { bytes += this.alloc.usableSize(r * REF_UNIT_BYTES); });
+    return bytes + this.table(h).footprint;
   }
 }
 
@@ -840,11 +771,4 @@ function piecesEqual(a: Piece, b: Piece): boolean {
   return true;
 }
 
-function rev32(v: number): number {
-  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
-  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
-  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
-  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
-  return ((v >>> 16) | (v << 16)) >>> 0;
-}
 

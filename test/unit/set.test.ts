@@ -81,7 +81,7 @@ describe('SetStore against a Set model', () => {
     fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), (ops) => {
       const arena = new Arena(new SharedArrayBuffer(512 * 1024));
       const alloc = new SlabAllocator(arena);
-      const ss = new SetStore(arena.u8, arena.u32, alloc, 1234);
+      const ss = new SetStore(arena, alloc, 1234);
       const usedBefore = alloc.used;
       let h = ss.create([enc('1')]);
       let model = new Set<string>(['1']);
@@ -181,7 +181,7 @@ describe('SetStore against a Set model', () => {
 
   it('intset widths grow 16 -> 32 -> 64 bits and stay sorted', () => {
     const arena = new Arena(new SharedArrayBuffer(1024 * 1024));
-    const ss = new SetStore(arena.u8, arena.u32, new SlabAllocator(arena), 1);
+    const ss = new SetStore(arena, new SlabAllocator(arena), 1);
     const h = ss.create([enc('5'), enc('-7')]);
     expect(members(ss, h)).toEqual(['-7', '5']);
     ss.add(h, Buffer.from('32768'), 0, 5);
@@ -198,7 +198,7 @@ describe('SetStore against a Set model', () => {
 
   it('conversions: intset -> hashtable past 512, strings -> packed -> hashtable', () => {
     const arena = new Arena(new SharedArrayBuffer(4 * 1024 * 1024));
-    const ss = new SetStore(arena.u8, arena.u32, new SlabAllocator(arena), 1);
+    const ss = new SetStore(arena, new SlabAllocator(arena), 1);
     const h = ss.create(Array.from({ length: 512 }, (_, i) => enc(String(i))));
     expect(ss.encoding(h)).toBe(SET_ENC_INTSET);
     ss.add(h, Buffer.from('512'), 0, 3);
@@ -222,7 +222,7 @@ describe('SetStore against a Set model', () => {
 
   it('a table walk with SCAN cursors sees every member once even when the table grows and shrinks between steps', () => {
     const arena = new Arena(new SharedArrayBuffer(8 * 1024 * 1024));
-    const ss = new SetStore(arena.u8, arena.u32, new SlabAllocator(arena), 7);
+    const ss = new SetStore(arena, new SlabAllocator(arena), 7);
     const h = ss.create(Array.from({ length: 300 }, (_, i) => enc(`k${i}`)));
     const seen = new Map<string, number>();
     let cursor = 0;
