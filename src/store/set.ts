@@ -1,5 +1,5 @@
 import {
-  REF_UNIT_BYTES, SET_AUX, SET_COUNT, SET_DATA, SET_ENC, SET_ENC_HASHTABLE, SET_ENC_INTSET, SET_ENC_LISTPACK,
+  GROUP_BYTES, GROUP_SLOTS, GROUP_TAGS, HIDX_CUR_BASE, HIDX_CUR_GROUPS, HIDX_OLD_BASE, HIDX_OLD_GROUPS, REF_UNIT_BYTES, SET_AUX, SET_COUNT, SET_DATA, SET_ENC, SET_ENC_HASHTABLE, SET_ENC_INTSET, SET_ENC_LISTPACK,
   SET_HEADER_BYTES, SET_MEMBER_HEADER_BYTES,
 } from '../../native-layout/layout.ts';
 import { hashBytes } from '../util/hash.ts';
@@ -302,9 +302,33 @@ export class SetStore implements StructureStore, RecordShape {
     return true;
   }
 
-  /** A random position holding a member (the set is not empty). */
+  /**
+   * A random position holding a member (the set is not empty). For a table,
+   * a uniformly random slot of its table(s) until one holds a member, so that
+   * every member is as likely (a walk to the next full slot would favour
+   * members after empty runs). Tables are kept at least 1/8 full (maybeShrink
+   * on removal), so this takes a few tries; a table being emptied by a resize
+   * falls back to the index's own pick after 64.
+   */
   randomPosition(h: number): number {
     if (this.encoding(h) !== SET_ENC_HASHTABLE) return Math.floor(Math.random() * this.count(h));
+    const w = this.data(h) * 2;
+    const u32 = this.u32;
+    const curBase = u32[w + HIDX_CUR_BASE / 4] * REF_UNIT_BYTES;
+    const curSlots = u32[w + HIDX_CUR_GROUPS / 4] * GROUP_SLOTS;
+    const oldBase = u32[w + HIDX_OLD_BASE / 4] * REF_UNIT_BYTES;
+    const oldSlots = oldBase === 0 ? 0 : u32[w + HIDX_OLD_GROUPS / 4] * GROUP_SLOTS;
+    for (let tries = 0; tries < 64; tries++) {
+      let slot = Math.floor(Math.random() * (curSlots + oldSlots));
+      let base = curBase;
+      if (slot >= curSlots) {
+        slot -= curSlots;
+        base = oldBase;
+      }
+      const ga = base + Math.floor(slot / GROUP_SLOTS) * GROUP_BYTES;
+      const i = slot % GROUP_SLOTS;
+      if (this.u8[ga + GROUP_TAGS + i] >= 2) return ga + i;
+    }
     return this.table(h).randomHandle();
   }
 
