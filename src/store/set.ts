@@ -44,6 +44,12 @@ export class SetStore implements StructureStore, RecordShape {
   private readonly seed: number;
   /** One HashIndex view, attached to a set's table for each operation. */
   private readonly view: HashIndex;
+  /**
+   * A second view for walks (forEach, forEachPosition): a walk's callback may
+   * look members up in other sets (SINTER, SDIFF), which re-attaches `view`.
+   * Callbacks must not walk another set.
+   */
+  private readonly walker: HashIndex;
   /** set-max-intset-entries. */
   maxIntsetEntries = 512;
   /** set-max-listpack-entries and set-max-listpack-value. */
@@ -61,6 +67,7 @@ export class SetStore implements StructureStore, RecordShape {
     this.u8 = u8;
     this.u32 = arena.u32;
     this.view = HashIndex.view(arena, alloc);
+    this.walker = HashIndex.view(arena, alloc);
     this.i16 = new Int16Array(u8.buffer, u8.byteOffset, Math.floor(u8.byteLength / 2));
     this.i32 = new Int32Array(u8.buffer, u8.byteOffset, Math.floor(u8.byteLength / 4));
     this.alloc = alloc;
@@ -267,7 +274,7 @@ export class SetStore implements StructureStore, RecordShape {
     } else {
       const u8 = this.u8;
       const u32 = this.u32;
-      this.table(h).forEach((r) => visit(u8, r * REF_UNIT_BYTES + MH, u32[r * 2 + 1]));
+      this.walker.attach(this.data(h), this).forEach((r) => visit(u8, r * REF_UNIT_BYTES + MH, u32[r * 2 + 1]));
     }
   }
 
@@ -278,7 +285,7 @@ export class SetStore implements StructureStore, RecordShape {
 
   /** Calls fn with the position of every member. */
   forEachPosition(h: number, fn: (pos: number) => void): void {
-    if (this.encoding(h) === SET_ENC_HASHTABLE) this.table(h).forEach((_r, handle) => fn(handle));
+    if (this.encoding(h) === SET_ENC_HASHTABLE) this.walker.attach(this.data(h), this).forEach((_r, handle) => fn(handle));
     else for (let i = 0, n = this.count(h); i < n; i++) fn(i);
   }
 
