@@ -54,6 +54,9 @@ const AUDIT: Readonly<Record<string, Outcome>> = {
   'list-max-listpack-size': { kind: 'implemented', value: '5' },
   'list-max-ziplist-size': { kind: 'implemented', value: '-3' },
   'list-compress-depth': { kind: 'refused', value: '1', because: 'list compression is not implemented yet' },
+  'set-max-intset-entries': { kind: 'implemented', value: '64' },
+  'set-max-listpack-entries': { kind: 'implemented', value: '16' },
+  'set-max-listpack-value': { kind: 'implemented', value: '32' },
   // The memory and buffer parts of issue 6:
   maxmemory: { kind: 'either', value: '100mb' },
   'maxmemory-clients': { kind: 'either', value: '10mb' },
