@@ -69,6 +69,10 @@ function saddCommand(c: ShardContext): void {
   const ks = c.ks;
   const ref = lookupWrite(c, 1);
   if (wrongType(c, ref)) return;
+  if (ref !== 0 && a.count === 3) {
+    c.reply.int(ks.sets.add(ks.valueRef(ref), a.u8, a.off[2], a.len[2]));
+    return;
+  }
   const pieces: Piece[] = [];
   for (let i = 2; i < a.count; i++) pieces.push(argPiece(c, i));
   if (ref === 0) {

@@ -191,9 +191,8 @@ export class SetStore implements StructureStore, RecordShape {
    * no cron: its commands drive it). Positions taken before are stale after.
    */
   step(h: number): void {
-    if (this.encoding(h) !== SET_ENC_HASHTABLE) return;
-    const t = this.table(h);
-    if (t.isRehashing) t.rehashStep(1);
+    if (this.encoding(h) !== SET_ENC_HASHTABLE || this.u32[this.data(h) * 2 + HIDX_OLD_BASE / 4] === 0) return;
+    this.table(h).rehashStep(1);
   }
 
   private newMember(b: Uint8Array, off: number, len: number, hash: number): number {
@@ -227,8 +226,9 @@ export class SetStore implements StructureStore, RecordShape {
       return this.intsetSearch(h, this.ihi, this.ilo) >= 0;
     }
     if (enc === SET_ENC_LISTPACK) return this.lpFind(h, b, off, len) >= 0;
-    this.step(h);
-    return this.table(h).find(this.hashOf(b, off, len), b, off, len) >= 0;
+    const t = this.table(h);
+    if (t.isRehashing) t.rehashStep(1);
+    return t.find(this.hashOf(b, off, len), b, off, len) >= 0;
   }
 
   /** Byte offset of the listpack element equal to the bytes (its length prefix), or -1. */
@@ -400,6 +400,36 @@ export class SetStore implements StructureStore, RecordShape {
 
   /** Adds one member; returns 1 when added. All or nothing. */
   add(h: number, b: Uint8Array, off: number, len: number): number {
+    const enc = this.encoding(h);
+    if (enc === SET_ENC_HASHTABLE) {
+      // The common case of a big set, without the batch's bookkeeping.
+      const t = this.table(h);
+      if (t.isRehashing) t.rehashStep(1);
+      const hash = this.hashOf(b, off, len);
+      if (t.find(hash, b, off, len) >= 0) return 0;
+      const m = this.newMember(b, off, len, hash);
+      if (t.insert(hash, m) < 0) {
+        this.alloc.free(m * REF_UNIT_BYTES);
+        throw new OutOfMemoryError('set table full');
+      }
+      this.u32[h * 2 + W_COUNT]++;
+      return 1;
+    }
+    if (enc === SET_ENC_INTSET && this.isInt(b, off, len)) {
+      const i = this.intsetSearch(h, this.ihi, this.ilo);
+      if (i >= 0) return 0;
+      const n = this.count(h);
+      const w = this.aux(h);
+      const d = this.data(h) * REF_UNIT_BYTES;
+      if (SetStore.widthOf(this.ihi, this.ilo) <= w && n < this.maxIntsetEntries && (n + 1) * w <= this.alloc.usableSize(d)) {
+        // Room in place: shift the larger ones up by one.
+        const at = -i - 1;
+        this.u8.copyWithin(d + (at + 1) * w, d + at * w, d + n * w);
+        this.writeAt(d, w, at, this.ihi, this.ilo);
+        this.u32[h * 2 + W_COUNT] = n + 1;
+        return 1;
+      }
+    } else if (enc === SET_ENC_LISTPACK && this.lpFind(h, b, off, len) >= 0) return 0;
     return this.addMany(h, [{ u8: b, off, len }]);
   }
 
@@ -525,16 +555,17 @@ export class SetStore implements StructureStore, RecordShape {
   }
 
   private htAddMany(h: number, pieces: readonly Piece[]): number {
-    this.step(h);
+    const t = this.table(h);
+    if (t.isRehashing) t.rehashStep(1);
     // Growth first (soft: a failure leaves inserts to the current table while it has slots).
-    this.table(h).reserve(pieces.length);
+    t.reserve(pieces.length);
     const added: number[] = [];
     try {
       for (const p of pieces) {
         const hash = this.hashOf(p.u8, p.off, p.len);
-        if (this.table(h).find(hash, p.u8, p.off, p.len) >= 0) continue;
+        if (t.find(hash, p.u8, p.off, p.len) >= 0) continue;
         const m = this.newMember(p.u8, p.off, p.len, hash);
-        if (this.table(h).insert(hash, m) < 0) {
+        if (t.insert(hash, m) < 0) {
           this.alloc.free(m * REF_UNIT_BYTES);
           throw new OutOfMemoryError('set table full');
         }
