@@ -1,5 +1,6 @@
 import { TYPE_SET } from '../../native-layout/layout.ts';
 import type { Piece } from '../store/list.ts';
+import { SetStore } from '../store/set.ts';
 import { globMatch } from '../util/glob.ts';
 import { INT_UNSAFE, parseI64, parseI64Status } from '../util/numbers.ts';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.ts';
@@ -165,6 +166,77 @@ function copyOut(b: Uint8Array, off: number, len: number): Piece {
   return { u8: b.slice(off, off + len), off: 0, len };
 }
 
+/**
+ * A member to keep for the rest of the command: a member stored in the arena
+ * stays where it is (a set operation changes no source set before it is done),
+ * an integer formatted into the store's scratch is copied.
+ */
+function keep(c: ShardContext, b: Uint8Array, off: number, len: number): Piece {
+  return b === c.ks.arena.u8 || b === c.args.u8 ? { u8: b, off, len } : copyOut(b, off, len);
+}
+
+/**
+ * A source set of an operation: a set of this shard (its header; 0 = a
+ * missing key), or a set shipped from another shard (its serialization,
+ * SetStore.serialize, walked in place).
+ */
+type Source = number | Shipped;
+
+interface Shipped { readonly u8: Uint8Array; readonly off: number; readonly len: number; readonly count: number }
+
+/**
+ * The source sets of one operation. Shipped members are only iterated where
+ * that is enough (a union, the set a difference starts from, the smallest
+ * set of an intersection); those that must answer lookups are built as
+ * temporary sets in the arena first (prepare), never during a walk, and
+ * freed after (release).
+ */
+class Sources {
+  private readonly store: SetStore;
+  private readonly built = new Map<Shipped, number>();
+
+  constructor(store: SetStore) {
+    this.store = store;
+  }
+
+  count(x: Source): number {
+    if (typeof x !== 'number') return x.count;
+    return x === 0 ? 0 : this.store.count(x);
+  }
+
+  forEach(x: Source, visit: (b: Uint8Array, off: number, len: number) => void): void {
+    if (typeof x === 'number') {
+      this.store.forEach(x, visit);
+      return;
+    }
+    const u8 = x.u8;
+    let p = x.off + 4;
+    for (let i = 0; i < x.count; i++) {
+      const l = (u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24)) >>> 0;
+      visit(u8, p + 4, l);
+      p += 4 + l;
+    }
+  }
+
+  /** Builds the shipped sets that will answer has(). All or nothing per set (OutOfMemoryError). */
+  prepare(xs: readonly Source[]): void {
+    for (const x of xs) {
+      if (typeof x !== 'number' && !this.built.has(x)) this.built.set(x, this.store.deserialize(x.u8, x.off, x.len));
+    }
+  }
+
+  has(x: Source, b: Uint8Array, off: number, len: number): boolean {
+    const h = typeof x === 'number' ? x : this.built.get(x);
+    if (h === undefined) throw new Error('set operation: a shipped set was not prepared');
+    return this.store.has(h, b, off, len);
+  }
+
+  release(): void {
+    for (const h of this.built.values()) this.store.free(h);
+    this.built.clear();
+  }
+}
+
 function spopCommand(c: ShardContext): void {
   const a = c.args;
   const ks = c.ks;
@@ -227,6 +299,7 @@ function spopWithCount(c: ShardContext): void {
   if (remaining * SPOP_MOVE_STRATEGY_MUL > count || sets.isSmall(h)) {
     // Few to pop (or a small set): one random member at a time.
     for (let i = 0; i < count; i++) {
+      sets.step(h);
       const pos = sets.randomPosition(h);
       sets.at(h, pos, replyMember(c));
       sets.removeAt(h, pos);
@@ -343,10 +416,18 @@ export const OP_DIFF = 2;
  * (0 = missing key), on this shard. dstArg: the destination's argument index
  * (-1: reply the members); cardOnly: SINTERCARD's count with its limit (0: none).
  */
-function runSetOp(c: ShardContext, op: number, sets: number[], dstArg: number, dstKey: Piece | null, cardOnly: boolean,
+function runSetOp(c: ShardContext, op: number, sets: Source[], dstKey: Piece | null, cardOnly: boolean, limit: number): void {
+  const src = new Sources(c.ks.sets);
+  try {
+    setOp(c, src, op, sets, dstKey, cardOnly, limit);
+  } finally {
+    src.release();
+  }
+}
+
+function setOp(c: ShardContext, src: Sources, op: number, sets: Source[], dstKey: Piece | null, cardOnly: boolean,
   limit: number): void {
-  const ks = c.ks;
-  const store = ks.sets;
+  const store = c.ks.sets;
   if (op === OP_INTER) {
     if (sets.some((h) => h === 0)) {
       if (dstKey !== null) {
@@ -356,23 +437,25 @@ function runSetOp(c: ShardContext, op: number, sets: number[], dstArg: number, d
       else c.reply.set(0);
       return;
     }
-    const order = sets.slice().sort((x, y) => store.count(x) - store.count(y));
+    // Smallest first; on a tie a shipped set, which is then walked and never built.
+    const order = sets.slice().sort((x, y) => (src.count(x) - src.count(y)) || ((typeof x === 'number' ? 1 : 0) - (typeof y === 'number' ? 1 : 0)));
     const first = order[0];
+    src.prepare(order.slice(1));
     const found: Piece[] = [];
     let card = 0;
     let stop = false;
-    store.forEach(first, (b, off, len) => {
+    src.forEach(first, (b, off, len) => {
       if (stop) return;
       for (let j = 1; j < order.length; j++) {
         if (order[j] === first) continue;
-        if (!store.has(order[j], b, off, len)) return;
+        if (!src.has(order[j], b, off, len)) return;
       }
       card++;
       if (cardOnly) {
         if (limit > 0 && card >= limit) stop = true;
         return;
       }
-      found.push(copyOut(b, off, len));
+      found.push(keep(c, b, off, len));
     });
     if (cardOnly) {
       c.reply.int(card);
@@ -387,22 +470,23 @@ function runSetOp(c: ShardContext, op: number, sets: number[], dstArg: number, d
     return;
   }
   // Union and difference go through a result set, as Redis builds them (an intset while every member is an integer).
+  if (op === OP_DIFF) src.prepare(sets.slice(1).filter((x) => x !== 0));
   const result = store.createEmpty();
   try {
     if (op === OP_UNION) {
       for (const h of sets) {
         if (h === 0) continue;
         const batch: Piece[] = [];
-        store.forEach(h, (b, off, len) => {
-          batch.push(copyOut(b, off, len));
+        src.forEach(h, (b, off, len) => {
+          batch.push(keep(c, b, off, len));
         });
         if (batch.length > 0) store.addMany(result, batch);
       }
     } else if (sets[0] !== 0 && !sets.slice(1).includes(sets[0])) {
       const batch: Piece[] = [];
-      store.forEach(sets[0], (b, off, len) => {
-        for (let j = 1; j < sets.length; j++) if (sets[j] !== 0 && store.has(sets[j], b, off, len)) return;
-        batch.push(copyOut(b, off, len));
+      src.forEach(sets[0], (b, off, len) => {
+        for (let j = 1; j < sets.length; j++) if (sets[j] !== 0 && src.has(sets[j], b, off, len)) return;
+        batch.push(keep(c, b, off, len));
       });
       if (batch.length > 0) store.addMany(result, batch);
     }
@@ -420,7 +504,6 @@ function runSetOp(c: ShardContext, op: number, sets: number[], dstArg: number, d
   c.reply.set(store.count(result));
   store.forEach(result, replyMember(c));
   store.free(result);
-  void dstArg;
 }
 
 function deleteDst(c: ShardContext, dst: Piece): void {
@@ -457,7 +540,7 @@ function setOpCommand(op: number, store: boolean): (c: ShardContext) => void {
     const first = store ? 2 : 1;
     const sets = setsOf(c, first, c.args.count);
     if (sets === null) return;
-    runSetOp(c, op, sets, store ? 1 : -1, store ? argPiece(c, 1) : null, false, 0);
+    runSetOp(c, op, sets, store ? argPiece(c, 1) : null, false, 0);
   };
 }
 
@@ -496,7 +579,7 @@ function sintercardCommand(c: ShardContext): void {
   if (p === null) return;
   const sets = setsOf(c, 2, 2 + p.numkeys);
   if (sets === null) return;
-  runSetOp(c, OP_INTER, sets, -1, null, true, p.limit);
+  runSetOp(c, OP_INTER, sets, null, true, p.limit);
 }
 
 function smembersCommand(c: ShardContext): void {
@@ -644,26 +727,26 @@ function setopInternal(c: ShardContext): void {
   const op = opName === 'union' ? OP_UNION : opName === 'diff' ? OP_DIFF : OP_INTER;
   const hasDst = a.len[2] > 0;
   const limit = Number(a.str(3));
-  const sets: number[] = [];
-  const temps: number[] = [];
-  try {
-    for (let i = 4; i + 1 < a.count; i += 2) {
-      const kind = a.u8[a.off[i]];
-      if (kind === 77 /* M */) sets.push(0);
-      else if (kind === 76 /* L */) {
-        const ref = lookupRead(c, i + 1);
-        if (wrongType(c, ref)) return;
-        sets.push(ref === 0 ? 0 : ks.valueRef(ref));
-      } else {
-        const h = ks.sets.deserialize(a.u8, a.off[i + 1], a.len[i + 1]);
-        temps.push(h);
-        sets.push(h);
+  const sets: Source[] = [];
+  for (let i = 4; i + 1 < a.count; i += 2) {
+    const kind = a.u8[a.off[i]];
+    if (kind === 77 /* M */) sets.push(0);
+    else if (kind === 76 /* L */) {
+      const ref = lookupRead(c, i + 1);
+      if (wrongType(c, ref)) return;
+      sets.push(ref === 0 ? 0 : ks.valueRef(ref));
+    } else {
+      const off = a.off[i + 1];
+      const len = a.len[i + 1];
+      const count = SetStore.serializedCount(a.u8, off, len);
+      if (count < 0) {
+        c.reply.error('ERR internal: malformed set payload');
+        return;
       }
+      sets.push({ u8: a.u8, off, len, count });
     }
-    runSetOp(c, op, sets, hasDst ? 2 : -1, hasDst ? argPiece(c, 2) : null, opName === 'card', limit);
-  } finally {
-    for (const h of temps) ks.sets.free(h);
   }
+  runSetOp(c, op, sets, hasDst ? argPiece(c, 2) : null, opName === 'card', limit);
 }
 
 // -- table --------------------------------------------------------------------------------------

@@ -556,7 +556,8 @@ export class SetStore implements StructureStore, RecordShape {
 
   private htAddMany(h: number, pieces: readonly Piece[]): number {
     const t = this.table(h);
-    if (t.isRehashing) t.rehashStep(1);
+    // A step per member, as Redis's dict does one per operation: a resize must end while the set is being filled.
+    if (t.isRehashing) t.rehashStep(pieces.length);
     // Growth first (soft: a failure leaves inserts to the current table while it has slots).
     t.reserve(pieces.length);
     const added: number[] = [];
@@ -808,8 +809,24 @@ export class SetStore implements StructureStore, RecordShape {
     return p === l ? out : null;
   }
 
+  /** Members in a serialization, or -1 when it is malformed or empty. Allocates nothing. */
+  static serializedCount(b: Uint8Array, o: number, l: number): number {
+    if (l < 4) return -1;
+    const count = (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+    if (count === 0) return -1;
+    let p = 4;
+    for (let i = 0; i < count; i++) {
+      if (p + 4 > l) return -1;
+      const q = o + p;
+      const len = (b[q] | (b[q + 1] << 8) | (b[q + 2] << 16) | (b[q + 3] << 24)) >>> 0;
+      if (p + 4 + len > l) return -1;
+      p += 4 + len;
+    }
+    return p === l ? count : -1;
+  }
+
   validSerialized(b: Uint8Array, o: number, l: number): boolean {
-    return SetStore.parseSerialized(b, o, l) !== null;
+    return SetStore.serializedCount(b, o, l) > 0;
   }
 
   deserialize(b: Uint8Array, o: number, l: number): number {
