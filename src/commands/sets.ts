@@ -675,12 +675,10 @@ function sscanCommand(c: ShardContext): void {
     let budget = count * 10;
     let seen = 0;
     do {
-      const before = found.length;
       v = sets.scanStep(h, v, (b, off, len) => {
         seen++;
         take(b, off, len);
       });
-      void before;
     } while (v !== 0 && seen < count && --budget > 0);
     next = v;
   }

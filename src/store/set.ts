@@ -34,6 +34,13 @@ const W_DATA = SET_DATA / 4;
 const W_AUX = SET_AUX / 4;
 const MH = SET_MEMBER_HEADER_BYTES;
 const TWO32 = 4294967296;
+/**
+ * Set in a serialization's count word when the set was not an intset: Redis
+ * keeps an object's encoding when it moves (RENAME, COPY), so a table of
+ * integers must not come back as an intset on another shard.
+ */
+const SERIAL_NOT_INTSET = 0x80000000;
+const SERIAL_COUNT_MASK = 0x7fffffff;
 
 export class SetStore implements StructureStore, RecordShape {
   private readonly u8: Uint8Array;
@@ -775,13 +782,13 @@ export class SetStore implements StructureStore, RecordShape {
     return nh;
   }
 
-  /** u32 count, then each member as u32 length + bytes (little-endian). */
+  /** u32 count (SERIAL_NOT_INTSET set unless an intset), then each member as u32 length + bytes (little-endian). */
   serialize(h: number): Uint8Array {
     let size = 4;
     this.forEach(h, (_b, _o, len) => { size += 4 + len; });
     const out = new Uint8Array(size);
     const dv = new DataView(out.buffer);
-    dv.setUint32(0, this.count(h), true);
+    dv.setUint32(0, (this.count(h) | (this.encoding(h) === SET_ENC_INTSET ? 0 : SERIAL_NOT_INTSET)) >>> 0, true);
     let p = 4;
     this.forEach(h, (b, off, len) => {
       dv.setUint32(p, len, true);
@@ -795,7 +802,7 @@ export class SetStore implements StructureStore, RecordShape {
   static parseSerialized(b: Uint8Array, o: number, l: number): Piece[] | null {
     if (l < 4) return null;
     const dv = new DataView(b.buffer, b.byteOffset + o, l);
-    const count = dv.getUint32(0, true);
+    const count = dv.getUint32(0, true) & SERIAL_COUNT_MASK;
     if (count === 0) return null;
     const out: Piece[] = [];
     let p = 4;
@@ -812,7 +819,7 @@ export class SetStore implements StructureStore, RecordShape {
   /** Members in a serialization, or -1 when it is malformed or empty. Allocates nothing. */
   static serializedCount(b: Uint8Array, o: number, l: number): number {
     if (l < 4) return -1;
-    const count = (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+    const count = (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) & SERIAL_COUNT_MASK;
     if (count === 0) return -1;
     let p = 4;
     for (let i = 0; i < count; i++) {
@@ -832,7 +839,17 @@ export class SetStore implements StructureStore, RecordShape {
   deserialize(b: Uint8Array, o: number, l: number): number {
     const pieces = SetStore.parseSerialized(b, o, l);
     if (pieces === null) throw new Error('malformed set payload');
-    return this.create(pieces);
+    const h = this.create(pieces);
+    if ((b[o + 3] & 0x80) !== 0 && this.encoding(h) === SET_ENC_INTSET) {
+      // It was not an intset where it came from: it is not one here either.
+      try {
+        this.convertAndAdd(h, []);
+      } catch (e) {
+        this.free(h);
+        throw e;
+      }
+    }
+    return h;
   }
 
   footprint(h: number): number {
