@@ -310,3 +310,24 @@ export const HF_BYTES = 12;
 /** ...or here, with the f64 expiry (unix ms) at HF_EXPIRE. */
 export const HF_EXPIRE = 16;
 export const HF_BYTES_TTL = 24;
+// Set: a fixed header record naming one data block (src/store/set.ts).
+// ENTRY_VALUE of a TYPE_SET entry is the header's ref; the header never moves,
+// so converting between encodings does not touch the entry.
+// ---------------------------------------------------------------------------
+/** u32: SET_ENC_INTSET, SET_ENC_LISTPACK or SET_ENC_HASHTABLE. */
+export const SET_ENC = 0;
+/** u32: number of members. */
+export const SET_COUNT = 4;
+/** u32: ref of the data block (intset array, packed members) or of the HashIndex header (hashtable). */
+export const SET_DATA = 8;
+/** u32: intset: element width in bytes (2, 4, 8); listpack: bytes of packed members; hashtable: 0. */
+export const SET_AUX = 12;
+export const SET_HEADER_BYTES = 16;
+/** Sorted little-endian signed integers of SET_AUX bytes each. */
+export const SET_ENC_INTSET = 1;
+/** Members packed back to back as u32 length + bytes, in insertion order. */
+export const SET_ENC_LISTPACK = 2;
+/** SET_DATA is the ref of a HashIndex header (HIDX_*) indexing member records. */
+export const SET_ENC_HASHTABLE = 3;
+/** A hashtable member record: u32 hash, u32 length, then the bytes. */
+export const SET_MEMBER_HEADER_BYTES = 8;

@@ -27,8 +27,10 @@ import type { CommandSpec, ShardContext } from './types.ts';
 //                                    -> +OK; names: hz, maxmemory-policy, lfu-log-factor,
 //                                       lfu-decay-time, proto-max-bulk-len, activerehashing,
 //                                       active-expire-effort, slowlog-log-slower-than,
-//                                       list-max-listpack-size, hash-max-listpack-entries,
-//                                       hash-max-listpack-value, hll-sparse-max-bytes
+//                                       list-max-listpack-size, set-max-intset-entries,
+//                                       set-max-listpack-entries, set-max-listpack-value,
+//                                       hash-max-listpack-entries, hash-max-listpack-value,
+//                                       hll-sparse-max-bytes
 
 function dbsizeInternal(c: ShardContext): void {
   c.reply.int(c.ks.dbs[c.db].size);
@@ -255,6 +257,15 @@ function configInternal(c: ShardContext): void {
         break;
       case 'hash-max-listpack-value':
         if (Number.isFinite(n)) ks.hashes.maxValue = cfg.hashMaxListpackValue = n;
+        break;
+      case 'set-max-intset-entries':
+        if (Number.isFinite(n)) ks.sets.maxIntsetEntries = cfg.setMaxIntsetEntries = n;
+        break;
+      case 'set-max-listpack-entries':
+        if (Number.isFinite(n)) ks.sets.maxListpackEntries = cfg.setMaxListpackEntries = n;
+        break;
+      case 'set-max-listpack-value':
+        if (Number.isFinite(n)) ks.sets.maxListpackValue = cfg.setMaxListpackValue = n;
         break;
       case 'active-expire-effort':
         if (Number.isFinite(n)) cfg.activeExpireEffort = Math.min(10, Math.max(1, Math.trunc(n)));

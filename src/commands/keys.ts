@@ -456,7 +456,7 @@ function objectCommand(c: ShardContext): void {
   }
   switch (sub) {
     case 'encoding':
-      c.reply.bulkString(encodingName(ks.typeOf(ref), ks.encodingOf(ref)));
+      c.reply.bulkString(ks.typeOf(ref) === TYPE_SET ? ks.sets.encodingName(ks.valueRef(ref)) : encodingName(ks.typeOf(ref), ks.encodingOf(ref)));
       return;
     case 'refcount':
       c.reply.int(refcountOf(c, ref));

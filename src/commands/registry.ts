@@ -7,6 +7,7 @@ import { listCommands } from './lists.ts';
 import { hyperloglogCommands } from './hyperloglog.ts';
 import { hashCommands } from './hashes.ts';
 import { sortCommands } from './sort.ts';
+import { setCommands } from './sets.ts';
 import type { CommandSpec } from './types.ts';
 
 /**
@@ -22,6 +23,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...hyperloglogCommands,
   ...hashCommands,
   ...sortCommands,
+  ...setCommands,
   ...internalCommands,
   ...debugCommands,
 ];

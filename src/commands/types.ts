@@ -35,6 +35,10 @@ export interface ShardConfig {
   /** hash-max-listpack-entries / hash-max-listpack-value (unset = 512 / 64, Redis 7.0's defaults). */
   hashMaxListpackEntries?: number;
   hashMaxListpackValue?: number;
+  /** set-max-intset-entries, set-max-listpack-entries, set-max-listpack-value (unset = 512, 128, 64). */
+  setMaxIntsetEntries?: number;
+  setMaxListpackEntries?: number;
+  setMaxListpackValue?: number;
   /** DEBUG SET-ACTIVE-EXPIRE: false stops the background sweep (lazy expiry still runs); unset = on. */
   activeExpire?: boolean;
   /** hll-sparse-max-bytes (unset = 3000): a sparse HyperLogLog growing past it becomes dense. */

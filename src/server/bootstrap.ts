@@ -24,6 +24,9 @@ export function shardConfigOf(config: Config): ShardConfig {
     hllSparseMaxBytes: config.hllSparseMaxBytes,
     hashMaxListpackEntries: config.hashMaxListpackEntries,
     hashMaxListpackValue: config.hashMaxListpackValue,
+    setMaxIntsetEntries: config.setMaxIntsetEntries,
+    setMaxListpackEntries: config.setMaxListpackEntries,
+    setMaxListpackValue: config.setMaxListpackValue,
   };
 }
 

@@ -654,6 +654,11 @@ export const PARAMS: readonly ParamDecl[] = [
     name: 'list-max-listpack-size', aliases: ['list-max-ziplist-size'],
     type: { kind: 'int', min: -2147483648n, max: INT_MAX }, default: -2n, mutable: true,
   },
+  // Redis 7.0 has set-max-intset-entries only; the two listpack settings are 7.2's (sets of short strings
+  // are kept packed up to them; OBJECT ENCODING still says hashtable, as 7.0 does).
+  { name: 'set-max-intset-entries', type: { kind: 'int', min: 0n, max: LONG_MAX }, default: 512n, mutable: true },
+  { name: 'set-max-listpack-entries', type: { kind: 'int', min: 0n, max: LONG_MAX }, default: 128n, mutable: true },
+  { name: 'set-max-listpack-value', type: { kind: 'int', min: 0n, max: LONG_MAX }, default: 64n, mutable: true },
   {
     name: 'hll-sparse-max-bytes', type: { kind: 'memory', min: 0n, max: LONG_MAX, unsigned: true }, default: 3000n,
     mutable: true,
@@ -978,6 +983,16 @@ export class Config {
 
   get hashMaxListpackValue(): number {
     return this.getNumber('hash-max-listpack-value');
+  }
+
+  get setMaxIntsetEntries(): number {
+    return this.getNumber('set-max-intset-entries');
+  }
+  get setMaxListpackEntries(): number {
+    return this.getNumber('set-max-listpack-entries');
+  }
+  get setMaxListpackValue(): number {
+    return this.getNumber('set-max-listpack-value');
   }
 
   get lfuDecayTime(): number {

@@ -188,6 +188,9 @@ class ShardRuntime implements ShardContext {
     this.ks.lists.fill = this.config.listMaxListpackSize ?? -2;
     this.ks.hashes.maxEntries = this.config.hashMaxListpackEntries ?? 512;
     this.ks.hashes.maxValue = this.config.hashMaxListpackValue ?? 64;
+    this.ks.sets.maxIntsetEntries = this.config.setMaxIntsetEntries ?? 512;
+    this.ks.sets.maxListpackEntries = this.config.setMaxListpackEntries ?? 128;
+    this.ks.sets.maxListpackValue = this.config.setMaxListpackValue ?? 64;
   }
 
   run(): void {

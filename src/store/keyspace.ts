@@ -3,10 +3,11 @@ import {
   ENTRY_META, ENTRY_VALUE, META_ENC_SHIFT, META_EXPIRE_BIT, META_LRU_MASK, META_TYPE_SHIFT,
   MAX_SMALL_ALLOC, REF_UNIT_BYTES, SLAB_BYTES, STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES,
   STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, STAT_LAZYFREE_PENDING, STAT_LAZYFREED_OBJECTS, TYPE_HASH, TYPE_LIST,
-  TYPE_STRING,
+  TYPE_SET, TYPE_STRING,
 } from '../../native-layout/layout.ts';
 import { ListStore, type Piece } from './list.ts';
 import { HashStore } from './hash.ts';
+import { SetStore } from './set.ts';
 import type { StructureStore } from './structure.ts';
 import { LAZYFREE_THRESHOLD, LazyFreeQueue } from './lazyfree.ts';
 import { hashBytes } from '../util/hash.ts';
@@ -63,6 +64,8 @@ export class Keyspace implements RecordShape {
    * without field TTLs cost the sweep nothing.
    */
   readonly fieldTtlDbs: Uint8Array;
+  /** Set structures (TYPE_SET values). */
+  readonly sets: SetStore;
   /** The store of each non-inline value type, by TYPE_* (undefined for strings). */
   readonly structures: (StructureStore | undefined)[] = [];
   /** Values (and flushed indexes) unlinked and waiting to be freed in slices (store/lazyfree.ts). */
@@ -93,6 +96,8 @@ export class Keyspace implements RecordShape {
     this.hashes = new HashStore(arena.u8, arena.u32, arena.f64, this.alloc, seed ^ 0x5bd1e995);
     this.structures[TYPE_HASH] = this.hashes;
     this.fieldTtlDbs = new Uint8Array(databases);
+    this.sets = new SetStore(arena, this.alloc, seed ^ 0x5e75);
+    this.structures[TYPE_SET] = this.sets;
     this.stats = stats;
     this.seed = seed;
     this.volatileKeys = new Int32Array(databases);
@@ -405,6 +410,15 @@ export class Keyspace implements RecordShape {
       throw e;
     }
     return this.putNewStructure(db, kb, ko, kl, TYPE_LIST, ENC_QUICKLIST, this.lists, h, -1);
+  }
+
+  /**
+   * A new set key holding pieces (at least one; the key must be absent:
+   * lookupWrite just before). All or nothing. Returns the entry. The entry's
+   * encoding field stays 0: a set's encoding lives in its header.
+   */
+  newSet(db: number, kb: Uint8Array, ko: number, kl: number, pieces: readonly Piece[]): number {
+    return this.putNewStructure(db, kb, ko, kl, TYPE_SET, 0, this.sets, this.sets.create(pieces), -1);
   }
 
   /**

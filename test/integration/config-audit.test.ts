@@ -59,6 +59,9 @@ const AUDIT: Readonly<Record<string, Outcome>> = {
   'hash-max-listpack-value': { kind: 'implemented', value: '1kb', shown: '1024' },
   'hash-max-ziplist-value': { kind: 'implemented', value: '128' },
   'list-compress-depth': { kind: 'refused', value: '1', because: 'list compression is not implemented yet' },
+  'set-max-intset-entries': { kind: 'implemented', value: '64' },
+  'set-max-listpack-entries': { kind: 'implemented', value: '16' },
+  'set-max-listpack-value': { kind: 'implemented', value: '32' },
   // The memory and buffer parts of issue 6:
   maxmemory: { kind: 'either', value: '100mb' },
   'maxmemory-clients': { kind: 'either', value: '10mb' },

@@ -3,6 +3,7 @@ import { bitmapCoordinators } from '../coordinators/bitmaps.ts';
 import { keyCoordinators } from '../coordinators/keys.ts';
 import { listCoordinators } from '../coordinators/lists.ts';
 import { sortCoordinators } from '../coordinators/sort.ts';
+import { setCoordinators } from '../coordinators/sets.ts';
 import { stringCoordinators } from '../coordinators/strings.ts';
 import { hyperloglogCoordinators } from '../coordinators/hyperloglog.ts';
 
@@ -14,4 +15,5 @@ export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Co
   ...listCoordinators,
   ...hyperloglogCoordinators,
   ...sortCoordinators,
+  ...setCoordinators,
 ]);

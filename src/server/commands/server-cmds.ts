@@ -62,6 +62,7 @@ const SHARD_PARAMS = [
   'active-expire-effort', 'slowlog-log-slower-than', 'list-max-listpack-size',
   'hll-sparse-max-bytes',
   'hash-max-listpack-entries', 'hash-max-listpack-value',
+  'set-max-intset-entries', 'set-max-listpack-entries', 'set-max-listpack-value',
 ];
 
 const hasShardConfig = SHARD_COMMANDS.some((s) => s.name === '__config');
