@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     head.push('redis µs CPU/req');
     for (const s of sabre) head.push(`sabre-${s.shards}/redis CPU`);
     head.push('ran without errors');
-    const lines = [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`];
+    const lines = [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 || i === head.length - 1 ? '---' : '---:')).join(' | ')} |`];
     for (const { row } of DEFAULT_TESTS) {
       const r = redis.results.get(row);
       const cells = [row];
@@ -220,7 +220,13 @@ async function main(): Promise<void> {
       }
       const oks = [...sabre.map((s) => ({ name: `sabre-${s.shards}`, x: s.run.results.get(row) })), { name: 'redis', x: r }];
       const bad = oks.filter((o) => o.x === undefined || o.x.error !== null);
-      cells.push(bad.length === 0 ? 'yes' : bad.map((o) => `${o.name}: ${o.x?.error ?? 'no result'}`).join('; ').replace(/\|/g, '\\|'));
+      // Servers failing the same way share one mention; an unknown command is named without its arguments.
+      const byError = new Map<string, string[]>();
+      for (const o of bad) {
+        const why = (o.x?.error ?? 'no result').replace(/, with args beginning with:.*$/, '');
+        byError.set(why, [...(byError.get(why) ?? []), o.name]);
+      }
+      cells.push(bad.length === 0 ? 'yes' : [...byError].map(([why, names]) => `no: ${names.join(', ')}: ${why}`).join('; ').replace(/\|/g, '\\|'));
       lines.push(`| ${cells.join(' | ')} |`);
     }
     const section = [
