@@ -8,6 +8,7 @@ import { ListenError, Server } from './server.ts';
 import { Client } from './client.ts';
 import { frontCommands } from './commands/index.ts';
 import { coordinators } from './commands/coordinated.ts';
+import { warmUp } from './warmup.ts';
 
 export function shardConfigOf(config: Config): ShardConfig {
   return {
@@ -129,6 +130,12 @@ export async function startServer(args: string[]): Promise<Server> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   logBanner({ version: SABRE_VERSION, port: config.port, shards: config.shards, arenaMb: config.shardArenaMb, bind: config.bind });
+  // Test faults fire on the first request that reaches them: the warm-up would spring them.
+  if ((fault === undefined || fault === '') && config.getBool('warmup') && config.port !== 0) {
+    const w = await warmUp(server);
+    if (w.aborted === null) logNotice(`Warm-up: ${w.requests} requests in ${Math.round(w.ms)} ms`);
+    else logWarning(`Warm-up stopped early (${w.aborted}) after ${w.requests} requests in ${Math.round(w.ms)} ms`);
+  }
   let listening: number;
   try {
     listening = await server.start(config.bind, config.port);

@@ -523,6 +523,8 @@ export const PARAMS: readonly ParamDecl[] = [
         : null,
   },
   { name: 'shard-ring-kb', type: { kind: 'int', min: 4n, max: 1048576n }, default: 1024n, mutable: false },
+  // Sabre's own: run the hot paths before accepting connections (server/warmup.ts).
+  { name: 'warmup', type: { kind: 'bool' }, default: true, mutable: false },
   {
     name: 'dir',
     type: { kind: 'special', multiArg: false, parse: dirParse, render: (v) => v as string },

@@ -569,6 +569,8 @@ function sabreSection(srv: Server): string {
     ['shard_fill_min_perc', perc(fillMin)],
     ['shard_fill_max_perc', perc(fillMax)],
   ];
+  // Counted since the last CONFIG RESETSTAT (or the start-up warm-up), like total_commands_processed.
+  const base = stateOf(srv).baseline;
   srv.links.forEach((l, i) => {
     const s = l.stats;
     let keys = 0;
@@ -579,7 +581,7 @@ function sabreSection(srv: Server): string {
     }
     lines.push([`shard${i}`,
       `keys=${keys},expires=${expires},arena_used=${s[STAT_USED_BYTES]},arena_committed=${s[STAT_ARENA_COMMITTED]}` +
-      `,arena_capacity=${l.capacity()},heap_used=${s[STAT_HEAP_USED]},commands=${s[STAT_COMMANDS]}` +
+      `,arena_capacity=${l.capacity()},heap_used=${s[STAT_HEAP_USED]},commands=${s[STAT_COMMANDS] - (base[i]?.[STAT_COMMANDS] ?? 0)}` +
       `,rehashing=${s[STAT_REHASHING]},arena_reserve=${l.reserve()},fill_perc=${perc(guard.fill(l))}` +
       `,full=${guard.full[i] ? 1 : 0}`]);
   });

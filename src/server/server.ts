@@ -14,7 +14,7 @@ import { CommandLookup } from './command-lookup.ts';
 import type { Config } from './config.ts';
 import type { Coordinator, FrontCommandSpec, FrontContext } from './front-command.ts';
 import { logNotice, logVerbose, logWarning } from './log.ts';
-import { startInfoSampler } from './info.ts';
+import { resetInfoStats, startInfoSampler } from './info.ts';
 import { readSlowTrailer, Slowlog, slowlogArgs, type SlowlogClient } from './slowlog.ts';
 import { MemoryGuard } from './memory-guard.ts';
 
@@ -211,6 +211,38 @@ export class Server {
         resolve(srv);
       });
     });
+  }
+
+  /**
+   * A listener on an ephemeral loopback port for the start-up warm-up
+   * (server/warmup.ts), open only while it runs. Its connections are served
+   * exactly as the real listeners' are (same client, parser, pump, sockets):
+   * the warm-up is there to run those paths.
+   */
+  async listenWarmUp(): Promise<net.Server[]> {
+    // Through listenOn, as the real listeners, on the IPv4 and (where there is one) the IPv6
+    // loopback: what happens for the first time there (measured: the first IPv6 listen) throws
+    // away optimised code, and the first client would pay for compiling it again.
+    const v4 = await this.listenOn('127.0.0.1', 0);
+    try {
+      return [v4, await this.listenOn('::1', 0)];
+    } catch {
+      return [v4];
+    }
+  }
+
+  /**
+   * After the warm-up, before the real listeners open: the counters it moved
+   * (client ids, INFO stats and commandstats, errorstats, the shards'
+   * hit/miss/expiry counters, the slow log and its ids, peak memory) read as
+   * on a server that never served anyone.
+   */
+  forgetWarmUp(): void {
+    this.nextClientId = 1;
+    this.stats.reset();
+    resetInfoStats(this);
+    this.slowlog.forget();
+    this.slowPending.length = 0;
   }
 
   private closeListeners(): Promise<void> {

@@ -106,6 +106,12 @@ export class Slowlog {
   reset(): void {
     this.entries = [];
   }
+
+  /** Empties the log and restarts its ids at 0, as on a fresh server (SLOWLOG RESET keeps counting ids, as Redis does). */
+  forget(): void {
+    this.entries = [];
+    this.nextId = 0;
+  }
 }
 
 /**

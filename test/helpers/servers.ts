@@ -39,6 +39,13 @@ export interface StartSabreOptions {
   readyTimeoutMs?: number;
   /** Extra environment variables for the child. */
   env?: Record<string, string>;
+  /**
+   * Run the start-up warm-up (server/warmup.ts), as `npm start` does. Off by
+   * default here: it costs about a second of CPU per start, and the suite
+   * starts many servers; test/integration/warmup.test.ts and the benchmarks
+   * turn it on.
+   */
+  warmup?: boolean;
 }
 
 export interface StartRedisOptions {
@@ -275,6 +282,8 @@ export function startSabre(opts: StartSabreOptions = {}): Promise<ServerHandle> 
       '127.0.0.1',
       '--save',
       '',
+      '--warmup',
+      opts.warmup === true ? 'yes' : 'no',
       ...(opts.args ?? []),
     ],
     cwd: PROJECT_ROOT,

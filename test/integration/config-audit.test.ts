@@ -26,6 +26,7 @@ const AUDIT: Readonly<Record<string, Outcome>> = {
   maxclients: { kind: 'implemented', value: '500' },
   shards: { kind: 'refused', value: '2', because: IMMUTABLE },
   'shard-ring-kb': { kind: 'refused', value: '64', because: IMMUTABLE },
+  warmup: { kind: 'refused', value: 'yes', because: IMMUTABLE },
   dir: { kind: 'implemented', value: '/tmp' },
   loglevel: { kind: 'implemented', value: 'verbose' },
   logfile: { kind: 'refused', value: 'x.log', because: IMMUTABLE },
