@@ -26,6 +26,18 @@ interface Table {
 }
 
 const MIN_GROUPS = 4;
+/** Loads a table's state (base given as a ref) into `t`. */
+function fillTable(t: Table, baseRef: number, groups: number, full: number, deleted: number): Table {
+  const base = baseRef * REF_UNIT_BYTES;
+  t.base = base;
+  t.baseWord = base / 4;
+  t.groups = groups;
+  t.mask = groups - 1;
+  t.full = full;
+  t.deleted = deleted;
+  return t;
+}
+
 /** The shape of an unattached view: attach() gives the real one. */
 const NO_SHAPE: RecordShape = {
   keyOffset: () => { throw new Error('hash index view used before attach()'); },
@@ -124,6 +136,11 @@ export class HashIndex {
   /** Ref of the arena header holding this index's state, 0 when the state lives in this object. */
   private header = 0;
   private cur: Table;
+  // attach() fills these two in place rather than allocating per operation: a
+  // collection's command attaches its index at least once. A resize replaces
+  // `cur` with a new object; the next attach() comes back to these.
+  private readonly viewCur: Table = { base: 0, baseWord: 0, groups: 0, mask: 0, full: 0, deleted: 0 };
+  private readonly viewOld: Table = { base: 0, baseWord: 0, groups: 0, mask: 0, full: 0, deleted: 0 };
   private old: Table | null = null;
   private rehashIdx = 0;
   /**
@@ -179,20 +196,16 @@ export class HashIndex {
     const w = h * 2;
     this.header = h;
     this.shape = shape;
-    this.cur = this.tableFrom(u32[w + HIDX_CUR_BASE / 4], u32[w + HIDX_CUR_GROUPS / 4], u32[w + HIDX_CUR_FULL / 4],
-      u32[w + HIDX_CUR_DELETED / 4]);
+    this.cur = fillTable(this.viewCur, u32[w + HIDX_CUR_BASE / 4], u32[w + HIDX_CUR_GROUPS / 4],
+      u32[w + HIDX_CUR_FULL / 4], u32[w + HIDX_CUR_DELETED / 4]);
     const oldBase = u32[w + HIDX_OLD_BASE / 4];
-    this.old = oldBase === 0 ? null : this.tableFrom(oldBase, u32[w + HIDX_OLD_GROUPS / 4], u32[w + HIDX_OLD_FULL / 4],
-      u32[w + HIDX_OLD_DELETED / 4]);
+    this.old = oldBase === 0 ? null : fillTable(this.viewOld, oldBase, u32[w + HIDX_OLD_GROUPS / 4],
+      u32[w + HIDX_OLD_FULL / 4], u32[w + HIDX_OLD_DELETED / 4]);
     this.rehashIdx = u32[w + HIDX_REHASH_IDX / 4];
     this.growBlocked = (u32[w + HIDX_FLAGS / 4] & 1) !== 0;
     return this;
   }
 
-  private tableFrom(baseRef: number, groups: number, full: number, deleted: number): Table {
-    const base = baseRef * REF_UNIT_BYTES;
-    return { base, baseWord: base / 4, groups, mask: groups - 1, full, deleted };
-  }
 
   /** Writes the state back to the attached header (every state change ends here). */
   private persist(): void {
