@@ -558,7 +558,8 @@ export class ZSetStore implements StructureStore {
   }
 
   private lpWrite(p: number, b: Uint8Array, o: number, l: number, score: number, prev: number): void {
-    this.f64[p / 8] = score;
+    // A listpack keeps its scores as text where -0 reads back as 0 (Redis's listpack does so).
+    this.f64[p / 8] = score === 0 ? 0 : score;
     this.u32[p / 4 + ZLP_LEN / 4] = l;
     this.u32[p / 4 + ZLP_PREV / 4] = prev;
     if (b === this.u8) this.u8.copyWithin(p + ZLP_MEMBER, o, o + l);
