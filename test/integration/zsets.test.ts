@@ -151,7 +151,7 @@ describe('zsets: 4 shards', () => {
     const found: string[] = [];
     let cursor = '0';
     do {
-      const [next, keys] = await r.scan(cursor, 'TYPE', 'zset', 'COUNT', 100);
+      const [next, keys] = await r.scan(cursor, 'COUNT', 100, 'TYPE', 'zset');
       found.push(...keys);
       cursor = next;
     } while (cursor !== '0');
