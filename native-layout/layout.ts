@@ -151,6 +151,28 @@ export const GROUP_VERSION = 12;
 /** u32 x 8: the entries' addresses, in REF_UNIT_BYTES units. */
 export const GROUP_REFS = 16;
 
+/**
+ * Header of a hash index owned by a collection (a hash, set or sorted set in
+ * its hashtable encoding): the index's state lives in the arena, so the
+ * collection is named by one ref and a reusable HashIndex view is attached to
+ * it per operation (src/store/hash-index.ts). The keyspace's own per-database
+ * indexes keep this state in JavaScript instead. Every u32; table bases are
+ * refs (REF_UNIT_BYTES units), 0 when there is no old table.
+ */
+export const HIDX_CUR_BASE = 0;
+export const HIDX_CUR_GROUPS = 4;
+export const HIDX_CUR_FULL = 8;
+export const HIDX_CUR_DELETED = 12;
+export const HIDX_OLD_BASE = 16;
+export const HIDX_OLD_GROUPS = 20;
+export const HIDX_OLD_FULL = 24;
+export const HIDX_OLD_DELETED = 28;
+/** Next group of the old table to move (incremental rehash). */
+export const HIDX_REHASH_IDX = 32;
+/** Bit 0: growth failed for want of memory (retried once whole free slabs could hold it). */
+export const HIDX_FLAGS = 36;
+export const HIDX_HEADER_BYTES = 40;
+
 // ---------------------------------------------------------------------------
 // Entry record: one allocation per key
 // ---------------------------------------------------------------------------
@@ -270,3 +292,19 @@ export const ZSL_LEVEL_BASE = 24;
 export const ZSL_LEVEL_BYTES = 8;
 /** Levels of the head node, and the most any node has (Redis's ZSKIPLIST_MAXLEVEL). */
 export const ZSL_MAX_LEVEL = 32;
+// HyperLogLog: a string value (TYPE_STRING, raw) in Redis 7.0's exact byte
+// format, so GET/SET move it between Redis and Sabre (src/store/hll.ts).
+// ---------------------------------------------------------------------------
+/** 4 bytes: "HYLL". */
+export const HLL_MAGIC = 0;
+/** u8: HLL_DENSE or HLL_SPARSE. Bytes 5-7 are unused (kept as found). */
+export const HLL_ENCODING = 4;
+/** u64 LE: cached cardinality; bit 7 of its last byte set = stale. */
+export const HLL_CARD = 8;
+export const HLL_HEADER_BYTES = 16;
+export const HLL_DENSE = 0;
+export const HLL_SPARSE = 1;
+export const HLL_MAX_ENCODING = 1;
+export const HLL_REGISTERS = 16384;
+/** Header plus 16384 packed 6-bit registers (12288 bytes). */
+export const HLL_DENSE_BYTES = HLL_HEADER_BYTES + (HLL_REGISTERS * 6) / 8;

@@ -246,6 +246,7 @@ const OWN_CATEGORIES: Readonly<Record<string, readonly string[]>> = {
 /** Doc flags (COMMAND DOCS doc_flags), by full name. */
 const DOC_FLAGS: Readonly<Record<string, readonly string[]>> = {
   debug: ['syscmd'],
+  pfdebug: ['syscmd'],
 };
 
 // ---------------------------------------------------------------------------
@@ -344,6 +345,10 @@ const KEY_SPECS: Readonly<Record<string, readonly string[] | readonly KeySpecDoc
   zinterstore: [range(1, 0, 1, OW_UPDATE), { flags: RO, begin: { index: 2 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
   zdiffstore: [range(1, 0, 1, OW_UPDATE), { flags: RO, begin: { index: 2 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
   xlen: RO_NOACCESS,
+  pfadd: RW_INSERT,
+  pfcount: [range(1, -1, 1, ['RW', 'access'], 'RW because it may change the internal representation of the key, and propagate to replicas')],
+  pfmerge: [range(1, 0, 1, ['RW', 'access', 'insert']), range(2, -1, 1, RO)],
+  pfdebug: [range(2, 0, 1, ['RW', 'access'])],
 };
 
 /** The key specs of a command (none for keyless commands). */
