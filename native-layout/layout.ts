@@ -247,7 +247,7 @@ export const LNODE_ELEMENT_PREFIX = 4;
 // Sorted set (TYPE_ZSET, src/store/zset.ts). ENTRY_VALUE of a TYPE_ZSET entry
 // is the ref of a zset header. Two encodings: a listpack (one block of packed
 // entries ordered by (score, member)) and a skiplist (nodes with span counts,
-// plus an open-addressing member table of node refs).
+// plus a member index: a HashIndex attached to the set, over the nodes).
 // ---------------------------------------------------------------------------
 // Sorted-set encodings (META encoding field and ZSET_ENCODING).
 export const ENC_ZSET_LISTPACK = 0;
@@ -262,29 +262,30 @@ export const ZSET_FIRST = 8;
 export const ZSET_LAST = 12;
 /** u32: skiplist: number of levels in use (1..ZSL_MAX_LEVEL). */
 export const ZSET_LEVEL = 16;
-/** u32: skiplist: ref of the member table (u32 node refs, 0 = empty slot). */
+/** u32: skiplist: ref of the member index's header (HIDX_*: a HashIndex over the nodes, keyed by member). */
 export const ZSET_TABLE = 20;
-/** u32: skiplist: slots of the member table (a power of two). */
-export const ZSET_TABLE_SLOTS = 24;
+/** u32: unused (0). */
+export const ZSET_RESERVED = 24;
 export const ZSET_HEADER_BYTES = 32;
-// Listpack entry (8-aligned inside the block):
-/** f64: the score. */
-export const ZLP_SCORE = 0;
-/** u32: member length. */
-export const ZLP_LEN = 8;
+// Listpack entry (8-aligned inside the block). Length and score sit where a
+// skiplist node has them, so readers of a position need not know the encoding.
 /** u32: bytes of the previous entry (0 for the first), so the block walks backwards. */
-export const ZLP_PREV = 12;
+export const ZLP_PREV = 0;
+/** u32: member length. */
+export const ZLP_LEN = 4;
+/** f64: the score. */
+export const ZLP_SCORE = 8;
 /** Member bytes start here; the entry is padded to a multiple of 8. */
 export const ZLP_MEMBER = 16;
-// Skiplist node:
-/** f64: the score. */
-export const ZSL_SCORE = 0;
+// Skiplist node (a HashIndex record: it starts with its hash):
+/** u32: the member's hash (the member index never rehashes bytes). */
+export const ZSL_HASH = 0;
 /** u32: member length. */
-export const ZSL_LEN = 8;
+export const ZSL_LEN = 4;
+/** f64: the score. */
+export const ZSL_SCORE = 8;
 /** u32: ref of the previous node at level 0 (0 for the first). */
-export const ZSL_BACKWARD = 12;
-/** u32: the member's hash (the member table never rehashes bytes). */
-export const ZSL_HASH = 16;
+export const ZSL_BACKWARD = 16;
 /** u32: number of levels of this node. */
 export const ZSL_LEVELS = 20;
 /** Level i: u32 forward ref at ZSL_LEVEL_BASE + 8i, u32 span at + 4; the member bytes follow the last level. */
