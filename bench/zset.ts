@@ -108,6 +108,7 @@ async function main(): Promise<void> {
       await load(h.port, 100_000);
     }
     const tests: Array<[string, string[]]> = [
+      ['GET (reference)', ['get', 'key:__rand_int__']],
       ['ZADD', ['zadd', 'z', '__rand_int__', 'member:__rand_int__']],
       ['ZRANK', ['zrank', 'z', 'member:__rand_int__']],
       ['ZSCORE', ['zscore', 'z', 'member:__rand_int__']],
