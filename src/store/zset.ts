@@ -456,6 +456,43 @@ export class ZSetStore implements StructureStore, RecordShape {
     this.alloc.free(h * RU);
   }
 
+  /**
+   * Lazy freeing (StructureStore.freeEffort/freeSome, used once the keyspace
+   * frees big values in slices): a listpack is one block, a skiplist one
+   * allocation per member.
+   */
+  freeEffort(h: number): number {
+    return this.encoding(h) === ENC_ZSET_LISTPACK ? 1 : this.count(h) + 1;
+  }
+
+  /**
+   * Frees about `budget` nodes of an unreachable skiplist from its head (the
+   * head's level-0 link and the count follow, so the next call goes on from
+   * there), then its index, head and header. True when all is freed.
+   */
+  freeSome(h: number, budget: number): boolean {
+    if (this.encoding(h) === ENC_ZSET_LISTPACK) {
+      this.free(h);
+      return true;
+    }
+    const head = this.u32[h * 2 + W_FIRST];
+    let n = this.fwd(head, 0);
+    let freed = 0;
+    while (n !== 0 && freed < budget) {
+      const next = this.fwd(n, 0);
+      this.alloc.free(n * RU);
+      n = next;
+      freed++;
+    }
+    this.setFwd(head, 0, n);
+    this.u32[h * 2 + W_COUNT] -= freed;
+    if (n !== 0) return false;
+    this.alloc.free(head * RU);
+    this.indexOf(h).destroy();
+    this.alloc.free(h * RU);
+    return true;
+  }
+
   clone(h: number): number {
     return this.build(this.entries(h), this.encoding(h));
   }

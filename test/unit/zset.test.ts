@@ -188,6 +188,28 @@ describe('ZSetStore against a sorted-array model', () => {
     z.free(k);
   });
 
+  it('frees a big skiplist in slices (freeEffort/freeSome) and gives every byte back', () => {
+    const arena = new Arena(new SharedArrayBuffer(8 * 1024 * 1024));
+    const alloc = new SlabAllocator(arena);
+    const z = new ZSetStore(arena.u8, arena.u32, arena.f64, alloc, 3);
+    const base = alloc.used;
+    const h = z.create();
+    for (let i = 0; i < 20000; i++) {
+      const b = bytes(`m${i}`);
+      z.insert(h, b, 0, b.length, i % 97);
+    }
+    expect(z.freeEffort(h)).toBe(20001);
+    let calls = 1;
+    while (!z.freeSome(h, 1000)) calls++;
+    expect(calls).toBe(20);
+    expect(alloc.used).toBe(base);
+    const small = z.create();
+    z.insert(small, bytes('a'), 0, 1, 1);
+    expect(z.freeEffort(small)).toBe(1);
+    expect(z.freeSome(small, 1)).toBe(true);
+    expect(alloc.used).toBe(base);
+  });
+
   it('ranks a skiplist of 100,000 members in O(log n)', () => {
     const arena = new Arena(new SharedArrayBuffer(32 * 1024 * 1024));
     const alloc = new SlabAllocator(arena);
