@@ -287,7 +287,11 @@ function zaddGeneric(c: ShardContext, incrOnly: boolean): void {
     }
   } catch (e) {
     if (fresh) z.free(h);
-    else undoAll(z, h, a, undoArg, undoScore);
+    else {
+      undoAll(z, h, a, undoArg, undoScore);
+      // The members are as they were; a listpack converted on the way stays a skiplist: say so.
+      syncEncoding(c, ref);
+    }
     throw e;
   }
   if (fresh) {
