@@ -200,6 +200,8 @@ describe('zsets: a full shard (4 shards, shard-arena-mb 16)', () => {
   useSabre((_s, client) => { r = client; }, { args: ['--shard-arena-mb', '16'] });
 
   it('ZADD and ZUNIONSTORE answer OOM and change nothing', async () => {
+    await r.zadd('{a}dst', 1, 'keep');
+    await r.zadd('b', 1, 'x');
     // Fill key a's shard with one growing zset until it refuses.
     let n = 0;
     let oom = '';
@@ -217,8 +219,6 @@ describe('zsets: a full shard (4 shards, shard-arena-mb 16)', () => {
     expect(card).toBeGreaterThan(10000);
     expect(card % 1000).toBe(0); // the refused ZADD added nothing
     // A union into a's shard that cannot fit leaves the destination as it was.
-    await r.zadd('{a}dst', 1, 'keep');
-    await r.zadd('b', 1, 'x');
     let unionErr = '';
     try {
       await r.zunionstore('{a}dst', 2, 'a', 'b');
