@@ -70,6 +70,15 @@ export const REPF_SLOW = 2;
 export const SLOW_TRAILER_SIZE_FROM_END = 4;
 /** From the record's end: f64 duration in microseconds. */
 export const SLOW_TRAILER_DURATION_FROM_END = 12;
+/**
+ * The command gave a collection value to keys that clients block on (BLPOP...):
+ * a ready-keys trailer ends the record, after the RESP bytes and after the
+ * slow-log trailer when there is one:
+ *   u32 count, count x (u32 db, u32 key length, key bytes), u32 trailer bytes.
+ */
+export const REPF_READY = 4;
+/** From the record's end: u32 size of the whole ready-keys trailer. */
+export const READY_TRAILER_SIZE_FROM_END = 4;
 
 // ---------------------------------------------------------------------------
 // Shard statistics block (written by the shard, read by the front for INFO)

@@ -4,6 +4,7 @@ import { stringCommands } from './strings.ts';
 import { bitmapCommands } from './bitmaps.ts';
 import { debugCommands } from './debug.ts';
 import { listCommands } from './lists.ts';
+import { blockingCommands } from './blocking.ts';
 import type { CommandSpec } from './types.ts';
 
 /**
@@ -18,6 +19,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...listCommands,
   ...internalCommands,
   ...debugCommands,
+  ...blockingCommands,
 ];
 
 /**

@@ -112,6 +112,8 @@ export class Client implements ReplySink, ReplyTarget {
   pending: Argv | null = null;
   /** BLOCK_SEND: sends the rest of a command already run; false while the rings have no room. */
   pendingSend: (() => boolean) | null = null;
+  /** Waiting on keys (BLPOP...: server/blocking.ts); CLIENT LIST flag b. */
+  blockedOnKeys = false;
   /** BLOCK_REPLY: the sequence number whose reply ends the wait (-1: none). */
   awaitSeq = -1;
   /** Called once the awaited reply is delivered (set by the server). */
