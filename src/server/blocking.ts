@@ -2,7 +2,7 @@ import { ERR_SYNTAX } from '../commands/errors.ts';
 import type { Argv } from '../protocol/argv.ts';
 import { parseReply, replyLength, RespDouble, type RespValue } from '../protocol/reply-reader.ts';
 import * as resp from '../protocol/resp.ts';
-import { BLOCK_REPLY, type Client } from './client.ts';
+import { BLOCK_REPLY, countShardError, type Client } from './client.ts';
 import { logWarning } from './log.ts';
 import type { Server } from './server.ts';
 
@@ -249,6 +249,12 @@ function bulkBody(reply: Buffer): Buffer {
   return reply.subarray(eol + 2, reply.length - 2);
 }
 
+/** Hands a reply to the client; an error from a shard counts in errorstats as the shard's own replies do. */
+function deliver(client: Client, seq: number, reply: Buffer): void {
+  if (isError(reply)) countShardError(reply, 0, reply.length);
+  client.deliver(seq, reply, 0, reply.length);
+}
+
 /**
  * The waiter registry and the pops. One per server (Server.blocking).
  */
@@ -360,7 +366,7 @@ export class Blocking {
     const d = this.srv.dispatcher;
     if (reply !== null || client.closed) {
       d.release(held);
-      if (reply !== null) client.deliver(seq, reply, 0, reply.length);
+      if (reply !== null) deliver(client, seq, reply);
       this.srv.pump();
       return;
     }
@@ -590,13 +596,13 @@ export class Blocking {
       this.srv.replyError(w.client, w.seq, ERR_UNBLOCKED);
       return;
     }
-    const nil = w.req.dst !== null ? resp.nil(w.resp) : resp.nilArray(w.resp);
-    this.finish(w, nil);
+    // Redis 7.0 times out every list and zset pop with a null array, BLMOVE's included.
+    this.finish(w, resp.nilArray(w.resp));
   }
 
   private finish(w: Waiter, reply: Buffer): void {
     this.forget(w);
-    w.client.deliver(w.seq, reply, 0, reply.length);
+    deliver(w.client, w.seq, reply);
   }
 
   /** Takes a waiter out of every table; keys nobody waits on any more are unwatched on their shards. */

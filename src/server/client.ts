@@ -29,7 +29,8 @@ export const BLOCK_REPLY = 3;
  */
 export const replyErrorStats = { count: 0, codes: new Map<string, number>() };
 
-function countShardError(u8: Uint8Array, off: number, len: number): void {
+/** Counts an error reply that came from a shard (also for the blocking pops, which deliver shard replies themselves). */
+export function countShardError(u8: Uint8Array, off: number, len: number): void {
   let end = off + 1;
   const stop = off + Math.min(len, 128);
   while (end < stop && u8[end] !== 32 && u8[end] !== 13) end++;

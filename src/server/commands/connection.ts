@@ -459,14 +459,13 @@ function clientReply(c: FrontContext): void {
 
 function clientUnblock(c: FrontContext): void {
   const { argv } = c;
-  // Redis's order: the id first, then the reason.
+  if (argv.count === 4 && !argv.is(3, 'timeout') && !argv.is(3, 'error')) {
+    fail(c, 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+    return;
+  }
   const id = argInt64(c, 2);
   if (id === null) {
     fail(c, ERR_NOT_INTEGER);
-    return;
-  }
-  if (argv.count === 4 && !argv.is(3, 'timeout') && !argv.is(3, 'error')) {
-    fail(c, 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
     return;
   }
   const how = argv.count === 4 && argv.is(3, 'error') ? 'error' : 'timeout';
