@@ -312,103 +312,165 @@ export class Blocking {
    * Runs a blocking command (called by Server.run with its shards free):
    * serves it now, or leaves its client waiting. Its sequence number is
    * taken now; the client's next command waits for its reply.
+   *
+   * Keys all on one shard (the common case) need no hold: one __bpop pops,
+   * or finds nothing and starts watching the keys, in one step on the
+   * shard, so a write after it reports them. Keys on several shards are
+   * tried in order with those shards held, so that the first key in the
+   * command's order that has something is the one served.
    */
-  start(client: Client, argv: Argv, name: string, shards: readonly number[]): void {
+  start(client: Client, argv: Argv, name: string): void {
     const seq = client.takeSeq();
     const req = parseBlocking(name, argv);
     if (typeof req === 'string') {
       this.srv.replyError(client, seq, req);
       return;
     }
-    const held = shards.slice();
+    const shards: number[] = [];
+    for (const k of req.keys) {
+      const s = this.shardOf(k);
+      if (!shards.includes(s)) shards.push(s);
+    }
     if (req.dst !== null) {
       const ds = this.shardOf(req.dst);
-      if (!held.includes(ds)) held.push(ds);
+      if (!shards.includes(ds)) shards.push(ds);
     }
+    const held = shards.length > 1 ? shards : [];
     const d = this.srv.dispatcher;
     d.hold(held);
     client.blocked = BLOCK_REPLY;
     client.awaitSeq = seq;
     const db = client.db;
     const respVersion = client.resp;
-    this.firstTry(client, db, respVersion, req).then(
-      (reply) => this.started(client, seq, db, respVersion, req, reply, held),
+    const ids = distinctIds(db, req.keys);
+    this.addPending(ids);
+    const watched: string[] = [];
+    this.firstTry(db, respVersion, req, watched).then(
+      (reply) => this.started(client, seq, db, respVersion, req, ids, reply, held, watched),
       (e: Error) => {
         logWarning(`Blocking '${name}' failed: ${e.stack ?? e.message}`);
-        d.release(held);
-        this.srv.replyError(client, seq, `ERR ${e.message}`);
-        this.srv.pump();
+        this.started(client, seq, db, respVersion, req, ids, resp.error(`ERR ${e.message}`), held, watched);
       },
     );
   }
 
-  /** The keys in order, a run of keys on one shard per call, until one gives something or errs. */
-  private async firstTry(client: Client, db: number, respVersion: number, req: BlockingRequest): Promise<Buffer | null> {
+  /**
+   * The keys in order, one __bpop per run of keys on one shard, until one
+   * gives something or errs. `watched` collects the ids whose shards now
+   * watch them (runs that found nothing).
+   */
+  private async firstTry(db: number, respVersion: number, req: BlockingRequest, watched: string[]): Promise<Buffer | null> {
     const resp3 = respVersion === 3;
     if (req.dst !== null) {
-      const out = await this.move(db, resp3, req, req.keys[0], () => client.closed);
-      return out.t === 'nil' ? null : out.bytes;
+      const src = req.keys[0];
+      const srcShard = this.shardOf(src);
+      if (srcShard === this.shardOf(req.dst)) {
+        const reply = await this.call(srcShard, '__bpop', db,
+          ['1', src, 'lmove', src, req.dst, req.where, req.dstWhere], resp3);
+        if (!isNil(reply)) return reply;
+        watched.push(keyId(db, src));
+        return null;
+      }
+      const out = await this.move(db, resp3, req, src, () => false, true);
+      if (out.t !== 'nil') return out.bytes;
+      watched.push(keyId(db, src));
+      return null;
     }
     let i = 0;
     while (i < req.keys.length) {
       const shard = this.shardOf(req.keys[i]);
       let j = i + 1;
       while (j < req.keys.length && this.shardOf(req.keys[j]) === shard) j++;
-      const out = await this.pop(shard, db, resp3, req, req.keys.slice(i, j));
+      const run = req.keys.slice(i, j);
+      const out = await this.pop(shard, db, resp3, req, run, true);
       if (out.t !== 'nil') return out.bytes;
+      for (const k of run) watched.push(keyId(db, k));
       i = j;
     }
     return null;
   }
 
   private started(client: Client, seq: number, db: number, respVersion: number, req: BlockingRequest,
-    reply: Buffer | null, held: number[]): void {
+    ids: string[], reply: Buffer | null, held: number[], watched: string[]): void {
     const d = this.srv.dispatcher;
     if (reply !== null || client.closed) {
+      this.removePending(ids);
+      // Keys a run found empty are watched on their shards: unwatched unless someone else waits on them.
+      this.unwatchUnused(db, watched);
       d.release(held);
       if (reply !== null) deliver(client, seq, reply);
-      this.srv.pump();
+      if (held.length > 0) this.srv.pump();
       return;
     }
-    // Nothing to pop: the client waits on its keys.
-    const ids: string[] = [];
-    const keys: Buffer[] = [];
-    for (const k of req.keys) {
-      const id = keyId(db, k);
-      if (ids.includes(id)) continue;
-      ids.push(id);
-      keys.push(k);
-    }
+    // Nothing to pop: the client waits on its keys (its shards watch them already).
     const w: Waiter = {
       client, seq, db, resp: respVersion, req, ids, deadline: req.timeoutMs > 0 ? Date.now() + req.timeoutMs : 0,
       timer: null, busy: false, gone: false, endWhenIdle: null,
     };
     this.byClient.set(client.id, w);
     client.blockedOnKeys = true;
-    const watch = new Map<number, Buffer[]>();
-    for (let i = 0; i < ids.length; i++) {
-      let q = this.byKey.get(ids[i]);
-      if (q === undefined) {
-        q = [];
-        this.byKey.set(ids[i], q);
-        const s = this.shardOf(keys[i]);
-        const list = watch.get(s);
-        if (list === undefined) watch.set(s, [keys[i]]);
-        else list.push(keys[i]);
-      }
-      q.push(w);
+    for (const id of ids) {
+      const q = this.byKey.get(id);
+      if (q === undefined) this.byKey.set(id, [w]);
+      else q.push(w);
     }
+    this.removePending(ids);
     if (w.deadline > 0) {
       this.timed++;
       this.armTimer(w);
     }
-    // The watches are in the rings before the holds go: any later write to these keys reports them.
-    const sent: Promise<Buffer>[] = [];
-    for (const [s, list] of watch) sent.push(this.call(s, '__bwatch', db, list, false));
-    Promise.all(sent).finally(() => {
-      d.release(held);
-      this.srv.pump();
+    d.release(held);
+    if (held.length > 0) this.srv.pump();
+  }
+
+  // Attempts in flight, per key id: a key reported ready meanwhile is served
+  // once they have settled (their client may be about to wait on it), and a
+  // key is not unwatched while one may still wait on it.
+  private readonly pending = new Map<string, number>();
+  private readonly settleWaiters = new Map<string, Array<() => void>>();
+
+  private addPending(ids: readonly string[]): void {
+    for (const id of ids) this.pending.set(id, (this.pending.get(id) ?? 0) + 1);
+  }
+
+  private removePending(ids: readonly string[]): void {
+    for (const id of ids) {
+      const n = (this.pending.get(id) ?? 1) - 1;
+      if (n > 0) {
+        this.pending.set(id, n);
+        continue;
+      }
+      this.pending.delete(id);
+      const ws = this.settleWaiters.get(id);
+      if (ws !== undefined) {
+        this.settleWaiters.delete(id);
+        for (const resolve of ws) resolve();
+      }
+    }
+  }
+
+  /** Resolves once no attempt on the key is in flight. */
+  private settled(id: string): Promise<void> {
+    if (!this.pending.has(id)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const ws = this.settleWaiters.get(id);
+      if (ws === undefined) this.settleWaiters.set(id, [resolve]);
+      else ws.push(resolve);
     });
+  }
+
+  /** __bunwatch for the keys nobody waits on and no attempt may still wait on. */
+  private unwatchUnused(db: number, ids: readonly string[]): void {
+    const unwatch = new Map<number, Buffer[]>();
+    for (const id of ids) {
+      if (this.byKey.has(id) || this.pending.has(id)) continue;
+      const key = Buffer.from(id.slice(id.indexOf(':') + 1), 'latin1');
+      const s = this.shardOf(key);
+      const list = unwatch.get(s);
+      if (list === undefined) unwatch.set(s, [key]);
+      else if (!list.some((k) => k.equals(key))) list.push(key);
+    }
+    for (const [s, list] of unwatch) void this.call(s, '__bunwatch', db, list, false);
   }
 
   private armTimer(w: Waiter): void {
@@ -425,11 +487,17 @@ export class Blocking {
 
   // -- pops ---------------------------------------------------------------------------
 
-  /** LMPOP / ZMPOP on keys of one shard, the reply rewritten as the blocking command gives it. */
-  private async pop(shard: number, db: number, resp3: boolean, req: BlockingRequest, keys: Buffer[]): Promise<Outcome> {
-    const args: Array<string | Uint8Array> = [String(keys.length), ...keys, req.where];
+  /**
+   * LMPOP / ZMPOP on keys of one shard, the reply rewritten as the blocking
+   * command gives it. `watch`: through __bpop, which watches the keys when
+   * they have nothing.
+   */
+  private async pop(shard: number, db: number, resp3: boolean, req: BlockingRequest, keys: Buffer[], watch: boolean): Promise<Outcome> {
+    const args: Array<string | Uint8Array> = [req.kind === 'list' ? 'lmpop' : 'zmpop', String(keys.length), ...keys, req.where];
     if (req.nested) args.push('COUNT', String(req.count));
-    const reply = await this.call(shard, req.kind === 'list' ? 'lmpop' : 'zmpop', db, args, resp3);
+    const reply = watch
+      ? await this.call(shard, '__bpop', db, [String(keys.length), ...keys, ...args], resp3)
+      : await this.call(shard, args[0] as string, db, args.slice(1), resp3);
     if (isError(reply)) return isWrongType(reply) ? { t: 'wrongtype', bytes: reply } : { t: 'reply', bytes: reply, popped: null, key: null };
     if (isNil(reply)) return { t: 'nil' };
     const [keyBytes, elements] = arrayItems(reply);
@@ -447,13 +515,16 @@ export class Blocking {
    * BLMOVE's move, as the cross-shard LMOVE does it: read the element, push it
    * on the destination, then pop it from the source; a destination of the
    * wrong type leaves both lists as they were. `gone` is asked before the
-   * push: a client that left takes nothing.
+   * push: a client that left takes nothing. `watch`: the read is a __bpop.
    */
-  private async move(db: number, resp3: boolean, req: BlockingRequest, src: Buffer, gone: () => boolean): Promise<Outcome> {
+  private async move(db: number, resp3: boolean, req: BlockingRequest, src: Buffer, gone: () => boolean, watch = false): Promise<Outcome> {
     const dst = req.dst as Buffer;
     const fromLeft = req.where === 'left';
     const srcShard = this.shardOf(src);
-    const peek = await this.call(srcShard, 'lindex', db, [src, fromLeft ? '0' : '-1'], resp3);
+    const index = fromLeft ? '0' : '-1';
+    const peek = watch
+      ? await this.call(srcShard, '__bpop', db, ['1', src, 'lindex', src, index], resp3)
+      : await this.call(srcShard, 'lindex', db, [src, index], resp3);
     if (isError(peek)) return isWrongType(peek) ? { t: 'wrongtype', bytes: peek } : { t: 'reply', bytes: peek, popped: null, key: null };
     if (isNil(peek) || gone()) return { t: 'nil' };
     const element = Buffer.from(bulkBody(peek));
@@ -502,7 +573,7 @@ export class Blocking {
   /** A key some client waits on got a value: hold its shard until its waiters are served. */
   private signal(db: number, key: Buffer): void {
     const id = keyId(db, key);
-    if (!this.byKey.has(id) || this.readyIds.has(id)) return;
+    if ((!this.byKey.has(id) && !this.pending.has(id)) || this.readyIds.has(id)) return;
     const shard = this.shardOf(key);
     this.srv.dispatcher.hold([shard]);
     this.readyIds.add(id);
@@ -540,6 +611,7 @@ export class Blocking {
 
   /** Each waiter of the key in turn (first come first served) pops, until a pop finds nothing. */
   private async serveKey(id: string, db: number, key: Buffer): Promise<void> {
+    await this.settled(id);
     const queue = this.byKey.get(id);
     if (queue === undefined) return;
     for (const w of queue.slice()) {
@@ -554,7 +626,7 @@ export class Blocking {
           this.srv.dispatcher.hold(extra);
           out = await this.move(db, w.resp === 3, w.req, key, () => w.gone);
         } else {
-          out = await this.pop(this.shardOf(key), db, w.resp === 3, w.req, [key]);
+          out = await this.pop(this.shardOf(key), db, w.resp === 3, w.req, [key], false);
         }
       } finally {
         this.srv.dispatcher.release(extra);
@@ -614,23 +686,14 @@ export class Blocking {
     if (w.deadline > 0) this.timed--;
     this.byClient.delete(w.client.id);
     w.client.blockedOnKeys = false;
-    const unwatch = new Map<number, Buffer[]>();
-    for (let i = 0; i < w.ids.length; i++) {
-      const id = w.ids[i];
+    for (const id of w.ids) {
       const q = this.byKey.get(id);
       if (q === undefined) continue;
       const at = q.indexOf(w);
       if (at >= 0) q.splice(at, 1);
-      if (q.length === 0) {
-        this.byKey.delete(id);
-        const key = Buffer.from(id.slice(id.indexOf(':') + 1), 'latin1');
-        const s = this.shardOf(key);
-        const list = unwatch.get(s);
-        if (list === undefined) unwatch.set(s, [key]);
-        else list.push(key);
-      }
+      if (q.length === 0) this.byKey.delete(id);
     }
-    for (const [s, list] of unwatch) void this.call(s, '__bunwatch', w.db, list, false);
+    this.unwatchUnused(w.db, w.ids);
   }
 
   /** The client closed (or was killed): it is forgotten; a pop in flight for it is put back. */
@@ -646,4 +709,14 @@ export class Blocking {
     this.end(w, how);
     return true;
   }
+}
+
+/** db:key ids of the distinct keys, in order. */
+function distinctIds(db: number, keys: readonly Buffer[]): string[] {
+  const ids: string[] = [];
+  for (const k of keys) {
+    const id = keyId(db, k);
+    if (!ids.includes(id)) ids.push(id);
+  }
+  return ids;
 }

@@ -461,7 +461,7 @@ export class Server {
       return true;
     }
     if (entry.blocking === true) {
-      this.blocking.start(client, argv, entry.spec.name, shards);
+      this.blocking.start(client, argv, entry.spec.name);
       this.counted(stat);
       return true;
     }
