@@ -7,26 +7,29 @@ import { logWarning } from './log.ts';
 import type { Server } from './server.ts';
 
 // Blocking pops: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX,
-// BZMPOP, as Redis 7.0's blocked.c / t_list.c / t_zset.c do them.
+// BZMPOP, as Redis 7.0's blocked.c / t_list.c / t_zset.c do them. The front's
+// side; the shards' side is commands/blocking.ts.
 //
-// - A blocking command runs from the front with its keys' shards held: it
-//   tries the keys in order with the ordinary pops (LMPOP, ZMPOP, LMOVE's
-//   phases), one call per run of keys on one shard. A key that has
-//   something serves at once. Otherwise the client becomes a waiter: it is
-//   queued on each of its keys (first come first served per key), the
-//   shards are told to watch those keys (__bwatch), and the holds go.
+// - A blocking command runs from the front. Its first try is one __bpop per
+//   run of its keys on one shard (in key order, with the shards held when
+//   there are several): the shard pops as LMPOP / ZMPOP / LMOVE would, or,
+//   finding nothing, queues the waiter (a token) on those keys in the same
+//   step, so any later write sees it.
 // - The client stays BLOCK_REPLY on the command's sequence number, so what
 //   it pipelined after waits behind it (one client, one order).
-// - A shard reports, on the reply of the command that did it, every watched
-//   key that got a collection value (REPF_READY: new list or zset, LMOVE,
-//   RENAME, COPY, MOVE, SWAPDB, anything that goes through the keyspace),
-//   as Redis's signalKeyAsReady does. The key's shard is held from then on,
-//   and the ready keys are served in the order they came (one at a time):
-//   each waiter of the key in turn pops, until a pop finds nothing.
-// - A timeout is one timer per waiter. A waiter that times out, is
-//   unblocked, or whose client closes leaves every queue at once; a pop for
-//   a client that closed while the pop was in flight is pushed back where
-//   it came from (the key's shard is still held), so nothing is lost.
+// - Each shard serves its keys' queues itself, first come first served,
+//   right after the write that gave a key elements (any write: pushes, LMOVE,
+//   RENAME, COPY, MOVE, SWAPDB...), before its next request, as Redis's
+//   handleClientsBlockedOnKeys does after each command. The reply of that
+//   write carries what the waiters got (REPF_READY trailer), and the front
+//   hands it over. A waiter whose keys span shards (or a BLMOVE to another
+//   shard) cannot be popped for by one shard: when it comes first, its shard
+//   reports the key and parks that queue; the front holds the shard, pops
+//   for it (serveKey), and tells the shard to go on (__bnext).
+// - A timeout is one timer per waiter. A waiter that times out, is unblocked,
+//   or whose client closes is cancelled on its shards (__bcancel); a pop the
+//   shard made for it meanwhile is pushed back where it came from, so
+//   nothing is lost.
 // - An idle waiter costs nothing: no polling, no per-tick work.
 
 type PopKind = 'list' | 'zset';
@@ -48,24 +51,6 @@ interface BlockingRequest {
   readonly dstWhere: string;
   /** BLMPOP/BZMPOP reply as LMPOP/ZMPOP do; the others flatten [key, element(s)]. */
   readonly nested: boolean;
-}
-
-interface Waiter {
-  readonly client: Client;
-  readonly seq: number;
-  readonly db: number;
-  readonly resp: number;
-  readonly req: BlockingRequest;
-  /** db:key of each distinct key it waits on. */
-  readonly ids: string[];
-  readonly deadline: number;
-  timer: NodeJS.Timeout | null;
-  /** A pop for it is in flight: a timeout or unblock waits for its outcome. */
-  busy: boolean;
-  /** Answered or forgotten: out of every queue. */
-  gone: boolean;
-  /** A timeout or CLIENT UNBLOCK that came while busy. */
-  endWhenIdle: 'timeout' | 'error' | null;
 }
 
 /** What a pop attempt gave. */
@@ -249,6 +234,30 @@ function bulkBody(reply: Buffer): Buffer {
   return reply.subarray(eol + 2, reply.length - 2);
 }
 
+interface Waiter {
+  readonly token: number;
+  readonly client: Client;
+  readonly seq: number;
+  readonly db: number;
+  readonly resp: number;
+  readonly req: BlockingRequest;
+  readonly ids: string[];
+  /** Every key (and the destination) on one shard: that shard pops for it. */
+  readonly servable: boolean;
+  /** Shards where it is queued (runs of its first try that found nothing). */
+  readonly queuedOn: number[];
+  readonly deadline: number;
+  timer: NodeJS.Timeout | null;
+  state: 'trying' | 'waiting' | 'done';
+  /** What a shard popped for it while its first try was still in flight. */
+  early: Buffer | null;
+  /** The front pops for it now: a timeout or unblock waits for the outcome. */
+  busy: boolean;
+  endWhenIdle: 'timeout' | 'error' | null;
+  readonly settled: Promise<void>;
+  settle: () => void;
+}
+
 /** Hands a reply to the client; an error from a shard counts in errorstats as the shard's own replies do. */
 function deliver(client: Client, seq: number, reply: Buffer): void {
   if (isError(reply)) countShardError(reply, 0, reply.length);
@@ -256,23 +265,63 @@ function deliver(client: Client, seq: number, reply: Buffer): void {
 }
 
 /**
- * The waiter registry and the pops. One per server (Server.blocking).
+ * What a pop gave, as the blocking command replies: LMPOP / ZMPOP replies
+ * ([key, elements]) become BLPOP's [key, element] and BZPOPMIN's [key,
+ * member, score]; BLMPOP / BZMPOP and BLMOVE reply as the shard did.
+ */
+function outcomeOf(req: BlockingRequest, reply: Buffer): Outcome {
+  if (isError(reply)) return isWrongType(reply) ? { t: 'wrongtype', bytes: reply } : { t: 'reply', bytes: reply, popped: null, key: null };
+  if (isNil(reply)) return { t: 'nil' };
+  if (req.dst !== null) return { t: 'reply', bytes: reply, popped: null, key: null };
+  const [keyBytes, elements] = arrayItems(reply);
+  const key = Buffer.from(bulkBody(keyBytes));
+  const popped = parseReply(elements)?.value ?? null;
+  if (req.nested) return { t: 'reply', bytes: reply, popped, key };
+  const items = arrayItems(elements);
+  if (req.kind === 'list') return { t: 'reply', bytes: resp.array([keyBytes, items[0]]), popped, key };
+  // ZMPOP's [[member, score]] (RESP3: score a double) -> BZPOPMIN's [key, member, score].
+  const pair = arrayItems(items[0]);
+  return { t: 'reply', bytes: resp.array([keyBytes, pair[0], pair[1]]), popped, key };
+}
+
+/** db:key ids of the distinct keys, in order. */
+function distinctIds(db: number, keys: readonly Buffer[]): string[] {
+  const ids: string[] = [];
+  for (const k of keys) {
+    const id = keyId(db, k);
+    if (!ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
+interface ReadyKey {
+  readonly id: string;
+  readonly db: number;
+  readonly key: Buffer;
+  readonly token: number;
+  readonly shard: number;
+}
+
+/**
+ * The waiters, their first tries, and the front's share of the wake-ups.
+ * One per server (Server.blocking).
  */
 export class Blocking {
   private readonly srv: Server;
-  /** Waiters per key, first come first served. */
-  private readonly byKey = new Map<string, Waiter[]>();
+  private nextToken = 1;
+  /** Every waiter a shard may still name: trying, waiting, or done with cancels in flight. */
+  private readonly byToken = new Map<number, Waiter>();
+  /** Waiting clients (INFO blocked_clients, CLIENT UNBLOCK). */
   private readonly byClient = new Map<number, Waiter>();
-  /** Ready keys to serve, in the order the shards reported them; their shards are held meanwhile. */
-  private readonly ready: Array<{ id: string; db: number; key: Buffer; shard: number }> = [];
-  private readonly readyIds = new Set<string>();
+  /** Keys reported for the front to serve, in order; their shards are held meanwhile. */
+  private readonly ready: ReadyKey[] = [];
   private serving = false;
   /** Waiters with a timeout (INFO clients_in_timeout_table). */
   private timed = 0;
 
   constructor(srv: Server) {
     this.srv = srv;
-    for (const link of srv.links) link.onReadyKeys = (u8, start, end) => this.onReadyKeys(u8, start, end);
+    for (const link of srv.links) link.onReadyKeys = (u8, start, end) => this.onTrailer(u8, start, end);
   }
 
   /** INFO blocked_clients. */
@@ -283,15 +332,6 @@ export class Blocking {
   /** INFO clients_in_timeout_table. */
   get clientsWithTimeout(): number {
     return this.timed;
-  }
-
-  /** Keys with at least one waiter (Redis 7.2's total_blocking_keys; not in 7.0's INFO). */
-  get blockingKeys(): number {
-    return this.byKey.size;
-  }
-
-  isBlocked(client: Client): boolean {
-    return this.byClient.has(client.id);
   }
 
   get hasReady(): boolean {
@@ -311,13 +351,10 @@ export class Blocking {
   /**
    * Runs a blocking command (called by Server.run with its shards free):
    * serves it now, or leaves its client waiting. Its sequence number is
-   * taken now; the client's next command waits for its reply.
-   *
-   * Keys all on one shard (the common case) need no hold: one __bpop pops,
-   * or finds nothing and starts watching the keys, in one step on the
-   * shard, so a write after it reports them. Keys on several shards are
-   * tried in order with those shards held, so that the first key in the
-   * command's order that has something is the one served.
+   * taken now; the client's next command waits for its reply. Keys all on
+   * one shard (the common case) need no hold: their __bpop is one step
+   * there. Keys on several shards are tried in order with those shards
+   * held, so the first key in the command's order that has something serves.
    */
   start(client: Client, argv: Argv, name: string): void {
     const seq = client.takeSeq();
@@ -331,49 +368,55 @@ export class Blocking {
       const s = this.shardOf(k);
       if (!shards.includes(s)) shards.push(s);
     }
+    const keyShards = shards.length;
     if (req.dst !== null) {
       const ds = this.shardOf(req.dst);
       if (!shards.includes(ds)) shards.push(ds);
     }
     const held = shards.length > 1 ? shards : [];
-    const d = this.srv.dispatcher;
-    d.hold(held);
+    this.srv.dispatcher.hold(held);
     client.blocked = BLOCK_REPLY;
     client.awaitSeq = seq;
-    const db = client.db;
-    const respVersion = client.resp;
-    const ids = distinctIds(db, req.keys);
-    this.addPending(ids);
-    const watched: string[] = [];
-    this.firstTry(db, respVersion, req, watched).then(
-      (reply) => this.started(client, seq, db, respVersion, req, ids, reply, held, watched),
+    let settle = (): void => {};
+    const settled = new Promise<void>((resolve) => { settle = resolve; });
+    const w: Waiter = {
+      token: this.nextToken++, client, seq, db: client.db, resp: client.resp, req, ids: distinctIds(client.db, req.keys),
+      servable: keyShards === 1 && shards.length === 1, queuedOn: [],
+      deadline: req.timeoutMs > 0 ? Date.now() + req.timeoutMs : 0, timer: null, state: 'trying', early: null,
+      busy: false, endWhenIdle: null, settled, settle,
+    };
+    this.byToken.set(w.token, w);
+    this.firstTry(w).then(
+      (reply) => this.started(w, reply, held),
       (e: Error) => {
         logWarning(`Blocking '${name}' failed: ${e.stack ?? e.message}`);
-        this.started(client, seq, db, respVersion, req, ids, resp.error(`ERR ${e.message}`), held, watched);
+        this.started(w, resp.error(`ERR ${e.message}`), held);
       },
     );
   }
 
-  /**
-   * The keys in order, one __bpop per run of keys on one shard, until one
-   * gives something or errs. `watched` collects the ids whose shards now
-   * watch them (runs that found nothing).
-   */
-  private async firstTry(db: number, respVersion: number, req: BlockingRequest, watched: string[]): Promise<Buffer | null> {
-    const resp3 = respVersion === 3;
+  /** The __bpop prefix: token, servable, protocol, the keys to queue on. */
+  private bpop(w: Waiter, keys: readonly Buffer[]): Array<string | Uint8Array> {
+    return [String(w.token), w.servable ? '1' : '0', w.resp === 3 ? '1' : '0', String(keys.length), ...keys];
+  }
+
+  /** The keys in order, one __bpop per run of keys on one shard, until one gives something or errs. */
+  private async firstTry(w: Waiter): Promise<Buffer | null> {
+    const { req, db } = w;
+    const resp3 = w.resp === 3;
     if (req.dst !== null) {
       const src = req.keys[0];
       const srcShard = this.shardOf(src);
-      if (srcShard === this.shardOf(req.dst)) {
+      if (w.servable) {
         const reply = await this.call(srcShard, '__bpop', db,
-          ['1', src, 'lmove', src, req.dst, req.where, req.dstWhere], resp3);
+          [...this.bpop(w, [src]), 'lmove', src, req.dst, req.where, req.dstWhere], resp3);
         if (!isNil(reply)) return reply;
-        watched.push(keyId(db, src));
+        w.queuedOn.push(srcShard);
         return null;
       }
-      const out = await this.move(db, resp3, req, src, () => false, true);
+      const out = await this.move(w, src, true);
       if (out.t !== 'nil') return out.bytes;
-      watched.push(keyId(db, src));
+      w.queuedOn.push(srcShard);
       return null;
     }
     let i = 0;
@@ -382,95 +425,40 @@ export class Blocking {
       let j = i + 1;
       while (j < req.keys.length && this.shardOf(req.keys[j]) === shard) j++;
       const run = req.keys.slice(i, j);
-      const out = await this.pop(shard, db, resp3, req, run, true);
+      const pop: Array<string | Uint8Array> = [req.kind === 'list' ? 'lmpop' : 'zmpop', String(run.length), ...run, req.where];
+      if (req.nested) pop.push('COUNT', String(req.count));
+      const out = outcomeOf(req, await this.call(shard, '__bpop', db, [...this.bpop(w, run), ...pop], resp3));
       if (out.t !== 'nil') return out.bytes;
-      for (const k of run) watched.push(keyId(db, k));
+      w.queuedOn.push(shard);
       i = j;
     }
     return null;
   }
 
-  private started(client: Client, seq: number, db: number, respVersion: number, req: BlockingRequest,
-    ids: string[], reply: Buffer | null, held: number[], watched: string[]): void {
-    const d = this.srv.dispatcher;
-    if (reply !== null || client.closed) {
-      this.removePending(ids);
-      // Keys a run found empty are watched on their shards: unwatched unless someone else waits on them.
-      this.unwatchUnused(db, watched);
-      d.release(held);
-      if (reply !== null) deliver(client, seq, reply);
-      if (held.length > 0) this.srv.pump();
-      return;
+  private started(w: Waiter, reply: Buffer | null, held: number[]): void {
+    const client = w.client;
+    if (reply !== null || client.closed || w.early !== null) {
+      // Served now (by the first try, or by its shard right after it queued), or its client left.
+      if (reply === null && w.early !== null) {
+        const out = outcomeOf(w.req, w.early);
+        if (client.closed) void this.pushBack(w, w.early);
+        else reply = out.t === 'nil' ? resp.nilArray(w.resp) : out.bytes;
+      }
+      this.retire(w);
+      this.srv.dispatcher.release(held);
+      if (reply !== null && !client.closed) deliver(client, w.seq, reply);
+    } else {
+      w.state = 'waiting';
+      this.byClient.set(client.id, w);
+      client.blockedOnKeys = true;
+      if (w.deadline > 0) {
+        this.timed++;
+        this.armTimer(w);
+      }
+      this.srv.dispatcher.release(held);
     }
-    // Nothing to pop: the client waits on its keys (its shards watch them already).
-    const w: Waiter = {
-      client, seq, db, resp: respVersion, req, ids, deadline: req.timeoutMs > 0 ? Date.now() + req.timeoutMs : 0,
-      timer: null, busy: false, gone: false, endWhenIdle: null,
-    };
-    this.byClient.set(client.id, w);
-    client.blockedOnKeys = true;
-    for (const id of ids) {
-      const q = this.byKey.get(id);
-      if (q === undefined) this.byKey.set(id, [w]);
-      else q.push(w);
-    }
-    this.removePending(ids);
-    if (w.deadline > 0) {
-      this.timed++;
-      this.armTimer(w);
-    }
-    d.release(held);
+    w.settle();
     if (held.length > 0) this.srv.pump();
-  }
-
-  // Attempts in flight, per key id: a key reported ready meanwhile is served
-  // once they have settled (their client may be about to wait on it), and a
-  // key is not unwatched while one may still wait on it.
-  private readonly pending = new Map<string, number>();
-  private readonly settleWaiters = new Map<string, Array<() => void>>();
-
-  private addPending(ids: readonly string[]): void {
-    for (const id of ids) this.pending.set(id, (this.pending.get(id) ?? 0) + 1);
-  }
-
-  private removePending(ids: readonly string[]): void {
-    for (const id of ids) {
-      const n = (this.pending.get(id) ?? 1) - 1;
-      if (n > 0) {
-        this.pending.set(id, n);
-        continue;
-      }
-      this.pending.delete(id);
-      const ws = this.settleWaiters.get(id);
-      if (ws !== undefined) {
-        this.settleWaiters.delete(id);
-        for (const resolve of ws) resolve();
-      }
-    }
-  }
-
-  /** Resolves once no attempt on the key is in flight. */
-  private settled(id: string): Promise<void> {
-    if (!this.pending.has(id)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const ws = this.settleWaiters.get(id);
-      if (ws === undefined) this.settleWaiters.set(id, [resolve]);
-      else ws.push(resolve);
-    });
-  }
-
-  /** __bunwatch for the keys nobody waits on and no attempt may still wait on. */
-  private unwatchUnused(db: number, ids: readonly string[]): void {
-    const unwatch = new Map<number, Buffer[]>();
-    for (const id of ids) {
-      if (this.byKey.has(id) || this.pending.has(id)) continue;
-      const key = Buffer.from(id.slice(id.indexOf(':') + 1), 'latin1');
-      const s = this.shardOf(key);
-      const list = unwatch.get(s);
-      if (list === undefined) unwatch.set(s, [key]);
-      else if (!list.some((k) => k.equals(key))) list.push(key);
-    }
-    for (const [s, list] of unwatch) void this.call(s, '__bunwatch', db, list, false);
   }
 
   private armTimer(w: Waiter): void {
@@ -485,48 +473,27 @@ export class Blocking {
     }, Math.min(left, MAX_TIMER_MS));
   }
 
-  // -- pops ---------------------------------------------------------------------------
+  // -- the front's pops -------------------------------------------------------------
 
   /**
-   * LMPOP / ZMPOP on keys of one shard, the reply rewritten as the blocking
-   * command gives it. `watch`: through __bpop, which watches the keys when
-   * they have nothing.
+   * BLMOVE to another shard, as the cross-shard LMOVE does it: read the
+   * element, push it on the destination, then pop it from the source; a
+   * destination of the wrong type leaves both lists as they were. A waiter
+   * that left before the push takes nothing. `first`: the read is the
+   * waiter's __bpop (it queues when the source is empty).
    */
-  private async pop(shard: number, db: number, resp3: boolean, req: BlockingRequest, keys: Buffer[], watch: boolean): Promise<Outcome> {
-    const args: Array<string | Uint8Array> = [req.kind === 'list' ? 'lmpop' : 'zmpop', String(keys.length), ...keys, req.where];
-    if (req.nested) args.push('COUNT', String(req.count));
-    const reply = watch
-      ? await this.call(shard, '__bpop', db, [String(keys.length), ...keys, ...args], resp3)
-      : await this.call(shard, args[0] as string, db, args.slice(1), resp3);
-    if (isError(reply)) return isWrongType(reply) ? { t: 'wrongtype', bytes: reply } : { t: 'reply', bytes: reply, popped: null, key: null };
-    if (isNil(reply)) return { t: 'nil' };
-    const [keyBytes, elements] = arrayItems(reply);
-    const key = Buffer.from(bulkBody(keyBytes));
-    const popped = parseReply(elements)?.value ?? null;
-    if (req.nested) return { t: 'reply', bytes: reply, popped, key };
-    const items = arrayItems(elements);
-    if (req.kind === 'list') return { t: 'reply', bytes: resp.array([keyBytes, items[0]]), popped, key };
-    // ZMPOP's [[member, score]] (RESP3: score a double) -> BZPOPMIN's [key, member, score].
-    const pair = arrayItems(items[0]);
-    return { t: 'reply', bytes: resp.array([keyBytes, pair[0], pair[1]]), popped, key };
-  }
-
-  /**
-   * BLMOVE's move, as the cross-shard LMOVE does it: read the element, push it
-   * on the destination, then pop it from the source; a destination of the
-   * wrong type leaves both lists as they were. `gone` is asked before the
-   * push: a client that left takes nothing. `watch`: the read is a __bpop.
-   */
-  private async move(db: number, resp3: boolean, req: BlockingRequest, src: Buffer, gone: () => boolean, watch = false): Promise<Outcome> {
+  private async move(w: Waiter, src: Buffer, first: boolean): Promise<Outcome> {
+    const { req, db } = w;
+    const resp3 = w.resp === 3;
     const dst = req.dst as Buffer;
     const fromLeft = req.where === 'left';
     const srcShard = this.shardOf(src);
     const index = fromLeft ? '0' : '-1';
-    const peek = watch
-      ? await this.call(srcShard, '__bpop', db, ['1', src, 'lindex', src, index], resp3)
+    const peek = first
+      ? await this.call(srcShard, '__bpop', db, [...this.bpop(w, [src]), 'lindex', src, index], resp3)
       : await this.call(srcShard, 'lindex', db, [src, index], resp3);
     if (isError(peek)) return isWrongType(peek) ? { t: 'wrongtype', bytes: peek } : { t: 'reply', bytes: peek, popped: null, key: null };
-    if (isNil(peek) || gone()) return { t: 'nil' };
+    if (isNil(peek) || (!first && (w.state as Waiter['state']) === 'done')) return { t: 'nil' };
     const element = Buffer.from(bulkBody(peek));
     const pushed = await this.call(this.shardOf(dst), req.dstWhere === 'left' ? 'lpush' : 'rpush', db, [dst, element], resp3);
     if (isError(pushed)) return { t: 'reply', bytes: pushed, popped: null, key: null };
@@ -536,54 +503,75 @@ export class Blocking {
     return { t: 'reply', bytes: resp.bulk(element), popped: null, key: null };
   }
 
-  /** Puts back what a pop took for a client that left while it was in flight (its shard is still held). */
-  private async pushBack(db: number, req: BlockingRequest, key: Buffer, popped: RespValue): Promise<void> {
+  /** Puts back what a pop took for a waiter that is gone (LPUSH/RPUSH in reverse, ZADD): nothing is lost. */
+  private async pushBack(w: Waiter, reply: Buffer): Promise<void> {
+    const req = w.req;
+    if (req.dst !== null || isError(reply) || isNil(reply)) return; // a move left its element in the destination
+    const [keyBytes, elements] = arrayItems(reply);
+    const key = Buffer.from(bulkBody(keyBytes));
+    const popped = parseReply(elements)?.value;
     if (!Array.isArray(popped) || popped.length === 0) return;
     const shard = this.shardOf(key);
     if (req.kind === 'list') {
       // Popped from the left in order e1..en: LPUSH en..e1 restores them (likewise on the right).
-      const elements = (popped as RespValue[]).map((e) => e as Uint8Array).reverse();
-      await this.call(shard, req.where === 'left' ? 'lpush' : 'rpush', db, [key, ...elements], false);
+      const items = (popped as RespValue[]).map((e) => e as Uint8Array).reverse();
+      await this.call(shard, req.where === 'left' ? 'lpush' : 'rpush', w.db, [key, ...items], false);
     } else {
       const args: Array<string | Uint8Array> = [key];
       for (const pair of popped as RespValue[]) {
         const [member, score] = pair as RespValue[];
         args.push(score instanceof RespDouble ? String(score.value) : Buffer.from(score as Uint8Array), member as Uint8Array);
       }
-      await this.call(shard, 'zadd', db, args, false);
+      await this.call(shard, 'zadd', w.db, args, false);
     }
   }
 
-  // -- waking ---------------------------------------------------------------------------
+  // -- wake-ups -----------------------------------------------------------------------
 
-  /** A shard's ready-keys trailer (native-layout REPF_READY), met while draining its replies. */
-  private onReadyKeys(u8: Uint8Array, start: number, end: number): void {
+  /** A shard's trailer (native-layout REPF_READY), met while draining its replies. */
+  private onTrailer(u8: Uint8Array, start: number, end: number): void {
     const v = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
     const n = v.getUint32(start, true);
     let p = start + 4;
-    for (let i = 0; i < n && p + 8 <= end; i++) {
-      const db = v.getUint32(p, true);
-      const len = v.getUint32(p + 4, true);
-      const key = Buffer.from(u8.subarray(p + 8, p + 8 + len));
-      p += 8 + len;
-      this.signal(db, key);
+    for (let i = 0; i < n && p + 12 <= end; i++) {
+      const kind = v.getUint32(p, true);
+      if (kind === 1) {
+        const token = v.getUint32(p + 4, true);
+        const len = v.getUint32(p + 8, true);
+        this.served(token, Buffer.from(u8.subarray(p + 12, p + 12 + len)));
+        p += 12 + len;
+      } else {
+        const db = v.getUint32(p + 4, true);
+        const token = v.getUint32(p + 8, true);
+        const len = v.getUint32(p + 12, true);
+        const key = Buffer.from(u8.subarray(p + 16, p + 16 + len));
+        p += 16 + len;
+        const shard = this.shardOf(key);
+        this.srv.dispatcher.hold([shard]);
+        this.ready.push({ id: keyId(db, key), db, key, token, shard });
+      }
     }
   }
 
-  /** A key some client waits on got a value: hold its shard until its waiters are served. */
-  private signal(db: number, key: Buffer): void {
-    const id = keyId(db, key);
-    if ((!this.byKey.has(id) && !this.pending.has(id)) || this.readyIds.has(id)) return;
-    const shard = this.shardOf(key);
-    this.srv.dispatcher.hold([shard]);
-    this.readyIds.add(id);
-    this.ready.push({ id, db, key, shard });
+  /** A shard popped for a waiter (its raw LMPOP / ZMPOP / LMOVE reply). */
+  private served(token: number, reply: Buffer): void {
+    const w = this.byToken.get(token);
+    if (w === undefined) return;
+    if (w.state === 'trying') {
+      w.early = reply;
+    } else if (w.state === 'waiting') {
+      const out = outcomeOf(w.req, reply);
+      this.retire(w);
+      deliver(w.client, w.seq, out.t === 'nil' ? resp.nilArray(w.resp) : out.bytes);
+    } else {
+      // It timed out, was unblocked or left while the shard served it.
+      void this.pushBack(w, reply);
+    }
   }
 
   /**
-   * Serves the ready keys, one after another (called by Server.pump after a
-   * drain, before anything that waited runs; and again whenever a key
-   * becomes ready while the previous ones are served).
+   * Serves the reported keys, one after another (called by Server.pump after
+   * a drain, before anything that waited runs).
    */
   serveReady(): void {
     if (this.serving || this.ready.length === 0) return;
@@ -599,124 +587,127 @@ export class Blocking {
 
   private async serveLoop(): Promise<void> {
     while (this.ready.length > 0) {
-      const r = this.ready.shift() as { id: string; db: number; key: Buffer; shard: number };
-      this.readyIds.delete(r.id);
+      const r = this.ready.shift() as ReadyKey;
       try {
-        await this.serveKey(r.id, r.db, r.key);
+        await this.serveKey(r);
       } finally {
         this.srv.dispatcher.release([r.shard]);
       }
     }
   }
 
-  /** Each waiter of the key in turn (first come first served) pops, until a pop finds nothing. */
-  private async serveKey(id: string, db: number, key: Buffer): Promise<void> {
-    await this.settled(id);
-    const queue = this.byKey.get(id);
-    if (queue === undefined) return;
-    for (const w of queue.slice()) {
-      if (w.gone) continue;
-      w.busy = true;
-      let out: Outcome;
-      let extra: number[] = [];
-      try {
-        if (w.req.dst !== null) {
-          const ds = this.shardOf(w.req.dst);
-          if (ds !== this.shardOf(key)) extra = [ds];
-          this.srv.dispatcher.hold(extra);
-          out = await this.move(db, w.resp === 3, w.req, key, () => w.gone);
-        } else {
-          out = await this.pop(this.shardOf(key), db, w.resp === 3, w.req, [key], false);
-        }
-      } finally {
-        this.srv.dispatcher.release(extra);
-        w.busy = false;
-      }
-      if (out.t === 'nil') {
-        this.endIfAsked(w);
-        return;
-      }
-      if (out.t === 'wrongtype') {
-        // Redis serves a key's waiters only for the type it now holds: this one waits on.
-        this.endIfAsked(w);
-        continue;
-      }
-      if (w.gone) {
-        if (out.popped !== null && out.key !== null) await this.pushBack(db, w.req, out.key, out.popped);
-        continue;
-      }
-      this.finish(w, out.bytes);
+  /** The waiter a shard reported first on a key it cannot pop for alone: the front pops, then the shard goes on. */
+  private async serveKey(r: ReadyKey): Promise<void> {
+    const w = this.byToken.get(r.token);
+    if (w !== undefined && w.state === 'trying') await w.settled;
+    if (w === undefined || w.state !== 'waiting') {
+      void this.call(r.shard, '__bnext', r.db, [r.key, String(r.token), 'drop'], false);
+      return;
     }
+    w.busy = true;
+    let out: Outcome;
+    let extra: number[] = [];
+    try {
+      if (w.req.dst !== null) {
+        const ds = this.shardOf(w.req.dst);
+        if (ds !== r.shard) extra = [ds];
+        this.srv.dispatcher.hold(extra);
+        out = await this.move(w, r.key, false);
+      } else {
+        const req = w.req;
+        const args: Array<string | Uint8Array> = ['1', r.key, req.where];
+        if (req.nested) args.push('COUNT', String(req.count));
+        out = outcomeOf(req, await this.call(r.shard, req.kind === 'list' ? 'lmpop' : 'zmpop', r.db, args, w.resp === 3));
+      }
+    } finally {
+      this.srv.dispatcher.release(extra);
+      w.busy = false;
+    }
+    // It may have left while the pop was in flight.
+    const left = (w.state as Waiter['state']) === 'done';
+    if (out.t === 'reply') {
+      if (left) {
+        if (out.popped !== null && out.key !== null) await this.pushBackPopped(w, out.key, out.popped);
+        void this.call(r.shard, '__bnext', r.db, [r.key, String(r.token), 'drop'], false);
+      } else {
+        // Its cancels reach every shard it is queued on, this one included (which goes on from there).
+        this.finish(w, out.bytes);
+      }
+      return;
+    }
+    // Nothing there after all (nil), or a type it does not pop: it waits on, and the key's queue goes on past it.
+    void this.call(r.shard, '__bnext', r.db, [r.key, String(r.token), 'skip'], false);
+    if (w.endWhenIdle !== null && !left) this.end(w, w.endWhenIdle);
+  }
+
+  private async pushBackPopped(w: Waiter, key: Buffer, popped: RespValue): Promise<void> {
+    const raw = resp.array([resp.bulk(key), Buffer.from(encodeValue(popped))]);
+    await this.pushBack(w, raw);
   }
 
   // -- leaving ---------------------------------------------------------------------------
 
-  /** A timeout or CLIENT UNBLOCK that came during a pop that found nothing. */
-  private endIfAsked(w: Waiter): void {
-    if (w.endWhenIdle !== null && !w.gone) this.end(w, w.endWhenIdle);
-  }
-
-  /** Times out or unblocks a waiter: its nil reply (as a timeout gives) or the UNBLOCKED error. */
+  /** Times out or unblocks a waiter: the null array a timeout gives, or the UNBLOCKED error. */
   private end(w: Waiter, how: 'timeout' | 'error'): void {
-    if (w.gone) return;
+    if (w.state !== 'waiting') return;
     if (w.busy) {
       w.endWhenIdle = how;
       return;
     }
-    if (how === 'error') {
-      this.forget(w);
-      this.srv.replyError(w.client, w.seq, ERR_UNBLOCKED);
-      return;
-    }
+    this.retire(w);
+    if (how === 'error') this.srv.replyError(w.client, w.seq, ERR_UNBLOCKED);
     // Redis 7.0 times out every list and zset pop with a null array, BLMOVE's included.
-    this.finish(w, resp.nilArray(w.resp));
+    else deliver(w.client, w.seq, resp.nilArray(w.resp));
   }
 
   private finish(w: Waiter, reply: Buffer): void {
-    this.forget(w);
+    this.retire(w);
     deliver(w.client, w.seq, reply);
   }
 
-  /** Takes a waiter out of every table; keys nobody waits on any more are unwatched on their shards. */
-  private forget(w: Waiter): void {
-    if (w.gone) return;
-    w.gone = true;
+  /**
+   * Takes a waiter out: no timer, not counted, cancelled on every shard it is
+   * queued on. It stays known (byToken) until the cancels are through, so that
+   * a pop a shard made for it meanwhile is recognised and put back.
+   */
+  private retire(w: Waiter): void {
+    if (w.state === 'done') return;
+    const wasWaiting = w.state === 'waiting';
+    w.state = 'done';
     if (w.timer !== null) clearTimeout(w.timer);
     w.timer = null;
-    if (w.deadline > 0) this.timed--;
-    this.byClient.delete(w.client.id);
-    w.client.blockedOnKeys = false;
-    for (const id of w.ids) {
-      const q = this.byKey.get(id);
-      if (q === undefined) continue;
-      const at = q.indexOf(w);
-      if (at >= 0) q.splice(at, 1);
-      if (q.length === 0) this.byKey.delete(id);
+    if (wasWaiting) {
+      if (w.deadline > 0) this.timed--;
+      this.byClient.delete(w.client.id);
+      w.client.blockedOnKeys = false;
     }
-    this.unwatchUnused(w.db, w.ids);
+    if (w.queuedOn.length === 0) {
+      this.byToken.delete(w.token);
+      return;
+    }
+    const cancels = w.queuedOn.map((s) => this.call(s, '__bcancel', w.db, [String(w.token)], false));
+    void Promise.all(cancels).finally(() => this.byToken.delete(w.token));
   }
 
-  /** The client closed (or was killed): it is forgotten; a pop in flight for it is put back. */
+  /** The client closed (or was killed): it is forgotten; what a shard popped for it meanwhile is put back. */
   clientClosed(client: Client): void {
     const w = this.byClient.get(client.id);
-    if (w !== undefined) this.forget(w);
+    if (w !== undefined) this.retire(w);
   }
 
   /** CLIENT UNBLOCK: true when the client was blocked on keys. */
   unblock(clientId: number, how: 'timeout' | 'error'): boolean {
     const w = this.byClient.get(clientId);
-    if (w === undefined || w.gone) return false;
+    if (w === undefined || w.state !== 'waiting') return false;
     this.end(w, how);
     return true;
   }
 }
 
-/** db:key ids of the distinct keys, in order. */
-function distinctIds(db: number, keys: readonly Buffer[]): string[] {
-  const ids: string[] = [];
-  for (const k of keys) {
-    const id = keyId(db, k);
-    if (!ids.includes(id)) ids.push(id);
-  }
-  return ids;
+/** A decoded reply encoded back in RESP2 (arrays of bulks, doubles as bulks): for pushing elements back. */
+function encodeValue(v: RespValue): Uint8Array {
+  if (Array.isArray(v)) return resp.array(v.map((x) => encodeValue(x)));
+  if (v instanceof RespDouble) return resp.bulk(String(v.value));
+  if (v instanceof Uint8Array) return resp.bulk(v);
+  return resp.bulk(String(v));
 }

@@ -7,6 +7,7 @@ import {
   STAT_WRITE_BYTES_DONE, shardReserveBytes,
 } from '../../native-layout/layout.ts';
 import { DENYOOM_OPCODES, SHARD_COMMANDS } from '../commands/registry.ts';
+import { blockedTrailer } from '../commands/blocking.ts';
 import { ERR_OOM } from '../commands/errors.ts';
 import type { ShardConfig, ShardContext, ShardHandler } from '../commands/types.ts';
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
@@ -375,12 +376,14 @@ class ShardRuntime implements ShardContext {
     let trailer = this.slow.trailer;
     this.slow.trailer = null;
     let trailerFlags = trailer === null ? 0 : REPF_SLOW;
-    if (this.ks.readyKeys.length > 0) {
-      // Keys that blocked clients wait on got values: the front serves them (native-layout: REPF_READY).
-      const ready = readyTrailer(this.ks.readyKeys);
-      this.ks.readyKeys.length = 0;
-      trailer = trailer === null ? ready : concatBytes(trailer, ready);
-      trailerFlags |= REPF_READY;
+    if (this.ks.readyKeys.length > 0 || this.ks.blockedOutput) {
+      // Keys that blocked clients wait on got values: they are served now, before
+      // the next request, and what they got rides on this reply (native-layout: REPF_READY).
+      const ready = blockedTrailer(this);
+      if (ready !== null) {
+        trailer = trailer === null ? ready : concatBytes(trailer, ready);
+        trailerFlags |= REPF_READY;
+      }
     }
     const extra = trailer === null ? 0 : trailer.length;
     const total = REP_BODY + reply.len + extra;
@@ -534,24 +537,6 @@ function readU32(u8: Uint8Array, p: number): number {
 const runtime = new ShardRuntime(workerData as ShardWorkerData);
 export type { ShardRuntime };
 runtime.run();
-
-/** The ready-keys trailer (native-layout: REPF_READY). */
-function readyTrailer(keys: ReadonlyArray<{ db: number; key: Uint8Array }>): Uint8Array {
-  let size = 8;
-  for (const k of keys) size += 8 + k.key.length;
-  const out = new Uint8Array(size);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, keys.length, true);
-  let p = 4;
-  for (const k of keys) {
-    v.setUint32(p, k.db, true);
-    v.setUint32(p + 4, k.key.length, true);
-    out.set(k.key, p + 8);
-    p += 8 + k.key.length;
-  }
-  v.setUint32(p, size, true);
-  return out;
-}
 
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);

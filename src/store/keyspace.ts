@@ -784,6 +784,8 @@ export class Keyspace implements RecordShape {
   private readonly watchedKeys = new Set<string>();
   /** Watched keys that got a collection value since the worker last took them. */
   readonly readyKeys: Array<{ db: number; key: Uint8Array }> = [];
+  /** Blocked clients were served or reported during this command (commands/blocking.ts): the reply carries them. */
+  blockedOutput = false;
 
   private static watchId(db: number, kb: Uint8Array, ko: number, kl: number): string {
     return db + ':' + latin1(kb, ko, kl);
