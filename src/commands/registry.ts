@@ -5,6 +5,7 @@ import { bitmapCommands } from './bitmaps.ts';
 import { debugCommands } from './debug.ts';
 import { listCommands } from './lists.ts';
 import { blockingCommands } from './blocking.ts';
+import { zsetCommands } from './zsets.ts';
 import type { CommandSpec } from './types.ts';
 
 /**
@@ -17,6 +18,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...bitmapCommands,
   ...keyCommands,
   ...listCommands,
+  ...zsetCommands,
   ...internalCommands,
   ...debugCommands,
   ...blockingCommands,

@@ -3,6 +3,7 @@ import { bitmapCoordinators } from '../coordinators/bitmaps.ts';
 import { keyCoordinators } from '../coordinators/keys.ts';
 import { listCoordinators } from '../coordinators/lists.ts';
 import { stringCoordinators } from '../coordinators/strings.ts';
+import { zsetCoordinators } from '../coordinators/zsets.ts';
 
 /** Keyed commands that span shards and need several phases, by name. */
 export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Coordinator>([
@@ -10,4 +11,5 @@ export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Co
   ...keyCoordinators,
   ...bitmapCoordinators,
   ...listCoordinators,
+  ...zsetCoordinators,
 ]);
