@@ -310,4 +310,25 @@ describeDifferential('blocking pops: differential', (ctx) => {
       [1, 'LPUSH', 'a', 'y'], { read: 0 },
     ], true);
   });
+
+  it('sorted sets: BZPOPMIN, BZPOPMAX, BZMPOP at once and after blocking, RESP2 and RESP3', async () => {
+    for (const resp3 of [false, true]) {
+      await same(3, [
+        [2, 'ZADD', 'a', '1', 'x', '2.5', 'y', '-inf', 'lo', 'inf', 'hi'],
+        [0, 'BZPOPMIN', 'b', 'a', '0'], [0, 'BZPOPMAX', 'a', '0'],
+        [0, 'BZMPOP', '0', '2', 'b', 'a', 'MIN', 'COUNT', '5'], [0, 'EXISTS', 'a'],
+        [0, 'BZPOPMIN', 'a', '0.01'], [0, 'BZMPOP', '0.01', '1', 'a', 'MAX'],
+        [2, 'RPUSH', 'l', 'v'], [0, 'BZPOPMIN', 'l', '0'], [0, 'BZMPOP', '0', '1', 'l', 'MIN'],
+        { block: 0, cmd: ['BZPOPMAX', 'c', 'd', '0'] },
+        { block: 1, cmd: ['BZMPOP', '0', '1', 'd', 'MIN', 'COUNT', '2'] },
+        [2, 'ZADD', 'd', '3', 'm3', '1', 'm1', '2', 'm2', '4', 'm4'],
+        { read: 0 }, { read: 1 }, [2, 'ZRANGE', 'd', '0', '-1', 'WITHSCORES'],
+        // A list waiter is not woken by a sorted set on its key; a zset waiter behind it is.
+        { block: 0, cmd: ['BLPOP', 'b', '0'] },
+        { block: 1, cmd: ['BZPOPMIN', 'b', '0'] },
+        [2, 'ZADD', 'b', '7', 'seven'], { read: 1 }, [2, 'EXISTS', 'b'],
+        [2, 'RPUSH', 'b', 'for-list'], { read: 0 },
+      ], resp3);
+    }
+  });
 });

@@ -307,4 +307,32 @@ describe('blocking pops', () => {
     const out = await raw([['HELLO', '3'], ['BLPOP', 'b', '0.01'], ['BLMOVE', 'b', 'c', 'LEFT', 'LEFT', '0.01'], ['BRPOP', 'b', 'd', '0']], tail);
     expect(out.endsWith(tail)).toBe(true);
   });
+
+  it('sorted sets: BZPOPMIN woken by ZADD, BZPOPMAX on keys of several shards, BZMPOP with COUNT', async () => {
+    const w = await client();
+    const p1 = w.bzpopmin('c', 0);
+    await blockedClients(1);
+    await r.zadd('c', 2, 'two', 1, 'one');
+    expect(await p1).toEqual(['c', 'one', '1']);
+    const p2 = w.bzpopmax('b', 'a', 'd', 0);
+    await blockedClients(1);
+    await r.zadd('d', 9, 'nine');
+    expect(await p2).toEqual(['d', 'nine', '9']);
+    const p3 = w.call('BZMPOP', '0', '2', 'a', 'b', 'MAX', 'COUNT', '3');
+    await blockedClients(1);
+    await r.zadd('b', 1, 'x', 2, 'y');
+    expect(await p3).toEqual(['b', [['y', '2'], ['x', '1']]]);
+    expect(await r.zrange('c', 0, -1)).toEqual(['two']);
+  });
+
+  it('a sorted-set waiter that disconnects is forgotten: the member stays', async () => {
+    const w = await client();
+    void w.bzpopmin('c', 0).catch(() => {});
+    await blockedClients(1);
+    w.disconnect();
+    await blockedClients(0);
+    await r.zadd('c', 5, 'kept');
+    await sleep(50);
+    expect(await r.zrange('c', 0, -1, 'WITHSCORES')).toEqual(['kept', '5']);
+  });
 });
