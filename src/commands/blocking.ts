@@ -231,7 +231,11 @@ function bpopInternal(c: ShardContext): void {
   }
   a.count -= skip;
   const name = Buffer.from(inner[0]).toString('latin1').toLowerCase();
-  SHARD_COMMANDS[opcodeOf(name)].shard?.(c);
+  // A key whose queue waits for the front's verdict on its first waiter is
+  // that waiter's: a newcomer queues behind it instead of taking from it.
+  const parked = n === 1 && perKeyspace.get(c.ks)?.parked.has(idOf(c.db, keys[0])) === true;
+  if (parked) (c.reply as ReplyBuffer).nilArray();
+  else SHARD_COMMANDS[opcodeOf(name)].shard?.(c);
   if (!isNilReply(c.reply)) return;
   // Nothing to pop: the waiter queues on its keys of this shard.
   const sw = waitersOf(c.ks);
