@@ -1,3 +1,4 @@
+import { REQF_RESP3 } from '../../native-layout/layout.ts';
 import { ERR_SYNTAX } from '../commands/errors.ts';
 import type { Argv } from '../protocol/argv.ts';
 import { parseReply, replyLength, RespDouble, type RespValue } from '../protocol/reply-reader.ts';
@@ -342,8 +343,11 @@ export class Blocking {
     return this.srv.dispatcher.shardOf(key, 0, key.length);
   }
 
+  /** One shard call, published with the turn's other records (the flush this asks for). */
   private call(shard: number, name: string, db: number, args: ReadonlyArray<string | Uint8Array>, resp3: boolean): Promise<Buffer> {
-    return this.srv.callShard(shard, name, db, args, resp3);
+    const p = this.srv.dispatcher.call(shard, name, db, resp3 ? REQF_RESP3 : 0, args, true);
+    this.srv.afterBatch();
+    return p;
   }
 
   // -- running a blocking command ---------------------------------------------------
