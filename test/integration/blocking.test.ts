@@ -335,4 +335,53 @@ describe('blocking pops', () => {
     await sleep(50);
     expect(await r.zrange('c', 0, -1, 'WITHSCORES')).toEqual(['kept', '5']);
   });
+
+  it('no element is lost or given twice while waiters time out, are unblocked and disconnect under load', async () => {
+    const keys = ['b', 'c', 'd', 'a'];
+    const pushed = new Set<string>();
+    const received: string[] = [];
+    let producing = true;
+    const consumer = async (n: number): Promise<void> => {
+      let c = await client();
+      for (let round = 0; producing || round < 3; round++) {
+        const mine = n % 3 === 0 ? keys : [keys[n % 4]];
+        const r = n % 2 === 0
+          ? await c.blpop(...mine, 0.01).catch(() => null)
+          : await c.call('BLMPOP', '0.01', String(mine.length), ...mine, 'RIGHT', 'COUNT', '2').catch(() => null) as [string, string[]] | null;
+        if (r !== null) {
+          if (n % 2 === 0) received.push((r as [string, string])[1]);
+          else received.push(...(r as [string, string[]])[1]);
+        }
+        if (round % 7 === 6) {
+          c.disconnect();
+          c = await client();
+        }
+      }
+    };
+    const unblocker = (async () => {
+      const ids: number[] = [];
+      while (producing) {
+        const list = await r.client('LIST') as string;
+        ids.length = 0;
+        for (const m of list.matchAll(/id=(\d+) .*flags=b /g)) ids.push(Number(m[1]));
+        if (ids.length > 0) await r.client('UNBLOCK', String(ids[0]), ids[0] % 2 === 0 ? 'ERROR' : 'TIMEOUT');
+        await sleep(3);
+      }
+    })();
+    const consumers = Array.from({ length: 8 }, (_, n) => consumer(n));
+    for (let i = 0; i < 600; i++) {
+      const v = `v${i}`;
+      pushed.add(v);
+      await r.rpush(keys[i % 4], v);
+      if (i % 50 === 0) await sleep(5);
+    }
+    producing = false;
+    await Promise.all([...consumers, unblocker]);
+    const left: string[] = [];
+    for (const k of keys) left.push(...await r.lrange(k, 0, -1));
+    const all = [...received, ...left];
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.length).toBe(pushed.size);
+    await blockedClients(0);
+  });
 });
