@@ -20,7 +20,9 @@ type ScriptStep =
   | { block: number; cmd: string[] }
   | { read: number }
   | { sleep: number }
-  | { close: number };
+  | { close: number }
+  /** Commands sent in one write, their replies read after. */
+  | { pipe: number; cmds: string[][] };
 
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
@@ -97,6 +99,9 @@ async function runScript(port: number, clients: number, script: readonly ScriptS
         for (let i = 0; i < 400 && await blockedClients(admin) <= before; i++) await sleep(5);
       } else if ('read' in step) {
         out.push(await cs[step.read].read());
+      } else if ('pipe' in step) {
+        cs[step.pipe].sock.write(Buffer.concat(step.cmds.map((c) => encodeCommand(c))));
+        for (let i = 0; i < step.cmds.length; i++) out.push(await cs[step.pipe].read());
       } else if ('sleep' in step) {
         await sleep(step.sleep);
       } else {
@@ -330,5 +335,19 @@ describeDifferential('blocking pops: differential', (ctx) => {
         [2, 'RPUSH', 'b', 'for-list'], { read: 0 },
       ], resp3);
     }
+  });
+
+  it('a waiter is served right after the write, before the commands pipelined behind it', async () => {
+    await same(3, [
+      { block: 0, cmd: ['BLPOP', 'a', '0'] },
+      { pipe: 2, cmds: [['RPUSH', 'a', 'x'], ['LPOP', 'a'], ['LLEN', 'a'], ['RPUSH', 'a', 'y', 'z'], ['LRANGE', 'a', '0', '-1']] },
+      { read: 0 },
+      // BLMOVE within one shard: the move and the wake-up it causes happen before the pipeline goes on.
+      { block: 0, cmd: ['BZPOPMIN', '{t}b', '0'] },
+      { block: 1, cmd: ['BLMOVE', '{t}c', '{t}b', 'LEFT', 'LEFT', '0'] },
+      { pipe: 2, cmds: [['RPUSH', '{t}c', 'm'], ['EXISTS', '{t}c'], ['ZADD', '{t}b', '1', 'q'], ['TYPE', '{t}b'], ['LPOP', '{t}b']] },
+      { read: 1 },
+      [2, 'ZADD', '{t}b', '2', 'r'], { read: 0 },
+    ]);
   });
 });
