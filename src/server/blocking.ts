@@ -243,7 +243,12 @@ interface Waiter {
   readonly resp: number;
   readonly req: BlockingRequest;
   readonly ids: string[];
-  /** Every key (and the destination) on one shard: that shard pops for it. */
+  /**
+   * Its shards pop for it themselves, right after the write that fed a key
+   * (all but a BLMOVE to another shard). A waiter on keys of several shards
+   * can then be popped for by two of them at once: the front keeps the first
+   * and pushes the other back.
+   */
   readonly servable: boolean;
   /** Shards where it is queued (runs of its first try that found nothing). */
   readonly queuedOn: number[];
@@ -385,7 +390,7 @@ export class Blocking {
     const settled = new Promise<void>((resolve) => { settle = resolve; });
     const w: Waiter = {
       token: this.nextToken++, client, seq, db: client.db, resp: client.resp, req, ids: distinctIds(client.db, req.keys),
-      servable: keyShards === 1 && shards.length === 1, queuedOn: [],
+      servable: req.dst === null || (keyShards === 1 && shards.length === 1), queuedOn: [],
       deadline: req.timeoutMs > 0 ? Date.now() + req.timeoutMs : 0, timer: null, state: 'trying', early: null,
       busy: false, endWhenIdle: null, settled, settle,
     };
@@ -447,6 +452,9 @@ export class Blocking {
         const out = outcomeOf(w.req, w.early);
         if (client.closed) void this.pushBack(w, w.early);
         else reply = out.t === 'nil' ? resp.nilArray(w.resp) : out.bytes;
+      } else if (w.early !== null) {
+        // A later run served it, and a shard where an earlier run queued it popped for it meanwhile.
+        void this.pushBack(w, w.early);
       }
       this.retire(w);
       this.srv.dispatcher.release(held);
@@ -562,7 +570,9 @@ export class Blocking {
     const w = this.byToken.get(token);
     if (w === undefined) return;
     if (w.state === 'trying') {
-      w.early = reply;
+      // Served by the shard where it queued while the rest of its first try runs; a second such pop goes back.
+      if (w.early === null) w.early = reply;
+      else void this.pushBack(w, reply);
     } else if (w.state === 'waiting') {
       const out = outcomeOf(w.req, reply);
       this.retire(w);

@@ -348,6 +348,13 @@ describeDifferential('blocking pops: differential', (ctx) => {
       { pipe: 2, cmds: [['RPUSH', '{t}c', 'm'], ['EXISTS', '{t}c'], ['ZADD', '{t}b', '1', 'q'], ['TYPE', '{t}b'], ['LPOP', '{t}b']] },
       { read: 1 },
       [2, 'ZADD', '{t}b', '2', 'r'], { read: 0 },
+      // A waiter on keys of several shards, too.
+      { block: 0, cmd: ['BLPOP', 'b', 'c', 'd', '0'] },
+      { pipe: 2, cmds: [['RPUSH', 'c', 'x', 'y'], ['LPOP', 'c'], ['LLEN', 'c']] },
+      { read: 0 },
+      { block: 0, cmd: ['BZMPOP', '0', '3', 'a', 'b', 'c', 'MAX', 'COUNT', '2'] },
+      { pipe: 2, cmds: [['ZADD', 'b', '1', 'p', '2', 'q', '3', 'r'], ['ZRANGE', 'b', '0', '-1'], ['ZPOPMIN', 'b']] },
+      { read: 0 },
     ]);
   });
 });

@@ -364,7 +364,7 @@ describe('blocking pops', () => {
         const list = await r.client('LIST') as string;
         ids.length = 0;
         for (const m of list.matchAll(/id=(\d+) .*flags=b /g)) ids.push(Number(m[1]));
-        if (ids.length > 0) await r.client('UNBLOCK', String(ids[0]), ids[0] % 2 === 0 ? 'ERROR' : 'TIMEOUT');
+        if (ids.length > 0) await r.call('CLIENT', 'UNBLOCK', String(ids[0]), ids[0] % 2 === 0 ? 'ERROR' : 'TIMEOUT');
         await sleep(3);
       }
     })();
