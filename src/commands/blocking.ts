@@ -12,10 +12,10 @@ import type { CommandSpec, ShardContext } from './types.ts';
 // commands; each shard keeps, per key, the clients that wait on it, first
 // come first served, and serves them itself right after the write that gave
 // the key elements, before its next request, as Redis's
-// handleClientsBlockedOnKeys does after each command. A waiter whose keys
-// all live on this shard ("servable") is popped for here; one whose keys
-// span shards (or a BLMOVE to another shard) is reported to the front when
-// it comes first, and the key waits for the front's verdict (__bnext).
+// handleClientsBlockedOnKeys does after each command. Every waiter is popped
+// for here ("servable"), except a BLMOVE to another shard: when that one
+// comes first, it is reported to the front, and the key's queue waits for
+// the front's verdict (__bnext).
 //
 // Internal commands:
 //   __bpop <token> <servable 0|1> <resp3 0|1> <n> <key1..keyn> <command> <args...>

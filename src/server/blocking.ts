@@ -23,10 +23,12 @@ import type { Server } from './server.ts';
 //   RENAME, COPY, MOVE, SWAPDB...), before its next request, as Redis's
 //   handleClientsBlockedOnKeys does after each command. The reply of that
 //   write carries what the waiters got (REPF_READY trailer), and the front
-//   hands it over. A waiter whose keys span shards (or a BLMOVE to another
-//   shard) cannot be popped for by one shard: when it comes first, its shard
-//   reports the key and parks that queue; the front holds the shard, pops
-//   for it (serveKey), and tells the shard to go on (__bnext).
+//   hands it over. A waiter on keys of several shards is queued on each, and
+//   two shards may pop for it at once: the front keeps the first pop and
+//   pushes the other back. A BLMOVE to another shard is not popped for by a
+//   shard (the move would not be atomic): when it comes first, its shard
+//   reports the key and parks that queue; the front holds the shard, moves
+//   the element (serveKey), and tells the shard to go on (__bnext).
 // - A timeout is one timer per waiter. A waiter that times out, is unblocked,
 //   or whose client closes is cancelled on its shards (__bcancel); a pop the
 //   shard made for it meanwhile is pushed back where it came from, so
