@@ -6,6 +6,7 @@ import { debugCommands } from './debug.ts';
 import { listCommands } from './lists.ts';
 import { blockingCommands } from './blocking.ts';
 import { zsetCommands } from './zsets.ts';
+import { hyperloglogCommands } from './hyperloglog.ts';
 import type { CommandSpec } from './types.ts';
 
 /**
@@ -19,6 +20,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...keyCommands,
   ...listCommands,
   ...zsetCommands,
+  ...hyperloglogCommands,
   ...internalCommands,
   ...debugCommands,
   ...blockingCommands,

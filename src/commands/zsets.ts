@@ -4,7 +4,7 @@ import { compareBytes, type ZEntry, type ZSetStore } from '../store/zset.ts';
 import { globMatch } from '../util/glob.ts';
 import { formatDouble, INT_UNSAFE, parseDouble, parseI64, parseI64Big, parseI64Status } from '../util/numbers.ts';
 import { Argv } from '../protocol/argv.ts';
-import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE, errArity } from './errors.ts';
+import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
 
 // Sorted-set commands (Redis 7.0's t_zset.c). Values live in
@@ -660,7 +660,7 @@ function storeEntries(c: ShardContext, dst: number, entries: ZEntry[]): void {
 }
 
 function zrangestoreCommand(c: ShardContext): void {
-  const shippedSrc = shippedSource(c, 2);
+  const shippedSrc = shippedSource(2);
   let srcHeader: number | undefined;
   let tmp = 0;
   if (shippedSrc !== undefined) {
@@ -800,11 +800,7 @@ function zpopCommand(c: ShardContext, max: boolean): void {
   let count = -1;
   if (a.count === 3) {
     const v = argLong(c, 2);
-    if (v === null) {
-      c.reply.error(ERR_NOT_INTEGER);
-      return;
-    }
-    if (v < 0) {
+    if (v === null || v < 0) {
       c.reply.error(ERR_POSITIVE);
       return;
     }
@@ -1051,13 +1047,13 @@ interface Source {
 /** Shipped inputs (key argument index -> payload), while a __zwith request runs. */
 let shipped: Map<number, Source> | null = null;
 
-function shippedSource(c: ShardContext, i: number): Source | undefined {
-  void c;
+/** The input shipped for key argument i by the running __zwith, if any. */
+function shippedSource(i: number): Source | undefined {
   return shipped?.get(i);
 }
 
 function sourceOf(c: ShardContext, i: number): Source {
-  const s = shippedSource(c, i);
+  const s = shippedSource(i);
   if (s !== undefined) return { ...s, weight: 1 };
   const ref = lookupRead(c, i);
   if (ref === 0) return { kind: SRC_MISSING, h: 0, weight: 1, size: 0 };
@@ -1178,11 +1174,7 @@ function zsetOpCommand(c: ShardContext, op: number, numAt: number, dst: number, 
     } else if (cardOnly && remaining >= 2 && a.is(j, 'limit')) {
       j++;
       const l = argLong(c, j);
-      if (l === null) {
-        r.error(ERR_NOT_INTEGER);
-        return;
-      }
-      if (l < 0) {
+      if (l === null || l < 0) {
         r.error(ERR_LIMIT_NEGATIVE);
         return;
       }
@@ -1474,4 +1466,3 @@ export const zsetCommands: readonly CommandSpec[] = [
     summary: 'Sabre internal command.', internal: true, shard: zwithInternal },
 ];
 
-void errArity;

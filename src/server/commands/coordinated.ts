@@ -4,6 +4,7 @@ import { keyCoordinators } from '../coordinators/keys.ts';
 import { listCoordinators } from '../coordinators/lists.ts';
 import { stringCoordinators } from '../coordinators/strings.ts';
 import { zsetCoordinators } from '../coordinators/zsets.ts';
+import { hyperloglogCoordinators } from '../coordinators/hyperloglog.ts';
 
 /** Keyed commands that span shards and need several phases, by name. */
 export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Coordinator>([
@@ -12,4 +13,5 @@ export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Co
   ...bitmapCoordinators,
   ...listCoordinators,
   ...zsetCoordinators,
+  ...hyperloglogCoordinators,
 ]);
