@@ -147,6 +147,8 @@ export class Server {
     for (const [name, entry] of this.commands) this.lookup.set(name, entry);
     this.slowlogThresholdUs = config.slowlogLogSlowerThan;
     config.onChange('slowlog-log-slower-than', () => { this.slowlogThresholdUs = config.slowlogLogSlowerThan; });
+    // Before the links are listened to: their first drain may already meet blocked clients' trailers.
+    this.blocking = new Blocking(this);
     for (const link of links) {
       link.onSlowReply = (target, u8, start, end) => this.logShardSlow(target, u8, start, end);
       link.onDeliveryError = (target, e) => {
@@ -159,7 +161,6 @@ export class Server {
       };
       this.listen(link);
     }
-    this.blocking = new Blocking(this);
     startInfoSampler(this);
     this.outputLimits = new OutputLimits(config.clientOutputBufferLimits);
     this.outputLimits.describe = (c) => clientInfoLine(c, Date.now(), null);
