@@ -29,11 +29,15 @@ import type { CommandSpec, ShardContext } from './types.ts';
 //
 // What waiters got travels on the reply record of the request that served
 // them (native-layout REPF_READY): "served" entries (token, the pop's reply
-// bytes) and "ready" entries (db, key, the token of the waiter the front
-// must serve).
+// bytes; from 16 KiB on, the bytes go over the side port instead) and
+// "ready" entries (db, key, the token of the waiter the front must serve).
 
 const SERVED = 1;
 const READY = 2;
+/** A served reply too big for the ring: its bytes went over the side port, in entry order. */
+const SERVED_PORTED = 3;
+/** A trailer keeps served replies inline up to this size; the others travel over the side port (ring records stay small). */
+const PORTED_FROM_BYTES = 16 * 1024;
 
 interface ShardWaiter {
   readonly token: number;
@@ -166,7 +170,7 @@ function serveKey(c: ShardContext, sw: ShardWaiters, id: string, skip: number): 
  * null: first serves every watched key that got elements during the command
  * (and those its serving fed in turn, as BLMOVE into a watched key).
  */
-export function blockedTrailer(c: ShardContext): Uint8Array | null {
+export function blockedTrailer(c: ShardContext, postLarge: (bytes: Uint8Array) => void): Uint8Array | null {
   const ks = c.ks;
   ks.blockedOutput = false;
   const sw = perKeyspace.get(ks);
@@ -182,15 +186,30 @@ export function blockedTrailer(c: ShardContext): Uint8Array | null {
   if (sw.entries.length === 0) return null;
   const entries = sw.entries;
   sw.entries = [];
+  // Served replies go inline while the trailer stays small; the rest go over the side port.
   let size = 8;
-  for (const e of entries) size += e.kind === SERVED ? 12 + e.reply.length : 16 + e.key.length;
+  const ported: boolean[] = [];
+  for (const e of entries) {
+    const viaPort = e.kind === SERVED && size + e.reply.length >= PORTED_FROM_BYTES;
+    ported.push(viaPort);
+    if (e.kind === READY) size += 16 + e.key.length;
+    else size += viaPort ? 12 : 12 + e.reply.length;
+  }
   const out = new Uint8Array(size);
   const v = new DataView(out.buffer);
   v.setUint32(0, entries.length, true);
   let p = 4;
-  for (const e of entries) {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
     v.setUint32(p, e.kind, true);
-    if (e.kind === SERVED) {
+    if (e.kind === SERVED && ported[i]) {
+      // Posted now, before the record's own large reply (if any): the front takes them in this order.
+      v.setUint32(p, SERVED_PORTED, true);
+      v.setUint32(p + 4, e.token, true);
+      v.setUint32(p + 8, 0, true);
+      postLarge(e.reply);
+      p += 12;
+    } else if (e.kind === SERVED) {
       v.setUint32(p + 4, e.token, true);
       v.setUint32(p + 8, e.reply.length, true);
       out.set(e.reply, p + 12);

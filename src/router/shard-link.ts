@@ -56,7 +56,7 @@ export class ShardLink {
    */
   onDeliveryError: ((target: ReplyTarget | null, e: unknown) => void) | null = null;
   /** Called with a ready-keys trailer (`u8[start, end)`, native-layout REPF_READY) before its reply is handed over. */
-  onReadyKeys: ((u8: Uint8Array, start: number, end: number) => void) | null = null;
+  onReadyKeys: ((u8: Uint8Array, start: number, end: number, takePorted: () => Uint8Array) => void) | null = null;
   /** Called with a slow command's trailer (`u8[start, end)`, native-layout REPF_SLOW) before its reply is handed over. */
   onSlowReply: ((target: ReplyTarget | null, u8: Uint8Array, start: number, end: number) => void) | null = null;
   /** Size of the shard's arena (set by the pool; the shard also publishes it). */
@@ -289,6 +289,13 @@ export class ShardLink {
     this.qSize++;
   }
 
+  /** A served blocked client's reply that came over the side port (native-layout REPF_READY). */
+  private readonly takePorted = (): Uint8Array => {
+    const m = receiveMessageOnPort(this.port);
+    if (m === undefined) throw new Error('blocked-client reply without its payload');
+    return m.message as Uint8Array;
+  };
+
   /** Delivers every reply the shard has published; returns how many. */
   drain(): number {
     const r = this.replies;
@@ -307,7 +314,7 @@ export class ShardLink {
           let end = idx + len;
           if (flags & REPF_READY) {
             const trailer = end - r.readU32(end - READY_TRAILER_SIZE_FROM_END);
-            this.onReadyKeys?.(r.u8, trailer, end);
+            this.onReadyKeys?.(r.u8, trailer, end, this.takePorted);
             end = trailer;
           }
           if (flags & REPF_SLOW) {

@@ -329,7 +329,7 @@ export class Blocking {
 
   constructor(srv: Server) {
     this.srv = srv;
-    for (const link of srv.links) link.onReadyKeys = (u8, start, end) => this.onTrailer(u8, start, end);
+    for (const link of srv.links) link.onReadyKeys = (u8, start, end, takePorted) => this.onTrailer(u8, start, end, takePorted);
   }
 
   /** INFO blocked_clients. */
@@ -543,7 +543,7 @@ export class Blocking {
   // -- wake-ups -----------------------------------------------------------------------
 
   /** A shard's trailer (native-layout REPF_READY), met while draining its replies. */
-  private onTrailer(u8: Uint8Array, start: number, end: number): void {
+  private onTrailer(u8: Uint8Array, start: number, end: number, takePorted: () => Uint8Array): void {
     const v = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
     const n = v.getUint32(start, true);
     let p = start + 4;
@@ -554,6 +554,11 @@ export class Blocking {
         const len = v.getUint32(p + 8, true);
         this.served(token, Buffer.from(u8.subarray(p + 12, p + 12 + len)));
         p += 12 + len;
+      } else if (kind === 3) {
+        // A big reply: its bytes came over the side port.
+        const bytes = takePorted();
+        this.served(v.getUint32(p + 4, true), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        p += 12;
       } else {
         const db = v.getUint32(p + 4, true);
         const token = v.getUint32(p + 8, true);

@@ -381,7 +381,7 @@ class ShardRuntime implements ShardContext {
     if (this.ks.readyKeys.length > 0 || this.ks.blockedOutput) {
       // Keys that blocked clients wait on got values: they are served now, before
       // the next request, and what they got rides on this reply (native-layout: REPF_READY).
-      const ready = blockedTrailer(this);
+      const ready = blockedTrailer(this, (bytes) => this.port.postMessage(bytes, [bytes.buffer as ArrayBuffer]));
       if (ready !== null) {
         trailer = trailer === null ? ready : concatBytes(trailer, ready);
         trailerFlags |= REPF_READY;

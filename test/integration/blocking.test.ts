@@ -384,4 +384,28 @@ describe('blocking pops', () => {
     expect(all.length).toBe(pushed.size);
     await blockedClients(0);
   });
+
+  it('a waiter served a big reply (BLMPOP COUNT over a 1 MB list), and many waiters served by one write', async () => {
+    const w = await client();
+    const big = 'x'.repeat(1000);
+    const p1 = w.call('BLMPOP', '0', '1', 'c', 'LEFT', 'COUNT', '5000');
+    await blockedClients(1);
+    const p = r.pipeline();
+    p.del('src');
+    for (let i = 0; i < 10; i++) p.rpush('src', ...Array.from({ length: 100 }, (_, j) => `${i * 100 + j}:${big}`));
+    p.rename('src', 'c');
+    await p.exec();
+    const got = await p1 as [string, string[]];
+    expect(got[0]).toBe('c');
+    expect(got[1].length).toBe(1000);
+    expect(got[1][999]).toBe(`999:${big}`);
+    const ws = await Promise.all(Array.from({ length: 40 }, () => client()));
+    const pops = ws.map((c) => c.blpop('d', 0));
+    await blockedClients(40);
+    await r.rpush('d', ...Array.from({ length: 40 }, (_, i) => `${i}:${big}`));
+    const res = await Promise.all(pops);
+    // Each gets one element (their order among themselves is the order their commands arrived in).
+    expect(res.map((x) => (x as [string, string])[1]).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `${i}:${big}`).sort());
+    expect(await r.exists('d')).toBe(0);
+  });
 });
