@@ -76,7 +76,8 @@ export const SLOW_TRAILER_DURATION_FROM_END = 12;
  * record, after the RESP bytes and after the slow-log trailer when there is one:
  *   u32 count, count x entry, u32 trailer bytes; an entry is
  *   u32 1, u32 token, u32 length, reply bytes (served), or
- *   u32 2, u32 db, u32 token, u32 key length, key bytes (for the front).
+ *   u32 2, u32 db, u32 token, u32 key length, key bytes (for the front), or
+ *   u32 3, u32 token, u32 0 (served, the reply bytes over the side port).
  */
 export const REPF_READY = 4;
 /** From the record's end: u32 size of the whole blocked-clients trailer. */
