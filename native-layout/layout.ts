@@ -70,6 +70,18 @@ export const REPF_SLOW = 2;
 export const SLOW_TRAILER_SIZE_FROM_END = 4;
 /** From the record's end: f64 duration in microseconds. */
 export const SLOW_TRAILER_DURATION_FROM_END = 12;
+/**
+ * Blocked clients (BLPOP...) were served after the command, or a key's first
+ * waiter is for the front to serve (commands/blocking.ts): a trailer ends the
+ * record, after the RESP bytes and after the slow-log trailer when there is one:
+ *   u32 count, count x entry, u32 trailer bytes; an entry is
+ *   u32 1, u32 token, u32 length, reply bytes (served), or
+ *   u32 2, u32 db, u32 token, u32 key length, key bytes (for the front), or
+ *   u32 3, u32 token, u32 0 (served, the reply bytes over the side port).
+ */
+export const REPF_READY = 4;
+/** From the record's end: u32 size of the whole blocked-clients trailer. */
+export const READY_TRAILER_SIZE_FROM_END = 4;
 
 // ---------------------------------------------------------------------------
 // Shard statistics block (written by the shard, read by the front for INFO)

@@ -4,6 +4,7 @@ import { stringCommands } from './strings.ts';
 import { bitmapCommands } from './bitmaps.ts';
 import { debugCommands } from './debug.ts';
 import { listCommands } from './lists.ts';
+import { blockingCommands } from './blocking.ts';
 import { zsetCommands } from './zsets.ts';
 import { hyperloglogCommands } from './hyperloglog.ts';
 import { hashCommands } from './hashes.ts';
@@ -28,6 +29,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...setCommands,
   ...internalCommands,
   ...debugCommands,
+  ...blockingCommands,
 ];
 
 /**

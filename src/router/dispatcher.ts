@@ -409,13 +409,16 @@ export class Dispatcher {
    * room does not fail the call: the record waits in pendingCalls, behind
    * any call asked for earlier, until sendPendingCalls() finds room.
    */
-  call(shard: number, name: string, db: number, flags: number, args: ReadonlyArray<string | Uint8Array>): Promise<Buffer> {
+  call(shard: number, name: string, db: number, flags: number, args: ReadonlyArray<string | Uint8Array>,
+    deferPublish = false): Promise<Buffer> {
     const argv = Argv.fromStrings([name, ...args]);
     const target = new Awaiting();
     const p = new Promise<Buffer>((resolve) => { target.resolve = resolve; });
     const opcode = opcodeOf(name);
     if (this.pendingCalls.length === 0 && this.links[shard].trySendAll(opcode, db, flags, argv, target, 0)) {
-      this.links[shard].publish();
+      // deferPublish: published with the rest of the turn's records (flush), one wake-up for them all.
+      if (deferPublish) this.touched(shard);
+      else this.links[shard].publish();
     } else {
       this.pendingCalls.push({ shard, opcode, db, flags, argv, target });
     }

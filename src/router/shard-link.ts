@@ -1,7 +1,7 @@
 import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import {
-  REP_BODY, REP_FLAGS, REPF_LARGE, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
-  SLOW_TRAILER_SIZE_FROM_END,
+  REP_BODY, REP_FLAGS, REPF_LARGE, REPF_READY, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
+  READY_TRAILER_SIZE_FROM_END, SLOW_TRAILER_SIZE_FROM_END,
   MAX_SMALL_ALLOC, STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_RESERVE_BYTES, STAT_USED_BYTES, STAT_WRITE_BYTES_DONE,
 } from '../../native-layout/layout.ts';
 import { DENYOOM_OPCODES } from '../commands/registry.ts';
@@ -55,6 +55,8 @@ export class ShardLink {
    * first, so the replies after it still reach their own targets); null rethrows.
    */
   onDeliveryError: ((target: ReplyTarget | null, e: unknown) => void) | null = null;
+  /** Called with a ready-keys trailer (`u8[start, end)`, native-layout REPF_READY) before its reply is handed over. */
+  onReadyKeys: ((u8: Uint8Array, start: number, end: number, takePorted: () => Uint8Array) => void) | null = null;
   /** Called with a slow command's trailer (`u8[start, end)`, native-layout REPF_SLOW) before its reply is handed over. */
   onSlowReply: ((target: ReplyTarget | null, u8: Uint8Array, start: number, end: number) => void) | null = null;
   /** Size of the shard's arena (set by the pool; the shard also publishes it). */
@@ -287,6 +289,13 @@ export class ShardLink {
     this.qSize++;
   }
 
+  /** A served blocked client's reply that came over the side port (native-layout REPF_READY). */
+  private readonly takePorted = (): Uint8Array => {
+    const m = receiveMessageOnPort(this.port);
+    if (m === undefined) throw new Error('blocked-client reply without its payload');
+    return m.message as Uint8Array;
+  };
+
   /** Delivers every reply the shard has published; returns how many. */
   drain(): number {
     const r = this.replies;
@@ -303,6 +312,11 @@ export class ShardLink {
         let failure: unknown = undefined;
         try {
           let end = idx + len;
+          if (flags & REPF_READY) {
+            const trailer = end - r.readU32(end - READY_TRAILER_SIZE_FROM_END);
+            this.onReadyKeys?.(r.u8, trailer, end, this.takePorted);
+            end = trailer;
+          }
           if (flags & REPF_SLOW) {
             const trailer = end - r.readU32(end - SLOW_TRAILER_SIZE_FROM_END);
             this.onSlowReply?.(target, r.u8, trailer, end);

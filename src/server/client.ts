@@ -29,7 +29,8 @@ export const BLOCK_REPLY = 3;
  */
 export const replyErrorStats = { count: 0, codes: new Map<string, number>() };
 
-function countShardError(u8: Uint8Array, off: number, len: number): void {
+/** Counts an error reply that came from a shard (also for the blocking pops, which deliver shard replies themselves). */
+export function countShardError(u8: Uint8Array, off: number, len: number): void {
   let end = off + 1;
   const stop = off + Math.min(len, 128);
   while (end < stop && u8[end] !== 32 && u8[end] !== 13) end++;
@@ -112,6 +113,8 @@ export class Client implements ReplySink, ReplyTarget {
   pending: Argv | null = null;
   /** BLOCK_SEND: sends the rest of a command already run; false while the rings have no room. */
   pendingSend: (() => boolean) | null = null;
+  /** Waiting on keys (BLPOP...: server/blocking.ts); CLIENT LIST flag b. */
+  blockedOnKeys = false;
   /** BLOCK_REPLY: the sequence number whose reply ends the wait (-1: none). */
   awaitSeq = -1;
   /** Called once the awaited reply is delivered (set by the server). */

@@ -316,9 +316,9 @@ function clientsSection(srv: Server): string {
     ['maxclients', srv.config.maxclients],
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],
-    ['blocked_clients', 0],
+    ['blocked_clients', srv.blocking.blockedClients],
     ['tracking_clients', 0],
-    ['clients_in_timeout_table', 0],
+    ['clients_in_timeout_table', srv.blocking.clientsWithTimeout],
   ]);
 }
 

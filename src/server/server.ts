@@ -17,6 +17,7 @@ import { logNotice, logVerbose, logWarning } from './log.ts';
 import { resetInfoStats, startInfoSampler } from './info.ts';
 import { readSlowTrailer, Slowlog, slowlogArgs, type SlowlogClient } from './slowlog.ts';
 import { MemoryGuard } from './memory-guard.ts';
+import { Blocking } from './blocking.ts';
 
 export interface CommandEntry {
   readonly spec: CommandSpec;
@@ -26,6 +27,8 @@ export interface CommandEntry {
   readonly coordinator: Coordinator | null;
   /** Its INFO commandstats entry, once it has one (saves a map lookup per call). */
   stat: CommandStat | null;
+  /** A blocking pop (BLPOP...): runs from server/blocking.ts. */
+  readonly blocking?: boolean;
 }
 
 export interface CommandStat {
@@ -121,6 +124,8 @@ export class Server {
   private readonly slowPending: Array<{ client: Client; seq: number; t0: number; args: Buffer[] }> = [];
   /** client-output-buffer-limit, shared by every client (CONFIG SET updates it in place). */
   readonly outputLimits: OutputLimits;
+  /** Clients blocked on keys (BLPOP...), and the wake-ups. */
+  readonly blocking: Blocking;
 
   constructor(config: Config, links: ShardLink[], frontCommands: readonly FrontCommandSpec[],
     coordinators: ReadonlyMap<string, Coordinator>) {
@@ -130,7 +135,10 @@ export class Server {
     this.memory = new MemoryGuard(this);
     SHARD_COMMANDS.forEach((spec, opcode) => {
       if (spec.internal) return;
-      this.commands.set(spec.name, { spec, opcode, front: null, coordinator: coordinators.get(spec.name) ?? null, stat: null });
+      this.commands.set(spec.name, {
+        spec, opcode, front: null, coordinator: coordinators.get(spec.name) ?? null, stat: null,
+        blocking: spec.flags.includes('blocking'),
+      });
     });
     for (const spec of frontCommands) {
       if (this.commands.has(spec.name)) throw new Error(`command declared twice: ${spec.name}`);
@@ -139,6 +147,8 @@ export class Server {
     for (const [name, entry] of this.commands) this.lookup.set(name, entry);
     this.slowlogThresholdUs = config.slowlogLogSlowerThan;
     config.onChange('slowlog-log-slower-than', () => { this.slowlogThresholdUs = config.slowlogLogSlowerThan; });
+    // Before the links are listened to: their first drain may already meet blocked clients' trailers.
+    this.blocking = new Blocking(this);
     for (const link of links) {
       link.onSlowReply = (target, u8, start, end) => this.logShardSlow(target, u8, start, end);
       link.onDeliveryError = (target, e) => {
@@ -328,6 +338,7 @@ export class Server {
   private onClose(client: Client): void {
     client.closed = true;
     this.clients.delete(client.id);
+    this.blocking.clientClosed(client);
     // A closed client leaves nothing behind. A command it could not start is
     // dropped, as Redis drops what it had not run. A fan-out whose front part
     // already ran (CONFIG SET...) stays on the waiting list until it is sent,
@@ -486,6 +497,11 @@ export class Server {
     if (this.memory.limited && this.memory.refuses(entry.spec)) return this.memory.reject(client, client.takeSeq(), stat);
     if (entry.front !== null) {
       this.runFront(client, argv, client.takeSeq(), entry.front, stat);
+      return true;
+    }
+    if (entry.blocking === true) {
+      this.blocking.start(client, argv, entry.spec.name);
+      this.counted(stat);
       return true;
     }
     const d = this.dispatcher;
@@ -794,6 +810,8 @@ export class Server {
       this.pumping = false;
       this.afterBatch();
     }
+    // Keys that got values for blocked clients are served before anything that waited.
+    if (this.blocking.hasReady) this.blocking.serveReady();
     // The rings have room again: whoever waited for it goes before input read later
     // (the flush asked for above is still to come in this turn).
     this.resumeWaiting();

@@ -1,12 +1,13 @@
 import { getHeapStatistics } from 'node:v8';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
-  REC_LEN, REP_BODY, REP_FLAGS, REPF_LARGE, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
+  REC_LEN, REP_BODY, REP_FLAGS, REPF_LARGE, REPF_READY, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
   REQF_MAY_USE_RESERVE, REQF_NO_TOUCH, REQF_RESP3, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US,
   STAT_EXPIRE_CYCLE_MS, STAT_REHASHING, STAT_HEAP_USED, STAT_ARENA_CAPACITY, STAT_RESERVE_BYTES, STAT_USED_BYTES,
   STAT_WRITE_BYTES_DONE, shardReserveBytes,
 } from '../../native-layout/layout.ts';
 import { DENYOOM_OPCODES, SHARD_COMMANDS } from '../commands/registry.ts';
+import { blockedTrailer } from '../commands/blocking.ts';
 import { ERR_OOM } from '../commands/errors.ts';
 import type { ShardConfig, ShardContext, ShardHandler } from '../commands/types.ts';
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
@@ -416,8 +417,18 @@ class ShardRuntime implements ShardContext {
   private writeReply(): void {
     const reply = this.reply;
     // A slow command's trailer ends the record (native-layout: REPF_SLOW).
-    const trailer = this.slow.trailer;
+    let trailer = this.slow.trailer;
     this.slow.trailer = null;
+    let trailerFlags = trailer === null ? 0 : REPF_SLOW;
+    if (this.ks.readyKeys.length > 0 || this.ks.blockedOutput) {
+      // Keys that blocked clients wait on got values: they are served now, before
+      // the next request, and what they got rides on this reply (native-layout: REPF_READY).
+      const ready = blockedTrailer(this, (bytes) => this.port.postMessage(bytes, [bytes.buffer as ArrayBuffer]));
+      if (ready !== null) {
+        trailer = trailer === null ? ready : concatBytes(trailer, ready);
+        trailerFlags |= REPF_READY;
+      }
+    }
     const extra = trailer === null ? 0 : trailer.length;
     const total = REP_BODY + reply.len + extra;
     const w = this.replies;
@@ -426,14 +437,14 @@ class ShardRuntime implements ShardContext {
       const payload = reply.take();
       this.port.postMessage(payload, [payload.buffer as ArrayBuffer]);
       const at = this.reserveReply(REP_BODY + extra);
-      w.writeU32(at + REP_FLAGS, trailer === null ? REPF_LARGE : REPF_LARGE | REPF_SLOW);
+      w.writeU32(at + REP_FLAGS, REPF_LARGE | trailerFlags);
       if (trailer !== null) w.u8.set(trailer, at + REP_BODY);
       w.commit(REP_BODY + extra);
       this.replied = true;
       return;
     }
     const at = this.reserveReply(total);
-    w.writeU32(at + REP_FLAGS, trailer === null ? 0 : REPF_SLOW);
+    w.writeU32(at + REP_FLAGS, trailerFlags);
     const n = reply.len;
     if (n < 128) {
       const src = reply.buf;
@@ -634,3 +645,10 @@ function readU32(u8: Uint8Array, p: number): number {
 const runtime = new ShardRuntime(workerData as ShardWorkerData);
 export type { ShardRuntime };
 runtime.run();
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

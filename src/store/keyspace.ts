@@ -396,9 +396,10 @@ export class Keyspace implements RecordShape {
     if (type === TYPE_HASH && this.hashes.hasTtl(value)) this.fieldTtlDbs[db] = 2;
     if (this.handle >= 0) {
       this.replaceAt(db, this.handle, this.dbs[db].refAt(this.handle), ref);
-      return ref;
+    } else {
+      this.insertNew(db, ref, expireAt >= 0);
     }
-    this.insertNew(db, ref, expireAt >= 0);
+    if (this.watchedKeys.size > 0) this.noteReady(db, kb, ko, kl);
     return ref;
   }
 
@@ -704,6 +705,7 @@ export class Keyspace implements RecordShape {
       this.volatileKeys[fromDb]--;
       this.volatileKeys[toDb]++;
     }
+    if (this.watchedKeys.size > 0 && this.typeOf(ref) !== TYPE_STRING) this.noteReady(toDb, this.u8, this.keyOffset(ref), this.keyLength(ref));
   }
 
   /**
@@ -877,6 +879,58 @@ export class Keyspace implements RecordShape {
     const f = this.fieldTtlDbs[a];
     this.fieldTtlDbs[a] = this.fieldTtlDbs[b];
     this.fieldTtlDbs[b] = f;
+    // As Redis's scanDatabaseForReadyKeys: a blocked client's key may now hold a collection.
+    if (this.watchedKeys.size > 0) this.noteReadyIn(a, b);
+  }
+
+  // -- keys clients block on (BLPOP, BZPOPMIN...: server/blocking.ts) -------------
+  //
+  // The front tells the shard which keys have blocked clients (__bwatch /
+  // __bunwatch). Every write that gives such a key a collection value (a new
+  // list or zset, RENAME/COPY/MOVE/__put onto it, SWAPDB) notes it as ready,
+  // as Redis's signalKeyAsReady does from dbAdd; the worker hands the ready
+  // keys to the front on the reply of the command that wrote them.
+
+  /** "db:key" (key as latin1) of every key some client blocks on. */
+  private readonly watchedKeys = new Set<string>();
+  /** Watched keys that got a collection value since the worker last took them. */
+  readonly readyKeys: Array<{ db: number; key: Uint8Array }> = [];
+  /** Blocked clients were served or reported during this command (commands/blocking.ts): the reply carries them. */
+  blockedOutput = false;
+
+  private static watchId(db: number, kb: Uint8Array, ko: number, kl: number): string {
+    return db + ':' + latin1(kb, ko, kl);
+  }
+
+  watchKey(db: number, kb: Uint8Array, ko: number, kl: number): void {
+    this.watchedKeys.add(Keyspace.watchId(db, kb, ko, kl));
+  }
+
+  unwatchKey(db: number, kb: Uint8Array, ko: number, kl: number): void {
+    this.watchedKeys.delete(Keyspace.watchId(db, kb, ko, kl));
+  }
+
+  get watchedKeyCount(): number {
+    return this.watchedKeys.size;
+  }
+
+  private noteReady(db: number, kb: Uint8Array, ko: number, kl: number): void {
+    if (!this.watchedKeys.has(Keyspace.watchId(db, kb, ko, kl))) return;
+    const key = kb.slice(ko, ko + kl);
+    for (const r of this.readyKeys) if (r.db === db && sameBytes(r.key, key)) return;
+    this.readyKeys.push({ db, key });
+  }
+
+  /** After SWAPDB: every watched key of the two databases that now holds a collection. */
+  private noteReadyIn(a: number, b: number): void {
+    for (const id of this.watchedKeys) {
+      const colon = id.indexOf(':');
+      const db = Number(id.slice(0, colon));
+      if (db !== a && db !== b) continue;
+      const key = Buffer.from(id.slice(colon + 1), 'latin1');
+      const ref = this.peek(db, key, 0, key.length);
+      if (ref !== 0 && this.typeOf(ref) !== TYPE_STRING) this.noteReady(db, key, 0, key.length);
+    }
   }
 
   /**
@@ -962,3 +1016,15 @@ export function isCanonicalInteger(b: Uint8Array, o: number, l: number): boolean
 }
 
 export { ENC_EMBSTR, ENC_INT, ENC_RAW };
+
+function latin1(b: Uint8Array, o: number, l: number): string {
+  let s = '';
+  for (let i = 0; i < l; i++) s += String.fromCharCode(b[o + i]);
+  return s;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -230,6 +230,7 @@ function socketFd(client: Client): number {
 
 function clientFlags(client: Client): string {
   let f = '';
+  if (client.blockedOnKeys) f += 'b';
   if (client.closeAfterSeq >= 0) f += 'c';
   if (client.killed) f += 'A';
   if (client.noEvict) f += 'e';
@@ -462,12 +463,14 @@ function clientUnblock(c: FrontContext): void {
     fail(c, 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
     return;
   }
-  if (argInt64(c, 2) === null) {
+  const id = argInt64(c, 2);
+  if (id === null) {
     fail(c, ERR_NOT_INTEGER);
     return;
   }
-  // No command blocks yet: there is never anyone to unblock.
-  reply(c, resp.integer(0));
+  const how = argv.count === 4 && argv.is(3, 'error') ? 'error' : 'timeout';
+  const unblocked = id > 0n && id <= BigInt(Number.MAX_SAFE_INTEGER) && c.srv.blocking.unblock(Number(id), how);
+  reply(c, resp.integer(unblocked ? 1 : 0));
 }
 
 function clientUnpause(c: FrontContext): void {
