@@ -2,9 +2,10 @@ import {
   ENC_EMBSTR, ENC_INT, ENC_QUICKLIST, ENC_RAW, ENTRY_EXPIRE, ENTRY_EXPIRE_BYTES, ENTRY_HASH, ENTRY_HEADER_BYTES, ENTRY_KEYLEN,
   ENTRY_META, ENTRY_VALUE, META_ENC_SHIFT, META_EXPIRE_BIT, META_LRU_MASK, META_TYPE_SHIFT,
   MAX_SMALL_ALLOC, REF_UNIT_BYTES, SLAB_BYTES, STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES,
-  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_LIST, TYPE_STRING,
+  STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, TYPE_LIST, TYPE_STRING, TYPE_ZSET,
 } from '../../native-layout/layout.ts';
 import { ListStore, type Piece } from './list.ts';
+import { ZSetStore } from './zset.ts';
 import type { StructureStore } from './structure.ts';
 import { hashBytes } from '../util/hash.ts';
 import { Arena, OutOfMemoryError, SlabAllocator } from './arena.ts';
@@ -51,6 +52,8 @@ export class Keyspace implements RecordShape {
   private readonly f64: Float64Array;
   /** List structures (TYPE_LIST values) in the same arena. */
   readonly lists: ListStore;
+  /** Sorted sets (TYPE_ZSET values) in the same arena. */
+  readonly zsets: ZSetStore;
   /** The store of each non-inline value type, by TYPE_* (undefined for strings). */
   readonly structures: (StructureStore | undefined)[] = [];
 
@@ -76,6 +79,8 @@ export class Keyspace implements RecordShape {
     this.f64 = arena.f64;
     this.lists = new ListStore(arena.u8, arena.u32, this.alloc);
     this.structures[TYPE_LIST] = this.lists;
+    this.zsets = new ZSetStore(arena.u8, arena.u32, arena.f64, this.alloc, seed);
+    this.structures[TYPE_ZSET] = this.zsets;
     this.stats = stats;
     this.seed = seed;
     this.volatileKeys = new Int32Array(databases);
