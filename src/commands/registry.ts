@@ -4,6 +4,7 @@ import { stringCommands } from './strings.ts';
 import { bitmapCommands } from './bitmaps.ts';
 import { debugCommands } from './debug.ts';
 import { listCommands } from './lists.ts';
+import { geoCommands } from './geo.ts';
 import type { CommandSpec } from './types.ts';
 
 /**
@@ -16,6 +17,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...bitmapCommands,
   ...keyCommands,
   ...listCommands,
+  ...geoCommands,
   ...internalCommands,
   ...debugCommands,
 ];

@@ -60,6 +60,11 @@ export interface CommandSpec {
   readonly keyStep: number;
   /** Keys counted by an argument (LMPOP numkeys): keys are the next `argv[keyNumArg]` arguments. */
   readonly keyNumArg?: number;
+  /**
+   * Keys found by reading the arguments (Redis's getkeys_proc: GEORADIUS ... STORE key):
+   * the key positions into `out`. Routing uses it in place of first/last/step.
+   */
+  readonly keysOf?: (argv: Argv, out: number[]) => number[];
   /** COMMAND DOCS group (string, generic, connection, server, bitmap, ...). */
   readonly group: string;
   readonly since: string;

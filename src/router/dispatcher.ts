@@ -229,6 +229,7 @@ export class Dispatcher {
 
   /** Key positions of a command whose key count is an argument (LMPOP): none when that count is invalid. */
   keyPositionsOf(spec: CommandSpec, argv: Argv, out: number[]): number[] {
+    if (spec.keysOf !== undefined) return spec.keysOf(argv, out);
     if (spec.keyNumArg === undefined) return this.keyPositions(spec, argv.count, out);
     out.length = 0;
     const k = spec.keyNumArg;

@@ -2,6 +2,7 @@ import type { Coordinator } from '../front-command.ts';
 import { bitmapCoordinators } from '../coordinators/bitmaps.ts';
 import { keyCoordinators } from '../coordinators/keys.ts';
 import { listCoordinators } from '../coordinators/lists.ts';
+import { geoCoordinators } from '../coordinators/geo.ts';
 import { stringCoordinators } from '../coordinators/strings.ts';
 
 /** Keyed commands that span shards and need several phases, by name. */
@@ -10,4 +11,5 @@ export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Co
   ...keyCoordinators,
   ...bitmapCoordinators,
   ...listCoordinators,
+  ...geoCoordinators,
 ]);
