@@ -274,6 +274,11 @@ function range(index: number, lastkey: number, keystep: number, flags: readonly 
   return { flags, begin: { index }, find: { lastkey, keystep, limit: 0 }, ...(notes === undefined ? {} : { notes }) };
 }
 
+/** A key found after a keyword (GEORADIUS ... STORE key), searched from `startfrom`. */
+function keyword(kw: string, startfrom: number, flags: readonly string[]): KeySpecDoc {
+  return { flags, begin: { keyword: kw, startfrom }, find: { lastkey: 0, keystep: 1, limit: 0 } };
+}
+
 /**
  * Key-spec flags per command where the default derivation (readonly: RO
  * access; write: RW access update) is not what Redis declares, and the
@@ -325,6 +330,10 @@ const KEY_SPECS: Readonly<Record<string, readonly string[] | readonly KeySpecDoc
   scard: RO_NOACCESS,
   zcard: RO_NOACCESS,
   xlen: RO_NOACCESS,
+  geoadd: RW_UPDATE,
+  georadius: [range(1, 0, 1, RO), keyword('STORE', 6, OW_UPDATE), keyword('STOREDIST', 6, OW_UPDATE)],
+  georadiusbymember: [range(1, 0, 1, RO), keyword('STORE', 5, OW_UPDATE), keyword('STOREDIST', 5, OW_UPDATE)],
+  geosearchstore: [range(1, 0, 1, OW_UPDATE), range(2, 0, 1, RO)],
 };
 
 /** The key specs of a command (none for keyless commands). */

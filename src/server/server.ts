@@ -427,7 +427,7 @@ export class Server {
     const d = this.dispatcher;
     if (entry.front !== null) return entry.front.allShards ? d.everyShard : NO_SHARDS;
     const spec = entry.spec;
-    if (spec.firstKey > 0 && spec.lastKey === spec.firstKey) {
+    if (spec.firstKey > 0 && spec.lastKey === spec.firstKey && spec.keysOf === undefined) {
       const k = spec.firstKey;
       if (k >= argv.count) return NO_SHARDS;
       oneShard[0] = d.shardOf(argv.u8, argv.off[k], argv.len[k]);
