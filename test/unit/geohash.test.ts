@@ -56,6 +56,8 @@ describe('encode / decode', () => {
     fc.assert(fc.property(lon, lat, (x, y) => {
       const cell = encodeCell(x, y, 26, WGS84_LONG, WGS84_LAT);
       expect(cell).not.toBeNull();
+      // Rounded onto the upper limit (index 2^26): Redis clamps the decoded position (fixed cases below).
+      if ((cell as GeoCell).lon >= 2 ** 26 || (cell as GeoCell).lat >= 2 ** 26) return;
       const a = decodeCell(cell as GeoCell, WGS84_LONG, WGS84_LAT, area());
       // Within rounding: (x - min) / range * 2^26 can round up to the next cell, in Redis too.
       if (x < 180) expect(x >= a.lonMin - 1e-9 && x < a.lonMax + 1e-9).toBe(true);
