@@ -17,6 +17,7 @@ import {
   type GeoShape,
 } from '../util/geohash.ts';
 import { formatLongDoubleHuman, longDoubleFromNumber, parseDouble, parseI64, parseI64Big, parseI64Status, INT_UNSAFE } from '../util/numbers.ts';
+import { pqsort } from '../util/pqsort.ts';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.ts';
 import { geoZsetAdd, geoZsetRange, geoZsetScore, geoZsetStore } from './geo-zset.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
@@ -487,8 +488,13 @@ function searchGeneric(c: ShardContext, srcKey: number, flags: number, name: str
     return;
   }
   const n = req.count === 0 || points.length < req.count ? points.length : req.count;
-  if (sort === SORT_ASC) points.sort((x, y) => x.dist - y.dist);
-  else if (sort === SORT_DESC) points.sort((x, y) => y.dist - x.dist);
+  if (sort !== SORT_NONE) {
+    const cmp = sort === SORT_ASC ? byDistance : byDistanceDesc;
+    // Redis sorts everything with qsort (glibc's is a stable merge sort) and only the first
+    // COUNT with pqsort, whose order among equal distances this reproduces.
+    if (n === points.length) points.sort(cmp);
+    else pqsort(points, cmp, 0, n - 1);
+  }
   const conversion = req.shape.conversion;
   if (!storing) {
     const options = (req.withDist ? 1 : 0) + (req.withCoord ? 1 : 0) + (req.withHash ? 1 : 0);
@@ -524,6 +530,14 @@ function searchGeneric(c: ShardContext, srcKey: number, flags: number, name: str
     c.reply.bulk(members[i], 0, members[i].length);
     c.reply.bulkString(String(scores[i]));
   }
+}
+
+function byDistance(x: GeoPoint, y: GeoPoint): number {
+  return x.dist > y.dist ? 1 : x.dist === y.dist ? 0 : -1;
+}
+
+function byDistanceDesc(x: GeoPoint, y: GeoPoint): number {
+  return -byDistance(x, y);
 }
 
 /** WITHHASH: the score as `(long long)score`, an integer reply. */

@@ -173,6 +173,24 @@ describeDifferential('geo: differential', (ctx) => {
     await ctx.expectSame(randomSearches(6, 'd', 400, 100), { resp3: true });
   });
 
+  it('equal distances under COUNT come out in Redis\'s order (pqsort), and in set order without COUNT', async () => {
+    const rnd = mulberry32(11);
+    const spots = Array.from({ length: 12 }, () => [String(2.3 + rnd() * 0.1), String(48.8 + rnd() * 0.1)]);
+    const add: string[] = ['GEOADD', 'd'];
+    for (let i = 0; i < 300; i++) add.push(...spots[Math.floor(rnd() * spots.length)], `t${i}`);
+    const steps: string[][] = [add];
+    for (let i = 0; i < 120; i++) {
+      const [lon, lat] = spots[Math.floor(rnd() * spots.length)];
+      const count = String(1 + Math.floor(rnd() * 320));
+      const order = rnd() < 0.5 ? 'ASC' : 'DESC';
+      steps.push(['GEOSEARCH', 'd', 'FROMLONLAT', lon, lat, 'BYRADIUS', '20', 'km', order, 'COUNT', count]);
+      steps.push(['GEORADIUS', 'd', lon, lat, '5', 'km', 'WITHDIST', ...(rnd() < 0.5 ? [order] : [])]);
+    }
+    steps.push(['GEOSEARCHSTORE', 'e', 'd', 'FROMLONLAT', ...spots[0], 'BYRADIUS', '20', 'km', 'COUNT', '37', 'STOREDIST']);
+    steps.push(['GEOPOS', 'e', ...Array.from({ length: 300 }, (_, i) => `t${i}`)]);
+    await ctx.expectSame(steps);
+  });
+
   it('search errors and their order', async () => {
     await ctx.expectSame([
       ['GEOADD', 'a', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'],
