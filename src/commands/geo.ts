@@ -9,6 +9,7 @@ import {
   decodeScore,
   distanceInShape,
   formatDistance,
+  formatCoordinate,
   formatFixed6,
   geoDistance,
   geoScore,
@@ -16,7 +17,7 @@ import {
   searchCells,
   type GeoShape,
 } from '../util/geohash.ts';
-import { formatLongDoubleHuman, longDoubleFromNumber, parseDouble, parseI64, parseI64Big, parseI64Status, INT_UNSAFE } from '../util/numbers.ts';
+import { parseDouble, parseI64, parseI64Big, parseI64Status, INT_UNSAFE } from '../util/numbers.ts';
 import { pqsort } from '../util/pqsort.ts';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.ts';
 import { geoZsetAdd, geoZsetRange, geoZsetScore, geoZsetStore } from './geo-zset.ts';
@@ -97,7 +98,7 @@ function wrongType(c: ShardContext, ref: number): boolean {
 
 /** A coordinate as Redis replies it (addReplyHumanLongDouble): a bulk string, a RESP3 double. */
 function replyCoord(c: ShardContext, x: number): void {
-  const s = formatLongDoubleHuman(longDoubleFromNumber(x));
+  const s = formatCoordinate(x);
   if (c.reply.resp3) c.reply.rawString(`,${s}\r\n`);
   else c.reply.bulkString(s);
 }

@@ -1,3 +1,5 @@
+import { formatLongDoubleHuman, longDoubleFromNumber } from './numbers.ts';
+
 // Redis's geohash (geohash.c, geohash_helper.c): positions are 26+26 bit
 // cells of the Web Mercator square (latitude limited to ±85.05112878), the
 // 52-bit interleaving is a sorted-set score, and searches scan the score
@@ -398,6 +400,25 @@ export function formatDistance(d: number): string {
   const neg = v < 0;
   const digits = String(Math.abs(v)).padStart(5, '0');
   return (neg ? '-' : '') + digits.slice(0, -4) + '.' + digits.slice(-4);
+}
+
+/**
+ * A coordinate as Redis prints it (ld2string's human mode: "%.17Lf" of the
+ * exact value, trailing zeros and a bare '.' removed, "-0" as "0").
+ * toFixed(17) is exact too, but rounds ties up where printf rounds them to
+ * even; a tie needs a value with exactly 18 fractional bits, which takes the
+ * exact long-double path.
+ */
+export function formatCoordinate(x: number): string {
+  if (Math.abs(x) < 34359738368 && Number.isInteger(x * 262144) && !Number.isInteger(x * 131072)) {
+    return formatLongDoubleHuman(longDoubleFromNumber(x));
+  }
+  let s = x.toFixed(17);
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48) end--;
+  if (s.charCodeAt(end - 1) === 46) end--;
+  s = s.slice(0, end);
+  return s === '-0' ? '0' : s;
 }
 
 /** printf("%.6f", x) exactly (for the invalid-pair error), rounding half to even on the exact value. */

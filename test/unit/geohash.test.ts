@@ -13,6 +13,7 @@ import {
   deinterleave,
   encodeCell,
   estimateStepsByRadius,
+  formatCoordinate,
   formatDistance,
   formatFixed6,
   geoDistance,
@@ -26,6 +27,7 @@ import {
   type GeoCell,
   type GeoShape,
 } from '../../src/util/geohash.ts';
+import { formatLongDoubleHuman, longDoubleFromNumber } from '../../src/util/numbers.ts';
 
 // Redis's geohash (src/util/geohash.ts) as properties: interleaving is a
 // bijection, a position decodes to the centre of the cell holding it, a cell's
@@ -169,6 +171,18 @@ describe('distances and search areas', () => {
     expect(formatFixed6(-86.0000005)).toBe('-86.000000');
     expect(formatFixed6(Infinity)).toBe('inf');
     expect(formatFixed6(1e300).startsWith('1000000000000000052504760255204420248704468581108159154915854115511802457988908195786371375080447864043704443832883878176942523235360430575644792184786706982848387200926575803737830233794788090059368953234970799945081119038967640880074652742780142494579258788820056842838115669472196386865459400540160.')).toBe(true);
+  });
+
+  it('coordinates print as %.17Lf without trailing zeros, ties to even', () => {
+    fc.assert(fc.property(fc.double({ min: -400, max: 400, noNaN: true }), (x) => {
+      expect(formatCoordinate(x)).toBe(formatLongDoubleHuman(longDoubleFromNumber(x)));
+    }), { numRuns: 20000 });
+    expect(formatCoordinate(2 ** -18)).toBe('0.00000381469726562');
+    expect(formatCoordinate(3 * 2 ** -18)).toBe('0.00001144409179688');
+    expect(formatCoordinate(180)).toBe('180');
+    expect(formatCoordinate(-0)).toBe('0');
+    expect(formatCoordinate(-1e-30)).toBe('0');
+    expect(formatCoordinate(13.361389338970184)).toBe('13.36138933897018433');
   });
 
   it('step estimation as Redis: finer for small radii, coarser near the poles', () => {
