@@ -250,15 +250,6 @@ export function searchStoreKeyPosition(a: Argv, flags: number): number {
   return pos;
 }
 
-/** One point found by a search (its member copied out of the arena). */
-interface GeoPoint {
-  member: Uint8Array;
-  lon: number;
-  lat: number;
-  dist: number;
-  score: number;
-}
-
 /** A parsed search: what to look for and what to do with the result. */
 interface SearchRequest {
   shape: GeoShape;
@@ -437,11 +428,67 @@ function memberPosition(c: ShardContext, ref: number, i: number, xy: number[]): 
   return true;
 }
 
-/** The points of zset `ref` inside the shape, in scan order, at most `limit` (0 = all). */
-function pointsInShape(c: ShardContext, ref: number, shape: GeoShape, limit: number): GeoPoint[] {
-  const found: GeoPoint[] = [];
+/**
+ * The points a search found, in scan order, as columns (no object per
+ * point): the member's place in the arena (valid until the next write),
+ * position, distance from the centre and score. One instance per shard,
+ * reused by every search.
+ */
+class FoundPoints {
+  n = 0;
+  memberOff = new Int32Array(64);
+  memberLen = new Int32Array(64);
+  lon = new Float64Array(64);
+  lat = new Float64Array(64);
+  dist = new Float64Array(64);
+  score = new Float64Array(64);
+
+  push(off: number, len: number, lon: number, lat: number, dist: number, score: number): void {
+    const i = this.n;
+    if (i === this.lon.length) this.grow();
+    this.memberOff[i] = off;
+    this.memberLen[i] = len;
+    this.lon[i] = lon;
+    this.lat[i] = lat;
+    this.dist[i] = dist;
+    this.score[i] = score;
+    this.n = i + 1;
+  }
+
+  private grow(): void {
+    const size = this.lon.length * 2;
+    const i32 = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(size);
+      b.set(a);
+      return b;
+    };
+    const f64 = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(size);
+      b.set(a);
+      return b;
+    };
+    this.memberOff = i32(this.memberOff);
+    this.memberLen = i32(this.memberLen);
+    this.lon = f64(this.lon);
+    this.lat = f64(this.lat);
+    this.dist = f64(this.dist);
+    this.score = f64(this.score);
+  }
+}
+
+const found = new FoundPoints();
+
+/** Fills `found` with the points of zset `ref` inside the shape, in scan order, at most `limit` (0 = all). */
+function pointsInShape(c: ShardContext, ref: number, shape: GeoShape, limit: number): void {
+  found.n = 0;
   const cells = searchCells(shape);
-  const xy = [0, 0];
+  const xy = new Float64Array(2);
+  const visit = (_u8: Uint8Array, off: number, len: number, score: number): boolean => {
+    decodeScore(score, xy);
+    const dist = distanceInShape(shape, xy[0], xy[1]);
+    if (dist >= 0) found.push(off, len, xy[0], xy[1], dist, score);
+    return !(limit > 0 && found.n >= limit);
+  };
   let last = -1;
   for (let i = 0; i < cells.length; i++) {
     const cell = cells[i];
@@ -451,23 +498,25 @@ function pointsInShape(c: ShardContext, ref: number, shape: GeoShape, limit: num
       const prev = cells[last];
       if (prev !== null && prev.lat === cell.lat && prev.lon === cell.lon && prev.step === cell.step) continue;
     }
-    if (found.length > 0 && limit > 0 && found.length >= limit) break;
+    if (found.n > 0 && limit > 0 && found.n >= limit) break;
     const [min, max] = cellScoreRange(cell);
-    geoZsetRange(c, ref, min, max, (u8, off, len, score) => {
-      decodeScore(score, xy);
-      const dist = distanceInShape(shape, xy[0], xy[1]);
-      if (dist >= 0) found.push({ member: u8.slice(off, off + len), lon: xy[0], lat: xy[1], dist, score });
-      return !(limit > 0 && found.length >= limit);
-    });
+    geoZsetRange(c, ref, min, max, visit);
     last = i;
   }
-  return found;
 }
 
+const byDistance = (x: number, y: number): number => {
+  const a = found.dist[x];
+  const b = found.dist[y];
+  return a > b ? 1 : a === b ? 0 : -1;
+};
+
+const byDistanceDesc = (x: number, y: number): number => -byDistance(x, y);
+
 /**
- * Runs a search on this shard. `flags` says which command; `store` false
- * makes a store search reply its result as [member, score]... pairs instead
- * (the source phase of a cross-shard store: __geosearch).
+ * Runs a search on this shard. `flags` says which command; `storeHere`
+ * false makes a store search reply its result as [member, score]... pairs
+ * instead (the source phase of a cross-shard store: __geosearch).
  */
 function searchGeneric(c: ShardContext, srcKey: number, flags: number, name: string, storeHere: boolean): void {
   const ref = lookupZset(c, srcKey);
@@ -477,49 +526,52 @@ function searchGeneric(c: ShardContext, srcKey: number, flags: number, name: str
   const storing = req.storeKey >= 0;
   if (ref === 0) {
     if (storing && storeHere) geoZsetStore(c, req.storeKey, [], []);
-    else if (storing) c.reply.array(0);
     else c.reply.array(0);
     return;
   }
   let sort = req.sort;
   if (req.count !== 0 && sort === SORT_NONE && !req.any) sort = SORT_ASC;
-  const points = pointsInShape(c, ref, req.shape, req.any ? req.count : 0);
-  if (points.length === 0 && !storing) {
+  pointsInShape(c, ref, req.shape, req.any ? req.count : 0);
+  const total = found.n;
+  if (total === 0 && !storing) {
     c.reply.array(0);
     return;
   }
-  const n = req.count === 0 || points.length < req.count ? points.length : req.count;
+  const n = req.count === 0 || total < req.count ? total : req.count;
+  const order: number[] = new Array<number>(total);
+  for (let i = 0; i < total; i++) order[i] = i;
   if (sort !== SORT_NONE) {
     const cmp = sort === SORT_ASC ? byDistance : byDistanceDesc;
     // Redis sorts everything with qsort (glibc's is a stable merge sort) and only the first
     // COUNT with pqsort, whose order among equal distances this reproduces.
-    if (n === points.length) points.sort(cmp);
-    else pqsort(points, cmp, 0, n - 1);
+    if (n === total) order.sort(cmp);
+    else pqsort(order, cmp, 0, n - 1);
   }
+  const u8 = c.ks.arena.u8;
   const conversion = req.shape.conversion;
   if (!storing) {
     const options = (req.withDist ? 1 : 0) + (req.withCoord ? 1 : 0) + (req.withHash ? 1 : 0);
     c.reply.array(n);
-    for (let i = 0; i < n; i++) {
-      const p = points[i];
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
       if (options > 0) c.reply.array(options + 1);
-      c.reply.bulk(p.member, 0, p.member.length);
-      if (req.withDist) c.reply.bulkString(formatDistance(p.dist / conversion));
-      if (req.withHash) replyScoreAsInteger(c, p.score);
+      c.reply.bulk(u8, found.memberOff[i], found.memberLen[i]);
+      if (req.withDist) c.reply.bulkString(formatDistance(found.dist[i] / conversion));
+      if (req.withHash) replyScoreAsInteger(c, found.score[i]);
       if (req.withCoord) {
         c.reply.array(2);
-        replyCoord(c, p.lon);
-        replyCoord(c, p.lat);
+        replyCoord(c, found.lon[i]);
+        replyCoord(c, found.lat[i]);
       }
     }
     return;
   }
   const members: Uint8Array[] = [];
   const scores: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = points[i];
-    members.push(p.member);
-    scores.push(req.storeDist ? p.dist / conversion : p.score);
+  for (let k = 0; k < n; k++) {
+    const i = order[k];
+    members.push(u8.subarray(found.memberOff[i], found.memberOff[i] + found.memberLen[i]));
+    scores.push(req.storeDist ? found.dist[i] / conversion : found.score[i]);
   }
   if (storeHere) {
     geoZsetStore(c, req.storeKey, members, scores);
@@ -531,14 +583,6 @@ function searchGeneric(c: ShardContext, srcKey: number, flags: number, name: str
     c.reply.bulk(members[i], 0, members[i].length);
     c.reply.bulkString(String(scores[i]));
   }
-}
-
-function byDistance(x: GeoPoint, y: GeoPoint): number {
-  return x.dist > y.dist ? 1 : x.dist === y.dist ? 0 : -1;
-}
-
-function byDistanceDesc(x: GeoPoint, y: GeoPoint): number {
-  return -byDistance(x, y);
 }
 
 /** WITHHASH: the score as `(long long)score`, an integer reply. */

@@ -180,22 +180,36 @@ function scoreToU64(score: number, out: Uint32Array): void {
 }
 
 const u64Scratch = new Uint32Array(2);
-const cellScratch: GeoCell = { lat: 0, lon: 0, step: GEO_STEP_MAX };
-const areaScratch: GeoArea = { lonMin: 0, lonMax: 0, latMin: 0, latMax: 0 };
+const LAT_SCALE = GEO_LAT_MAX - GEO_LAT_MIN;
+const LONG_SCALE = GEO_LONG_MAX - GEO_LONG_MIN;
 
 /**
  * The position stored in a sorted-set score (decodeGeohash): the centre of its
  * step-26 cell, clamped to the WGS84 limits. Writes [lon, lat] into `out`.
+ * The arithmetic is decodeCell's, inlined (searches decode every candidate).
  */
 export function decodeScore(score: number, out: Float64Array | number[]): void {
-  scoreToU64(score, u64Scratch);
-  const cell = deinterleave64(u64Scratch[0], u64Scratch[1], cellScratch);
-  cell.step = GEO_STEP_MAX;
-  const area = decodeCell(cell, WGS84_LONG, WGS84_LAT, areaScratch);
-  let lon = (area.lonMin + area.lonMax) / 2;
+  let hi: number;
+  let lo: number;
+  if (score >= 0 && score < 9007199254740992) {
+    const t = Math.floor(score);
+    hi = Math.floor(t / TWO_32);
+    lo = t >>> 0;
+  } else {
+    scoreToU64(score, u64Scratch);
+    hi = u64Scratch[0];
+    lo = u64Scratch[1];
+  }
+  const ilat = (compact16(lo) | (compact16(hi) << 16)) >>> 0;
+  const ilon = (compact16(lo >>> 1) | (compact16(hi >>> 1) << 16)) >>> 0;
+  const latMin = GEO_LAT_MIN + (ilat / TWO_26) * LAT_SCALE;
+  const latMax = GEO_LAT_MIN + ((ilat + 1) / TWO_26) * LAT_SCALE;
+  const lonMin = GEO_LONG_MIN + (ilon / TWO_26) * LONG_SCALE;
+  const lonMax = GEO_LONG_MIN + ((ilon + 1) / TWO_26) * LONG_SCALE;
+  let lon = (lonMin + lonMax) / 2;
   if (lon > GEO_LONG_MAX) lon = GEO_LONG_MAX;
   if (lon < GEO_LONG_MIN) lon = GEO_LONG_MIN;
-  let lat = (area.latMin + area.latMax) / 2;
+  let lat = (latMin + latMax) / 2;
   if (lat > GEO_LAT_MAX) lat = GEO_LAT_MAX;
   if (lat < GEO_LAT_MIN) lat = GEO_LAT_MIN;
   out[0] = lon;
