@@ -27,7 +27,8 @@ import type { CommandSpec, ShardContext } from './types.ts';
 //                                    -> +OK; names: hz, maxmemory-policy, lfu-log-factor,
 //                                       lfu-decay-time, proto-max-bulk-len, activerehashing,
 //                                       active-expire-effort, slowlog-log-slower-than,
-//                                       list-max-listpack-size
+//                                       list-max-listpack-size, zset-max-listpack-entries,
+//                                       zset-max-listpack-value
 
 function dbsizeInternal(c: ShardContext): void {
   c.reply.int(c.ks.dbs[c.db].size);
@@ -244,6 +245,12 @@ function configInternal(c: ShardContext): void {
         break;
       case 'list-max-listpack-size':
         if (Number.isFinite(n)) ks.lists.fill = cfg.listMaxListpackSize = n;
+        break;
+      case 'zset-max-listpack-entries':
+        if (Number.isFinite(n)) ks.zsets.maxListpackEntries = cfg.zsetMaxListpackEntries = n;
+        break;
+      case 'zset-max-listpack-value':
+        if (Number.isFinite(n)) ks.zsets.maxListpackValue = cfg.zsetMaxListpackValue = n;
         break;
       case 'active-expire-effort':
         if (Number.isFinite(n)) cfg.activeExpireEffort = Math.min(10, Math.max(1, Math.trunc(n)));

@@ -1,5 +1,5 @@
 import {
-  ENC_EMBSTR, ENC_INT, ENC_RAW, TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STREAM, TYPE_STRING, TYPE_ZSET,
+  ENC_EMBSTR, ENC_INT, ENC_RAW, ENC_ZSET_SKIPLIST, TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STREAM, TYPE_STRING, TYPE_ZSET,
 } from '../../native-layout/layout.ts';
 import { INT_UNSAFE, parseI64, parseI64Big, parseI64Status } from '../util/numbers.ts';
 import {
@@ -105,6 +105,7 @@ export function encodingName(type: number, enc: number): string {
     if (enc === ENC_RAW) return 'raw';
   }
   if (type === TYPE_LIST) return 'quicklist'; // Redis 7.0 names every list so
+  if (type === TYPE_ZSET) return enc === ENC_ZSET_SKIPLIST ? 'skiplist' : 'listpack';
   return 'unknown';
 }
 

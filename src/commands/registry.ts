@@ -4,6 +4,7 @@ import { stringCommands } from './strings.ts';
 import { bitmapCommands } from './bitmaps.ts';
 import { debugCommands } from './debug.ts';
 import { listCommands } from './lists.ts';
+import { zsetCommands } from './zsets.ts';
 import { geoCommands } from './geo.ts';
 import type { CommandSpec } from './types.ts';
 
@@ -17,6 +18,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...bitmapCommands,
   ...keyCommands,
   ...listCommands,
+  ...zsetCommands,
   ...geoCommands,
   ...internalCommands,
   ...debugCommands,

@@ -32,6 +32,9 @@ export interface ShardConfig {
   loglevel?: string;
   /** list-max-listpack-size (unset = -2, 8 KB nodes). */
   listMaxListpackSize?: number;
+  /** zset-max-listpack-entries / -value (unset = 128 / 64). */
+  zsetMaxListpackEntries?: number;
+  zsetMaxListpackValue?: number;
   /** DEBUG SET-ACTIVE-EXPIRE: false stops the background sweep (lazy expiry still runs); unset = on. */
   activeExpire?: boolean;
 }

@@ -21,6 +21,8 @@ export function shardConfigOf(config: Config): ShardConfig {
     activeExpireEffort: config.activeExpireEffort,
     slowlogLogSlowerThan: config.slowlogLogSlowerThan,
     listMaxListpackSize: config.listMaxListpackSize,
+    zsetMaxListpackEntries: config.zsetMaxListpackEntries,
+    zsetMaxListpackValue: config.zsetMaxListpackValue,
   };
 }
 

@@ -657,6 +657,14 @@ export const PARAMS: readonly ParamDecl[] = [
     type: { kind: 'int', min: -2147483648n, max: INT_MAX }, default: -2n, mutable: true,
   },
   {
+    name: 'zset-max-listpack-entries', aliases: ['zset-max-ziplist-entries'],
+    type: { kind: 'int', min: 0n, max: LONG_MAX }, default: 128n, mutable: true,
+  },
+  {
+    name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'],
+    type: { kind: 'memory', min: 0n, max: LONG_MAX }, default: 64n, mutable: true,
+  },
+  {
     name: 'list-compress-depth', type: { kind: 'int', min: 0n, max: INT_MAX }, default: 0n, mutable: true,
     validate: onlyDefault(String, '0', 'list compression is not implemented yet: only 0 is supported'),
   },
@@ -957,6 +965,12 @@ export class Config {
   }
   get listMaxListpackSize(): number {
     return this.getNumber('list-max-listpack-size');
+  }
+  get zsetMaxListpackEntries(): number {
+    return this.getNumber('zset-max-listpack-entries');
+  }
+  get zsetMaxListpackValue(): number {
+    return this.getNumber('zset-max-listpack-value');
   }
 
   get lfuDecayTime(): number {

@@ -173,6 +173,8 @@ class ShardRuntime implements ShardContext {
     this.ks.lfuLogFactor = this.config.lfuLogFactor;
     this.ks.lfuDecayMinutes = this.config.lfuDecayTime;
     this.ks.lists.fill = this.config.listMaxListpackSize ?? -2;
+    this.ks.zsets.maxListpackEntries = this.config.zsetMaxListpackEntries ?? 128;
+    this.ks.zsets.maxListpackValue = this.config.zsetMaxListpackValue ?? 64;
   }
 
   run(): void {

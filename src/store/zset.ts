@@ -58,6 +58,14 @@ export function compareBytes(a: Uint8Array, ao: number, al: number, b: Uint8Arra
   return al - bl;
 }
 
+function reverseBits(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  return ((v >>> 16) | (v << 16)) >>> 0;
+}
+
 function lpEntryBytes(len: number): number {
   return ZLP_MEMBER + Math.ceil(len / 8) * 8;
 }
@@ -781,6 +789,29 @@ export class ZSetStore implements StructureStore {
     while (top > 1 && this.fwd(head, top - 1) === 0) top--;
     this.u32[h * 2 + W_LEVEL] = top;
     this.u32[h * 2 + W_COUNT]--;
+  }
+
+  /**
+   * One step of ZSCAN over a skiplist's member table: pushes the positions of
+   * the members whose home slot is `cursor`, and returns the next cursor
+   * (Redis's reverse-binary increment, 0 at the end). Members are visited by
+   * home slot, so a table that grows between calls still yields every member
+   * present throughout at least once.
+   */
+  scanStep(h: number, cursor: number, out: number[]): number {
+    const t = this.u32[h * 2 + W_TABLE] * 2;
+    const slots = this.u32[h * 2 + W_SLOTS];
+    const mask = slots - 1;
+    const home = cursor & mask;
+    for (let i = home; ; i = (i + 1) & mask) {
+      const n = this.u32[t + i];
+      if (n === 0) break;
+      if ((this.u32[n * 2 + ZSL_HASH / 4] & mask) === home) out.push(n * RU);
+    }
+    let v = (cursor | ~mask) >>> 0;
+    v = reverseBits(v);
+    v = (v + 1) >>> 0;
+    return reverseBits(v);
   }
 
   // -- member table: open addressing over node refs, linear probing ----------------

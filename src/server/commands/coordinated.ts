@@ -4,6 +4,7 @@ import { keyCoordinators } from '../coordinators/keys.ts';
 import { listCoordinators } from '../coordinators/lists.ts';
 import { geoCoordinators } from '../coordinators/geo.ts';
 import { stringCoordinators } from '../coordinators/strings.ts';
+import { zsetCoordinators } from '../coordinators/zsets.ts';
 
 /** Keyed commands that span shards and need several phases, by name. */
 export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Coordinator>([
@@ -11,5 +12,6 @@ export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Co
   ...keyCoordinators,
   ...bitmapCoordinators,
   ...listCoordinators,
+  ...zsetCoordinators,
   ...geoCoordinators,
 ]);

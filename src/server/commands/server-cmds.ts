@@ -60,6 +60,7 @@ function lastsave(c: FrontContext): void {
 const SHARD_PARAMS = [
   'hz', 'maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time', 'proto-max-bulk-len', 'activerehashing',
   'active-expire-effort', 'slowlog-log-slower-than', 'list-max-listpack-size',
+  'zset-max-listpack-entries', 'zset-max-listpack-value',
 ];
 
 const hasShardConfig = SHARD_COMMANDS.some((s) => s.name === '__config');
