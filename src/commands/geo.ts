@@ -12,6 +12,7 @@ import {
   formatCoordinate,
   formatFixed6,
   geoDistance,
+  geoDistanceExact,
   geoScore,
   geohashString,
   searchCells,
@@ -571,7 +572,9 @@ function searchGeneric(c: ShardContext, srcKey: number, flags: number, name: str
   for (let k = 0; k < n; k++) {
     const i = order[k];
     members.push(u8.subarray(found.memberOff[i], found.memberOff[i] + found.memberLen[i]));
-    scores.push(req.storeDist ? found.dist[i] / conversion : found.score[i]);
+    // Stored distances show every bit: computed again with libm-exact trigonometry.
+    const dist = req.storeDist ? geoDistanceExact(req.shape.lon, req.shape.lat, found.lon[i], found.lat[i]) : 0;
+    scores.push(req.storeDist ? dist / conversion : found.score[i]);
   }
   if (storeHere) {
     geoZsetStore(c, req.storeKey, members, scores);
