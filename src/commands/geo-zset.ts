@@ -16,23 +16,31 @@ export function geoZsetScore(c: ShardContext, ref: number, b: Uint8Array, o: num
 }
 
 /**
- * Visits the members with min <= score < max in set order (score, then
- * member bytes); `visit` returns false to stop. The member bytes are valid
- * during the call only.
+ * Visits the elements with min <= score < max in set order (score, then
+ * member bytes) as (position, score); `visit` returns false to stop. A
+ * position names the element until the next write (geoZsetMemberOff/Len).
  */
 export function geoZsetRange(c: ShardContext, ref: number, min: number, max: number,
-  visit: (u8: Uint8Array, off: number, len: number, score: number) => boolean): void {
-  const ks = c.ks;
-  const zs = ks.zsets;
-  const h = ks.valueRef(ref);
+  visit: (pos: number, score: number) => boolean): void {
+  const zs = c.ks.zsets;
+  const h = c.ks.valueRef(ref);
   const rank = zs.scoreRank(h, min, false);
   if (rank >= zs.count(h)) return;
-  const u8 = ks.arena.u8;
   for (let p = zs.atRank(h, rank); p !== 0; p = zs.next(h, p)) {
     const score = zs.scoreAt(p);
     if (!(score < max)) return;
-    if (!visit(u8, zs.memberOff(h, p), zs.memberLen(p), score)) return;
+    if (!visit(p, score)) return;
   }
+}
+
+/** Where the member of the element at `pos` of the zset at entry `ref` starts in the arena. */
+export function geoZsetMemberOff(c: ShardContext, ref: number, pos: number): number {
+  return c.ks.zsets.memberOff(c.ks.valueRef(ref), pos);
+}
+
+/** The length of the member of the element at `pos`. */
+export function geoZsetMemberLen(c: ShardContext, pos: number): number {
+  return c.ks.zsets.memberLen(pos);
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   GEO_LONG_MIN,
   cellScoreRange,
   decodeScore,
-  distanceInShape,
+  ShapeTest,
   formatDistance,
   formatCoordinate,
   formatFixed6,
@@ -21,7 +21,7 @@ import {
 import { parseDouble, parseI64, parseI64Big, parseI64Status, INT_UNSAFE } from '../util/numbers.ts';
 import { pqsort } from '../util/pqsort.ts';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.ts';
-import { geoZsetAdd, geoZsetRange, geoZsetScore, geoZsetStore } from './geo-zset.ts';
+import { geoZsetAdd, geoZsetMemberLen, geoZsetMemberOff, geoZsetRange, geoZsetScore, geoZsetStore } from './geo-zset.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
 
 // Geo commands (Redis 7.0's geo.c): points are members of a sorted set whose
@@ -484,10 +484,11 @@ function pointsInShape(c: ShardContext, ref: number, shape: GeoShape, limit: num
   found.n = 0;
   const cells = searchCells(shape);
   const xy = new Float64Array(2);
-  const visit = (_u8: Uint8Array, off: number, len: number, score: number): boolean => {
+  const test = new ShapeTest(shape);
+  const visit = (pos: number, score: number): boolean => {
     decodeScore(score, xy);
-    const dist = distanceInShape(shape, xy[0], xy[1]);
-    if (dist >= 0) found.push(off, len, xy[0], xy[1], dist, score);
+    const dist = test.distance(xy[0], xy[1]);
+    if (dist >= 0) found.push(geoZsetMemberOff(c, ref, pos), geoZsetMemberLen(c, pos), xy[0], xy[1], dist, score);
     return !(limit > 0 && found.n >= limit);
   };
   let last = -1;

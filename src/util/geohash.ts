@@ -399,6 +399,64 @@ export function cellScoreRange(cell: GeoCell): [number, number] {
 }
 
 /**
+ * Whether stored positions are inside a shape (geoWithinShape), with their
+ * distance in meters from the centre. What depends only on the centre (its
+ * radians, the cosine of its latitude) is computed once: the same operations
+ * on the same values as geoDistance, so the same bits.
+ */
+export class ShapeTest {
+  private readonly shape: GeoShape;
+  private readonly lonR: number;
+  private readonly latR: number;
+  private readonly cosLat: number;
+  private readonly limit: number;
+  private readonly halfWidth: number;
+  private readonly halfHeight: number;
+
+  constructor(shape: GeoShape) {
+    this.shape = shape;
+    this.lonR = degToRad(shape.lon);
+    this.latR = degToRad(shape.lat);
+    this.cosLat = Math.cos(this.latR);
+    this.limit = shape.radius * shape.conversion;
+    this.halfWidth = (shape.width * shape.conversion) / 2;
+    this.halfHeight = (shape.height * shape.conversion) / 2;
+  }
+
+  /** The distance from the centre, or -1 when the point is outside the shape. */
+  distance(lon: number, lat: number): number {
+    if (!this.shape.box) {
+      const d = this.fromCentre(lat, degToRad(lon), degToRad(lat), Math.cos(degToRad(lat)));
+      return d > this.limit ? -1 : d;
+    }
+    if (latDistance(lat, this.shape.lat) > this.halfHeight) return -1;
+    const lonR = degToRad(lon);
+    const latR = degToRad(lat);
+    const cosLat = Math.cos(latR);
+    // geoDistance(lon, lat, centre lon, lat): along the point's parallel.
+    const v = Math.sin((this.lonR - lonR) / 2);
+    let across: number;
+    if (v === 0.0) across = latDistance(lat, lat);
+    else {
+      const u = Math.sin((latR - latR) / 2);
+      const a = u * u + cosLat * cosLat * v * v;
+      across = 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
+    }
+    if (across > this.halfWidth) return -1;
+    return this.fromCentre(lat, lonR, latR, cosLat);
+  }
+
+  /** geoDistance(centre lon, centre lat, lon, lat). */
+  private fromCentre(lat: number, lonR: number, latR: number, cosLat: number): number {
+    const v = Math.sin((lonR - this.lonR) / 2);
+    if (v === 0.0) return latDistance(this.shape.lat, lat);
+    const u = Math.sin((latR - this.latR) / 2);
+    const a = u * u + this.cosLat * cosLat * v * v;
+    return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
+  }
+}
+
+/**
  * Whether a stored position is inside the shape (geoWithinShape), and its
  * distance in meters from the centre: the distance, or -1 when outside.
  */
