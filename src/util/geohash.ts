@@ -456,22 +456,6 @@ export class ShapeTest {
   }
 }
 
-/**
- * Whether a stored position is inside the shape (geoWithinShape), and its
- * distance in meters from the centre: the distance, or -1 when outside.
- */
-export function distanceInShape(shape: GeoShape, lon: number, lat: number): number {
-  if (!shape.box) {
-    const d = geoDistance(shape.lon, shape.lat, lon, lat);
-    return d > shape.radius * shape.conversion ? -1 : d;
-  }
-  const widthM = shape.width * shape.conversion;
-  const heightM = shape.height * shape.conversion;
-  if (latDistance(lat, shape.lat) > heightM / 2) return -1;
-  if (geoDistance(lon, lat, shape.lon, lat) > widthM / 2) return -1;
-  return geoDistance(shape.lon, shape.lat, lon, lat);
-}
-
 // -- reply formatting ---------------------------------------------------------------
 
 /** C's llrint: nearest integer, ties to even. */
