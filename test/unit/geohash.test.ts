@@ -23,6 +23,8 @@ import {
   moveCell,
   neighbours,
   searchCells,
+  ShapeTest,
+  latDistance,
   type GeoArea,
   type GeoCell,
   type GeoShape,
@@ -156,6 +158,18 @@ describe('distances and search areas', () => {
       expect(geoDistance(a, b, c, d)).toBeCloseTo(geoDistance(c, d, a, b), 6);
       expect(geoDistance(a, b, c, d)).toBeLessThanOrEqual(Math.PI * 6372797.560856 + 1e-6);
     }), { numRuns: 2000 });
+  });
+
+  it('ShapeTest gives geoWithinShape\'s answer and geoDistance\'s exact bits', () => {
+    fc.assert(fc.property(lon, lat, lon, lat, fc.double({ min: 0, max: 3e7, noNaN: true }), fc.double({ min: 0, max: 3e7, noNaN: true }),
+      (cx, cy, x, y, w, h) => {
+        const circle = new ShapeTest({ lon: cx, lat: cy, box: false, radius: w, width: 0, height: 0, conversion: 1 });
+        const d = geoDistance(cx, cy, x, y);
+        expect(circle.distance(x, y)).toBe(d > w ? -1 : d);
+        const box = new ShapeTest({ lon: cx, lat: cy, box: true, radius: 0, width: w, height: h, conversion: 1 });
+        const inside = latDistance(y, cy) <= h / 2 && geoDistance(x, y, cx, y) <= w / 2;
+        expect(box.distance(x, y)).toBe(inside ? d : -1);
+      }), { numRuns: 5000 });
   });
 
   it('formats as Redis: 4 decimals rounded half to even, %f exactly', () => {
