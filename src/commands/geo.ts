@@ -8,7 +8,7 @@ import {
   cellScoreRange,
   decodeScore,
   ShapeTest,
-  formatDistance,
+  formatDistanceOf,
   formatCoordinate,
   formatFixed6,
   geoDistance,
@@ -184,7 +184,8 @@ function geodistCommand(c: ShardContext): void {
   const p2 = [0, 0];
   decodeScore(s1, p1);
   decodeScore(s2, p2);
-  c.reply.bulkString(formatDistance(geoDistance(p1[0], p1[1], p2[0], p2[1]) / toMeters));
+  const d = geoDistance(p1[0], p1[1], p2[0], p2[1]);
+  c.reply.bulkString(formatDistanceOf(d, toMeters, () => geoDistanceExact(p1[0], p1[1], p2[0], p2[1])));
 }
 
 function geohashCommand(c: ShardContext): void {
@@ -558,7 +559,11 @@ function searchGeneric(c: ShardContext, srcKey: number, flags: number, name: str
       const i = order[k];
       if (options > 0) c.reply.array(options + 1);
       c.reply.bulk(u8, found.memberOff[i], found.memberLen[i]);
-      if (req.withDist) c.reply.bulkString(formatDistance(found.dist[i] / conversion));
+      if (req.withDist) {
+        const shape = req.shape;
+        const exact = (): number => geoDistanceExact(shape.lon, shape.lat, found.lon[i], found.lat[i]);
+        c.reply.bulkString(formatDistanceOf(found.dist[i], conversion, exact));
+      }
       if (req.withHash) replyScoreAsInteger(c, found.score[i]);
       if (req.withCoord) {
         c.reply.array(2);

@@ -426,7 +426,9 @@ export class ShapeTest {
   /** The distance from the centre, or -1 when the point is outside the shape. */
   distance(lon: number, lat: number): number {
     if (!this.shape.box) {
-      const d = this.fromCentre(lat, degToRad(lon), degToRad(lat), Math.cos(degToRad(lat)));
+      let d = this.fromCentre(lat, degToRad(lon), degToRad(lat), Math.cos(degToRad(lat)));
+      // Within a few ulps of the radius, the last bits decide: take glibc's.
+      if (Math.abs(d - this.limit) <= this.limit * 1e-12) d = geoDistanceExact(this.shape.lon, this.shape.lat, lon, lat);
       return d > this.limit ? -1 : d;
     }
     if (latDistance(lat, this.shape.lat) > this.halfHeight) return -1;
@@ -442,6 +444,7 @@ export class ShapeTest {
       const a = u * u + cosLat * cosLat * v * v;
       across = 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
     }
+    if (Math.abs(across - this.halfWidth) <= this.halfWidth * 1e-12) across = geoDistanceExact(lon, lat, this.shape.lon, lat);
     if (across > this.halfWidth) return -1;
     return this.fromCentre(lat, lonR, latR, cosLat);
   }
@@ -493,6 +496,18 @@ export function formatCoordinate(x: number): string {
   if (s.charCodeAt(end - 1) === 46) end--;
   s = s.slice(0, end);
   return s === '-0' ? '0' : s;
+}
+
+/**
+ * formatDistance(d / conversion) where d came from geoDistance: when the
+ * value is within a hair of a rounding tie, its last bits decide, so it is
+ * taken from `exact` (geoDistanceExact, glibc's bits) instead.
+ */
+export function formatDistanceOf(d: number, conversion: number, exact: () => number): string {
+  const scaled = (d / conversion) * 10000;
+  const frac = scaled - Math.floor(scaled);
+  if (Math.abs(frac - 0.5) < 1e-6) return formatDistance(exact() / conversion);
+  return formatDistance(d / conversion);
 }
 
 /** printf("%.6f", x) exactly (for the invalid-pair error), rounding half to even on the exact value. */

@@ -15,6 +15,7 @@ import {
   estimateStepsByRadius,
   formatCoordinate,
   formatDistance,
+  formatDistanceOf,
   formatFixed6,
   geoDistance,
   geoScore,
@@ -197,6 +198,19 @@ describe('distances and search areas', () => {
     expect(formatCoordinate(-0)).toBe('0');
     expect(formatCoordinate(-1e-30)).toBe('0');
     expect(formatCoordinate(13.361389338970184)).toBe('13.36138933897018433');
+  });
+
+  it('a distance next to a rounding tie is printed from its exact bits', () => {
+    let called = 0;
+    const exact = (v: number) => (): number => {
+      called++;
+      return v;
+    };
+    expect(formatDistanceOf(1.23456, 1, exact(0))).toBe('1.2346');
+    expect(called).toBe(0);
+    expect(formatDistanceOf(1.00005000000001, 1, exact(1.0000499999999))).toBe('1.0000');
+    expect(formatDistanceOf(2000.1, 1000, exact(0))).toBe('2.0001');
+    expect(called).toBe(1);
   });
 
   it('step estimation as Redis: finer for small radii, coarser near the poles', () => {
