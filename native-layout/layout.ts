@@ -151,6 +151,28 @@ export const GROUP_VERSION = 12;
 /** u32 x 8: the entries' addresses, in REF_UNIT_BYTES units. */
 export const GROUP_REFS = 16;
 
+/**
+ * Header of a hash index owned by a collection (a hash, set or sorted set in
+ * its hashtable encoding): the index's state lives in the arena, so the
+ * collection is named by one ref and a reusable HashIndex view is attached to
+ * it per operation (src/store/hash-index.ts). The keyspace's own per-database
+ * indexes keep this state in JavaScript instead. Every u32; table bases are
+ * refs (REF_UNIT_BYTES units), 0 when there is no old table.
+ */
+export const HIDX_CUR_BASE = 0;
+export const HIDX_CUR_GROUPS = 4;
+export const HIDX_CUR_FULL = 8;
+export const HIDX_CUR_DELETED = 12;
+export const HIDX_OLD_BASE = 16;
+export const HIDX_OLD_GROUPS = 20;
+export const HIDX_OLD_FULL = 24;
+export const HIDX_OLD_DELETED = 28;
+/** Next group of the old table to move (incremental rehash). */
+export const HIDX_REHASH_IDX = 32;
+/** Bit 0: growth failed for want of memory (retried once whole free slabs could hold it). */
+export const HIDX_FLAGS = 36;
+export const HIDX_HEADER_BYTES = 40;
+
 // ---------------------------------------------------------------------------
 // Entry record: one allocation per key
 // ---------------------------------------------------------------------------
@@ -225,7 +247,7 @@ export const LNODE_ELEMENT_PREFIX = 4;
 // Sorted set (TYPE_ZSET, src/store/zset.ts). ENTRY_VALUE of a TYPE_ZSET entry
 // is the ref of a zset header. Two encodings: a listpack (one block of packed
 // entries ordered by (score, member)) and a skiplist (nodes with span counts,
-// plus an open-addressing member table of node refs).
+// plus a member index: a HashIndex attached to the set, over the nodes).
 // ---------------------------------------------------------------------------
 // Sorted-set encodings (META encoding field and ZSET_ENCODING).
 export const ENC_ZSET_LISTPACK = 0;
@@ -240,29 +262,30 @@ export const ZSET_FIRST = 8;
 export const ZSET_LAST = 12;
 /** u32: skiplist: number of levels in use (1..ZSL_MAX_LEVEL). */
 export const ZSET_LEVEL = 16;
-/** u32: skiplist: ref of the member table (u32 node refs, 0 = empty slot). */
+/** u32: skiplist: ref of the member index's header (HIDX_*: a HashIndex over the nodes, keyed by member). */
 export const ZSET_TABLE = 20;
-/** u32: skiplist: slots of the member table (a power of two). */
-export const ZSET_TABLE_SLOTS = 24;
+/** u32: unused (0). */
+export const ZSET_RESERVED = 24;
 export const ZSET_HEADER_BYTES = 32;
-// Listpack entry (8-aligned inside the block):
-/** f64: the score. */
-export const ZLP_SCORE = 0;
-/** u32: member length. */
-export const ZLP_LEN = 8;
+// Listpack entry (8-aligned inside the block). Length and score sit where a
+// skiplist node has them, so readers of a position need not know the encoding.
 /** u32: bytes of the previous entry (0 for the first), so the block walks backwards. */
-export const ZLP_PREV = 12;
+export const ZLP_PREV = 0;
+/** u32: member length. */
+export const ZLP_LEN = 4;
+/** f64: the score. */
+export const ZLP_SCORE = 8;
 /** Member bytes start here; the entry is padded to a multiple of 8. */
 export const ZLP_MEMBER = 16;
-// Skiplist node:
-/** f64: the score. */
-export const ZSL_SCORE = 0;
+// Skiplist node (a HashIndex record: it starts with its hash):
+/** u32: the member's hash (the member index never rehashes bytes). */
+export const ZSL_HASH = 0;
 /** u32: member length. */
-export const ZSL_LEN = 8;
+export const ZSL_LEN = 4;
+/** f64: the score. */
+export const ZSL_SCORE = 8;
 /** u32: ref of the previous node at level 0 (0 for the first). */
-export const ZSL_BACKWARD = 12;
-/** u32: the member's hash (the member table never rehashes bytes). */
-export const ZSL_HASH = 16;
+export const ZSL_BACKWARD = 16;
 /** u32: number of levels of this node. */
 export const ZSL_LEVELS = 20;
 /** Level i: u32 forward ref at ZSL_LEVEL_BASE + 8i, u32 span at + 4; the member bytes follow the last level. */
@@ -270,3 +293,19 @@ export const ZSL_LEVEL_BASE = 24;
 export const ZSL_LEVEL_BYTES = 8;
 /** Levels of the head node, and the most any node has (Redis's ZSKIPLIST_MAXLEVEL). */
 export const ZSL_MAX_LEVEL = 32;
+// HyperLogLog: a string value (TYPE_STRING, raw) in Redis 7.0's exact byte
+// format, so GET/SET move it between Redis and Sabre (src/store/hll.ts).
+// ---------------------------------------------------------------------------
+/** 4 bytes: "HYLL". */
+export const HLL_MAGIC = 0;
+/** u8: HLL_DENSE or HLL_SPARSE. Bytes 5-7 are unused (kept as found). */
+export const HLL_ENCODING = 4;
+/** u64 LE: cached cardinality; bit 7 of its last byte set = stale. */
+export const HLL_CARD = 8;
+export const HLL_HEADER_BYTES = 16;
+export const HLL_DENSE = 0;
+export const HLL_SPARSE = 1;
+export const HLL_MAX_ENCODING = 1;
+export const HLL_REGISTERS = 16384;
+/** Header plus 16384 packed 6-bit registers (12288 bytes). */
+export const HLL_DENSE_BYTES = HLL_HEADER_BYTES + (HLL_REGISTERS * 6) / 8;

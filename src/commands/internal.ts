@@ -27,8 +27,8 @@ import type { CommandSpec, ShardContext } from './types.ts';
 //                                    -> +OK; names: hz, maxmemory-policy, lfu-log-factor,
 //                                       lfu-decay-time, proto-max-bulk-len, activerehashing,
 //                                       active-expire-effort, slowlog-log-slower-than,
-//                                       list-max-listpack-size, zset-max-listpack-entries,
-//                                       zset-max-listpack-value
+//                                       list-max-listpack-size, hll-sparse-max-bytes,
+//                                       zset-max-listpack-entries, zset-max-listpack-value
 
 function dbsizeInternal(c: ShardContext): void {
   c.reply.int(c.ks.dbs[c.db].size);
@@ -251,6 +251,9 @@ function configInternal(c: ShardContext): void {
         break;
       case 'zset-max-listpack-value':
         if (Number.isFinite(n)) ks.zsets.maxListpackValue = cfg.zsetMaxListpackValue = n;
+        break;
+      case 'hll-sparse-max-bytes':
+        if (Number.isFinite(n)) cfg.hllSparseMaxBytes = n;
         break;
       case 'active-expire-effort':
         if (Number.isFinite(n)) cfg.activeExpireEffort = Math.min(10, Math.max(1, Math.trunc(n)));

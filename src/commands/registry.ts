@@ -5,6 +5,7 @@ import { bitmapCommands } from './bitmaps.ts';
 import { debugCommands } from './debug.ts';
 import { listCommands } from './lists.ts';
 import { zsetCommands } from './zsets.ts';
+import { hyperloglogCommands } from './hyperloglog.ts';
 import { geoCommands } from './geo.ts';
 import type { CommandSpec } from './types.ts';
 
@@ -19,6 +20,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...keyCommands,
   ...listCommands,
   ...zsetCommands,
+  ...hyperloglogCommands,
   ...geoCommands,
   ...internalCommands,
   ...debugCommands,

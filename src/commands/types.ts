@@ -37,6 +37,8 @@ export interface ShardConfig {
   zsetMaxListpackValue?: number;
   /** DEBUG SET-ACTIVE-EXPIRE: false stops the background sweep (lazy expiry still runs); unset = on. */
   activeExpire?: boolean;
+  /** hll-sparse-max-bytes (unset = 3000): a sparse HyperLogLog growing past it becomes dense. */
+  hllSparseMaxBytes?: number;
 }
 
 export type ShardHandler = (c: ShardContext) => void;

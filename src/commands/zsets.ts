@@ -800,11 +800,7 @@ function zpopCommand(c: ShardContext, max: boolean): void {
   let count = -1;
   if (a.count === 3) {
     const v = argLong(c, 2);
-    if (v === null) {
-      c.reply.error(ERR_NOT_INTEGER);
-      return;
-    }
-    if (v < 0) {
+    if (v === null || v < 0) {
       c.reply.error(ERR_POSITIVE);
       return;
     }
@@ -1178,11 +1174,7 @@ function zsetOpCommand(c: ShardContext, op: number, numAt: number, dst: number, 
     } else if (cardOnly && remaining >= 2 && a.is(j, 'limit')) {
       j++;
       const l = argLong(c, j);
-      if (l === null) {
-        r.error(ERR_NOT_INTEGER);
-        return;
-      }
-      if (l < 0) {
+      if (l === null || l < 0) {
         r.error(ERR_LIMIT_NEGATIVE);
         return;
       }

@@ -23,6 +23,7 @@ export function shardConfigOf(config: Config): ShardConfig {
     listMaxListpackSize: config.listMaxListpackSize,
     zsetMaxListpackEntries: config.zsetMaxListpackEntries,
     zsetMaxListpackValue: config.zsetMaxListpackValue,
+    hllSparseMaxBytes: config.hllSparseMaxBytes,
   };
 }
 

@@ -665,6 +665,10 @@ export const PARAMS: readonly ParamDecl[] = [
     type: { kind: 'memory', min: 0n, max: LONG_MAX }, default: 64n, mutable: true,
   },
   {
+    name: 'hll-sparse-max-bytes', type: { kind: 'memory', min: 0n, max: LONG_MAX, unsigned: true }, default: 3000n,
+    mutable: true,
+  },
+  {
     name: 'list-compress-depth', type: { kind: 'int', min: 0n, max: INT_MAX }, default: 0n, mutable: true,
     validate: onlyDefault(String, '0', 'list compression is not implemented yet: only 0 is supported'),
   },
@@ -971,6 +975,9 @@ export class Config {
   }
   get zsetMaxListpackValue(): number {
     return this.getNumber('zset-max-listpack-value');
+  }
+  get hllSparseMaxBytes(): number {
+    return this.getNumber('hll-sparse-max-bytes');
   }
 
   get lfuDecayTime(): number {

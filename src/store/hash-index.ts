@@ -1,6 +1,7 @@
 import {
   GROUP_BYTES, GROUP_REFS, GROUP_SLOTS, GROUP_TAGS, GROUP_VERSION, GROUP_VOLATILE_MASK,
-  TAG_DELETED, TAG_EMPTY,
+  HIDX_CUR_BASE, HIDX_CUR_DELETED, HIDX_CUR_FULL, HIDX_CUR_GROUPS, HIDX_FLAGS, HIDX_HEADER_BYTES, HIDX_OLD_BASE,
+  HIDX_OLD_DELETED, HIDX_OLD_FULL, HIDX_OLD_GROUPS, HIDX_REHASH_IDX, REF_UNIT_BYTES, TAG_DELETED, TAG_EMPTY,
 } from '../../native-layout/layout.ts';
 import { SlabAllocator, type Arena } from './arena.ts';
 
@@ -25,6 +26,11 @@ interface Table {
 }
 
 const MIN_GROUPS = 4;
+/** The shape of an unattached view: attach() gives the real one. */
+const NO_SHAPE: RecordShape = {
+  keyOffset: () => { throw new Error('hash index view used before attach()'); },
+  keyLength: () => { throw new Error('hash index view used before attach()'); },
+};
 /**
  * Grow when full + deleted slots exceed 7/8 of the capacity. The limit is
  * soft: when the bigger table cannot be allocated, inserts go on into the
@@ -92,11 +98,31 @@ function rev32(v: number): number {
  * 32 GiB); the methods take and return refs as they are. Running out of arena never
  * corrupts the index: a table is allocated before anything points at it, and
  * insert() reports -1, having changed nothing, only when no slot is left.
+ *
+ * **Two ways to own one.** The keyspace keeps one HashIndex object per
+ * database, whose state (the tables, counts, rehash position) lives in the
+ * object. A collection (a hash, set or sorted set in its hashtable encoding)
+ * cannot own a JavaScript object per key, so its index state lives in the
+ * arena, in a header of HIDX_HEADER_BYTES (native-layout), named by a ref:
+ *
+ *     const h = HashIndex.create(alloc);          // header of an empty index (OutOfMemoryError)
+ *     const view = HashIndex.view(arena, alloc);  // one per store, reused
+ *     view.attach(h, shape).find(...)             // every method works on the attached index
+ *     view.attach(h, shape).destroy()             // frees tables and header (not the records)
+ *
+ * attach() loads the header; every method that changes the state writes it
+ * back before it returns, so a view can be re-attached to another header at
+ * any time. The records a collection indexes must start with their u32 hash,
+ * as entries do; `shape` says where their key bytes are. A collection's index
+ * has no cron: its store advances the rehash (rehashStep) and shrinks it
+ * (maybeShrink) as its commands touch it.
  */
 export class HashIndex {
   private readonly arena: Arena;
   private readonly alloc: SlabAllocator;
-  private readonly shape: RecordShape;
+  private shape: RecordShape;
+  /** Ref of the arena header holding this index's state, 0 when the state lives in this object. */
+  private header = 0;
   private cur: Table;
   private old: Table | null = null;
   private rehashIdx = 0;
@@ -115,7 +141,90 @@ export class HashIndex {
     this.arena = arena;
     this.alloc = alloc;
     this.shape = shape;
-    this.cur = this.newTable(groups);
+    this.cur = groups === 0 ? { base: 0, baseWord: 0, groups: 0, mask: 0, full: 0, deleted: 0 } : this.newTable(groups);
+  }
+
+  // -- indexes owned by collections (state in an arena header) ------------------
+
+  /** An unattached view, for attach(): allocates nothing. */
+  static view(arena: Arena, alloc: SlabAllocator): HashIndex {
+    return new HashIndex(arena, alloc, NO_SHAPE, 0);
+  }
+
+  /**
+   * A new empty index whose state lives in the arena; returns its header's ref.
+   * All or nothing (OutOfMemoryError). Sized for `expected` records when given.
+   */
+  static create(alloc: SlabAllocator, expected = 0): number {
+    let groups = MIN_GROUPS;
+    while (expected * 2 * MAX_LOAD_DEN > groups * GROUP_SLOTS * MAX_LOAD_NUM) groups *= 2;
+    const base = alloc.allocZeroed(groups * GROUP_BYTES);
+    let header: number;
+    try {
+      header = alloc.allocZeroed(HIDX_HEADER_BYTES);
+    } catch (e) {
+      alloc.free(base);
+      throw e;
+    }
+    const u32 = alloc.arena.u32;
+    const w = header / 4;
+    u32[w + HIDX_CUR_BASE / 4] = base / REF_UNIT_BYTES;
+    u32[w + HIDX_CUR_GROUPS / 4] = groups;
+    return header / REF_UNIT_BYTES;
+  }
+
+  /** Loads the index whose header is at ref `h`; its records are read through `shape`. */
+  attach(h: number, shape: RecordShape): this {
+    const u32 = this.arena.u32;
+    const w = h * 2;
+    this.header = h;
+    this.shape = shape;
+    this.cur = this.tableFrom(u32[w + HIDX_CUR_BASE / 4], u32[w + HIDX_CUR_GROUPS / 4], u32[w + HIDX_CUR_FULL / 4],
+      u32[w + HIDX_CUR_DELETED / 4]);
+    const oldBase = u32[w + HIDX_OLD_BASE / 4];
+    this.old = oldBase === 0 ? null : this.tableFrom(oldBase, u32[w + HIDX_OLD_GROUPS / 4], u32[w + HIDX_OLD_FULL / 4],
+      u32[w + HIDX_OLD_DELETED / 4]);
+    this.rehashIdx = u32[w + HIDX_REHASH_IDX / 4];
+    this.growBlocked = (u32[w + HIDX_FLAGS / 4] & 1) !== 0;
+    return this;
+  }
+
+  private tableFrom(baseRef: number, groups: number, full: number, deleted: number): Table {
+    const base = baseRef * REF_UNIT_BYTES;
+    return { base, baseWord: base / 4, groups, mask: groups - 1, full, deleted };
+  }
+
+  /** Writes the state back to the attached header (every state change ends here). */
+  private persist(): void {
+    const u32 = this.arena.u32;
+    const w = this.header * 2;
+    const t = this.cur;
+    u32[w + HIDX_CUR_BASE / 4] = t.base / REF_UNIT_BYTES;
+    u32[w + HIDX_CUR_GROUPS / 4] = t.groups;
+    u32[w + HIDX_CUR_FULL / 4] = t.full;
+    u32[w + HIDX_CUR_DELETED / 4] = t.deleted;
+    const o = this.old;
+    u32[w + HIDX_OLD_BASE / 4] = o === null ? 0 : o.base / REF_UNIT_BYTES;
+    u32[w + HIDX_OLD_GROUPS / 4] = o === null ? 0 : o.groups;
+    u32[w + HIDX_OLD_FULL / 4] = o === null ? 0 : o.full;
+    u32[w + HIDX_OLD_DELETED / 4] = o === null ? 0 : o.deleted;
+    u32[w + HIDX_REHASH_IDX / 4] = this.rehashIdx;
+    u32[w + HIDX_FLAGS / 4] = this.growBlocked ? 1 : 0;
+  }
+
+  /** Frees the attached index's tables and header (not the records it points to). Never allocates. */
+  destroy(): void {
+    if (this.old) this.alloc.free(this.old.base);
+    this.alloc.free(this.cur.base);
+    if (this.header !== 0) this.alloc.free(this.header * REF_UNIT_BYTES);
+    this.header = 0;
+    this.old = null;
+    this.cur = { base: 0, baseWord: 0, groups: 0, mask: 0, full: 0, deleted: 0 };
+  }
+
+  /** Arena bytes of the tables plus the header (MEMORY USAGE of a collection). */
+  get footprint(): number {
+    return this.tableAllocatedBytes + (this.header !== 0 ? SlabAllocator.roundedSize(HIDX_HEADER_BYTES) : 0);
   }
 
   get size(): number {
@@ -257,9 +366,14 @@ export class HashIndex {
     }
     if (this.freeSlots() < 1) {
       // Full: memory may have been freed since growth last failed.
-      if (!this.startResize() || this.freeSlots() < 1) return -1;
+      if (!this.startResize() || this.freeSlots() < 1) {
+        if (this.header !== 0) this.persist();
+        return -1;
+      }
     }
-    return this.insertInto(this.cur, hash, ref, false);
+    const handle = this.insertInto(this.cur, hash, ref, false);
+    if (this.header !== 0) this.persist();
+    return handle;
   }
 
   /** Records that can still be inserted without a new table (slots not owed to records of the old table). */
@@ -279,6 +393,7 @@ export class HashIndex {
     if ((t.full + t.deleted + pending + n) * MAX_LOAD_DEN > t.groups * GROUP_SLOTS * MAX_LOAD_NUM
       && (!this.growBlocked || this.alloc.wholeSlabBytes >= 2 * t.groups * GROUP_BYTES)) {
       this.growBlocked = !this.startResize(undefined, n);
+      if (this.header !== 0) this.persist();
     }
     return this.freeSlots() >= n;
   }
@@ -292,6 +407,7 @@ export class HashIndex {
     if ((t.full + t.deleted + pending + 1) * MAX_LOAD_DEN > t.groups * GROUP_SLOTS * MAX_LOAD_NUM) {
       if (!this.startResize()) this.growBlocked = true;
     }
+    if (this.header !== 0) this.persist();
   }
 
   private insertInto(t: Table, hash: number, ref: number, volatile: boolean): number {
@@ -349,6 +465,7 @@ export class HashIndex {
     this.arena.u32[(ga + GROUP_VERSION) / 4] = this.version;
     t.full--;
     t.deleted++;
+    if (this.header !== 0) this.persist();
   }
 
   private tableOf(groupAddr: number): Table {
@@ -373,10 +490,11 @@ export class HashIndex {
       this.arena.u8.fill(0, t.base, t.base + t.groups * GROUP_BYTES);
       t.full = 0;
       t.deleted = 0;
-      return;
+    } else {
+      this.alloc.free(t.base);
+      this.cur = small;
     }
-    this.alloc.free(t.base);
-    this.cur = small;
+    if (this.header !== 0) this.persist();
   }
 
   // -- resizing --------------------------------------------------------------
@@ -434,8 +552,10 @@ export class HashIndex {
       this.alloc.free(old.base);
       this.old = null;
       this.rehashIdx = 0;
+      if (this.header !== 0) this.persist();
       return false;
     }
+    if (this.header !== 0) this.persist();
     return true;
   }
 
@@ -451,13 +571,16 @@ export class HashIndex {
     if (this.old) return false;
     const t = this.cur;
     const cap = t.groups * GROUP_SLOTS;
+    let started = false;
     if (t.groups > MIN_GROUPS && t.full * 8 < cap) {
       let groups = t.groups;
       while (groups > MIN_GROUPS && t.full * 4 < (groups / 2) * GROUP_SLOTS) groups /= 2;
-      return this.startResize(groups);
+      started = this.startResize(groups);
+    } else if (t.deleted * 4 > cap) {
+      started = this.startResize(t.groups);
     }
-    if (t.deleted * 4 > cap) return this.startResize(t.groups);
-    return false;
+    if (started && this.header !== 0) this.persist();
+    return started;
   }
 
   // -- iteration -------------------------------------------------------------

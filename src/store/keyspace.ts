@@ -541,13 +541,14 @@ export class Keyspace implements RecordShape {
    * `keepLen` bytes, and returns the (maybe moved) entry. Growth is greedy like
    * sdsMakeRoomFor so repeated APPENDs stay linear; when the arena has no room
    * for the greedy size, the exact size is tried. Throws OutOfMemoryError
-   * with the entry as it was.
+   * with the entry as it was. greedy false: exactly newLen (a value that
+   * will not grow again, such as a dense HyperLogLog).
    */
-  growString(db: number, handle: number, ref: number, newLen: number): number {
+  growString(db: number, handle: number, ref: number, newLen: number, greedy = true): number {
     if (this.stringCapacity(ref) >= newLen) return ref;
     const from = ref * REF_UNIT_BYTES;
     const header = this.stringOffset(ref) - from;
-    const want = newLen < 1024 * 1024 ? newLen * 2 : newLen + 1024 * 1024;
+    const want = !greedy ? newLen : newLen < 1024 * 1024 ? newLen * 2 : newLen + 1024 * 1024;
     let to = this.alloc.tryAlloc(header + want);
     if (to === 0) to = this.alloc.alloc(header + newLen);
     this.u8.copyWithin(to, from, from + header + this.stringLength(ref));

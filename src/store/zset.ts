@@ -1,11 +1,12 @@
 import {
   ENC_ZSET_LISTPACK, ENC_ZSET_SKIPLIST, REF_UNIT_BYTES, ZLP_LEN, ZLP_MEMBER, ZLP_PREV, ZSET_COUNT, ZSET_ENCODING,
-  ZSET_FIRST, ZSET_HEADER_BYTES, ZSET_LAST, ZSET_LEVEL, ZSET_TABLE, ZSET_TABLE_SLOTS, ZSL_BACKWARD, ZSL_HASH, ZSL_LEN,
+  ZSET_FIRST, ZSET_HEADER_BYTES, ZSET_LAST, ZSET_LEVEL, ZSET_TABLE, ZSL_BACKWARD, ZSL_HASH, ZSL_LEN,
   ZSL_LEVEL_BASE, ZSL_LEVEL_BYTES, ZSL_LEVELS, ZSL_MAX_LEVEL,
 } from '../../native-layout/layout.ts';
 import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
 import type { StructureStore } from './structure.ts';
 import { hashBytes } from '../util/hash.ts';
+import { HashIndex, type RecordShape } from './hash-index.ts';
 
 /**
  * Sorted sets in the shard arena (TYPE_ZSET values), ordered by (score, member
@@ -41,9 +42,7 @@ const W_FIRST = ZSET_FIRST / 4;
 const W_LAST = ZSET_LAST / 4;
 const W_LEVEL = ZSET_LEVEL / 4;
 const W_TABLE = ZSET_TABLE / 4;
-const W_SLOTS = ZSET_TABLE_SLOTS / 4;
 const HEAD_BYTES = ZSL_LEVEL_BASE + ZSL_MAX_LEVEL * ZSL_LEVEL_BYTES;
-const MIN_SLOTS = 8;
 
 /** One element given to `build`: score and member bytes. */
 export interface ZEntry { score: number; u8: Uint8Array; off: number; len: number }
@@ -58,19 +57,11 @@ export function compareBytes(a: Uint8Array, ao: number, al: number, b: Uint8Arra
   return al - bl;
 }
 
-function reverseBits(v: number): number {
-  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
-  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
-  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
-  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
-  return ((v >>> 16) | (v << 16)) >>> 0;
-}
-
 function lpEntryBytes(len: number): number {
   return ZLP_MEMBER + Math.ceil(len / 8) * 8;
 }
 
-export class ZSetStore implements StructureStore {
+export class ZSetStore implements StructureStore, RecordShape {
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly f64: Float64Array;
@@ -85,8 +76,11 @@ export class ZSetStore implements StructureStore {
   /** Scratch of a skiplist search: the last node before the target at each level, and its rank. */
   private readonly update = new Float64Array(ZSL_MAX_LEVEL);
   private readonly rank = new Float64Array(ZSL_MAX_LEVEL);
+  /** The view attached to one set's member index at a time. */
+  private readonly index: HashIndex;
 
   constructor(u8: Uint8Array, u32: Uint32Array, f64: Float64Array, alloc: SlabAllocator, seed: number) {
+    this.index = HashIndex.view(alloc.arena, alloc);
     this.u8 = u8;
     this.u32 = u32;
     this.f64 = f64;
@@ -109,8 +103,8 @@ export class ZSetStore implements StructureStore {
 
   // -- element access ----------------------------------------------------------
 
-  scoreAt(pos: number): number { return this.f64[pos / 8]; }
-  memberLen(pos: number): number { return this.u32[pos / 4 + 2]; }
+  scoreAt(pos: number): number { return this.f64[pos / 8 + 1]; }
+  memberLen(pos: number): number { return this.u32[pos / 4 + 1]; }
   memberOff(h: number, pos: number): number {
     if (this.u32[h * 2 + W_ENC] === ENC_ZSET_LISTPACK) return pos + ZLP_MEMBER;
     return pos + ZSL_LEVEL_BASE + this.u32[pos / 4 + ZSL_LEVELS / 4] * ZSL_LEVEL_BYTES;
@@ -192,7 +186,7 @@ export class ZSetStore implements StructureStore {
       return r;
     }
     const n = pos / RU;
-    const s = this.f64[n];
+    const s = this.f64[n + 1];
     const mo = this.memberOff(h, pos);
     const ml = this.memberLen(pos);
     let x = this.u32[h * 2 + W_FIRST];
@@ -201,7 +195,7 @@ export class ZSetStore implements StructureStore {
       for (;;) {
         const f = this.fwd(x, i);
         if (f === 0) break;
-        const fs = this.f64[f];
+        const fs = this.f64[f + 1];
         if (fs > s || (fs === s && this.cmpNode(f, this.u8, mo, ml) > 0)) break;
         traversed += this.span(x, i);
         x = f;
@@ -216,7 +210,7 @@ export class ZSetStore implements StructureStore {
     if (this.encoding(h) === ENC_ZSET_LISTPACK) {
       let r = 0;
       for (let p = this.first(h); p !== 0; p = this.next(h, p)) {
-        const s = this.f64[p / 8];
+        const s = this.f64[p / 8 + 1];
         if (s < x || (inclusive && s === x)) r++;
         else break;
       }
@@ -228,7 +222,7 @@ export class ZSetStore implements StructureStore {
       for (;;) {
         const f = this.fwd(node, i);
         if (f === 0) break;
-        const s = this.f64[f];
+        const s = this.f64[f + 1];
         if (!(s < x || (inclusive && s === x))) break;
         traversed += this.span(node, i);
         node = f;
@@ -281,7 +275,7 @@ export class ZSetStore implements StructureStore {
   /** Score of a member, or NaN when absent (scores are never NaN). */
   score(h: number, b: Uint8Array, o: number, l: number): number {
     const p = this.find(h, b, o, l);
-    return p === 0 ? NaN : this.f64[p / 8];
+    return p === 0 ? NaN : this.f64[p / 8 + 1];
   }
 
   // -- writes ------------------------------------------------------------------
@@ -294,13 +288,16 @@ export class ZSetStore implements StructureStore {
     this.u32.fill(0, h * 2, h * 2 + ZSET_HEADER_BYTES / 4);
     if (enc === ENC_ZSET_SKIPLIST) {
       const head = this.alloc.tryAlloc(HEAD_BYTES);
-      const table = head === 0 ? 0 : this.alloc.tryAlloc(MIN_SLOTS * 4);
-      if (table === 0) {
+      let table = 0;
+      try {
+        if (head === 0) throw new OutOfMemoryError('arena exhausted');
+        table = HashIndex.create(this.alloc);
+      } catch (e) {
         if (head !== 0) this.alloc.free(head);
         this.alloc.free(hdr);
-        throw new OutOfMemoryError('arena exhausted');
+        throw e;
       }
-      this.initSkiplist(h, head / RU, table / RU, MIN_SLOTS);
+      this.initSkiplist(h, head / RU, table);
     }
     return h;
   }
@@ -315,7 +312,7 @@ export class ZSetStore implements StructureStore {
       this.insert(h, b, o, l, score);
       return NaN;
     }
-    const old = this.f64[p / 8];
+    const old = this.f64[p / 8 + 1];
     if (old !== score) this.setScore(h, p, score);
     return old;
   }
@@ -370,8 +367,8 @@ export class ZSetStore implements StructureStore {
     const n = pos / RU;
     const back = this.u32[n * 2 + ZSL_BACKWARD / 4];
     const next = this.fwd(n, 0);
-    if ((back === 0 || this.f64[back] < score) && (next === 0 || this.f64[next] > score)) {
-      this.f64[n] = score;
+    if ((back === 0 || this.f64[back + 1] < score) && (next === 0 || this.f64[next + 1] > score)) {
+      this.f64[n + 1] = score;
       return pos;
     }
     const mo = this.memberOff(h, pos);
@@ -434,7 +431,7 @@ export class ZSetStore implements StructureStore {
   entries(h: number): ZEntry[] {
     const out: ZEntry[] = [];
     for (let p = this.first(h); p !== 0; p = this.next(h, p)) {
-      out.push({ score: this.f64[p / 8], u8: this.u8, off: this.memberOff(h, p), len: this.memberLen(p) });
+      out.push({ score: this.f64[p / 8 + 1], u8: this.u8, off: this.memberOff(h, p), len: this.memberLen(p) });
     }
     return out;
   }
@@ -454,7 +451,7 @@ export class ZSetStore implements StructureStore {
         n = next;
       }
       this.alloc.free(head * RU);
-      this.alloc.free(this.u32[h * 2 + W_TABLE] * RU);
+      this.indexOf(h).destroy();
     }
     this.alloc.free(h * RU);
   }
@@ -474,7 +471,7 @@ export class ZSetStore implements StructureStore {
     let w = 8;
     for (let p = this.first(h); p !== 0; p = this.next(h, p)) {
       const len = this.memberLen(p);
-      dv.setFloat64(w, this.f64[p / 8], true);
+      dv.setFloat64(w, this.f64[p / 8 + 1], true);
       dv.setUint32(w + 8, len, true);
       const mo = this.memberOff(h, p);
       out.set(this.u8.subarray(mo, mo + len), w + 12);
@@ -499,7 +496,7 @@ export class ZSetStore implements StructureStore {
       const blk = this.u32[h * 2 + W_FIRST];
       return blk === 0 ? bytes : bytes + this.alloc.usableSize(blk * RU);
     }
-    bytes += this.alloc.usableSize(this.u32[h * 2 + W_TABLE] * RU);
+    bytes += this.indexOf(h).footprint;
     for (let n = this.u32[h * 2 + W_FIRST]; n !== 0; n = this.fwd(n, 0)) bytes += this.alloc.usableSize(n * RU);
     return bytes;
   }
@@ -558,7 +555,8 @@ export class ZSetStore implements StructureStore {
   }
 
   private lpWrite(p: number, b: Uint8Array, o: number, l: number, score: number, prev: number): void {
-    this.f64[p / 8] = score;
+    // A listpack keeps its scores as text where -0 reads back as 0 (Redis's listpack does so).
+    this.f64[p / 8 + 1] = score === 0 ? 0 : score;
     this.u32[p / 4 + ZLP_LEN / 4] = l;
     this.u32[p / 4 + ZLP_PREV / 4] = prev;
     if (b === this.u8) this.u8.copyWithin(p + ZLP_MEMBER, o, o + l);
@@ -584,7 +582,7 @@ export class ZSetStore implements StructureStore {
     let p = blk;
     let prevSize = 0;
     while (p < end) {
-      const s = this.f64[p / 8];
+      const s = this.f64[p / 8 + 1];
       const len = this.memberLen(p);
       if (s > score || (s === score && compareBytes(this.u8, p + ZLP_MEMBER, len, b, o, l) > 0)) break;
       prevSize = lpEntryBytes(len);
@@ -616,16 +614,20 @@ export class ZSetStore implements StructureStore {
     const entries = this.entries(h);
     const nodes = this.newNodes(entries);
     const head = this.alloc.tryAlloc(HEAD_BYTES);
-    const slots = this.slotsFor(capacity);
-    const table = head === 0 ? 0 : this.alloc.tryAlloc(slots * 4);
-    if (table === 0) {
+    let table = 0;
+    try {
+      if (head === 0) throw new OutOfMemoryError('arena exhausted');
+      table = HashIndex.create(this.alloc, capacity);
+      if (!this.index.attach(table, this).reserve(capacity)) throw new OutOfMemoryError('arena exhausted');
+    } catch (e) {
+      if (table !== 0) this.index.attach(table, this).destroy();
       if (head !== 0) this.alloc.free(head);
       for (const n of nodes) this.alloc.free(n * RU);
-      throw new OutOfMemoryError('arena exhausted');
+      throw e;
     }
     const blk = this.u32[h * 2 + W_FIRST];
     // Entries point into the block, which stays until every node is written.
-    this.initSkiplist(h, head / RU, table / RU, slots);
+    this.initSkiplist(h, head / RU, table);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       this.slAppend(h, nodes[i], e.u8, e.off, e.len, e.score, hashBytes(e.u8, e.off, e.len, this.hashSeed));
@@ -680,23 +682,21 @@ export class ZSetStore implements StructureStore {
     return nodes;
   }
 
-  private initSkiplist(h: number, head: number, table: number, slots: number): void {
+  private initSkiplist(h: number, head: number, table: number): void {
     this.u32.fill(0, head * 2, head * 2 + HEAD_BYTES / 4);
     this.u32[head * 2 + ZSL_LEVELS / 4] = ZSL_MAX_LEVEL;
-    this.u32.fill(0, table * 2, table * 2 + slots);
     this.u32[h * 2 + W_ENC] = ENC_ZSET_SKIPLIST;
     this.u32[h * 2 + W_FIRST] = head;
     this.u32[h * 2 + W_LAST] = 0;
     this.u32[h * 2 + W_LEVEL] = 1;
     this.u32[h * 2 + W_TABLE] = table;
-    this.u32[h * 2 + W_SLOTS] = slots;
     this.u32[h * 2 + W_COUNT] = 0;
   }
 
   /** Writes a node's fields and member (its level is set), links it in order and indexes it. */
   private slLink(h: number, n: number, b: Uint8Array, o: number, l: number, score: number, hash: number, relink = false): void {
     const level = this.levels(n);
-    this.f64[n] = score;
+    this.f64[n + 1] = score;
     if (!relink) {
       this.u32[n * 2 + ZSL_LEN / 4] = l;
       this.u32[n * 2 + ZSL_HASH / 4] = hash;
@@ -715,7 +715,7 @@ export class ZSetStore implements StructureStore {
       for (;;) {
         const f = this.fwd(x, i);
         if (f === 0) break;
-        const fs = this.f64[f];
+        const fs = this.f64[f + 1];
         if (fs > score || (fs === score && this.cmpNode(f, this.u8, mo, l) >= 0)) break;
         rank[i] += this.span(x, i);
         x = f;
@@ -756,7 +756,7 @@ export class ZSetStore implements StructureStore {
 
   /** Unlinks node n from the levels (not from the table). Never allocates. */
   private slUnlink(h: number, n: number): void {
-    const s = this.f64[n];
+    const s = this.f64[n + 1];
     const mo = n * RU + ZSL_LEVEL_BASE + this.levels(n) * ZSL_LEVEL_BYTES;
     const ml = this.u32[n * 2 + ZSL_LEN / 4];
     const head = this.u32[h * 2 + W_FIRST];
@@ -767,7 +767,7 @@ export class ZSetStore implements StructureStore {
       for (;;) {
         const f = this.fwd(x, i);
         if (f === 0 || f === n) break;
-        const fs = this.f64[f];
+        const fs = this.f64[f + 1];
         if (fs > s || (fs === s && this.cmpNode(f, this.u8, mo, ml) >= 0)) break;
         x = f;
       }
@@ -792,96 +792,54 @@ export class ZSetStore implements StructureStore {
   }
 
   /**
-   * One step of ZSCAN over a skiplist's member table: pushes the positions of
-   * the members whose home slot is `cursor`, and returns the next cursor
-   * (Redis's reverse-binary increment, 0 at the end). Members are visited by
-   * home slot, so a table that grows between calls still yields every member
-   * present throughout at least once.
+   * One step of ZSCAN over a skiplist's member index: pushes the positions of
+   * the members under `cursor` and returns the next cursor (0 at the end),
+   * with the keyspace SCAN's guarantees (HashIndex.scan).
    */
   scanStep(h: number, cursor: number, out: number[]): number {
-    const t = this.u32[h * 2 + W_TABLE] * 2;
-    const slots = this.u32[h * 2 + W_SLOTS];
-    const mask = slots - 1;
-    const home = cursor & mask;
-    for (let i = home; ; i = (i + 1) & mask) {
-      const n = this.u32[t + i];
-      if (n === 0) break;
-      if ((this.u32[n * 2 + ZSL_HASH / 4] & mask) === home) out.push(n * RU);
-    }
-    let v = (cursor | ~mask) >>> 0;
-    v = reverseBits(v);
-    v = (v + 1) >>> 0;
-    return reverseBits(v);
+    const refs: number[] = [];
+    const next = this.indexOf(h).scan(cursor, refs);
+    for (const n of refs) out.push(n * RU);
+    return next;
   }
 
-  // -- member table: open addressing over node refs, linear probing ----------------
+  // -- member index: the shared HashIndex, attached per operation ------------------
 
-  private slotsFor(count: number): number {
-    let slots = MIN_SLOTS;
-    while (slots * 3 < count * 4) slots *= 2;
-    return slots;
+  /** RecordShape: where a node's member bytes are (the index compares them). */
+  keyOffset(n: number): number {
+    return n * RU + ZSL_LEVEL_BASE + this.u32[n * 2 + ZSL_LEVELS / 4] * ZSL_LEVEL_BYTES;
+  }
+
+  keyLength(n: number): number {
+    return this.u32[n * 2 + ZSL_LEN / 4];
+  }
+
+  private indexOf(h: number): HashIndex {
+    return this.index.attach(this.u32[h * 2 + W_TABLE], this);
   }
 
   private tableFind(h: number, b: Uint8Array, o: number, l: number, hash: number): number {
-    const t = this.u32[h * 2 + W_TABLE] * 2;
-    const mask = this.u32[h * 2 + W_SLOTS] - 1;
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const n = this.u32[t + i];
-      if (n === 0) return 0;
-      if (this.u32[n * 2 + ZSL_HASH / 4] === hash && this.u32[n * 2 + ZSL_LEN / 4] === l && this.cmpNode(n, b, o, l) === 0) return n;
-    }
+    const index = this.indexOf(h);
+    return index.find(hash, b, o, l) < 0 ? 0 : index.foundRef;
   }
 
-  /** Grows the table (allocating first) so that it can take `count` members. */
+  /** Makes sure the index can take `count` members without failing (OutOfMemoryError otherwise); moves its resize on. */
   private tableReserve(h: number, count: number): void {
-    const slots = this.u32[h * 2 + W_SLOTS];
-    if (slots * 3 >= count * 4) return;
-    const nslots = this.slotsFor(count);
-    const nt = this.alloc.tryAlloc(nslots * 4);
-    if (nt === 0) throw new OutOfMemoryError('arena exhausted');
-    const ot = this.u32[h * 2 + W_TABLE];
-    const t = (nt / RU) * 2;
-    this.u32.fill(0, t, t + nslots);
-    const mask = nslots - 1;
-    for (let j = 0; j < slots; j++) {
-      const n = this.u32[ot * 2 + j];
-      if (n === 0) continue;
-      let i = this.u32[n * 2 + ZSL_HASH / 4] & mask;
-      while (this.u32[t + i] !== 0) i = (i + 1) & mask;
-      this.u32[t + i] = n;
-    }
-    this.u32[h * 2 + W_TABLE] = nt / RU;
-    this.u32[h * 2 + W_SLOTS] = nslots;
-    this.alloc.free(ot * RU);
+    const index = this.indexOf(h);
+    index.rehashStep(1);
+    if (!index.reserve(Math.max(1, count - index.size))) throw new OutOfMemoryError('arena exhausted');
   }
 
   private tableAdd(h: number, n: number): void {
-    const t = this.u32[h * 2 + W_TABLE] * 2;
-    const mask = this.u32[h * 2 + W_SLOTS] - 1;
-    let i = this.u32[n * 2 + ZSL_HASH / 4] & mask;
-    while (this.u32[t + i] !== 0) i = (i + 1) & mask;
-    this.u32[t + i] = n;
+    if (this.indexOf(h).insert(this.u32[n * 2 + ZSL_HASH / 4], n) < 0) throw new Error('zset member index: reserved slot missing');
   }
 
-  /** Removes node n from the table by backward shift (no tombstones). */
+  /** Removes node n from the index; a sparse index starts shrinking (when memory allows). Never fails. */
   private tableDelete(h: number, n: number): void {
-    const t = this.u32[h * 2 + W_TABLE] * 2;
-    const mask = this.u32[h * 2 + W_SLOTS] - 1;
-    let i = this.u32[n * 2 + ZSL_HASH / 4] & mask;
-    while (this.u32[t + i] !== n) i = (i + 1) & mask;
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      const m = this.u32[t + j];
-      if (m === 0) break;
-      const home = this.u32[m * 2 + ZSL_HASH / 4] & mask;
-      // m may fill the hole at i when its home is not cyclically in (i, j].
-      const inRange = i <= j ? home > i && home <= j : home > i || home <= j;
-      if (!inRange) {
-        this.u32[t + i] = m;
-        i = j;
-      }
-    }
-    this.u32[t + i] = 0;
+    const index = this.indexOf(h);
+    const handle = index.find(this.u32[n * 2 + ZSL_HASH / 4], this.u8, this.keyOffset(n), this.keyLength(n));
+    index.removeAt(handle);
+    index.rehashStep(1);
+    index.maybeShrink();
   }
 }

@@ -52,6 +52,7 @@ const AUDIT: Readonly<Record<string, Outcome>> = {
   'lfu-decay-time': { kind: 'implemented', value: '5' },
   'active-expire-effort': { kind: 'implemented', value: '10' },
   'list-max-listpack-size': { kind: 'implemented', value: '5' },
+  'hll-sparse-max-bytes': { kind: 'implemented', value: '100' },
   'list-max-ziplist-size': { kind: 'implemented', value: '-3' },
   'list-compress-depth': { kind: 'refused', value: '1', because: 'list compression is not implemented yet' },
   // The memory and buffer parts of issue 6:

@@ -294,3 +294,79 @@ describe('HashIndex when the arena runs out', () => {
     ), { numRuns: 40 });
   });
 });
+
+describe('HashIndex owned by a collection (state in an arena header)', () => {
+  it('property: several indexes served by one view, attached in turn, each behave like a Set; destroy frees everything', () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom('add', 'add', 'del', 'step', 'shrink', 'scan'),
+        fc.integer({ min: 0, max: 300 })), { maxLength: 2000 }),
+      (ops) => {
+        const arena = new Arena(new SharedArrayBuffer(64 * 1024 * 1024));
+        const alloc = new SlabAllocator(arena);
+        const recs = new Records(alloc);
+        const before = alloc.used;
+        const headers = [0, 1, 2, 3].map((i) => HashIndex.create(alloc, i * 100));
+        const models = headers.map(() => new Map<string, number>());
+        const view = HashIndex.view(arena, alloc);
+        for (const [which, op, n] of ops) {
+          const idx = view.attach(headers[which], recs);
+          const model = models[which];
+          const key = Buffer.from(`m${n}`);
+          const found = idx.find(h(key), key, 0, key.length);
+          expect(found >= 0).toBe(model.has(key.toString()));
+          if (op === 'add' && found < 0) {
+            const ref = recs.make(key, h(key));
+            expect(idx.insert(h(key), ref)).toBeGreaterThanOrEqual(0);
+            model.set(key.toString(), ref);
+          } else if (op === 'del' && found >= 0) {
+            const ref = idx.refAt(found);
+            expect(ref).toBe(model.get(key.toString()));
+            idx.removeAt(found);
+            recs.free(ref);
+            model.delete(key.toString());
+          } else if (op === 'step') {
+            idx.rehashStep(2);
+          } else if (op === 'shrink') {
+            idx.maybeShrink();
+          } else if (op === 'scan') {
+            const seen = new Set<string>();
+            let cursor = 0;
+            do {
+              const out: number[] = [];
+              cursor = view.attach(headers[which], recs).scan(cursor, out);
+              for (const r of out) seen.add(recs.key(r));
+            } while (cursor !== 0);
+            expect([...seen].sort()).toEqual([...model.keys()].sort());
+          }
+          expect(view.attach(headers[which], recs).size).toBe(model.size);
+        }
+        headers.forEach((hd, i) => {
+          const idx = view.attach(hd, recs);
+          const refs: number[] = [];
+          idx.forEach((r) => refs.push(r));
+          expect(refs.map((r) => recs.key(r)).sort()).toEqual([...models[i].keys()].sort());
+          for (const r of refs) recs.free(r);
+          idx.destroy();
+        });
+        expect(alloc.used).toBe(before);
+      },
+    ), { numRuns: 40 });
+  });
+
+  it('create() is all or nothing when the arena is full', () => {
+    const arena = new Arena(new SharedArrayBuffer(4 * SLAB_BYTES));
+    const alloc = new SlabAllocator(arena);
+    let made = 0;
+    for (;;) {
+      const used = alloc.used;
+      try {
+        HashIndex.create(alloc, 64);
+        made++;
+      } catch {
+        expect(alloc.used).toBe(used);
+        break;
+      }
+    }
+    expect(made).toBeGreaterThan(0);
+  });
+});

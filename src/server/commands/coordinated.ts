@@ -5,6 +5,7 @@ import { listCoordinators } from '../coordinators/lists.ts';
 import { geoCoordinators } from '../coordinators/geo.ts';
 import { stringCoordinators } from '../coordinators/strings.ts';
 import { zsetCoordinators } from '../coordinators/zsets.ts';
+import { hyperloglogCoordinators } from '../coordinators/hyperloglog.ts';
 
 /** Keyed commands that span shards and need several phases, by name. */
 export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Coordinator>([
@@ -13,5 +14,6 @@ export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Co
   ...bitmapCoordinators,
   ...listCoordinators,
   ...zsetCoordinators,
+  ...hyperloglogCoordinators,
   ...geoCoordinators,
 ]);

@@ -61,6 +61,7 @@ const SHARD_PARAMS = [
   'hz', 'maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time', 'proto-max-bulk-len', 'activerehashing',
   'active-expire-effort', 'slowlog-log-slower-than', 'list-max-listpack-size',
   'zset-max-listpack-entries', 'zset-max-listpack-value',
+  'hll-sparse-max-bytes',
 ];
 
 const hasShardConfig = SHARD_COMMANDS.some((s) => s.name === '__config');
