@@ -268,10 +268,11 @@ interface SearchRequest {
 
 /**
  * Parses a search exactly as georadiusGeneric does, looking up FROMMEMBER /
- * BYMEMBER centres in the source zset `ref` (0 when missing). Null after
+ * BYMEMBER centres in the source zset `ref` (0 when missing); `name` is the
+ * command as typed, for error texts (null: argument 0). Null after
  * replying an error.
  */
-function parseSearch(c: ShardContext, ref: number, flags: number, name: string): SearchRequest | null {
+function parseSearch(c: ShardContext, ref: number, flags: number, name: string | null): SearchRequest | null {
   const a = c.args;
   const xy = [0, 0];
   let radius = 0;
@@ -387,11 +388,11 @@ function parseSearch(c: ShardContext, ref: number, flags: number, name: string):
     return null;
   }
   if (flags & GEOSEARCH && !(fromMember || fromLoc)) {
-    c.reply.error(`ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${name}`);
+    c.reply.error(`ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${name ?? a.str(0)}`);
     return null;
   }
   if (flags & GEOSEARCH && !(byRadius || byBox)) {
-    c.reply.error(`ERR exactly one of BYRADIUS and BYBOX can be specified for ${name}`);
+    c.reply.error(`ERR exactly one of BYRADIUS and BYBOX can be specified for ${name ?? a.str(0)}`);
     return null;
   }
   if (any && count === 0) {
@@ -521,7 +522,7 @@ const byDistanceDesc = (x: number, y: number): number => -byDistance(x, y);
  * false makes a store search reply its result as [member, score]... pairs
  * instead (the source phase of a cross-shard store: __geosearch).
  */
-function searchGeneric(c: ShardContext, srcKey: number, flags: number, name: string, storeHere: boolean): void {
+function searchGeneric(c: ShardContext, srcKey: number, flags: number, name: string | null, storeHere: boolean): void {
   const ref = lookupZset(c, srcKey);
   if (wrongType(c, ref)) return;
   const req = parseSearch(c, ref, flags, name);
@@ -603,7 +604,7 @@ function replyScoreAsInteger(c: ShardContext, score: number): void {
 }
 
 function searchCommand(flags: number, srcKey: number): (c: ShardContext) => void {
-  return (c) => searchGeneric(c, srcKey, flags, c.args.str(0), true);
+  return (c) => searchGeneric(c, srcKey, flags, null, true);
 }
 
 /**
