@@ -225,19 +225,19 @@ const GEO_ALPHABET = '0123456789bcdefghjkmnpqrstuvwxyz';
  * stands for bits Redis does not have and is always '0'.
  */
 export function geohashString(score: number): string {
-  const xy = [0, 0];
-  decodeScore(score, xy);
-  const cell = encodeCell(xy[0], xy[1], GEO_STEP_MAX, WGS84_LONG, STANDARD_LAT);
+  decodeScore(score, hashScratch);
+  const cell = encodeCell(hashScratch[0], hashScratch[1], GEO_STEP_MAX, WGS84_LONG, STANDARD_LAT);
   if (cell === null) return '00000000000';
   // Only the low 52 bits are printed: an index of 2^26 contributes nothing.
   const bits = interleave(cell.lat & (TWO_26 - 1), cell.lon & (TWO_26 - 1));
-  let s = '';
-  for (let i = 0; i < 10; i++) {
-    const idx = Math.floor(bits / 2 ** (52 - (i + 1) * 5)) & 0x1f;
-    s += GEO_ALPHABET[idx];
-  }
-  return s + '0';
+  const at = (i: number): number => GEO_ALPHABET_CODES[Math.floor(bits / HASH_CHAR_SCALE[i]) & 0x1f];
+  return String.fromCharCode(at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8), at(9), 48);
 }
+
+const hashScratch = new Float64Array(2);
+const GEO_ALPHABET_CODES = Uint8Array.from(GEO_ALPHABET, (ch) => ch.charCodeAt(0));
+/** 2^(52 - 5(i+1)): character i of a GEOHASH string is bits / this, mod 32. */
+const HASH_CHAR_SCALE = Float64Array.from({ length: 10 }, (_, i) => 2 ** (52 - (i + 1) * 5));
 
 // -- neighbours -------------------------------------------------------------------
 
