@@ -126,6 +126,9 @@ function addMembers(c: ShardContext, ref: number, first: number, scores: readonl
         // The key was created by this command: it goes too.
         ks.lookupWrite(c.db, a.u8, a.off[1], a.len[1]);
         ks.deleteAt(c.db, ks.handle);
+      } else {
+        // An insert may have converted the set before the one that failed.
+        ks.setEncoding(ref, zs.encoding(h));
       }
     }
     throw err;

@@ -45,7 +45,11 @@ function expectModel(shard: TestShard, model: Model, context: string): void {
   let bytes = ks.dbs[0].tableAllocatedBytes;
   ks.dbs[0].forEach((ref) => {
     bytes += ks.alloc.usableSize(ref * 8);
-    if (ks.typeOf(ref) === TYPE_ZSET) bytes += ks.zsets.footprint(ks.valueRef(ref));
+    if (ks.typeOf(ref) === TYPE_ZSET) {
+      bytes += ks.zsets.footprint(ks.valueRef(ref));
+      // OBJECT ENCODING reads the entry: it must follow the set's conversions, OOM or not.
+      expect(ks.encodingOf(ref), `${context}: encoding of ${ks.keyString(ref)}`).toBe(ks.zsets.encoding(ks.valueRef(ref)));
+    }
   });
   expect(ks.alloc.used, `${context}: allocator count`).toBe(bytes);
 }
