@@ -10,6 +10,7 @@ import { hyperloglogCommands } from './hyperloglog.ts';
 import { hashCommands } from './hashes.ts';
 import { sortCommands } from './sort.ts';
 import { setCommands } from './sets.ts';
+import { geoCommands } from './geo.ts';
 import type { CommandSpec } from './types.ts';
 
 /**
@@ -27,6 +28,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...hashCommands,
   ...sortCommands,
   ...setCommands,
+  ...geoCommands,
   ...internalCommands,
   ...debugCommands,
   ...blockingCommands,

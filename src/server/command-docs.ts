@@ -296,6 +296,10 @@ const SORT_PATTERN_KEYS: KeySpecDoc = {
   notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort",
   flags: RO, begin: { unknown: true }, find: { unknown: true },
 };
+/** A key found after a keyword (GEORADIUS ... STORE key), searched from `startfrom`. */
+function keyword(kw: string, startfrom: number, flags: readonly string[]): KeySpecDoc {
+  return { flags, begin: { keyword: kw, startfrom }, find: { lastkey: 0, keystep: 1, limit: 0 } };
+}
 
 /**
  * Key-spec flags per command where the default derivation (readonly: RO
@@ -397,6 +401,10 @@ const KEY_SPECS: Readonly<Record<string, readonly string[] | readonly KeySpecDoc
   pfcount: [range(1, -1, 1, ['RW', 'access'], 'RW because it may change the internal representation of the key, and propagate to replicas')],
   pfmerge: [range(1, 0, 1, ['RW', 'access', 'insert']), range(2, -1, 1, RO)],
   pfdebug: [range(2, 0, 1, ['RW', 'access'])],
+  geoadd: RW_UPDATE,
+  georadius: [range(1, 0, 1, RO), keyword('STORE', 6, OW_UPDATE), keyword('STOREDIST', 6, OW_UPDATE)],
+  georadiusbymember: [range(1, 0, 1, RO), keyword('STORE', 5, OW_UPDATE), keyword('STOREDIST', 5, OW_UPDATE)],
+  geosearchstore: [range(1, 0, 1, OW_UPDATE), range(2, 0, 1, RO)],
 };
 
 /** The key specs of a command (none for keyless commands). */

@@ -4,6 +4,7 @@ import { keyCoordinators } from '../coordinators/keys.ts';
 import { listCoordinators } from '../coordinators/lists.ts';
 import { sortCoordinators } from '../coordinators/sort.ts';
 import { setCoordinators } from '../coordinators/sets.ts';
+import { geoCoordinators } from '../coordinators/geo.ts';
 import { stringCoordinators } from '../coordinators/strings.ts';
 import { zsetCoordinators } from '../coordinators/zsets.ts';
 import { hyperloglogCoordinators } from '../coordinators/hyperloglog.ts';
@@ -18,4 +19,5 @@ export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Co
   ...hyperloglogCoordinators,
   ...sortCoordinators,
   ...setCoordinators,
+  ...geoCoordinators,
 ]);
