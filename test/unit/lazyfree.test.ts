@@ -17,6 +17,8 @@ import { HandlerShard } from '../helpers/shard-harness.ts';
 type Op =
   | { t: 'set'; k: number; db: number }
   | { t: 'list'; k: number; db: number; n: number }
+  | { t: 'hash'; k: number; db: number; n: number }
+  | { t: 'sadd'; k: number; db: number; n: number; ints: boolean }
   | { t: 'del'; k: number; db: number }
   | { t: 'expire'; k: number; db: number }
   | { t: 'flushdb'; db: number; async: boolean }
@@ -26,6 +28,8 @@ type Op =
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ t: fc.constant('set' as const), k: fc.nat(30), db: fc.nat(1) }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('list' as const), k: fc.nat(30), db: fc.nat(1), n: fc.integer({ min: 1, max: 300 }) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('hash' as const), k: fc.nat(30), db: fc.nat(1), n: fc.integer({ min: 1, max: 200 }) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('sadd' as const), k: fc.nat(30), db: fc.nat(1), n: fc.integer({ min: 1, max: 200 }), ints: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('del' as const), k: fc.nat(30), db: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('expire' as const), k: fc.nat(30), db: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('flushdb' as const), db: fc.nat(1), async: fc.boolean() }) },
@@ -47,8 +51,13 @@ describe('lazy free queue', () => {
     fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 120 }), (ops) => {
       const ks = new Keyspace(new Arena(new SharedArrayBuffer(32 << 20)), 2, new Float64Array(256), 7);
       ks.lists.fill = 2; // two elements a node: a list of n elements has n/2 nodes, past 64 from 130
+      // Small encodings up to 16 elements: hashes and sets of 17 to 64 are tables freed at once, past 64 queued.
+      ks.hashes.maxEntries = 16;
+      ks.sets.maxIntsetEntries = 16;
+      ks.sets.maxListpackEntries = 16;
       const sh = new HandlerShard(ks);
-      const model: Map<string, string | number>[] = [new Map(), new Map()];
+      // A string's value, or a collection's type and size.
+      const model: Map<string, string | { type: 'list' | 'hash' | 'set'; n: number }>[] = [new Map(), new Map()];
       for (const o of ops) {
         switch (o.t) {
           case 'set':
@@ -59,7 +68,26 @@ describe('lazy free queue', () => {
             sh.run(o.db, ['DEL', `k${o.k}`]);
             const els = Array.from({ length: o.n }, (_, i) => `e${i}`);
             expect(sh.run(o.db, ['RPUSH', `k${o.k}`, ...els])).toBe(`:${o.n}\r\n`);
-            model[o.db].set(`k${o.k}`, o.n);
+            model[o.db].set(`k${o.k}`, { type: 'list', n: o.n });
+            break;
+          }
+          case 'hash': {
+            // Overwrites whatever the key held (queued when big).
+            sh.run(o.db, ['SET', `k${o.k}`, 'x']);
+            const pairs = Array.from({ length: o.n }, (_, i) => [`f${i}`, `v${i}`]).flat();
+            expect(sh.run(o.db, ['DEL', `k${o.k}`])).toBe(':1\r\n');
+            expect(sh.run(o.db, ['HSET', `k${o.k}`, ...pairs])).toBe(`:${o.n}\r\n`);
+            if (o.n > 2) expect(sh.run(o.db, ['HPEXPIRE', `k${o.k}`, '100000', 'FIELDS', '1', 'f1'])).toBe('*1\r\n:1\r\n');
+            model[o.db].set(`k${o.k}`, { type: 'hash', n: o.n });
+            break;
+          }
+          case 'sadd': {
+            const members = Array.from({ length: o.n }, (_, i) => (o.ints ? `${i * 3}` : `m${i}`));
+            // Overwrites whatever the key held (queued when big), then deletes the string.
+            expect(sh.run(o.db, ['SET', `k${o.k}`, 'x'])).toBe('+OK\r\n');
+            sh.run(o.db, ['DEL', `k${o.k}`]);
+            expect(sh.run(o.db, ['SADD', `k${o.k}`, ...members])).toBe(`:${o.n}\r\n`);
+            model[o.db].set(`k${o.k}`, { type: 'set', n: o.n });
             break;
           }
           case 'del':
@@ -85,7 +113,7 @@ describe('lazy free queue', () => {
           expect(ks.dbs[db].size).toBe(model[db].size);
           for (const [k, v] of model[db]) {
             if (typeof v === 'string') expect(sh.run(db, ['GET', k])).toBe(`$${v.length}\r\n${v}\r\n`);
-            else expect(sh.run(db, ['LLEN', k])).toBe(`:${v}\r\n`);
+            else expect(sh.run(db, [v.type === 'list' ? 'LLEN' : v.type === 'hash' ? 'HLEN' : 'SCARD', k])).toBe(`:${v.n}\r\n`);
           }
         }
       }
