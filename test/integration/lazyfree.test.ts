@@ -310,4 +310,28 @@ describe('lazy free in a full arena', () => {
     expect(res[1][1]).toBe('OK');
     expect(res[2][1]).toBe(chunk.length);
   }, 60_000);
+
+  for (const kind of ['hash', 'set'] as const) {
+    it(`a write that needs the room of a ${kind} still waiting to be freed gets it at once`, async () => {
+      expect(await r.call('FLUSHALL', 'SYNC')).toBe('OK');
+      await buildCollection(r, kind, 'big', 200_000);
+      const chunk = 'f'.repeat(50_000);
+      let refused = false;
+      for (let i = 0; i < 2000 && !refused; i++) {
+        try {
+          await r.set(`fill:${i}`, chunk);
+        } catch (e) {
+          expect(String(e)).toContain('OOM');
+          refused = true;
+        }
+      }
+      expect(refused).toBe(true);
+      // DEL queues the collection (a table of 200,000 records); the write in the same batch needs its memory now.
+      const res = await r.pipeline().del('big').set('value', chunk).strlen('value').exec() as [Error | null, unknown][];
+      expect(res[0][1]).toBe(1);
+      expect(res[1][0]).toBeNull();
+      expect(res[1][1]).toBe('OK');
+      expect(res[2][1]).toBe(chunk.length);
+    }, 60_000);
+  }
 });
