@@ -351,9 +351,7 @@ export const HASH_COUNT = 4;
 export const HLP_HEADER_BYTES = 8;
 /** Hashtable header: u32 ref of the header of its HashIndex (HIDX_*), which indexes the field records. */
 export const HT_INDEX = 0;
-/** u32: once deleted and waiting to be freed in slices, the next such header (0: last). */
-export const HT_FREE_NEXT = 8;
-/** u32: the free-in-slices cursor (the index's SCAN cursor). */
+/** u32: once unlinked and queued for lazy freeing, the next index group to free (HashIndex.drainGroups cursor; 0 before). Offset 8 is unused. */
 export const HT_FREE_CURSOR = 12;
 /** f64: no field expires before this (unix ms; 0 = no field has an expiry). A lower bound, made exact by each purge. */
 export const HT_MIN_EXPIRE = 16;
@@ -381,7 +379,7 @@ export const SET_ENC = 0;
 export const SET_COUNT = 4;
 /** u32: ref of the data block (intset array, packed members) or of the HashIndex header (hashtable). */
 export const SET_DATA = 8;
-/** u32: intset: element width in bytes (2, 4, 8); listpack: bytes of packed members; hashtable: 0. */
+/** u32: intset: element width in bytes (2, 4, 8); listpack: bytes of packed members; hashtable: 0 (once queued for lazy freeing: the HashIndex.drainGroups cursor). */
 export const SET_AUX = 12;
 export const SET_HEADER_BYTES = 16;
 /** Sorted little-endian signed integers of SET_AUX bytes each. */

@@ -528,9 +528,6 @@ class ShardRuntime implements ShardContext {
         this.logFailure('expiring hash fields', e, 'expired fields are still removed when accessed');
       }
     }
-    // Big hashes deleted since the last tick are freed a slice at a time (2 ms a tick at most).
-    const freeUntil = performance.now() + 2;
-    while (ks.hashes.pendingFields > 0 && performance.now() < freeUntil) ks.hashes.drainFrees(2000);
     // Databases are visited CRON_DB_WINDOW at a time, round robin (all of them
     // every tick up to that many): with 65536 databases a full pass cost each
     // shard 2 ms per tick. One found rehashing is then stepped every tick until done.

@@ -1,7 +1,7 @@
 import {
   ENC_HASH_HASHTABLE, ENC_HASH_LISTPACK, ENC_HASH_LISTPACKEX, HASH_COUNT, HASH_COUNT_MASK, HASH_FLAG_TABLE,
   HASH_FLAG_TTL, HF_BYTES, HF_BYTES_TTL, HF_EXPIRE, HF_FLEN, HF_HASH, HF_VLEN, HLP_HEADER_BYTES, HLP_USED,
-  HT_FREE_CURSOR, HT_FREE_NEXT, HT_HEADER_BYTES, HT_MIN_EXPIRE, HT_INDEX, HT_TTL_FIELDS, REF_UNIT_BYTES,
+  HT_FREE_CURSOR, HT_HEADER_BYTES, HT_MIN_EXPIRE, HT_INDEX, HT_TTL_FIELDS, REF_UNIT_BYTES,
 } from '../../native-layout/layout.ts';
 import { HashIndex, type RecordShape } from './hash-index.ts';
 import { hashBytes } from '../util/hash.ts';
@@ -28,10 +28,7 @@ import type { StructureStore } from './structure.ts';
 const W_USED = HLP_USED / 4;
 const W_COUNT = HASH_COUNT / 4;
 const W_INDEX = HT_INDEX / 4;
-const W_FREE_NEXT = HT_FREE_NEXT / 4;
 const W_FREE_CURSOR = HT_FREE_CURSOR / 4;
-/** A deleted hashtable with more fields than this is freed in slices by the cron (drainFrees), as Redis's lazyfree. */
-export const LAZY_FREE_FIELDS = 10_000;
 const W_TTLS = HT_TTL_FIELDS / 4;
 const D_MIN = HT_MIN_EXPIRE / 8;
 const R_HASH = HF_HASH / 4;
@@ -292,20 +289,8 @@ export class HashStore implements StructureStore, RecordShape {
     for (const r of refs) this.alloc.free(r * REF_UNIT_BYTES);
   }
 
-  /** Headers of deleted hashtables waiting to be freed in slices (linked through HT_FREE_NEXT), newest first. */
-  private pendingFree = 0;
-  /** Fields still held by deleted hashtables (pendingFree). */
-  pendingFields = 0;
-
+  /** Frees the hash at once (the keyspace queues a big one for freeSome instead). Never allocates. */
   free(h: number): void {
-    if (this.isTable(h) && this.count(h) > LAZY_FREE_FIELDS) {
-      // Unlinked now, freed by the cron a slice at a time: a big DEL does not stall the shard.
-      this.u32[h * 2 + W_FREE_NEXT] = this.pendingFree;
-      this.u32[h * 2 + W_FREE_CURSOR] = 0;
-      this.pendingFree = h;
-      this.pendingFields += this.count(h);
-      return;
-    }
     if (this.isTable(h)) {
       const ix = this.ix(h);
       ix.forEach((r) => this.alloc.free(r * REF_UNIT_BYTES));
@@ -314,41 +299,40 @@ export class HashStore implements StructureStore, RecordShape {
     this.alloc.free(h * REF_UNIT_BYTES);
   }
 
+  /** Lazy freeing (StructureStore): a hashtable's fields (one record each), a listpack's one block. */
+  freeEffort(h: number): number {
+    return this.isTable(h) ? this.count(h) : 1;
+  }
+
   /**
-   * Frees about `maxFields` fields of the deleted hashtables waiting in
-   * pendingFree (and each one's index once empty). Never allocates. Returns
-   * the fields freed.
+   * Lazy freeing: walks the index from the group cursor kept in the header
+   * (HT_FREE_CURSOR, 0 from creation), 8 groups at a time, freeing the
+   * records met: about `budget` units, a record one unit and each 8 groups
+   * visited one more (an empty stretch is bounded too). The slots are left as
+   * they are: drainGroups reads only slots, never a freed record. Once every
+   * group is visited: the index's tables and header, then the hash's header.
    */
-  drainFrees(maxFields: number): number {
-    let freed = 0;
-    const refs: number[] = [];
-    while (this.pendingFree !== 0 && freed < maxFields) {
-      const h = this.pendingFree;
+  freeSome(h: number, budget: number): boolean {
+    if (this.isTable(h)) {
       const ix = this.ix(h);
       let cursor = this.u32[h * 2 + W_FREE_CURSOR];
-      do {
-        refs.length = 0;
-        cursor = ix.scan(cursor, refs);
-        for (const r of refs) {
-          // Removed from the index too, so that no later step can meet it again.
-          ix.removeAt(ix.find(this.u32[r * 2 + R_HASH], this.u8, this.recBytes(r), this.recFlen(r)));
-          this.alloc.free(r * REF_UNIT_BYTES);
-        }
-        freed += refs.length;
-        this.pendingFields -= refs.length;
-      } while (cursor !== 0 && freed < maxFields);
-      this.u32[h * 2 + W_FREE_CURSOR] = cursor;
-      if (cursor !== 0) break;
-      this.pendingFree = this.u32[h * 2 + W_FREE_NEXT];
-      if (ix.size > 0) {
-        // Defensive: whatever the walk did not meet goes now.
-        this.pendingFields -= ix.size;
-        ix.forEach((r) => this.alloc.free(r * REF_UNIT_BYTES));
+      let left = budget;
+      const freeRecord = (r: number): void => {
+        this.alloc.free(r * REF_UNIT_BYTES);
+        left--;
+      };
+      while (left > 0 && cursor >= 0) {
+        cursor = ix.drainGroups(cursor, 8, freeRecord);
+        left--;
+      }
+      if (cursor >= 0) {
+        this.u32[h * 2 + W_FREE_CURSOR] = cursor;
+        return false;
       }
       ix.destroy();
-      this.alloc.free(h * REF_UNIT_BYTES);
     }
-    return freed;
+    this.alloc.free(h * REF_UNIT_BYTES);
+    return true;
   }
 
   footprint(h: number): number {

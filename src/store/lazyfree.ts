@@ -12,8 +12,8 @@ export const LAZYFREE_THRESHOLD = 64;
  * background thread). A shard has one thread, so the queue is drained in
  * bounded slices: between batches of requests and in the cron (shard/worker.ts).
  *
- * Two kinds of work wait here: structures (a list header with its nodes, and
- * later hashes, sets, sorted sets), unlinked from the keyspace by DEL, UNLINK,
+ * Two kinds of work wait here: structures (lists, hashes, sets and sorted sets
+ * with their nodes or records), unlinked from the keyspace by DEL, UNLINK,
  * an overwrite, an expiry or a flush; and whole databases' indexes detached by
  * FLUSHDB/FLUSHALL ASYNC, whose records are freed group by group
  * (HashIndex.drainGroups, then destroy), their big values going to the

@@ -741,6 +741,45 @@ export class SetStore implements StructureStore, RecordShape {
     this.alloc.free(h * REF_UNIT_BYTES);
   }
 
+  /** Lazy freeing (StructureStore): a table's members (one record each); an intset or listpack is one block. */
+  freeEffort(h: number): number {
+    return this.encoding(h) === SET_ENC_HASHTABLE && this.data(h) !== 0 ? this.count(h) : 1;
+  }
+
+  /**
+   * Lazy freeing: a table is walked from the group cursor kept in SET_AUX (0
+   * for a live table), 8 groups at a time, freeing the member records met:
+   * about `budget` units, a record one unit and each 8 groups visited one
+   * more (an empty stretch is bounded too). The slots are left as they are:
+   * drainGroups reads only slots, never a freed record. Once every group is
+   * visited: the index, then the header. A small encoding goes at once (two
+   * blocks).
+   */
+  freeSome(h: number, budget: number): boolean {
+    if (this.encoding(h) === SET_ENC_HASHTABLE && this.data(h) !== 0) {
+      const t = this.table(h);
+      let cursor = this.aux(h);
+      let left = budget;
+      const freeRecord = (r: number): void => {
+        this.alloc.free(r * REF_UNIT_BYTES);
+        left--;
+      };
+      while (left > 0 && cursor >= 0) {
+        cursor = t.drainGroups(cursor, 8, freeRecord);
+        left--;
+      }
+      if (cursor >= 0) {
+        this.u32[h * 2 + W_AUX] = cursor;
+        return false;
+      }
+      t.destroy();
+      this.alloc.free(h * REF_UNIT_BYTES);
+      return true;
+    }
+    this.free(h);
+    return true;
+  }
+
   clone(h: number): number {
     const enc = this.encoding(h);
     if (enc !== SET_ENC_HASHTABLE) {

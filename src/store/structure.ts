@@ -8,7 +8,11 @@
  * branch per type.
  */
 export interface StructureStore {
-  /** Frees the header and everything it owns. Never allocates. */
+  /**
+   * Frees the header and everything it owns, now (the keyspace decides what
+   * is freed in slices: a store keeps no deferred-free list of its own).
+   * Never allocates.
+   */
   free(h: number): void;
   /** A deep copy (COPY, RENAME within a shard): all or nothing (OutOfMemoryError). */
   clone(h: number): number;
@@ -41,7 +45,10 @@ export interface StructureStore {
    * sorted set implements: keep a cursor in its header (or consume from one
    * end, as lists do: free the first nodes, repoint the head), free its
    * elements/nodes up to the budget, free its table(s) and header last.
-   * Required when freeEffort is given.
+   * A table on a HashIndex: HashIndex.drainGroups from a cursor in the
+   * header, a few groups a step, charging the steps too (an empty stretch
+   * must cost something), then destroy() and the header (HashStore and
+   * SetStore do this). Required when freeEffort is given.
    */
   freeSome?(h: number, budget: number): boolean;
 }

@@ -226,7 +226,7 @@ describe('HashStore against a Map model', () => {
     expect(alloc.used).toBe(0);
   });
 
-  it('a deleted big hashtable is freed in slices (drainFrees), every byte given back', () => {
+  it('a big hashtable is freed in slices (freeSome), every byte given back; a listpack at once', () => {
     const arena = new Arena(new SharedArrayBuffer(64 * 1024 * 1024));
     const alloc = new SlabAllocator(arena);
     const hs = new HashStore(arena.u8, arena.u32, arena.f64, alloc, 5);
@@ -240,25 +240,22 @@ describe('HashStore against a Map model', () => {
       return h;
     };
     const a = build(60_000, 'a');
-    const b = build(30_000, 'b');
-    const small = build(5_000, 's');
-    const usedBefore = alloc.used;
-    hs.free(small); // at or under LAZY_FREE_FIELDS: at once
-    expect(alloc.used).toBeLessThan(usedBefore);
-    expect(hs.pendingFields).toBe(0);
-    hs.free(a);
-    hs.free(b);
-    expect(hs.pendingFields).toBe(90_000);
-    const held = alloc.used;
+    const small = build(10, 's');
+    expect(hs.freeEffort(a)).toBe(60_000);
+    expect(hs.freeEffort(small)).toBe(1);
+    const withSmall = alloc.used;
+    expect(hs.freeSome(small, 1)).toBe(true);
+    expect(alloc.used).toBeLessThan(withSmall);
+    let held = alloc.used;
     let calls = 0;
-    while (hs.pendingFields > 0) {
-      const freed = hs.drainFrees(5_000);
-      expect(freed).toBeGreaterThan(0);
-      expect(freed).toBeLessThan(5_000 + 200); // a slice is bounded (plus one home group's records)
+    while (!hs.freeSome(a, 5_000)) {
+      // A slice is bounded (records plus one unit per 8 groups walked) and gives memory back.
+      expect(held - alloc.used).toBeGreaterThan(1_000 * 24);
+      expect(held - alloc.used).toBeLessThan((5_000 + 64) * 64);
+      held = alloc.used;
       calls++;
     }
-    expect(calls).toBeGreaterThanOrEqual(18);
-    expect(alloc.used).toBeLessThan(held);
+    expect(calls).toBeGreaterThanOrEqual(11);
     expect(alloc.used).toBe(0);
   });
 
