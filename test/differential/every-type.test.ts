@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { describeDifferential, type Step } from '../helpers/differential.ts';
 
 // Keys of every type against every family, reply bytes compared with
@@ -80,7 +80,7 @@ describeDifferential('every type against every family: differential', (ctx) => {
         const seen: string[] = [];
         let cursor = '0';
         do {
-          const [next, keys] = await r.scan(cursor, 'TYPE', type, 'COUNT', 10);
+          const [next, keys] = await r.scan(cursor, 'COUNT', 10, 'TYPE', type);
           seen.push(...keys);
           cursor = next;
         } while (cursor !== '0');
