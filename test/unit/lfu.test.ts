@@ -19,7 +19,11 @@ const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 function set(ks: Keyspace, key: string, value: string): number {
   const k = b(key);
   const v = b(value);
+  // The lookup itself may raise the counter (as Redis's lookupKeyWrite does,
+  // with a probability): keep it out, so only the overwrite is observed.
+  ks.noTouch = true;
   ks.lookupWrite(0, k, 0, k.length);
+  ks.noTouch = false;
   return ks.putString(0, k, 0, k.length, v, 0, v.length, Keyspace.stringEncoding(v, 0, v.length), -1);
 }
 
