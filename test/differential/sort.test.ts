@@ -14,6 +14,10 @@ it('pattern keys spread over the shards (guard for the cross-shard cases)', () =
   const shards = new Set(['w_1', 'w_2', 'w_3', 'w_10', 'w_-5', 'dst', 'dst2', 'src'].map((k) => shardOfKey(k, 4)));
   expect(shards.size).toBe(4);
   expect(shardOfKey('{l}src')).toBe(shardOfKey('{l}dst'));
+  // Hash-field pattern keys of the set / sorted-set cases, and their sources.
+  expect(new Set(['h_a', 'h_b', 'h_c', 'h_d', 'h_e', 'h_1', 'h_2', 'h_3'].map((k) => shardOfKey(k, 4))).size).toBe(4);
+  expect(new Set(['iset', 'sset', 'zs', 'zbig'].map((k) => shardOfKey(k, 4))).size).toBeGreaterThan(1);
+  expect(shardOfKey('{l}iset')).toBe(shardOfKey('{l}h_a'));
 });
 
 /** A reply of a flat array of bulk strings (nil as null), grouped in rows of `rowLen` and sorted. */
@@ -166,6 +170,20 @@ function cases(ctx: DifferentialContext): void {
       if (i % 3 === 0) cmds.push(['SORT', 'src', 'BY', 'w_*', 'GET', '#', 'GET', 'w_*', 'LIMIT', '0', '5']);
       if (i % 4 === 0) cmds.push(['SORT', 'src', 'STORE', `out${i % 3}`], ['LLEN', `out${i % 3}`]);
       if (i % 5 === 0) cmds.push(['SORT', 'src', 'BY', 'w_*', 'DESC', 'STORE', 'dst'], ['LRANGE', 'dst', '0', '4']);
+    }
+    await ctx.expectSame([pipelined(cmds)]);
+  });
+
+  it('pipelined sorts of sets and sorted sets by hash fields, interleaved with writes on every shard', async () => {
+    const cmds: string[][] = [];
+    for (let i = 0; i < 60; i++) {
+      const m = String(i % 12);
+      cmds.push(['SADD', 'ps', m], ['ZADD', 'pz', String((i * 13) % 7), `z${m}`], ['HSET', `ph_${m}`, 'w', String((i * 37) % 11)],
+        ['HSET', `ph_z${m}`, 'w', String((i * 5) % 17), 'n', `n${i}`]);
+      if (i % 3 === 0) cmds.push(['SORT', 'ps', 'BY', 'ph_*->w', 'GET', '#', 'GET', 'ph_*->w', 'LIMIT', '0', '5']);
+      if (i % 4 === 0) cmds.push(['SORT', 'pz', 'BY', 'nosort', 'DESC', 'GET', 'ph_*->n', 'STORE', `pout${i % 3}`], ['LRANGE', `pout${i % 3}`, '0', '-1']);
+      if (i % 5 === 0) cmds.push(['SORT', 'pz', 'BY', 'ph_*->w', 'ALPHA', 'STORE', 'pdst'], ['LRANGE', 'pdst', '0', '4'], ['SORT', 'ps', 'STORE', 'pdst2'],
+        ['LRANGE', 'pdst2', '0', '-1']);
     }
     await ctx.expectSame([pipelined(cmds)]);
   });
