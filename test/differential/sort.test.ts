@@ -275,6 +275,15 @@ function cases(ctx: DifferentialContext): void {
     }
   });
 
+  it('a large intset (its decimal text spans several chunks) sorted, stored, and as a ZUNION input', async () => {
+    const ints: string[] = [];
+    for (let i = 0; i < 3000; i++) ints.push(String(i % 2 === 0 ? -9223372036854775807n + BigInt(i) * 1000n : BigInt(i) * 7919n));
+    await ctx.expectSame([['CONFIG', 'SET', 'set-max-intset-entries', '5000'], ['SADD', 'bi', ...ints], ['OBJECT', 'ENCODING', 'bi'],
+      ['SORT', 'bi'], ['SORT', 'bi', 'ALPHA', 'DESC', 'LIMIT', '100', '50'], ['SORT', 'bi', 'BY', 'nosort', 'STORE', 'dst'],
+      ['LRANGE', 'dst', '0', '-1'], ['ZADD', 'z', '5', '7919'], ['ZUNION', '2', 'bi', 'z', 'WITHSCORES'], ['ZUNIONSTORE', 'dst2', '2', 'bi', 'z'],
+      ['ZRANGE', 'dst2', '-3', '-1', 'WITHSCORES'], ['CONFIG', 'SET', 'set-max-intset-entries', '512']]);
+  });
+
   it('errors on the new sources: WRONGTYPE of a hash, scores that are not doubles, SORT_RO STORE', async () => {
     await ctx.expectSame([...collections,
       ['SORT', 'h_a'], ['SORT_RO', 'h_a', 'BY', 'nosort'], ['SORT', 'h_a', 'STORE', 'dst'], ['EXISTS', 'dst'],
