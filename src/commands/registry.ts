@@ -5,13 +5,32 @@ import { bitmapCommands } from './bitmaps.ts';
 import { debugCommands } from './debug.ts';
 import { listCommands } from './lists.ts';
 import { blockingCommands } from './blocking.ts';
-import { zsetCommands } from './zsets.ts';
+import { registerSetReader, type SetReader, zsetCommands } from './zsets.ts';
 import { hyperloglogCommands } from './hyperloglog.ts';
 import { hashCommands } from './hashes.ts';
 import { sortCommands } from './sort.ts';
 import { setCommands } from './sets.ts';
 import { geoCommands } from './geo.ts';
+import { forEachSetMember } from './set-members.ts';
 import type { CommandSpec } from './types.ts';
+import type { Keyspace } from '../store/keyspace.ts';
+
+// Plain sets as inputs of ZUNION/ZINTER/ZDIFF and their STORE forms (score 1):
+// wired here, where both the set and the sorted-set modules are imported.
+// One reader per keyspace: the algebra asks for it per member looked up.
+const setReaders = new WeakMap<Keyspace, SetReader>();
+registerSetReader((ks) => {
+  let reader = setReaders.get(ks);
+  if (reader === undefined) {
+    reader = {
+      count: (h) => ks.sets.count(h),
+      contains: (h, b, o, l) => ks.sets.has(h, b, o, l),
+      forEach: (h, visit) => forEachSetMember(ks, h, visit),
+    };
+    setReaders.set(ks, reader);
+  }
+  return reader;
+});
 
 /**
  * Every command that executes on a shard, in one ordered table. A command's

@@ -1,12 +1,14 @@
 import {
-  ENC_QUICKLIST, TYPE_HASH, TYPE_LIST, TYPE_STRING,
+  ENC_QUICKLIST, ENC_ZSET_LISTPACK, ENC_ZSET_SKIPLIST, TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STRING, TYPE_ZSET,
 } from '../../native-layout/layout.ts';
 import type { Argv } from '../protocol/argv.ts';
 import { PAYLOAD_ENCODING, PAYLOAD_FORMAT, PAYLOAD_HEADER_BYTES, PAYLOAD_TYPE, PAYLOAD_VERSION, type Keyspace } from '../store/keyspace.ts';
+import { OutOfMemoryError } from '../store/arena.ts';
 import type { Piece } from '../store/list.ts';
 import { keyHashSlot } from '../util/crc16.ts';
 import { INT_UNSAFE, parseI64, parseI64Big, parseI64Status } from '../util/numbers.ts';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.ts';
+import { forEachSetMember } from './set-members.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
 
 // SORT and SORT_RO (Redis 7.0's sort.c), and the internal commands that run
@@ -87,6 +89,48 @@ SORT_SOURCES[TYPE_LIST] = listSource;
 
 /** The hash field reader for `->field` patterns (set by the hashes branch; until then such lookups find nothing). */
 export const HASH_FIELD_READER: { reader: HashFieldReader | null } = { reader: null };
+
+// Sets: every member in SMEMBERS order (start/count/reverse do not apply:
+// an unordered source is always read whole).
+SORT_SOURCES[TYPE_SET] = {
+  ordered: false,
+  length: (ks, h) => ks.sets.count(h),
+  read(ks, h, _start, _count, _reverse, visit) {
+    forEachSetMember(ks, h, visit);
+  },
+};
+
+// Sorted sets: `count` members from rank `start`, from the highest score when reverse.
+const zsetSource: SortSource = {
+  ordered: true,
+  length: (ks, h) => ks.zsets.count(h),
+  read(ks, h, start, count, reverse, visit) {
+    const z = ks.zsets;
+    const n = z.count(h);
+    if (count <= 0 || start >= n) return;
+    const u8 = ks.arena.u8;
+    let p = z.atRank(h, reverse ? n - 1 - start : start);
+    for (let i = 0; i < count && p !== 0; i++) {
+      visit(u8, z.memberOff(h, p), z.memberLen(p));
+      p = reverse ? z.prev(h, p) : z.next(h, p);
+    }
+  },
+};
+SORT_SOURCES[TYPE_ZSET] = zsetSource;
+
+// Hash fields for `key->field` patterns. A field whose TTL has passed reads as
+// missing; it is not purged here (SORT is a read, and the vector points into the arena).
+HASH_FIELD_READER.reader = {
+  field(ks, h, fb, fo, fl, out) {
+    const hs = ks.hashes;
+    if (!hs.find(h, fb, fo, fl)) return false;
+    if (hs.exp !== 0 && hs.exp <= ks.now) return false;
+    out.u8 = ks.arena.u8;
+    out.off = hs.vOff;
+    out.len = hs.vLen;
+    return true;
+  },
+};
 
 // -- options --------------------------------------------------------------------
 
@@ -592,6 +636,16 @@ function plan(c: ShardContext, base: number, o: SortOptions): Plan | null {
       return null;
     }
     h = ks.valueRef(ref);
+    // Redis converts a listpack sorted set to a skiplist before reading it
+    // (visible in OBJECT ENCODING); when the arena has no room it stays as is.
+    if (source === zsetSource && ks.zsets.encoding(h) === ENC_ZSET_LISTPACK) {
+      try {
+        ks.zsets.toSkiplist(h);
+        ks.setEncoding(ref, ENC_ZSET_SKIPLIST);
+      } catch (e) {
+        if (!(e instanceof OutOfMemoryError)) throw e;
+      }
+    }
   }
   // A set sorted with nosort into STORE is sorted ALPHA for a stable result.
   if (o.dontsort && source !== undefined && !source.ordered && o.store >= 0) {

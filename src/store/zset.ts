@@ -646,6 +646,11 @@ export class ZSetStore implements StructureStore, RecordShape {
     if (p < end - es) this.u32[p / 4 + ZLP_PREV / 4] = prev;
   }
 
+  /** Converts a listpack set to a skiplist in place (as SORT does in Redis); a no-op on a skiplist. All or nothing. */
+  toSkiplist(h: number): void {
+    if (this.encoding(h) === ENC_ZSET_LISTPACK) this.convertToSkiplist(h, this.count(h));
+  }
+
   /** Rebuilds the listpack as a skiplist with a table for `capacity` members. All or nothing. */
   private convertToSkiplist(h: number, capacity: number): void {
     const entries = this.entries(h);

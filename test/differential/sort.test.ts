@@ -14,7 +14,34 @@ it('pattern keys spread over the shards (guard for the cross-shard cases)', () =
   const shards = new Set(['w_1', 'w_2', 'w_3', 'w_10', 'w_-5', 'dst', 'dst2', 'src'].map((k) => shardOfKey(k, 4)));
   expect(shards.size).toBe(4);
   expect(shardOfKey('{l}src')).toBe(shardOfKey('{l}dst'));
+  // Hash-field pattern keys of the set / sorted-set cases, and their sources.
+  expect(new Set(['h_a', 'h_b', 'h_c', 'h_d', 'h_e', 'h_1', 'h_2', 'h_3'].map((k) => shardOfKey(k, 4))).size).toBe(4);
+  expect(new Set(['iset', 'sset', 'zs', 'zbig'].map((k) => shardOfKey(k, 4))).size).toBeGreaterThan(1);
+  expect(shardOfKey('{l}iset')).toBe(shardOfKey('{l}h_a'));
 });
+
+/** A reply of a flat array of bulk strings (nil as null), grouped in rows of `rowLen` and sorted. */
+function rowsOf(reply: Buffer, rowLen: number): string[] {
+  const text = reply.toString('latin1');
+  let p = text.indexOf('\r\n');
+  const n = Number(text.slice(1, p));
+  p += 2;
+  const items: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = text.indexOf('\r\n', p);
+    if (text[p] === '_' || text.slice(p, e) === '$-1') {
+      items.push('(nil)');
+      p = e + 2;
+      continue;
+    }
+    const len = Number(text.slice(p + 1, e));
+    items.push(text.slice(e + 2, e + 2 + len));
+    p = e + 4 + len;
+  }
+  const rows: string[] = [];
+  for (let i = 0; i < items.length; i += rowLen) rows.push(JSON.stringify(items.slice(i, i + rowLen)));
+  return rows.sort();
+}
 
 function pipelined(steps: string[][]): Step {
   return { send: Buffer.concat(steps.map((s) => encodeCommand(s))), replies: steps.length };
@@ -145,6 +172,125 @@ function cases(ctx: DifferentialContext): void {
       if (i % 5 === 0) cmds.push(['SORT', 'src', 'BY', 'w_*', 'DESC', 'STORE', 'dst'], ['LRANGE', 'dst', '0', '4']);
     }
     await ctx.expectSame([pipelined(cmds)]);
+  });
+
+  it('pipelined sorts of sets and sorted sets by hash fields, interleaved with writes on every shard', async () => {
+    const cmds: string[][] = [];
+    for (let i = 0; i < 60; i++) {
+      const m = String(i % 12);
+      cmds.push(['SADD', 'ps', m], ['ZADD', 'pz', String((i * 13) % 7), `z${m}`], ['HSET', `ph_${m}`, 'w', String((i * 37) % 11)],
+        ['HSET', `ph_z${m}`, 'w', String((i * 5) % 17), 'n', `n${i}`]);
+      if (i % 3 === 0) cmds.push(['SORT', 'ps', 'BY', 'ph_*->w', 'GET', '#', 'GET', 'ph_*->w', 'LIMIT', '0', '5']);
+      if (i % 4 === 0) cmds.push(['SORT', 'pz', 'BY', 'nosort', 'DESC', 'GET', 'ph_*->n', 'STORE', `pout${i % 3}`], ['LRANGE', `pout${i % 3}`, '0', '-1']);
+      if (i % 5 === 0) cmds.push(['SORT', 'pz', 'BY', 'ph_*->w', 'ALPHA', 'STORE', 'pdst'], ['LRANGE', 'pdst', '0', '4'], ['SORT', 'ps', 'STORE', 'pdst2'],
+        ['LRANGE', 'pdst2', '0', '-1']);
+    }
+    await ctx.expectSame([pipelined(cmds)]);
+  });
+
+  // Sets, sorted sets and hash fields. xs_* / h_* keys spread over the shards; {l} keys share the source's shard.
+  const BIG_INTS = Array.from({ length: 600 }, (_, i) => String((i * 7919) % 1201 - 600));
+  const collections: string[][] = [
+    ['SADD', 'iset', '3', '1', '2', '10', '-5', '9223372036854775807', '-9223372036854775808'],
+    ['SADD', 'bigiset', ...BIG_INTS],
+    // As C strings (ALPHA without STORE compares them so) BIN and '' are equal: never in one set.
+    ['SADD', 'sset', 'banana', 'apple', 'Cherry', 'apple2', 'zeta', BIN], ['SADD', 'eset', '', 'x', '\x01', 'y\x00z'],
+    ['SADD', 'nset', '3', '1.5', '007', '-2', '1e3', ' 4'],
+    ['ZADD', 'zs', '1', 'a', '5', 'b', '2', 'c', '10', 'd', '3', 'e', '3', 'f'],
+    ['ZADD', 'zn', '1', '30', '2', '-4', '3', '7.5', '4', '1e2', '5', '0'],
+    ['ZADD', 'zbig', ...Array.from({ length: 300 }, (_, i) => [String((i * 37) % 101), `m${i}`]).flat()],
+    ['SADD', '{l}iset', '3', '1', '2', '10', '-5'], ['ZADD', '{l}zs', '1', 'a', '5', 'b', '2', 'c', '10', 'd', '3', 'e'],
+    // BY / GET key->field: weights and names in hashes, on every shard and on {l}'s.
+    ...['a', 'b', 'c', 'd', 'e', 'f', '3', '1', '2', '10', '-5', 'banana', 'apple', 'Cherry', 'zeta', BIN].map((m, i) =>
+      ['HSET', `h_${m}`, 'w', String((i * 7) % 15 - 3), 'name', `N${m}`, 'alpha', `${String.fromCharCode(122 - i)}${m}`]),
+    ...['a', 'b', 'c', 'd', 'e', '3', '1', '2', '10', '-5'].map((m, i) =>
+      ['HSET', `{l}h_${m}`, 'w', String(20 - i * 3), 'name', `L${m}`]),
+    ['HSET', 'h_', 'w', '99', 'name', 'empty'], ['HDEL', 'h_b', 'w'], ['SET', 'h_apple2', 'a string'],
+    ['HSET', 'big_h', ...Array.from({ length: 600 }, (_, i) => [`f${i}`, `v${i}`]).flat()],
+  ];
+
+  it('sets (intset and hashtable), sorted sets (listpack and skiplist): numeric, ALPHA, DESC, LIMIT, STORE', async () => {
+    const steps: Step[] = [...collections];
+    for (const key of ['iset', 'bigiset', 'sset', 'eset', 'nset', 'zs', 'zn', 'zbig', '{l}iset', '{l}zs']) {
+      steps.push(['SORT', key], ['SORT', key, 'DESC'], ['SORT', key, 'ALPHA'], ['SORT', key, 'ALPHA', 'DESC', 'LIMIT', '1', '3'],
+        ['SORT', key, 'LIMIT', '2', '4'], ['SORT_RO', key, 'ALPHA', 'LIMIT', '-1', '3'], ['SORT', key, 'LIMIT', '0', '0'],
+        ['SORT', key, 'ALPHA', 'STORE', 'dst'], ['LRANGE', 'dst', '0', '-1'], ['SORT', key, 'DESC', 'STORE', '{l}dst'],
+        ['LRANGE', '{l}dst', '0', '-1'], ['SORT', key, 'BY', 'nosort', 'STORE', 'dst'], ['LRANGE', 'dst', '0', '-1'],
+        ['SORT', key, 'BY', 'nosort', 'DESC', 'LIMIT', '1', '2', 'STORE', 'dst'], ['LRANGE', 'dst', '0', '-1'],
+        ['SORT', key, 'BY', 'nokey_*', 'GET', '#', 'STORE', 'dst'], ['LRANGE', 'dst', '0', '-1'],
+        ['TYPE', key]);
+    }
+    await ctx.expectSame(steps);
+  });
+
+  it('sorted sets with BY nosort keep their rank order: DESC from the top, LIMIT counts ranks; the set becomes a skiplist', async () => {
+    const steps: Step[] = [...collections];
+    for (const key of ['zs', 'zn', 'zbig', '{l}zs']) {
+      steps.push(['OBJECT', 'ENCODING', key], ['SORT', key, 'BY', 'nosort'], ['OBJECT', 'ENCODING', key], ['SORT', key, 'BY', 'nosort', 'DESC'],
+        ['SORT_RO', key, 'BY', 'nosort', 'LIMIT', '0', '1'], ['SORT', key, 'BY', 'nosort', 'DESC', 'LIMIT', '0', '1'],
+        ['SORT', key, 'BY', 'nosort', 'LIMIT', '2', '3'], ['SORT', key, 'BY', 'nosort', 'DESC', 'LIMIT', '2', '3'],
+        ['SORT', key, 'BY', 'nosort', 'LIMIT', '5', '10'], ['SORT', key, 'BY', 'nosort', 'LIMIT', '-10', '100'],
+        ['SORT', key, 'BY', 'nosort', 'DESC', 'LIMIT', '250', '100'], ['SORT', key, 'BY', 'nosort', 'LIMIT', '400', '1'],
+        ['SORT', key, 'BY', 'constant', 'GET', '#', 'GET', 'h_*->w', 'LIMIT', '1', '4'],
+        ['SORT', key, 'BY', 'nosort', 'DESC', 'GET', 'h_*->name', 'GET', '{l}h_*->name', 'STORE', 'dst'], ['LRANGE', 'dst', '0', '-1'],
+        ['ZCARD', key], ['ZRANGE', key, '0', '2', 'WITHSCORES']);
+    }
+    steps.push(['ZADD', 'small', '1', 'x'], ['SORT_RO', 'small', 'ALPHA'], ['OBJECT', 'ENCODING', 'small'], ['ZADD', 'small', '2', 'y'],
+      ['ZRANGE', 'small', '0', '-1', 'WITHSCORES']);
+    await ctx.expectSame(steps);
+  });
+
+  it('BY and GET key->field on hashes (same shard with hash tags, and across shards)', async () => {
+    const steps: Step[] = [...collections];
+    for (const key of ['iset', 'sset', 'zs', '{l}iset', '{l}zs']) {
+      steps.push(['SORT', key, 'BY', 'h_*->w', 'GET', '#', 'GET', 'h_*->w'], ['SORT', key, 'BY', 'h_*->w', 'DESC', 'GET', 'h_*->name'],
+        ['SORT', key, 'BY', 'h_*->alpha', 'ALPHA', 'GET', '#'], ['SORT', key, 'BY', 'h_*->alpha', 'ALPHA', 'DESC', 'LIMIT', '1', '3'],
+        ['SORT', key, 'BY', '{l}h_*->w', 'GET', '#', 'GET', '{l}h_*->name', 'GET', 'h_*->name'],
+        ['SORT', key, 'BY', 'h_*->nofield', 'GET', '#'], ['SORT', key, 'BY', 'h_*->w', 'GET', 'h_*->', 'GET', 'h_*-', 'GET', 'h_*->w->x'],
+        ['SORT', key, 'ALPHA', 'GET', 'h_*->name', 'GET', 'h_*->nofield', 'STORE', 'dst'], ['LRANGE', 'dst', '0', '-1'],
+        ['SORT', key, 'BY', '{l}h_*->w', 'GET', '{l}h_*->name', 'STORE', '{l}dst'], ['LRANGE', '{l}dst', '0', '-1'],
+        ['SORT_RO', key, 'BY', 'h_*->w', 'GET', 'h_*->w', 'LIMIT', '0', '3']);
+    }
+    steps.push(['RPUSH', 'lsrc', 'f1', 'f599', 'nof', 'f20'], ['SORT', 'lsrc', 'ALPHA', 'GET', 'big_*->f20'],
+      ['SORT', 'lsrc', 'BY', 'nosort', 'GET', 'big_h->*'], ['SORT', 'lsrc', 'ALPHA', 'GET', 'big_h->*'],
+      ['RPUSH', 'lsrc2', 'h'], ['SORT', 'lsrc2', 'GET', 'big_*->f7', 'GET', 'big_*->f8']);
+    await ctx.expectSame(steps);
+    await ctx.expectSame([...collections, ['SORT', 'zs', 'BY', 'h_*->w', 'GET', '#', 'GET', 'h_*->name']], { resp3: true });
+  });
+
+  it('sets with BY nosort and no STORE: the members (Redis leaves their order to the set)', async () => {
+    const cmds: string[][] = [];
+    for (const key of ['iset', 'bigiset', 'sset', 'eset', 'nset', '{l}iset']) {
+      cmds.push(['SORT', key, 'BY', 'nosort'], ['SORT', key, 'BY', 'nosort', 'DESC'], ['SORT', key, 'BY', 'nosort', 'GET', '#', 'GET', 'h_*->w'],
+        ['SORT', key, 'BY', 'constant', 'LIMIT', '0', '100000']);
+    }
+    await ctx.run('sabre', collections);
+    await ctx.run('redis', collections);
+    const [ours, theirs] = await Promise.all([ctx.run('sabre', cmds), ctx.run('redis', cmds)]);
+    for (let i = 0; i < cmds.length; i++) {
+      const rowLen = cmds[i].includes('GET') ? 2 : 1;
+      const a = rowsOf(ours[i], rowLen);
+      expect(a.length).toBeGreaterThan(0);
+      expect(a, cmds[i].join(' ')).toEqual(rowsOf(theirs[i], rowLen));
+    }
+  });
+
+  it('a large intset (its decimal text spans several chunks) sorted, stored, and as a ZUNION input', async () => {
+    const ints: string[] = [];
+    for (let i = 0; i < 3000; i++) ints.push(String(i % 2 === 0 ? -9223372036854775807n + BigInt(i) * 1000n : BigInt(i) * 7919n));
+    await ctx.expectSame([['CONFIG', 'SET', 'set-max-intset-entries', '5000'], ['SADD', 'bi', ...ints], ['OBJECT', 'ENCODING', 'bi'],
+      ['SORT', 'bi'], ['SORT', 'bi', 'ALPHA', 'DESC', 'LIMIT', '100', '50'], ['SORT', 'bi', 'BY', 'nosort', 'STORE', 'dst'],
+      ['LRANGE', 'dst', '0', '-1'], ['ZADD', 'z', '5', '7919'], ['ZUNION', '2', 'bi', 'z', 'WITHSCORES'], ['ZUNIONSTORE', 'dst2', '2', 'bi', 'z'],
+      ['ZRANGE', 'dst2', '-3', '-1', 'WITHSCORES'], ['CONFIG', 'SET', 'set-max-intset-entries', '512']]);
+  });
+
+  it('errors on the new sources: WRONGTYPE of a hash, scores that are not doubles, SORT_RO STORE', async () => {
+    await ctx.expectSame([...collections,
+      ['SORT', 'h_a'], ['SORT_RO', 'h_a', 'BY', 'nosort'], ['SORT', 'h_a', 'STORE', 'dst'], ['EXISTS', 'dst'],
+      ['SORT', 'sset'], ['SORT', 'zs'], ['SORT', 'nset'], ['SORT', 'sset', 'STORE', 'dst'], ['EXISTS', 'dst'],
+      ['SORT', 'iset', 'BY', 'h_*->name'], ['SORT', 'zs', 'BY', 'h_*->alpha'], ['SORT', 'zs', 'BY', 'h_*->alpha', 'STORE', 'dst'],
+      ['SORT_RO', 'zs', 'STORE', 'dst'], ['SORT', 'zs', 'LIMIT', '1'], ['SORT', 'iset', 'GET'], ['SORT', 'sset', 'ALPHA', 'FOO'],
+    ]);
   });
 
   it('COMMAND INFO and GETKEYS', async () => {

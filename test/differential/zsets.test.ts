@@ -175,6 +175,49 @@ describeDifferential('zsets: differential', (ctx) => {
     ]);
   });
 
+  it('plain sets as inputs (score 1): intsets and string sets, WEIGHTS, AGGREGATE, one shard and across shards', async () => {
+    const bigInts = Array.from({ length: 600 }, (_, i) => String(i * 7 - 2000));
+    const setup: string[][] = [
+      // a, b, c, d on four shards; {t}a, {t}b, {t}c on one.
+      ['SADD', 'a', '1', '2', '3', '-5', '9223372036854775807', '-9223372036854775808'], ['SADD', 'b', 'x', 'y', '2', BIN, ''],
+      ['ZADD', 'c', '10', '2', '20', 'x', '0.5', '-5', '7', 'q'], ['SADD', 'd', ...bigInts],
+      ['SADD', '{t}a', '1', '2', '3', '-5'], ['SADD', '{t}b', 'x', 'y', '2', BIN], ['ZADD', '{t}c', '10', '2', '20', 'x', '0.5', '-5'],
+      ['HSET', 'h', 'f', 'v'], ['RPUSH', 'l', 'e'], ['SET', 's', 'v'], ['HSET', '{t}h', 'f', 'v'], ['RPUSH', '{t}l', 'e'],
+    ];
+    const ops: string[][] = [];
+    for (const [k1, k2, k3, h, l] of [['a', 'b', 'c', 'h', 'l'], ['{t}a', '{t}b', '{t}c', '{t}h', '{t}l']]) {
+      for (const op of ['ZUNION', 'ZINTER']) {
+        ops.push(
+          [op, '1', k1, 'WITHSCORES'], [op, '2', k1, k2, 'WITHSCORES'], [op, '3', k1, k2, k3, 'WITHSCORES'],
+          [op, '2', k1, k3, 'WEIGHTS', '2.5', '-1', 'WITHSCORES'], [op, '2', k3, k2, 'AGGREGATE', 'MIN', 'WITHSCORES'],
+          [op, '2', k3, k1, 'AGGREGATE', 'MAX', 'WITHSCORES'], [op, '2', k1, k1, 'WITHSCORES'], [op, '2', k1, k3, 'WEIGHTS', 'inf', '-inf', 'WITHSCORES'],
+          [op, '2', k1, h], [op, '2', l, k1], [op, '2', k1, 's'],
+          [`${op}STORE`, 'dst', '2', k1, k3], ['ZRANGE', 'dst', '0', '-1', 'WITHSCORES'], ['OBJECT', 'ENCODING', 'dst'],
+          [`${op}STORE`, '{t}d', '3', k1, k2, k3, 'WEIGHTS', '1', '2', '3'], ['ZRANGE', '{t}d', '0', '-1', 'WITHSCORES'],
+          [`${op}STORE`, 'dst', '2', k1, h], ['ZRANGE', 'dst', '0', '-1'],
+        );
+      }
+      ops.push(
+        ['ZDIFF', '2', k1, k3, 'WITHSCORES'], ['ZDIFF', '2', k3, k1, 'WITHSCORES'], ['ZDIFF', '3', k2, k1, k3], ['ZDIFF', '1', k2, 'WITHSCORES'],
+        ['ZDIFF', '2', k1, h], ['ZDIFF', '2', l, k1], ['ZDIFFSTORE', 'dst', '2', k2, k3], ['ZRANGE', 'dst', '0', '-1', 'WITHSCORES'],
+        ['ZINTERCARD', '2', k1, k3], ['ZINTERCARD', '3', k1, k2, k3], ['ZINTERCARD', '2', k1, k2, 'LIMIT', '1'], ['ZINTERCARD', '2', k1, h],
+        ['ZINTERCARD', '2', l, k1],
+      );
+    }
+    await ctx.expectSame([
+      ...setup, ...ops,
+      // A set of 600 integers (a hashtable in Redis), against itself and a sorted set.
+      ['ZUNION', '2', 'd', 'c', 'WITHSCORES'], ['ZINTER', '2', 'd', 'a', 'WITHSCORES'], ['ZDIFF', '2', 'd', 'a'], ['ZINTERCARD', '2', 'd', 'd'],
+      ['ZUNIONSTORE', 'big', '2', 'd', 'a'], ['ZCARD', 'big'], ['OBJECT', 'ENCODING', 'big'], ['ZRANGE', 'big', '0', '9', 'WITHSCORES'],
+      // A set input that is also the destination.
+      ['ZUNIONSTORE', 'a', '2', 'a', 'c'], ['TYPE', 'a'], ['ZRANGE', 'a', '0', '-1', 'WITHSCORES'],
+      ['ZINTERSTORE', '{t}a', '2', '{t}a', '{t}b'], ['ZRANGE', '{t}a', '0', '-1', 'WITHSCORES'],
+      // Sets are refused where only a sorted set will do.
+      ['ZRANGESTORE', 'dst', 'b', '0', '-1'], ['ZCARD', 'b'], ['ZRANGE', 'b', '0', '-1'],
+    ]);
+    await ctx.expectSame([...setup, ['ZUNION', '2', 'a', 'c', 'WITHSCORES'], ['ZINTER', '2', '{t}a', '{t}c', 'WITHSCORES']], { resp3: true });
+  });
+
   it('ZRANGESTORE on one shard and across shards', async () => {
     await ctx.expectSame([
       many('a', 20), many('{t}a', 20),

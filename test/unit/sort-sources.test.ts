@@ -20,6 +20,10 @@ function relabel(ks: Keyspace, db: number, key: string, type: number): void {
 }
 
 const viaList: SortSource = SORT_SOURCES[TYPE_LIST] as SortSource;
+// The real readers (registered by sort.ts), put back after each stand-in test.
+const realSet = SORT_SOURCES[TYPE_SET];
+const realZset = SORT_SOURCES[TYPE_ZSET];
+const realHashField = HASH_FIELD_READER.reader;
 
 function setup(): { sh: HandlerShard; ks: Keyspace } {
   const ks = new Keyspace(new Arena(new SharedArrayBuffer(8 << 20)), 2, new Float64Array(256), 3);
@@ -45,9 +49,9 @@ const arr = (items: string[]): string => `*${items.length}\r\n${items.map((s) =>
 
 describe('SORT over every source type (stand-ins for sets, sorted sets and hashes)', () => {
   afterEach(() => {
-    SORT_SOURCES[TYPE_SET] = undefined;
-    SORT_SOURCES[TYPE_ZSET] = undefined;
-    HASH_FIELD_READER.reader = null;
+    SORT_SOURCES[TYPE_SET] = realSet;
+    SORT_SOURCES[TYPE_ZSET] = realZset;
+    HASH_FIELD_READER.reader = realHashField;
   });
 
   it('a set: BY nosort keeps its iteration order and ignores DESC; with STORE it is sorted ALPHA', () => {
@@ -100,6 +104,49 @@ describe('SORT over every source type (stand-ins for sets, sorted sets and hashe
     sh.run(0, ['RPUSH', 'h', 'x']);
     relabel(ks, 0, 'h', TYPE_HASH);
     expect(sh.run(0, ['SORT', 'h'])).toBe('-WRONGTYPE Operation against a key holding the wrong kind of value\r\n');
+  });
+});
+
+describe('SORT over the real sets, sorted sets and hashes', () => {
+  const fresh = (): HandlerShard => new HandlerShard(new Keyspace(new Arena(new SharedArrayBuffer(16 << 20)), 1, new Float64Array(256), 11));
+
+  it('an intset gives its integers as decimal text (each its own bytes, not one scratch buffer)', () => {
+    const sh = fresh();
+    sh.run(0, ['SADD', 's', '30', '-7', '100', '9223372036854775807', '0']);
+    expect(sh.run(0, ['OBJECT', 'ENCODING', 's'])).toBe('$6\r\nintset\r\n');
+    expect(sh.run(0, ['SORT', 's'])).toBe(arr(['-7', '0', '30', '100', '9223372036854775807']));
+    expect(sh.run(0, ['SORT', 's', 'ALPHA', 'DESC'])).toBe(arr(['9223372036854775807', '30', '100', '0', '-7']));
+    expect(sh.run(0, ['SORT', 's', 'BY', 'nosort'])).toBe(arr(['-7', '0', '30', '100', '9223372036854775807']));
+    expect(sh.run(0, ['SORT', 's', 'BY', 'nosort', 'STORE', 'd'])).toBe(':5\r\n');
+    expect(sh.run(0, ['LRANGE', 'd', '0', '-1'])).toBe(arr(['-7', '0', '100', '30', '9223372036854775807']));
+  });
+
+  it('a sorted set turns into a skiplist when sorted, as in Redis, and keeps its scores', () => {
+    const sh = fresh();
+    sh.run(0, ['ZADD', 'z', '3', 'c', '1', 'a', '2', 'b']);
+    expect(sh.run(0, ['OBJECT', 'ENCODING', 'z'])).toBe('$8\r\nlistpack\r\n');
+    expect(sh.run(0, ['SORT_RO', 'z', 'BY', 'nosort', 'DESC'])).toBe(arr(['c', 'b', 'a']));
+    expect(sh.run(0, ['OBJECT', 'ENCODING', 'z'])).toBe('$8\r\nskiplist\r\n');
+    expect(sh.run(0, ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'])).toBe(arr(['a', '1', 'b', '2', 'c', '3']));
+    expect(sh.run(0, ['ZADD', 'z', '0', 'x'])).toBe(':1\r\n');
+    expect(sh.run(0, ['SORT', 'z', 'BY', 'nosort', 'LIMIT', '0', '2'])).toBe(arr(['x', 'a']));
+  });
+
+  it('a hash field whose TTL has passed reads as missing (BY and GET)', async () => {
+    const sh = fresh();
+    sh.run(0, ['RPUSH', 'l', 'a', 'b', 'c']);
+    sh.run(0, ['HSET', 'h_a', 'w', '3', 'keep', '1']);
+    sh.run(0, ['HSET', 'h_b', 'w', '2']);
+    sh.run(0, ['HSET', 'h_c', 'w', '1']);
+    expect(sh.run(0, ['HPEXPIRE', 'h_a', '20', 'FIELDS', '1', 'w'])).toBe('*1\r\n:1\r\n');
+    expect(sh.run(0, ['HPEXPIRE', 'h_c', '20', 'FIELDS', '1', 'w'])).toBe('*1\r\n:1\r\n');
+    expect(sh.run(0, ['SORT', 'l', 'BY', 'h_*->w', 'GET', 'h_*->w'])).toBe(arr(['1', '2', '3']));
+    await new Promise((r) => setTimeout(r, 40));
+    expect(sh.run(0, ['SORT', 'l', 'BY', 'h_*->w', 'GET', '#', 'GET', 'h_*->w']))
+      .toBe('*6\r\n$1\r\na\r\n$-1\r\n$1\r\nc\r\n$-1\r\n$1\r\nb\r\n$1\r\n2\r\n');
+    expect(sh.run(0, ['HGET', 'h_a', 'w'])).toBe('$-1\r\n');
+    expect(sh.run(0, ['HGET', 'h_a', 'keep'])).toBe('$1\r\n1\r\n');
+    expect(sh.run(0, ['HGET', 'h_c', 'w'])).toBe('$-1\r\n');
   });
 });
 
