@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
-import { shardOfKey } from '../helpers/suites.ts';
-import { describeDifferential, encodeCommand, type Step } from '../helpers/differential.ts';
+import {
+  BINARY_ARG, describeDifferential, expectKeysSpanFourShards, pipelined,
+} from '../helpers/differential.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 import { parseAllReplies } from '../../src/protocol/reply-reader.ts';
 
@@ -9,17 +10,7 @@ import { parseAllReplies } from '../../src/protocol/reply-reader.ts';
 // every option, STORE/STOREDIST on one shard ({t} keys) and across shards
 // (a, b, c, d live on four different shards), and the errors.
 
-const BIN = '\x00\xff\r\n\x01bin';
-
-it('test keys really span four shards (guard for the cross-shard cases)', () => {
-  const shardOf = (k: string): number => shardOfKey(k, 4);
-  expect(new Set(['a', 'b', 'c', 'd'].map(shardOf)).size).toBe(4);
-  expect(shardOf('{t}a')).toBe(shardOf('{t}b'));
-});
-
-function pipelined(steps: string[][]): Step {
-  return { send: Buffer.concat(steps.map((s) => encodeCommand(s))), replies: steps.length };
-}
+expectKeysSpanFourShards();
 
 /** Random points: anywhere, near the poles' limits, along the antimeridian, and a dense cluster. */
 function randomPoints(seed: number, n: number): [string, string, string][] {
@@ -122,8 +113,8 @@ describeDifferential('geo: differential', (ctx) => {
       ['GEOADD', 'a', 'abc', '1', 'bad'], ['GEOADD', 'a', '1', '', 'bad'], ['GEOADD', 'a', ' 1', '1', 'bad'],
       ['GEOADD', 'a', '1', '1', 'ok', '500', '1', 'bad'], ['GEOPOS', 'a', 'ok', 'bad'],
       ['GEOADD', 'a', '0x10', '0x1p3', 'hex'], ['GEOADD', 'a', '180', '85.05112878', 'corner', '-180', '-85.05112878', 'corner2'],
-      ['GEOADD', 'a', '-0', '0', 'zero', '1e-300', '-1e-300', 'tiny'], ['GEOADD', 'a', '1', '1', BIN, '2', '2', ''],
-      ['GEOPOS', 'a', 'hex', 'corner', 'corner2', 'zero', 'tiny', BIN, ''], ['GEOHASH', 'a', 'corner', 'corner2', 'zero', BIN, ''],
+      ['GEOADD', 'a', '-0', '0', 'zero', '1e-300', '-1e-300', 'tiny'], ['GEOADD', 'a', '1', '1', BINARY_ARG, '2', '2', ''],
+      ['GEOPOS', 'a', 'hex', 'corner', 'corner2', 'zero', 'tiny', BINARY_ARG, ''], ['GEOHASH', 'a', 'corner', 'corner2', 'zero', BINARY_ARG, ''],
       ['SET', 's', 'v'], ['GEOADD', 's', '1', '1', 'm'], ['GEOADD', 's', '500', '1', 'm'], ['GEOADD', 's', 'NX', 'XX', '1', '1', 'm'],
       ['GEOPOS', 's', 'm'], ['GEODIST', 's', 'm', 'n'], ['GEOHASH', 's', 'm'], ['GEORADIUS', 's', '1', '1', '1', 'km'],
       ['GEOSEARCH', 's', 'FROMLONLAT', '1', '1', 'BYRADIUS', '1', 'km'], ['GEORADIUSBYMEMBER', 's', 'm', '1', 'km'],

@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
-import { shardOfKey } from '../helpers/suites.ts';
-import { describeDifferential, encodeCommand, type Step } from '../helpers/differential.ts';
+import {
+  BINARY_ARG, describeDifferential, expectKeysSpanFourShards, pipelined,
+} from '../helpers/differential.ts';
 
 // The hash family of Redis 7.0 against real redis-server, reply bytes
 // compared, on a 4-shard Sabre. Keys a, b, c, d live on four different
@@ -9,17 +10,7 @@ import { describeDifferential, encodeCommand, type Step } from '../helpers/diffe
 // their fields in an order of their own (as Redis's dict does), so big hashes
 // are compared through order-free replies (HLEN, HMGET, HEXISTS, sorted reads).
 
-const BIN = '\x00\xff\r\n\x01bin';
-
-it('test keys really span four shards (guard for the cross-shard cases)', () => {
-  const shardOf = (k: string): number => shardOfKey(k, 4);
-  expect(new Set(['a', 'b', 'c', 'd'].map(shardOf)).size).toBe(4);
-  expect(shardOf('{t}a')).toBe(shardOf('{t}b'));
-});
-
-function pipelined(steps: string[][]): Step {
-  return { send: Buffer.concat(steps.map((s) => encodeCommand(s))), replies: steps.length };
-}
+expectKeysSpanFourShards();
 
 /** HSET key f0 v0 ... f(n-1) v(n-1). */
 function fill(key: string, n: number, value = (i: number): string => `v${i}`): string[] {
@@ -41,7 +32,7 @@ describeDifferential('hashes: differential', (ctx) => {
   it('HSET/HMSET/HSETNX/HGET/HMGET/HGETALL/HKEYS/HVALS, duplicates, binary and empty fields', async () => {
     await ctx.expectSame([
       ['HSET', 'a', 'f1', 'v1', 'f2', 'v2', 'f1', 'v3'], ['HGETALL', 'a'], ['HSET', 'a', 'f2', 'v2'], ['HSET', 'a', '', ''],
-      ['HSET', 'a', BIN, BIN], ['HGET', 'a', BIN], ['HGET', 'a', ''], ['HGET', 'a', 'nofield'], ['HGET', 'nokey', 'f'],
+      ['HSET', 'a', BINARY_ARG, BINARY_ARG], ['HGET', 'a', BINARY_ARG], ['HGET', 'a', ''], ['HGET', 'a', 'nofield'], ['HGET', 'nokey', 'f'],
       ['HMSET', 'a', 'f3', 'x', 'f1', 'longer value here'], ['HMGET', 'a', 'f1', 'nofield', 'f3', '', 'f1'],
       ['HMGET', 'nokey', 'x', 'y'], ['HGETALL', 'a'], ['HKEYS', 'a'], ['HVALS', 'a'], ['HLEN', 'a'],
       ['HSETNX', 'a', 'f1', 'no'], ['HSETNX', 'a', 'new', 'yes'], ['HSETNX', 'b', 'f', 'v'], ['HGETALL', 'b'],
@@ -98,7 +89,7 @@ describeDifferential('hashes: differential', (ctx) => {
 
   it('HSCAN on a listpack: MATCH, COUNT, cursor errors', async () => {
     await ctx.expectSame([
-      ['HSET', 'a', 'foo', '1', 'bar', '2', 'baz', '3', BIN, '4'], ['HSCAN', 'a', '0'], ['HSCAN', 'a', '0', 'MATCH', 'ba*'],
+      ['HSET', 'a', 'foo', '1', 'bar', '2', 'baz', '3', BINARY_ARG, '4'], ['HSCAN', 'a', '0'], ['HSCAN', 'a', '0', 'MATCH', 'ba*'],
       ['HSCAN', 'a', '0', 'COUNT', '1'], ['HSCAN', 'a', '0', 'COUNT', '0'], ['HSCAN', 'a', '0', 'COUNT', 'x'],
       ['HSCAN', 'a', '0', 'MATCH'], ['HSCAN', 'a', '0', 'TYPE', 'hash'], ['HSCAN', 'a', 'x'], ['HSCAN', 'a', '-1'],
       ['HSCAN', 'nokey', '0'], ['HSCAN', 'nokey', '0', 'COUNT', '0'], ['HSCAN', 'nokey', 'bad'], ['HSCAN', 'a', '0', 'match', '*'],

@@ -1,24 +1,14 @@
 import { expect, it } from 'vitest';
-import { shardOfKey } from '../helpers/suites.ts';
-import { describeDifferential, encodeCommand, type Step } from '../helpers/differential.ts';
+import {
+  BINARY_ARG, describeDifferential, expectKeysSpanFourShards, pipelined, type Step,
+} from '../helpers/differential.ts';
 
 // The list family against real redis-server 7.0, reply bytes compared, on a
 // 4-shard Sabre. Keys a, b, c, d live on four different shards; {t}a and {t}b
 // share one, so LMOVE/RPOPLPUSH/LMPOP/RENAME/COPY run both coordinated and on
 // one shard.
 
-const BIN = '\x00\xff\r\n\x01bin';
-
-it('test keys really span four shards (guard for the cross-shard cases)', () => {
-  const shardOf = (k: string): number => shardOfKey(k, 4);
-  expect(new Set(['a', 'b', 'c', 'd'].map(shardOf)).size).toBe(4);
-  expect(shardOf('{t}a')).toBe(shardOf('{t}b'));
-});
-
-/** Steps sent as one pipeline (one write), their replies read after. */
-function pipelined(steps: string[][]): Step {
-  return { send: Buffer.concat(steps.map((s) => encodeCommand(s))), replies: steps.length };
-}
+expectKeysSpanFourShards();
 
 describeDifferential('lists: differential', (ctx) => {
   it('arity errors of every command', async () => {
@@ -33,7 +23,7 @@ describeDifferential('lists: differential', (ctx) => {
 
   it('pushes, pops with count, LLEN, binary and empty elements', async () => {
     await ctx.expectSame([
-      ['LPUSH', 'a', '1', '2', '3'], ['RPUSH', 'a', 'x', '', BIN], ['LRANGE', 'a', '0', '-1'], ['LLEN', 'a'],
+      ['LPUSH', 'a', '1', '2', '3'], ['RPUSH', 'a', 'x', '', BINARY_ARG], ['LRANGE', 'a', '0', '-1'], ['LLEN', 'a'],
       ['LPUSHX', 'a', 'h'], ['RPUSHX', 'a', 't1', 't2'], ['LPUSHX', 'nokey', 'v'], ['RPUSHX', 'nokey', 'v'], ['EXISTS', 'nokey'],
       ['LPOP', 'a'], ['RPOP', 'a'], ['LPOP', 'a', '2'], ['RPOP', 'a', '2'], ['LPOP', 'a', '0'], ['RPOP', 'a', '0'],
       ['LPOP', 'a', '-1'], ['LPOP', 'a', 'x'], ['LPOP', 'a', '9223372036854775807'], ['EXISTS', 'a'],
@@ -151,7 +141,7 @@ describeDifferential('lists: differential', (ctx) => {
 
   it('RENAME, COPY, MOVE, EXPIRE of lists on one shard and across shards', async () => {
     await ctx.expectSame([
-      ['RPUSH', 'a', '1', '2', BIN, ''], ['RENAME', 'a', 'b'], ['LRANGE', 'b', '0', '-1'], ['EXISTS', 'a'], ['TYPE', 'b'],
+      ['RPUSH', 'a', '1', '2', BINARY_ARG, ''], ['RENAME', 'a', 'b'], ['LRANGE', 'b', '0', '-1'], ['EXISTS', 'a'], ['TYPE', 'b'],
       ['COPY', 'b', 'c'], ['LRANGE', 'c', '0', '-1'], ['LPUSH', 'c', 'new'], ['LRANGE', 'b', '0', '-1'],
       ['COPY', 'b', 'c'], ['COPY', 'b', 'c', 'REPLACE'], ['LRANGE', 'c', '0', '-1'],
       ['SET', 'd', 'str'], ['RENAME', 'b', 'd'], ['TYPE', 'd'], ['LRANGE', 'd', '0', '-1'],

@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest';
 import { parseReply, RespSet } from '../../src/protocol/reply-reader.ts';
-import { shardOfKey } from '../helpers/suites.ts';
-import { describeDifferential, encodeCommand, type DifferentialContext, type Step } from '../helpers/differential.ts';
+import {
+  BINARY_ARG, describeDifferential, expectKeysSpanFourShards, pipelined, type DifferentialContext,
+} from '../helpers/differential.ts';
 
 // The set family against real redis-server 7.0, on a 4-shard Sabre. Keys a, b,
 // c, d live on four different shards; {t}a, {t}b, {t}c share one, so the
@@ -9,17 +10,7 @@ import { describeDifferential, encodeCommand, type DifferentialContext, type Ste
 // compared byte for byte where Redis defines the order (intsets are sorted,
 // counts, errors); the members of a hashtable set are compared sorted.
 
-const BIN = '\x00\xff\r\n\x01bin';
-
-it('test keys really span four shards (guard for the cross-shard cases)', () => {
-  const shardOf = (k: string): number => shardOfKey(k, 4);
-  expect(new Set(['a', 'b', 'c', 'd'].map(shardOf)).size).toBe(4);
-  expect(shardOf('{t}a')).toBe(shardOf('{t}b'));
-});
-
-function pipelined(steps: string[][]): Step {
-  return { send: Buffer.concat(steps.map((s) => encodeCommand(s))), replies: steps.length };
-}
+expectKeysSpanFourShards();
 
 /** A reply with the members of sets and arrays sorted (recursively), for order-free comparison. */
 function normalized(buf: Buffer): unknown {
@@ -70,8 +61,8 @@ describeDifferential('sets: differential', (ctx) => {
 
   it('strings: binary and empty members, conversions, membership', async () => {
     await expectSameSorted(ctx, [
-      ['SADD', 'a', 'x', '', BIN, 'x', '1'], ['SMEMBERS', 'a'], ['OBJECT', 'ENCODING', 'a'], ['SISMEMBER', 'a', ''],
-      ['SISMEMBER', 'a', BIN], ['SMISMEMBER', 'a', 'x', 'nope', ''], ['SMISMEMBER', 'nokey', 'x'], ['SISMEMBER', 'nokey', 'x'],
+      ['SADD', 'a', 'x', '', BINARY_ARG, 'x', '1'], ['SMEMBERS', 'a'], ['OBJECT', 'ENCODING', 'a'], ['SISMEMBER', 'a', ''],
+      ['SISMEMBER', 'a', BINARY_ARG], ['SMISMEMBER', 'a', 'x', 'nope', ''], ['SMISMEMBER', 'nokey', 'x'], ['SISMEMBER', 'nokey', 'x'],
       ['SREM', 'a', '', 'nope'], ['SCARD', 'a'], ['SADD', 'b', ...nums(0, 200).map((n) => `m${n}`)], ['SCARD', 'b'],
       ['OBJECT', 'ENCODING', 'b'], ['SADD', 'c', 'x'.repeat(65)], ['OBJECT', 'ENCODING', 'c'], ['SMEMBERS', 'b'],
       ['SREM', 'b', ...nums(0, 199).map((n) => `m${n}`)], ['SMEMBERS', 'b'], ['SREM', 'b', 'm199'], ['EXISTS', 'b'],

@@ -1,23 +1,14 @@
 import { expect, it } from 'vitest';
-import { shardOfKey } from '../helpers/suites.ts';
-import { describeDifferential, encodeCommand, type Step } from '../helpers/differential.ts';
+import {
+  BINARY_ARG, describeDifferential, expectKeysSpanFourShards, pipelined,
+} from '../helpers/differential.ts';
 
 // The sorted-set family against real redis-server 7.0, reply bytes compared,
 // on a 4-shard Sabre. Keys a, b, c, d live on four different shards; {t}a,
 // {t}b and {t}c share one, so the multi-key commands run both coordinated
 // (inputs shipped to one shard) and on one shard.
 
-const BIN = '\x00\xff\r\n\x01bin';
-
-it('test keys really span four shards (guard for the cross-shard cases)', () => {
-  const shardOf = (k: string): number => shardOfKey(k, 4);
-  expect(new Set(['a', 'b', 'c', 'd'].map(shardOf)).size).toBe(4);
-  expect(shardOf('{t}a')).toBe(shardOf('{t}b'));
-});
-
-function pipelined(steps: string[][]): Step {
-  return { send: Buffer.concat(steps.map((s) => encodeCommand(s))), replies: steps.length };
-}
+expectKeysSpanFourShards();
 
 /** ZADD arguments for n members m0..m(n-1) with scores i * step. */
 function many(key: string, n: number, step = 1, prefix = 'm'): string[] {
@@ -57,9 +48,9 @@ describeDifferential('zsets: differential', (ctx) => {
       ['ZADD', 'b', 'INCR', 'inf', 'inf1'], ['ZADD', 'b', 'INCR', '-inf', 'inf1'], ['ZINCRBY', 'b', '-inf', 'inf1'],
       ['ZINCRBY', 'b', 'inf', 'inf1'], ['ZINCRBY', 'b', 'x', 'y'], ['ZINCRBY', 'b', '1.5', 'fresh'], ['ZINCRBY', 'nokey', '0.1', 'm'],
       ['ZINCRBY', 'nokey', '0.2', 'm'], ['ZADD', 'nokey2', 'XX', '1', 'm'], ['ZADD', 'nokey2', 'XX', 'INCR', '1', 'm'], ['EXISTS', 'nokey2'],
-      ['ZADD', 'b', 'ch', '1', BIN, '2', ''], ['ZSCORE', 'b', BIN], ['ZSCORE', 'b', ''], ['ZRANGE', 'b', '0', '-1', 'WITHSCORES'],
+      ['ZADD', 'b', 'ch', '1', BINARY_ARG, '2', ''], ['ZSCORE', 'b', BINARY_ARG], ['ZSCORE', 'b', ''], ['ZRANGE', 'b', '0', '-1', 'WITHSCORES'],
       ['ZADD', 'b', '0', 'x', '0', 'x', '1', 'x'], ['ZSCORE', 'b', 'x'], ['ZADD', 'b', '-0', 'x'], ['ZSCORE', 'b', 'x'],
-      ['ZMSCORE', 'b', 'x', 'nope', BIN], ['ZMSCORE', 'nokey', 'a', 'b'], ['ZCARD', 'b'], ['ZCARD', 'nokey'],
+      ['ZMSCORE', 'b', 'x', 'nope', BINARY_ARG], ['ZMSCORE', 'nokey', 'a', 'b'], ['ZCARD', 'b'], ['ZCARD', 'nokey'],
     ]);
   });
 
@@ -179,9 +170,9 @@ describeDifferential('zsets: differential', (ctx) => {
     const bigInts = Array.from({ length: 600 }, (_, i) => String(i * 7 - 2000));
     const setup: string[][] = [
       // a, b, c, d on four shards; {t}a, {t}b, {t}c on one.
-      ['SADD', 'a', '1', '2', '3', '-5', '9223372036854775807', '-9223372036854775808'], ['SADD', 'b', 'x', 'y', '2', BIN, ''],
+      ['SADD', 'a', '1', '2', '3', '-5', '9223372036854775807', '-9223372036854775808'], ['SADD', 'b', 'x', 'y', '2', BINARY_ARG, ''],
       ['ZADD', 'c', '10', '2', '20', 'x', '0.5', '-5', '7', 'q'], ['SADD', 'd', ...bigInts],
-      ['SADD', '{t}a', '1', '2', '3', '-5'], ['SADD', '{t}b', 'x', 'y', '2', BIN], ['ZADD', '{t}c', '10', '2', '20', 'x', '0.5', '-5'],
+      ['SADD', '{t}a', '1', '2', '3', '-5'], ['SADD', '{t}b', 'x', 'y', '2', BINARY_ARG], ['ZADD', '{t}c', '10', '2', '20', 'x', '0.5', '-5'],
       ['HSET', 'h', 'f', 'v'], ['RPUSH', 'l', 'e'], ['SET', 's', 'v'], ['HSET', '{t}h', 'f', 'v'], ['RPUSH', '{t}l', 'e'],
     ];
     const ops: string[][] = [];

@@ -2,7 +2,7 @@
 // redis-server and compare the reply bytes.
 
 import net from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   RespReplyScanner,
   RespScanError,
@@ -11,7 +11,7 @@ import {
   startSabre,
   type ServerHandle,
 } from './servers.ts';
-import { redisForComparison } from './suites.ts';
+import { redisForComparison, shardOfKey } from './suites.ts';
 
 export { RespReplyScanner, RespScanError, encodeCommand, respReplyEnd, splitReplies } from './servers.ts';
 
@@ -361,5 +361,28 @@ export function describeDifferential(
       await Promise.all([flush(sabre, 'sabre'), flush(redis, 'redis')]);
     });
     fn(ctx);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Shared by the per-family differential suites
+
+/** A member with the bytes RESP framing and UTF-8 handling get wrong most easily. */
+export const BINARY_ARG = '\x00\xff\r\n\x01bin';
+
+/** Steps sent as one pipeline (one write), their replies read after. */
+export function pipelined(steps: string[][]): Step {
+  return { send: Buffer.concat(steps.map((s) => encodeCommand(s))), replies: steps.length };
+}
+
+/**
+ * A test guarding the cross-shard cases of a suite: keys a, b, c and d sit on
+ * four different shards of 4, and {t}a and {t}b on one.
+ */
+export function expectKeysSpanFourShards(): void {
+  it('test keys really span four shards (guard for the cross-shard cases)', () => {
+    const shardOf = (k: string): number => shardOfKey(k, 4);
+    expect(new Set(['a', 'b', 'c', 'd'].map(shardOf)).size).toBe(4);
+    expect(shardOf('{t}a')).toBe(shardOf('{t}b'));
   });
 }
