@@ -2,6 +2,7 @@ import { BITOP_FETCH, BITOP_STORE, ERR_BITOP_NOT } from '../../commands/bitmaps.
 import { ERR_SYNTAX } from '../../commands/errors.ts';
 import * as resp from '../../protocol/resp.ts';
 import type { Coordinator, FrontContext } from '../front-command.ts';
+import { readNumber } from './shared.ts';
 
 // BITOP across shards. The front thread only moves bytes: phase 1 fetches the
 // values of the sources that live on other shards than the destination
@@ -12,18 +13,6 @@ const TAG_KEY = Buffer.from('k');
 const TAG_VALUE = Buffer.from('v');
 const TAG_NIL = Buffer.from('n');
 const NOTHING = Buffer.alloc(0);
-
-/** Reads the decimal number in b from `p` up to CR; returns [value, index of CR]. */
-function readNumber(b: Buffer, p: number): [number, number] {
-  let neg = false;
-  if (b[p] === 0x2d) {
-    neg = true;
-    p++;
-  }
-  let n = 0;
-  while (b[p] !== 0x0d) n = n * 10 + (b[p++] - 0x30);
-  return [neg ? -n : n, p];
-}
 
 /**
  * Splits a __bitop_fetch reply (an array of bulk strings or nils) into views

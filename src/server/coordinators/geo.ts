@@ -1,6 +1,7 @@
 import { SEARCH_FLAGS, searchStoreKeyPosition } from '../../commands/geo.ts';
 import { parseReply } from '../../protocol/reply-reader.ts';
-import type { Coordinator, FrontContext } from '../front-command.ts';
+import type { Coordinator } from '../front-command.ts';
+import { shardOf } from './shared.ts';
 
 // GEOSEARCHSTORE and GEORADIUS[BYMEMBER] STORE/STOREDIST whose source and
 // destination live on different shards. Both shards are held for the whole
@@ -9,11 +10,6 @@ import type { Coordinator, FrontContext } from '../front-command.ts';
 // their order are the shard command's), then the destination's shard replaces
 // the key with the result, or deletes it when the result is empty
 // (__geostore), and replies the count.
-
-function shardOf(c: FrontContext, i: number): number {
-  const a = c.argv;
-  return c.srv.dispatcher.shardOf(a.u8, a.off[i], a.len[i]);
-}
 
 const geoStore: Coordinator = async (c) => {
   const a = c.argv;

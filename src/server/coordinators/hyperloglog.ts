@@ -1,5 +1,6 @@
 import { PF_COUNT_WITH, PF_FETCH, PF_MERGE_WITH, TAG_KEY } from '../../commands/hyperloglog.ts';
 import type { Coordinator, FrontContext } from '../front-command.ts';
+import { readNumber } from './shared.ts';
 
 // PFCOUNT of several keys and PFMERGE when their keys live on different
 // shards. The front only moves bytes: phase 1 fetches, from every shard but
@@ -9,18 +10,6 @@ import type { Coordinator, FrontContext } from '../front-command.ts';
 // the first key's for PFCOUNT), which reads its own keys itself, merges the
 // registers and answers with the error of the first bad key, as Redis does.
 // The shards are held for the whole routine.
-
-/** Reads the decimal number in b from `p` up to CR; returns [value, index of CR]. */
-function readNumber(b: Buffer, p: number): [number, number] {
-  let n = 0;
-  let neg = false;
-  if (b[p] === 0x2d) {
-    neg = true;
-    p++;
-  }
-  while (b[p] !== 0x0d) n = n * 10 + (b[p++] - 0x30);
-  return [neg ? -n : n, p];
-}
 
 /** The bulk strings of a __pf_fetch reply (an array of bulks), or null for an error reply. */
 function splitBulks(b: Buffer): Buffer[] | null {

@@ -2,6 +2,7 @@ import { ERR_NO_SUCH_KEY } from '../../commands/errors.ts';
 import { parseCopyOptions } from '../../commands/keys.ts';
 import * as resp from '../../protocol/resp.ts';
 import type { Coordinator, FrontContext } from '../front-command.ts';
+import { shardOf } from './shared.ts';
 
 // RENAME, RENAMENX and COPY when the two keys live on different shards. The
 // server holds both shards for the whole routine, so the phases below see
@@ -29,11 +30,6 @@ class ShardError extends Error {
     super(reply.toString('latin1', 1, reply.length - 2));
     this.reply = reply;
   }
-}
-
-function shardOf(c: FrontContext, i: number): number {
-  const a = c.argv;
-  return c.srv.dispatcher.shardOf(a.u8, a.off[i], a.len[i]);
 }
 
 async function renameGeneric(c: FrontContext, nx: boolean): Promise<Uint8Array> {

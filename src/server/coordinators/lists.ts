@@ -1,27 +1,13 @@
 import { ERR_SYNTAX } from '../../commands/errors.ts';
 import * as resp from '../../protocol/resp.ts';
 import type { Coordinator, FrontContext } from '../front-command.ts';
+import { bulkBody, isNil, popFromFirstNonEmpty, shardOf } from './shared.ts';
 
 // LMOVE, RPOPLPUSH and LMPOP when their keys live on different shards. The
 // server holds the shards for the whole routine, so the phases see one
 // consistent state. LMOVE reads the element (LINDEX), pushes it on the
 // destination's shard, and pops it from the source last: a destination out of
 // memory (or of the wrong type) leaves both lists as they were.
-
-function shardOf(c: FrontContext, i: number): number {
-  const a = c.argv;
-  return c.srv.dispatcher.shardOf(a.u8, a.off[i], a.len[i]);
-}
-
-function isNil(reply: Buffer): boolean {
-  return (reply[0] === 36 || reply[0] === 42) && reply[1] === 45 || reply[0] === 95; // $-1, *-1, _
-}
-
-/** The bytes of a bulk reply. */
-function bulkBody(reply: Buffer): Buffer {
-  const eol = reply.indexOf(13);
-  return reply.subarray(eol + 2, reply.length - 2);
-}
 
 async function moveGeneric(c: FrontContext, fromLeft: boolean, toLeft: boolean): Promise<Uint8Array> {
   const db = c.client.db;
@@ -52,20 +38,7 @@ const lmove: Coordinator = (c) => {
 const rpoplpush: Coordinator = (c) => moveGeneric(c, false, true);
 
 /** LMPOP over keys on several shards: each key in turn, on its shard, until one pops. */
-const lmpop: Coordinator = async (c) => {
-  const a = c.argv;
-  const db = c.client.db;
-  const resp3 = c.client.resp === 3;
-  const numkeys = Number(a.str(1));
-  const rest: Buffer[] = [];
-  for (let i = 2 + numkeys; i < a.count; i++) rest.push(Buffer.from(a.bytes(i)));
-  let last: Buffer = resp.nilArray(c.client.resp);
-  for (let i = 2; i < 2 + numkeys; i++) {
-    last = await c.srv.callShard(shardOf(c, i), 'lmpop', db, ['1', Buffer.from(a.bytes(i)), ...rest], resp3);
-    if (last[0] === 45 || !isNil(last)) return last;
-  }
-  return last;
-};
+const lmpop: Coordinator = (c) => popFromFirstNonEmpty(c, 'lmpop');
 
 export const listCoordinators: ReadonlyArray<readonly [string, Coordinator]> = [
   ['lmove', lmove],

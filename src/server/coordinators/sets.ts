@@ -3,6 +3,7 @@ import { parseReply } from '../../protocol/reply-reader.ts';
 import * as resp from '../../protocol/resp.ts';
 import { INT_UNSAFE, parseI64, parseI64Status } from '../../util/numbers.ts';
 import type { Coordinator, FrontContext } from '../front-command.ts';
+import { bulkBody, isNil, shardOf } from './shared.ts';
 
 // Set commands whose keys live on several shards. The server holds the shards
 // for the whole routine, so the phases see one consistent state. The front
@@ -13,17 +14,8 @@ import type { Coordinator, FrontContext } from '../front-command.ts';
 // members (so the smaller sets travel). SMOVE adds on the destination's shard
 // before it removes from the source: an error there changes nothing.
 
-function shardOf(c: FrontContext, i: number): number {
-  const a = c.argv;
-  return c.srv.dispatcher.shardOf(a.u8, a.off[i], a.len[i]);
-}
-
 function isError(reply: Uint8Array): boolean {
   return reply[0] === 45;
-}
-
-function isNil(reply: Buffer): boolean {
-  return (reply[0] === 36 && reply[1] === 45) || reply[0] === 95;
 }
 
 /** The integers of an array-of-integers reply. */
@@ -31,12 +23,6 @@ function intsOf(reply: Buffer): number[] {
   const parsed = parseReply(reply);
   if (parsed === null || !Array.isArray(parsed.value)) throw new Error('unexpected reply to __sprobe');
   return (parsed.value as unknown[]).map((v) => Number(v));
-}
-
-/** The bytes of a bulk reply. */
-function bulkBody(reply: Buffer): Buffer {
-  const eol = reply.indexOf(13);
-  return reply.subarray(eol + 2, reply.length - 2);
 }
 
 interface Probed {

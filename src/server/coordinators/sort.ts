@@ -1,6 +1,7 @@
 import { parseSortOptions, sortNeedsLookups } from '../../commands/sort.ts';
 import * as resp from '../../protocol/resp.ts';
 import type { Coordinator, FrontContext } from '../front-command.ts';
+import { shardOf } from './shared.ts';
 
 // SORT and SORT_RO when their keys span shards: BY/GET patterns (their keys
 // may be on any shard, so every shard is held) or a STORE key on another
@@ -13,11 +14,6 @@ function bulkBody(reply: Buffer): Buffer | null {
   if (reply[1] === 45 || reply[0] === 95) return null;
   const eol = reply.indexOf(13);
   return reply.subarray(eol + 2, reply.length - 2);
-}
-
-function shardOf(c: FrontContext, i: number): number {
-  const a = c.argv;
-  return c.srv.dispatcher.shardOf(a.u8, a.off[i], a.len[i]);
 }
 
 async function sortGeneric(c: FrontContext, shards: readonly number[], readonly: boolean): Promise<Uint8Array> {

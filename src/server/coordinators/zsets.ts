@@ -1,26 +1,11 @@
-import * as resp from '../../protocol/resp.ts';
 import type { Coordinator, FrontContext } from '../front-command.ts';
+import { bulkBody, popFromFirstNonEmpty, shardOf } from './shared.ts';
 
 // Sorted-set commands whose keys live on several shards. The server holds the
 // shards for the whole routine, so the phases see one consistent state.
 // The heavy work never runs on the front: the inputs that live elsewhere are
 // dumped by their shards (__zdump) and shipped to the shard that runs the
 // command (__zwith), which treats them as if they were its own keys.
-
-function shardOf(c: FrontContext, i: number): number {
-  const a = c.argv;
-  return c.srv.dispatcher.shardOf(a.u8, a.off[i], a.len[i]);
-}
-
-function isNil(reply: Buffer): boolean {
-  return (reply[0] === 36 || reply[0] === 42) && reply[1] === 45 || reply[0] === 95; // $-1, *-1, _
-}
-
-/** The bytes of a bulk reply. */
-function bulkBody(reply: Buffer): Buffer {
-  const eol = reply.indexOf(13);
-  return reply.subarray(eol + 2, reply.length - 2);
-}
 
 /**
  * Runs the command on shard `exec`, with the keys at `inputs` (argument
@@ -68,20 +53,7 @@ const storeOp: Coordinator = (c) => shipAndRun(c, shardOf(c, 1), inputsAfter(c, 
 const zrangestore: Coordinator = (c) => shipAndRun(c, shardOf(c, 1), [2], true);
 
 /** ZMPOP over keys on several shards: each key in turn, on its shard, until one pops (or errs). */
-const zmpop: Coordinator = async (c) => {
-  const a = c.argv;
-  const db = c.client.db;
-  const resp3 = c.client.resp === 3;
-  const numkeys = Number(a.str(1));
-  const rest: Buffer[] = [];
-  for (let i = 2 + numkeys; i < a.count; i++) rest.push(Buffer.from(a.bytes(i)));
-  let last: Buffer = resp.nilArray(c.client.resp);
-  for (let i = 2; i < 2 + numkeys; i++) {
-    last = await c.srv.callShard(shardOf(c, i), 'zmpop', db, ['1', Buffer.from(a.bytes(i)), ...rest], resp3);
-    if (last[0] === 45 || !isNil(last)) return last;
-  }
-  return last;
-};
+const zmpop: Coordinator = (c) => popFromFirstNonEmpty(c, 'zmpop');
 
 export const zsetCoordinators: ReadonlyArray<readonly [string, Coordinator]> = [
   ['zunion', readOp],
