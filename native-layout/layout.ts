@@ -248,6 +248,55 @@ export const LNODE_HEADER_BYTES = 24;
 export const LNODE_ELEMENT_PREFIX = 4;
 
 // ---------------------------------------------------------------------------
+// Sorted set (TYPE_ZSET, src/store/zset.ts). ENTRY_VALUE of a TYPE_ZSET entry
+// is the ref of a zset header. Two encodings: a listpack (one block of packed
+// entries ordered by (score, member)) and a skiplist (nodes with span counts,
+// plus a member index: a HashIndex attached to the set, over the nodes).
+// ---------------------------------------------------------------------------
+// Sorted-set encodings (META encoding field and ZSET_ENCODING).
+export const ENC_ZSET_LISTPACK = 0;
+export const ENC_ZSET_SKIPLIST = 1;
+/** u32: number of members. */
+export const ZSET_COUNT = 0;
+/** u32: ENC_ZSET_LISTPACK or ENC_ZSET_SKIPLIST. */
+export const ZSET_ENCODING = 4;
+/** u32: listpack: ref of the entry block (0 when empty); skiplist: ref of the head node. */
+export const ZSET_FIRST = 8;
+/** u32: listpack: bytes of packed entries in the block; skiplist: ref of the last node (0 when empty). */
+export const ZSET_LAST = 12;
+/** u32: skiplist: number of levels in use (1..ZSL_MAX_LEVEL). */
+export const ZSET_LEVEL = 16;
+/** u32: skiplist: ref of the member index's header (HIDX_*: a HashIndex over the nodes, keyed by member). */
+export const ZSET_TABLE = 20;
+/** u32: unused (0). */
+export const ZSET_RESERVED = 24;
+export const ZSET_HEADER_BYTES = 32;
+// Listpack entry (8-aligned inside the block). Length and score sit where a
+// skiplist node has them, so readers of a position need not know the encoding.
+/** u32: bytes of the previous entry (0 for the first), so the block walks backwards. */
+export const ZLP_PREV = 0;
+/** u32: member length. */
+export const ZLP_LEN = 4;
+/** f64: the score. */
+export const ZLP_SCORE = 8;
+/** Member bytes start here; the entry is padded to a multiple of 8. */
+export const ZLP_MEMBER = 16;
+// Skiplist node (a HashIndex record: it starts with its hash):
+/** u32: the member's hash (the member index never rehashes bytes). */
+export const ZSL_HASH = 0;
+/** u32: member length. */
+export const ZSL_LEN = 4;
+/** f64: the score. */
+export const ZSL_SCORE = 8;
+/** u32: ref of the previous node at level 0 (0 for the first). */
+export const ZSL_BACKWARD = 16;
+/** u32: number of levels of this node. */
+export const ZSL_LEVELS = 20;
+/** Level i: u32 forward ref at ZSL_LEVEL_BASE + 8i, u32 span at + 4; the member bytes follow the last level. */
+export const ZSL_LEVEL_BASE = 24;
+export const ZSL_LEVEL_BYTES = 8;
+/** Levels of the head node, and the most any node has (Redis's ZSKIPLIST_MAXLEVEL). */
+export const ZSL_MAX_LEVEL = 32;
 // HyperLogLog: a string value (TYPE_STRING, raw) in Redis 7.0's exact byte
 // format, so GET/SET move it between Redis and Sabre (src/store/hll.ts).
 // ---------------------------------------------------------------------------

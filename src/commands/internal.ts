@@ -30,7 +30,8 @@ import type { CommandSpec, ShardContext } from './types.ts';
 //                                       list-max-listpack-size, set-max-intset-entries,
 //                                       set-max-listpack-entries, set-max-listpack-value,
 //                                       hash-max-listpack-entries, hash-max-listpack-value,
-//                                       hll-sparse-max-bytes
+//                                       hll-sparse-max-bytes,
+//                                       zset-max-listpack-entries, zset-max-listpack-value
 
 function dbsizeInternal(c: ShardContext): void {
   c.reply.int(c.ks.dbs[c.db].size);
@@ -248,6 +249,12 @@ function configInternal(c: ShardContext): void {
         break;
       case 'list-max-listpack-size':
         if (Number.isFinite(n)) ks.lists.fill = cfg.listMaxListpackSize = n;
+        break;
+      case 'zset-max-listpack-entries':
+        if (Number.isFinite(n)) ks.zsets.maxListpackEntries = cfg.zsetMaxListpackEntries = n;
+        break;
+      case 'zset-max-listpack-value':
+        if (Number.isFinite(n)) ks.zsets.maxListpackValue = cfg.zsetMaxListpackValue = n;
         break;
       case 'hll-sparse-max-bytes':
         if (Number.isFinite(n)) cfg.hllSparseMaxBytes = n;

@@ -1,5 +1,5 @@
 import {
-  ENC_EMBSTR, ENC_HASH_HASHTABLE, ENC_HASH_LISTPACKEX, ENC_INT, ENC_RAW, TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STREAM, TYPE_STRING, TYPE_ZSET,
+  ENC_EMBSTR, ENC_HASH_HASHTABLE, ENC_HASH_LISTPACKEX, ENC_INT, ENC_RAW, ENC_ZSET_SKIPLIST, TYPE_HASH, TYPE_LIST, TYPE_SET, TYPE_STREAM, TYPE_STRING, TYPE_ZSET,
 } from '../../native-layout/layout.ts';
 import { INT_UNSAFE, parseI64, parseI64Big, parseI64Status } from '../util/numbers.ts';
 import {
@@ -106,6 +106,7 @@ export function encodingName(type: number, enc: number): string {
   }
   if (type === TYPE_LIST) return 'quicklist'; // Redis 7.0 names every list so
   if (type === TYPE_HASH) return enc === ENC_HASH_HASHTABLE ? 'hashtable' : enc === ENC_HASH_LISTPACKEX ? 'listpackex' : 'listpack';
+  if (type === TYPE_ZSET) return enc === ENC_ZSET_SKIPLIST ? 'skiplist' : 'listpack';
   return 'unknown';
 }
 

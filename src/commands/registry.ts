@@ -4,6 +4,7 @@ import { stringCommands } from './strings.ts';
 import { bitmapCommands } from './bitmaps.ts';
 import { debugCommands } from './debug.ts';
 import { listCommands } from './lists.ts';
+import { zsetCommands } from './zsets.ts';
 import { hyperloglogCommands } from './hyperloglog.ts';
 import { hashCommands } from './hashes.ts';
 import { sortCommands } from './sort.ts';
@@ -20,6 +21,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
   ...bitmapCommands,
   ...keyCommands,
   ...listCommands,
+  ...zsetCommands,
   ...hyperloglogCommands,
   ...hashCommands,
   ...sortCommands,

@@ -39,6 +39,9 @@ export interface ShardConfig {
   setMaxIntsetEntries?: number;
   setMaxListpackEntries?: number;
   setMaxListpackValue?: number;
+  /** zset-max-listpack-entries / -value (unset = 128 / 64). */
+  zsetMaxListpackEntries?: number;
+  zsetMaxListpackValue?: number;
   /** DEBUG SET-ACTIVE-EXPIRE: false stops the background sweep (lazy expiry still runs); unset = on. */
   activeExpire?: boolean;
   /** hll-sparse-max-bytes (unset = 3000): a sparse HyperLogLog growing past it becomes dense. */

@@ -240,6 +240,8 @@ export class Dispatcher {
     if (k >= argv.count) return out;
     const n = Number(argv.str(k));
     if (!Number.isSafeInteger(n) || n <= 0) return out;
+    // A key before the count (ZUNIONSTORE's destination) comes first.
+    if (spec.firstKey < k) out.push(spec.firstKey);
     for (let i = k + 1; i <= k + n && i < argv.count; i++) out.push(i);
     return out;
   }

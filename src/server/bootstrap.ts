@@ -22,6 +22,8 @@ export function shardConfigOf(config: Config): ShardConfig {
     activeExpireEffort: config.activeExpireEffort,
     slowlogLogSlowerThan: config.slowlogLogSlowerThan,
     listMaxListpackSize: config.listMaxListpackSize,
+    zsetMaxListpackEntries: config.zsetMaxListpackEntries,
+    zsetMaxListpackValue: config.zsetMaxListpackValue,
     hllSparseMaxBytes: config.hllSparseMaxBytes,
     hashMaxListpackEntries: config.hashMaxListpackEntries,
     hashMaxListpackValue: config.hashMaxListpackValue,

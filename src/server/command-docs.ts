@@ -190,6 +190,8 @@ const TIPS: Readonly<Record<string, readonly string[]>> = {
   ping: ['request_policy:all_shards', 'response_policy:all_succeeded'],
   info: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
   time: ['nondeterministic_output'],
+  zrandmember: ['nondeterministic_output'],
+  zscan: ['nondeterministic_output'],
   lastsave: ['nondeterministic_output'],
   command: ['nondeterministic_output_order'],
   'command|info': ['nondeterministic_output_order'],
@@ -365,6 +367,23 @@ const KEY_SPECS: Readonly<Record<string, readonly string[] | readonly KeySpecDoc
   sdiffstore: [range(1, 0, 1, OW_UPDATE), range(2, -1, 1, RO)],
   sintercard: [{ flags: RO, begin: { index: 1 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
   zcard: RO_NOACCESS,
+  zadd: RW_UPDATE,
+  zincrby: RW_ACCESS_UPDATE,
+  zrem: ['RW', 'delete'],
+  zremrangebyrank: ['RW', 'delete'],
+  zremrangebyscore: ['RW', 'delete'],
+  zremrangebylex: ['RW', 'delete'],
+  zpopmin: RW_ACCESS_DELETE,
+  zpopmax: RW_ACCESS_DELETE,
+  zmpop: [{ flags: RW_ACCESS_DELETE, begin: { index: 1 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+  zrangestore: [range(1, 0, 1, OW_UPDATE), range(2, 0, 1, RO)],
+  zunion: [{ flags: RO, begin: { index: 1 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+  zinter: [{ flags: RO, begin: { index: 1 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+  zdiff: [{ flags: RO, begin: { index: 1 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+  zintercard: [{ flags: RO, begin: { index: 1 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+  zunionstore: [range(1, 0, 1, OW_UPDATE), { flags: RO, begin: { index: 2 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+  zinterstore: [range(1, 0, 1, OW_UPDATE), { flags: RO, begin: { index: 2 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
+  zdiffstore: [range(1, 0, 1, OW_UPDATE), { flags: RO, begin: { index: 2 }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } }],
   xlen: RO_NOACCESS,
   pfadd: RW_INSERT,
   pfcount: [range(1, -1, 1, ['RW', 'access'], 'RW because it may change the internal representation of the key, and propagate to replicas')],
@@ -437,9 +456,11 @@ export function writeCommandInfo(out: ReplyBuffer, node: CommandNode | null): vo
   out.set(flags.length);
   for (const f of flags) out.simple(f);
   // Redis reports 0 0 0 for keys it cannot place without the arguments (LMPOP's numkeys).
-  const movable = spec.keyNumArg !== undefined;
+  // A key before the count (ZUNIONSTORE's destination) is reported as Redis does (1 1 1).
+  const movable = spec.keyNumArg !== undefined && spec.firstKey > spec.keyNumArg;
+  const keyBeforeCount = spec.keyNumArg !== undefined && !movable;
   out.int(movable ? 0 : spec.firstKey);
-  out.int(movable ? 0 : spec.lastKey);
+  out.int(movable ? 0 : keyBeforeCount ? spec.firstKey : spec.lastKey);
   out.int(movable ? 0 : spec.keyStep);
   const cats = aclCategories(node);
   out.set(cats.length);

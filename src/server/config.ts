@@ -662,6 +662,14 @@ export const PARAMS: readonly ParamDecl[] = [
   { name: 'set-max-listpack-entries', type: { kind: 'int', min: 0n, max: LONG_MAX }, default: 128n, mutable: true },
   { name: 'set-max-listpack-value', type: { kind: 'int', min: 0n, max: LONG_MAX }, default: 64n, mutable: true },
   {
+    name: 'zset-max-listpack-entries', aliases: ['zset-max-ziplist-entries'],
+    type: { kind: 'int', min: 0n, max: LONG_MAX }, default: 128n, mutable: true,
+  },
+  {
+    name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'],
+    type: { kind: 'memory', min: 0n, max: LONG_MAX }, default: 64n, mutable: true,
+  },
+  {
     name: 'hll-sparse-max-bytes', type: { kind: 'memory', min: 0n, max: LONG_MAX, unsigned: true }, default: 3000n,
     mutable: true,
   },
@@ -974,6 +982,12 @@ export class Config {
   }
   get listMaxListpackSize(): number {
     return this.getNumber('list-max-listpack-size');
+  }
+  get zsetMaxListpackEntries(): number {
+    return this.getNumber('zset-max-listpack-entries');
+  }
+  get zsetMaxListpackValue(): number {
+    return this.getNumber('zset-max-listpack-value');
   }
   get hllSparseMaxBytes(): number {
     return this.getNumber('hll-sparse-max-bytes');

@@ -191,6 +191,8 @@ class ShardRuntime implements ShardContext {
     this.ks.sets.maxIntsetEntries = this.config.setMaxIntsetEntries ?? 512;
     this.ks.sets.maxListpackEntries = this.config.setMaxListpackEntries ?? 128;
     this.ks.sets.maxListpackValue = this.config.setMaxListpackValue ?? 64;
+    this.ks.zsets.maxListpackEntries = this.config.zsetMaxListpackEntries ?? 128;
+    this.ks.zsets.maxListpackValue = this.config.zsetMaxListpackValue ?? 64;
   }
 
   run(): void {

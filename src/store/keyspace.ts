@@ -3,11 +3,12 @@ import {
   ENTRY_META, ENTRY_VALUE, META_ENC_SHIFT, META_EXPIRE_BIT, META_LRU_MASK, META_TYPE_SHIFT,
   MAX_SMALL_ALLOC, REF_UNIT_BYTES, SLAB_BYTES, STAT_ARENA_COMMITTED, STAT_DB_BASE, STAT_EXPIRED_KEYS, STAT_USED_BYTES,
   STAT_KEYSPACE_HITS, STAT_KEYSPACE_MISSES, STAT_LAZYFREE_PENDING, STAT_LAZYFREED_OBJECTS, TYPE_HASH, TYPE_LIST,
-  TYPE_SET, TYPE_STRING,
+  TYPE_SET, TYPE_STRING, TYPE_ZSET,
 } from '../../native-layout/layout.ts';
 import { ListStore, type Piece } from './list.ts';
 import { HashStore } from './hash.ts';
 import { SetStore } from './set.ts';
+import { ZSetStore } from './zset.ts';
 import type { StructureStore } from './structure.ts';
 import { LAZYFREE_THRESHOLD, LazyFreeQueue } from './lazyfree.ts';
 import { hashBytes } from '../util/hash.ts';
@@ -66,6 +67,8 @@ export class Keyspace implements RecordShape {
   readonly fieldTtlDbs: Uint8Array;
   /** Set structures (TYPE_SET values). */
   readonly sets: SetStore;
+  /** Sorted sets (TYPE_ZSET values) in the same arena. */
+  readonly zsets: ZSetStore;
   /** The store of each non-inline value type, by TYPE_* (undefined for strings). */
   readonly structures: (StructureStore | undefined)[] = [];
   /** Values (and flushed indexes) unlinked and waiting to be freed in slices (store/lazyfree.ts). */
@@ -98,6 +101,8 @@ export class Keyspace implements RecordShape {
     this.fieldTtlDbs = new Uint8Array(databases);
     this.sets = new SetStore(arena, this.alloc, seed ^ 0x5e75);
     this.structures[TYPE_SET] = this.sets;
+    this.zsets = new ZSetStore(arena.u8, arena.u32, arena.f64, this.alloc, seed);
+    this.structures[TYPE_ZSET] = this.zsets;
     this.stats = stats;
     this.seed = seed;
     this.volatileKeys = new Int32Array(databases);

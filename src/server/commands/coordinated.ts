@@ -5,6 +5,7 @@ import { listCoordinators } from '../coordinators/lists.ts';
 import { sortCoordinators } from '../coordinators/sort.ts';
 import { setCoordinators } from '../coordinators/sets.ts';
 import { stringCoordinators } from '../coordinators/strings.ts';
+import { zsetCoordinators } from '../coordinators/zsets.ts';
 import { hyperloglogCoordinators } from '../coordinators/hyperloglog.ts';
 
 /** Keyed commands that span shards and need several phases, by name. */
@@ -13,6 +14,7 @@ export const coordinators: ReadonlyMap<string, Coordinator> = new Map<string, Co
   ...keyCoordinators,
   ...bitmapCoordinators,
   ...listCoordinators,
+  ...zsetCoordinators,
   ...hyperloglogCoordinators,
   ...sortCoordinators,
   ...setCoordinators,

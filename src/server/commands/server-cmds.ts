@@ -60,6 +60,7 @@ function lastsave(c: FrontContext): void {
 const SHARD_PARAMS = [
   'hz', 'maxmemory-policy', 'lfu-log-factor', 'lfu-decay-time', 'proto-max-bulk-len', 'activerehashing',
   'active-expire-effort', 'slowlog-log-slower-than', 'list-max-listpack-size',
+  'zset-max-listpack-entries', 'zset-max-listpack-value',
   'hll-sparse-max-bytes',
   'hash-max-listpack-entries', 'hash-max-listpack-value',
   'set-max-intset-entries', 'set-max-listpack-entries', 'set-max-listpack-value',
