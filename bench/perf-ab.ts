@@ -3,7 +3,7 @@
 // with node_modules linked), this checkout, and redis-server, in the same run,
 // each started fresh for every round, rounds interleaved.
 //
-//   node bench/perf-ab.ts [--base DIR] [--rounds 3] [--requests 500000] [--pipeline 16]
+//   node bench/perf-ab.ts [--base DIR] [--new DIR] [--rounds 3] [--requests 500000] [--pipeline 16]
 //                         [--shards 1] [--tests sadd,spop,...]
 //
 // For each server, one redis-benchmark run (-c 50 -r 100000) per round goes
@@ -26,13 +26,15 @@ import {
 } from './lib.ts';
 import { spawn } from 'node:child_process';
 
-const USAGE = 'usage: node bench/perf-ab.ts [--base DIR] [--rounds N] [--requests N] [--pipeline P] [--shards S] [--tests a,b]';
+const USAGE = 'usage: node bench/perf-ab.ts [--base DIR] [--new DIR] [--rounds N] [--requests N] [--pipeline P] [--shards S] [--tests a,b]';
 const opts = parseOptions(
   process.argv.slice(2),
-  { base: 'string', rounds: 'number', requests: 'number', pipeline: 'number', shards: 'number', tests: 'string' },
+  { base: 'string', new: 'string', rounds: 'number', requests: 'number', pipeline: 'number', shards: 'number', tests: 'string' },
   USAGE,
 );
 const base = stringOption(opts, 'base', '');
+// A snapshot of the code under test, so that edits during the run change nothing (default: this checkout).
+const candidate = stringOption(opts, 'new', '');
 const rounds = numberOption(opts, 'rounds', 3);
 const requests = numberOption(opts, 'requests', 500_000);
 const pipeline = numberOption(opts, 'pipeline', 16);
@@ -83,7 +85,7 @@ for (; round < rounds; round++) {
   for (const kind of kinds) {
     let server: ServerHandle | null;
     if (kind === 'redis') server = await startRedis();
-    else server = await startSabre({ shards, warmup: true, root: kind === 'base' ? base : undefined });
+    else server = await startSabre({ shards, warmup: true, root: kind === 'base' ? base : candidate === '' ? undefined : candidate });
     if (server === null) throw new Error('redis-server not available');
     try {
       progress(`round ${round + 1} ${kind}`);
