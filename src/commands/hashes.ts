@@ -106,6 +106,8 @@ function writePairs(c: ShardContext, ref: number, pairs: Piece[]): number {
 
 // -- writes -----------------------------------------------------------------------
 
+const hsetPairs: Piece[] = [];
+
 function hsetGeneric(c: ShardContext, hmset: boolean): void {
   const a = c.args;
   if (a.count % 2 === 1) {
@@ -114,9 +116,16 @@ function hsetGeneric(c: ShardContext, hmset: boolean): void {
   }
   const ref = openHash(c, true);
   if (ref < 0) return;
-  const pairs: Piece[] = [];
+  // One array reused by every HSET on this thread (the store keeps no reference to it).
+  const pairs = hsetPairs;
+  pairs.length = 0;
   for (let i = 2; i < a.count; i++) pairs.push(arg(c, i));
-  const created = writePairs(c, ref, pairs);
+  let created: number;
+  try {
+    created = writePairs(c, ref, pairs);
+  } finally {
+    pairs.length = 0;
+  }
   if (hmset) c.reply.ok();
   else c.reply.int(created);
 }

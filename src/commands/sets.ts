@@ -257,9 +257,16 @@ function spopCommand(c: ShardContext): void {
   const h = ks.valueRef(ref);
   ks.sets.step(h);
   const pos = ks.sets.randomPosition(h);
-  ks.sets.at(h, pos, replyMember(c));
+  spopTarget = c;
+  ks.sets.at(h, pos, spopReply);
   ks.sets.removeAt(h, pos);
   deleteIfEmpty(c, ref, 1);
+}
+
+// SPOP's reply callback, made once rather than a closure per call.
+let spopTarget: ShardContext | null = null;
+function spopReply(b: Uint8Array, off: number, len: number): void {
+  (spopTarget as ShardContext).reply.bulk(b, off, len);
 }
 
 /** How much bigger than the count the rest must be to pop members one by one (Redis's SPOP_MOVE_STRATEGY_MUL). */

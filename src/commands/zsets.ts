@@ -177,6 +177,12 @@ const F_LT = 8;
 const F_CH = 16;
 const F_INCR = 32;
 
+// ZADD's scratch, reused by every call on this thread: scores parsed before
+// the write, and the undo journal (member argument index, previous score).
+const zaddScores = new Float64Array(128);
+const zaddUndoArg: number[] = [];
+const zaddUndoScore: number[] = [];
+
 function zaddGeneric(c: ShardContext, incrOnly: boolean): void {
   const a = c.args;
   let flags = incrOnly ? F_INCR : 0;
@@ -214,7 +220,7 @@ function zaddGeneric(c: ShardContext, incrOnly: boolean): void {
     c.reply.error(ERR_INCR_PAIR);
     return;
   }
-  const scores = new Float64Array(n);
+  const scores = n <= zaddScores.length ? zaddScores : new Float64Array(n);
   for (let j = 0; j < n; j++) {
     const s = argScore(c, si + 2 * j);
     if (s === null) {
@@ -245,8 +251,10 @@ function zaddGeneric(c: ShardContext, incrOnly: boolean): void {
   let processed = 0;
   let last = 0;
   // Undo journal: member argument index and its previous score (NaN = was absent).
-  const undoArg: number[] = [];
-  const undoScore: number[] = [];
+  const undoArg = zaddUndoArg;
+  const undoScore = zaddUndoScore;
+  undoArg.length = 0;
+  undoScore.length = 0;
   try {
     for (let j = 0; j < n; j++) {
       const mi = si + 2 * j + 1;

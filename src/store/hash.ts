@@ -48,6 +48,15 @@ function varLen(n: number): number {
 /** visit(fieldOff, fieldLen, valueOff, valueLen, expireAt) over a hash's fields, bytes in the arena. */
 export type FieldVisitor = (fo: number, fl: number, vo: number, vl: number, exp: number) => void;
 
+/** Copies n bytes; short runs by a loop (no subarray view to allocate, as most fields and values are short). */
+function copyShort(dst: Uint8Array, d: number, src: Uint8Array, so: number, n: number): void {
+  if (n < 64) {
+    for (let i = 0; i < n; i++) dst[d + i] = src[so + i];
+  } else {
+    dst.set(src.subarray(so, so + n), d);
+  }
+}
+
 export class HashStore implements StructureStore, RecordShape {
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
@@ -581,11 +590,11 @@ export class HashStore implements StructureStore, RecordShape {
     let p = at;
     if (!found) {
       p = HashStore.writeVar(this.u8, p, f.len);
-      this.u8.set(f.u8.subarray(f.off, f.off + f.len), p);
+      copyShort(this.u8, p, f.u8, f.off, f.len);
       p += f.len;
     }
     p = HashStore.writeVar(this.u8, p, v.len);
-    this.u8.set(v.u8.subarray(v.off, v.off + v.len), p);
+    copyShort(this.u8, p, v.u8, v.off, v.len);
     p += v.len;
     if (ttl) this.dv.setFloat64(p, 0, true);
     this.u32[n * 2 + W_USED] = newUsed;
@@ -735,8 +744,8 @@ export class HashStore implements StructureStore, RecordShape {
       this.f64[r + R_EXP] = exp;
       p = r * REF_UNIT_BYTES + HF_BYTES_TTL;
     }
-    this.u8.set(fb.subarray(fo, fo + fl), p);
-    this.u8.set(vb.subarray(vo, vo + vl), p + fl);
+    copyShort(this.u8, p, fb, fo, fl);
+    copyShort(this.u8, p + fl, vb, vo, vl);
   }
 
   /**
@@ -787,6 +796,10 @@ export class HashStore implements StructureStore, RecordShape {
     const np = (pairs.length - first) >> 1;
     let ix = this.ix(h);
     if (ix.isRehashing) ix.rehashStep(REHASH_GROUPS_PER_WRITE);
+    if (np === 1) {
+      this.tableSetOne(h, ix, pairs[first], pairs[first + 1]);
+      return;
+    }
     // The pair that wins for each field (its last), in order.
     const winners: number[] = [];
     const shadow = np > 1 ? new Set<string>() : null;
@@ -833,7 +846,7 @@ export class HashStore implements StructureStore, RecordShape {
       if (needs[k] === 0) {
         const r = ix.foundRef;
         this.loadRecord(r);
-        this.u8.set(v.u8.subarray(v.off, v.off + v.len), this.vOff);
+        copyShort(this.u8, this.vOff, v.u8, v.off, v.len);
         if (this.exp !== 0) this.clearRecordExpire(h, r);
         continue;
       }
@@ -850,6 +863,41 @@ export class HashStore implements StructureStore, RecordShape {
       }
     }
     this.created = newFields;
+  }
+
+  /**
+   * One pair into a hashtable (the common HSET): the field is hashed and
+   * looked up once, with none of the batch's arrays. All or nothing.
+   */
+  private tableSetOne(h: number, ix: HashIndex, f: Piece, v: Piece): void {
+    const hash = this.hashOf(f.u8, f.off, f.len);
+    const handle = ix.find(hash, f.u8, f.off, f.len);
+    if (handle >= 0) {
+      const old = ix.foundRef;
+      this.created = 0;
+      if (this.u32[old * 2 + R_VLEN] === v.len) {
+        this.loadRecord(old);
+        copyShort(this.u8, this.vOff, v.u8, v.off, v.len);
+        if (this.exp !== 0) this.clearRecordExpire(h, old);
+        return;
+      }
+      // A value of another length: a new record in the same slot (no index room needed).
+      const nr = this.allocOrThrow(HashStore.recordSize(f.len, v.len, false));
+      this.writeRecord(nr, hash, f.u8, f.off, f.len, v.u8, v.off, v.len, 0, false);
+      if (this.recExp(old) !== 0) this.dropTtlCount(h);
+      ix.setRefAt(handle, nr);
+      this.alloc.free(old * REF_UNIT_BYTES);
+      return;
+    }
+    const nr = this.allocOrThrow(HashStore.recordSize(f.len, v.len, false));
+    if (!ix.reserve(1)) {
+      this.alloc.free(nr * REF_UNIT_BYTES);
+      throw new OutOfMemoryError('hash index full');
+    }
+    this.writeRecord(nr, hash, f.u8, f.off, f.len, v.u8, v.off, v.len, 0, false);
+    ix.insert(hash, nr);
+    this.setCount(h, this.count(h) + 1);
+    this.created = 1;
   }
 
   private clearRecordExpire(h: number, r: number): void {

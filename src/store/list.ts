@@ -35,6 +35,19 @@ export interface Piece { u8: Uint8Array; off: number; len: number }
 export const HEAD = 0;
 export const TAIL = 1;
 
+/** Shared empty arrays for pushes that fit the end node (never written to). */
+const NO_PIECES: Piece[] = [];
+const NO_REFS: number[] = [];
+
+/** Copies n bytes; short runs by a loop (no subarray view to allocate, as most fields and values are short). */
+function copyShort(dst: Uint8Array, d: number, src: Uint8Array, so: number, n: number): void {
+  if (n < 64) {
+    for (let i = 0; i < n; i++) dst[d + i] = src[so + i];
+  } else {
+    dst.set(src.subarray(so, so + n), d);
+  }
+}
+
 export class ListStore implements StructureStore {
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
@@ -241,7 +254,7 @@ export class ListStore implements StructureStore {
     for (let i = from; i < to; i++) {
       const e = pieces[i];
       this.writeLen(p, e.len);
-      this.u8.set(e.u8.subarray(e.off, e.off + e.len), p + PFX);
+      copyShort(this.u8, p + PFX, e.u8, e.off, e.len);
       p += PFX + e.len;
     }
     this.u32[n * 2 + W_NCOUNT] = to - from;
@@ -499,26 +512,27 @@ export class ListStore implements StructureStore {
       }
     }
     // The rest, in list order for a new chain (reversed for the head).
-    const rest = pieces.slice(inEnd);
-    if (side === HEAD) rest.reverse();
-    const sizes: number[] = [];
+    // The common push fits the end node as it is: no arrays for the rest.
+    const allInEnd = inEnd === pieces.length;
+    const rest = allInEnd ? NO_PIECES : pieces.slice(inEnd);
+    if (side === HEAD && !allInEnd) rest.reverse();
     const grow = inEnd > 0 && endBytes > this.areaBytes(end);
+    let grown = 0;
     if (grow) {
       // Greedy growth keeps one-at-a-time pushes linear; never above what the node may hold.
       const want = Math.max(LNODE_HEADER_BYTES + endBytes, Math.min(2 * (LNODE_HEADER_BYTES + b0), this.maxNodeBytes()));
-      sizes.push(want);
+      grown = this.allocAll([want])[0];
     }
-    const grown = sizes.length > 0 ? this.allocAll(sizes) : [];
     let chain: number[];
     try {
-      chain = this.buildNodes(rest);
+      chain = allInEnd ? NO_REFS : this.buildNodes(rest);
     } catch (e) {
-      for (const r of grown) this.alloc.free(r * REF_UNIT_BYTES);
+      if (grown !== 0) this.alloc.free(grown * REF_UNIT_BYTES);
       throw e;
     }
     // Nothing can fail from here.
     let node = end;
-    if (grow) node = this.moveNode(h, end, grown[0], side === HEAD);
+    if (grow) node = this.moveNode(h, end, grown, side === HEAD);
     if (inEnd > 0) {
       const used = this.nodeUsed(node);
       const add = endBytes - used;
@@ -535,7 +549,7 @@ export class ListStore implements StructureStore {
         for (let i = 0; i < inEnd; i++) {
           const e = pieces[i];
           this.writeLen(p, e.len);
-          this.u8.set(e.u8.subarray(e.off, e.off + e.len), p + PFX);
+          copyShort(this.u8, p + PFX, e.u8, e.off, e.len);
           p += PFX + e.len;
         }
       } else {
@@ -552,7 +566,7 @@ export class ListStore implements StructureStore {
           const e = pieces[i];
           p -= PFX + e.len;
           this.writeLen(p, e.len);
-          this.u8.set(e.u8.subarray(e.off, e.off + e.len), p + PFX);
+          copyShort(this.u8, p + PFX, e.u8, e.off, e.len);
         }
       }
       this.u32[node * 2 + W_NCOUNT] = c0 + inEnd;
@@ -636,7 +650,7 @@ export class ListStore implements StructureStore {
     const o = this.offsetsOf(node);
     const oldLen = this.elemLen(o[k]);
     if (oldLen === piece.len) {
-      this.u8.set(piece.u8.subarray(piece.off, piece.off + piece.len), o[k] + PFX);
+      copyShort(this.u8, o[k] + PFX, piece.u8, piece.off, piece.len);
       return;
     }
     const pieces = this.piecesOf(node);

@@ -46,6 +46,8 @@ export interface StartSabreOptions {
    * turn it on.
    */
   warmup?: boolean;
+  /** Another checkout's root to run src/main.ts from (an A/B benchmark's baseline); default this one. */
+  root?: string;
 }
 
 export interface StartRedisOptions {
@@ -273,7 +275,7 @@ export function startSabre(opts: StartSabreOptions = {}): Promise<ServerHandle> 
     args: [
       // Same flag as `npm start` (see src/main.ts).
       '--max-semi-space-size=1',
-      path.join(PROJECT_ROOT, 'src', 'main.ts'),
+      path.join(opts.root ?? PROJECT_ROOT, 'src', 'main.ts'),
       '--port',
       String(port),
       '--shards',
@@ -286,7 +288,7 @@ export function startSabre(opts: StartSabreOptions = {}): Promise<ServerHandle> 
       opts.warmup === true ? 'yes' : 'no',
       ...(opts.args ?? []),
     ],
-    cwd: PROJECT_ROOT,
+    cwd: opts.root ?? PROJECT_ROOT,
     env: opts.env,
     port,
     readyTimeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
