@@ -20,9 +20,12 @@ import {
 } from '../util/geohash.ts';
 import { parseDouble, parseI64, parseI64Big, parseI64Status, INT_UNSAFE } from '../util/numbers.ts';
 import { pqsort } from '../util/pqsort.ts';
-import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.ts';
+import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX } from './errors.ts';
 import { geoZsetAdd, geoZsetMemberLen, geoZsetMemberOff, geoZsetRange, geoZsetScore, geoZsetStore } from './geo-zset.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
+import { lookupRead, wrongTypeFor } from './key-args.ts';
+
+const wrongType = (c: ShardContext, ref: number): boolean => wrongTypeFor(c, ref, TYPE_ZSET);
 
 // Geo commands (Redis 7.0's geo.c): points are members of a sorted set whose
 // score is the 52-bit geohash of their position (src/util/geohash.ts). A
@@ -84,19 +87,6 @@ function argLongLong(a: Argv, i: number): number | null {
   return Number(parseI64Big(a.u8, a.off[i], a.len[i]));
 }
 
-function lookupZset(c: ShardContext, i: number): number {
-  const a = c.args;
-  return c.ks.lookupRead(c.db, a.u8, a.off[i], a.len[i]);
-}
-
-function wrongType(c: ShardContext, ref: number): boolean {
-  if (ref !== 0 && c.ks.typeOf(ref) !== TYPE_ZSET) {
-    c.reply.error(ERR_WRONGTYPE);
-    return true;
-  }
-  return false;
-}
-
 /** A coordinate as Redis replies it (addReplyHumanLongDouble): a bulk string, a RESP3 double. */
 function replyCoord(c: ShardContext, x: number): void {
   const s = formatCoordinate(x);
@@ -141,7 +131,7 @@ function geoaddCommand(c: ShardContext): void {
 
 function geoposCommand(c: ShardContext): void {
   const a = c.args;
-  const ref = lookupZset(c, 1);
+  const ref = lookupRead(c, 1);
   if (wrongType(c, ref)) return;
   c.reply.array(a.count - 2);
   const xy = [0, 0];
@@ -168,7 +158,7 @@ function geodistCommand(c: ShardContext): void {
     c.reply.error(ERR_SYNTAX);
     return;
   }
-  const ref = lookupZset(c, 1);
+  const ref = lookupRead(c, 1);
   if (ref === 0) {
     c.reply.nil();
     return;
@@ -190,7 +180,7 @@ function geodistCommand(c: ShardContext): void {
 
 function geohashCommand(c: ShardContext): void {
   const a = c.args;
-  const ref = lookupZset(c, 1);
+  const ref = lookupRead(c, 1);
   if (wrongType(c, ref)) return;
   c.reply.array(a.count - 2);
   for (let j = 2; j < a.count; j++) {
@@ -523,7 +513,7 @@ const byDistanceDesc = (x: number, y: number): number => -byDistance(x, y);
  * instead (the source phase of a cross-shard store: __geosearch).
  */
 function searchGeneric(c: ShardContext, srcKey: number, flags: number, name: string | null, storeHere: boolean): void {
-  const ref = lookupZset(c, srcKey);
+  const ref = lookupRead(c, srcKey);
   if (wrongType(c, ref)) return;
   const req = parseSearch(c, ref, flags, name);
   if (req === null) return;

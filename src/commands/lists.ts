@@ -1,8 +1,11 @@
 import { TYPE_LIST } from '../../native-layout/layout.ts';
 import { HEAD, TAIL, type Piece } from '../store/list.ts';
 import { INT_UNSAFE, parseI64, parseI64Big, parseI64Status } from '../util/numbers.ts';
-import { ERR_NO_SUCH_KEY, ERR_NOT_INTEGER, ERR_OUT_OF_RANGE, ERR_SYNTAX, ERR_WRONGTYPE, errArity } from './errors.ts';
+import { ERR_NO_SUCH_KEY, ERR_NOT_INTEGER, ERR_OUT_OF_RANGE, ERR_SYNTAX, errArity } from './errors.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
+import { argPiece, lookupRead, lookupWrite, wrongTypeFor } from './key-args.ts';
+
+const wrongType = (c: ShardContext, ref: number): boolean => wrongTypeFor(c, ref, TYPE_LIST);
 
 // List commands (Redis 7.0's t_list.c). Values live in src/store/list.ts;
 // every write allocates before it changes anything, and a list emptied by a
@@ -20,31 +23,6 @@ function argLong(c: ShardContext, i: number): number | null {
   if (v === v) return v;
   if (parseI64Status() !== INT_UNSAFE) return null;
   return Number(parseI64Big(a.u8, a.off[i], a.len[i]));
-}
-
-function argPiece(c: ShardContext, i: number): Piece {
-  const a = c.args;
-  return { u8: a.u8, off: a.off[i], len: a.len[i] };
-}
-
-/** The live entry of key argument i for writing (0 when missing). */
-function lookupWrite(c: ShardContext, i: number): number {
-  const a = c.args;
-  return c.ks.lookupWrite(c.db, a.u8, a.off[i], a.len[i]);
-}
-
-function lookupRead(c: ShardContext, i: number): number {
-  const a = c.args;
-  return c.ks.lookupRead(c.db, a.u8, a.off[i], a.len[i]);
-}
-
-/** Replies WRONGTYPE and returns true when ref holds something other than a list. */
-function wrongType(c: ShardContext, ref: number): boolean {
-  if (ref !== 0 && c.ks.typeOf(ref) !== TYPE_LIST) {
-    c.reply.error(ERR_WRONGTYPE);
-    return true;
-  }
-  return false;
 }
 
 /** Deletes the key at ks.handle when its list is empty (lookup just before). */

@@ -3,8 +3,11 @@ import type { Piece } from '../store/list.ts';
 import { SetStore } from '../store/set.ts';
 import { globMatch } from '../util/glob.ts';
 import { INT_UNSAFE, parseI64, parseI64Status } from '../util/numbers.ts';
-import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.ts';
+import { ERR_NOT_INTEGER, ERR_SYNTAX } from './errors.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
+import { argPiece, lookupRead, lookupWrite, wrongTypeFor } from './key-args.ts';
+
+const wrongType = (c: ShardContext, ref: number): boolean => wrongTypeFor(c, ref, TYPE_SET);
 
 // Set commands (Redis 7.0's t_set.c). Values live in src/store/set.ts; every
 // write allocates before it changes anything, and a set emptied by a command
@@ -23,30 +26,6 @@ function argLong(c: ShardContext, i: number): number | null {
   if (v === v) return v;
   if (parseI64Status() !== INT_UNSAFE) return null;
   return a.u8[a.off[i]] === 45 ? -LONG_MAX - 1 : LONG_MAX;
-}
-
-function argPiece(c: ShardContext, i: number): Piece {
-  const a = c.args;
-  return { u8: a.u8, off: a.off[i], len: a.len[i] };
-}
-
-function lookupWrite(c: ShardContext, i: number): number {
-  const a = c.args;
-  return c.ks.lookupWrite(c.db, a.u8, a.off[i], a.len[i]);
-}
-
-function lookupRead(c: ShardContext, i: number): number {
-  const a = c.args;
-  return c.ks.lookupRead(c.db, a.u8, a.off[i], a.len[i]);
-}
-
-/** Replies WRONGTYPE and returns true when ref holds something other than a set. */
-function wrongType(c: ShardContext, ref: number): boolean {
-  if (ref !== 0 && c.ks.typeOf(ref) !== TYPE_SET) {
-    c.reply.error(ERR_WRONGTYPE);
-    return true;
-  }
-  return false;
 }
 
 /** Deletes the key of argument keyArg when its set is empty. */

@@ -6,6 +6,9 @@ import { formatDouble, INT_UNSAFE, parseDouble, parseI64, parseI64Big, parseI64S
 import { Argv } from '../protocol/argv.ts';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
+import { lookupRead, lookupWrite, wrongTypeFor } from './key-args.ts';
+
+const wrongType = (c: ShardContext, ref: number): boolean => wrongTypeFor(c, ref, TYPE_ZSET);
 
 // Sorted-set commands (Redis 7.0's t_zset.c). Values live in
 // src/store/zset.ts. Writes to an existing set keep an undo journal: when an
@@ -119,24 +122,6 @@ function parseLexBound(c: ShardContext, i: number): LexBound | null {
 }
 
 // -- lookups ---------------------------------------------------------------------
-
-function lookupWrite(c: ShardContext, i: number): number {
-  const a = c.args;
-  return c.ks.lookupWrite(c.db, a.u8, a.off[i], a.len[i]);
-}
-
-function lookupRead(c: ShardContext, i: number): number {
-  const a = c.args;
-  return c.ks.lookupRead(c.db, a.u8, a.off[i], a.len[i]);
-}
-
-function wrongType(c: ShardContext, ref: number): boolean {
-  if (ref !== 0 && c.ks.typeOf(ref) !== TYPE_ZSET) {
-    c.reply.error(ERR_WRONGTYPE);
-    return true;
-  }
-  return false;
-}
 
 /** Keeps the entry's encoding field in step with the structure (OBJECT ENCODING). */
 function syncEncoding(c: ShardContext, ref: number): void {
