@@ -4,6 +4,7 @@ import type { Keyspace } from '../store/keyspace.ts';
 import { globMatch } from '../util/glob.ts';
 import {
   incrByFloatLongDouble, LD_ZERO, longDoubleIsFinite, parseI64, parseI64Big, parseI64Status, parseLongDouble, INT_UNSAFE, type LongDouble,
+  parseScanCursor,
 } from '../util/numbers.ts';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE, errArity, errInvalidExpire } from './errors.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
@@ -433,31 +434,9 @@ function randomWithCount(c: ShardContext, h: number, l: bigint, withValues: bool
 // -- HSCAN ------------------------------------------------------------------------
 
 /** A cursor as Redis's strtoul reads it (a negative one wraps modulo 2^64); null when invalid. */
-function parseCursor(b: Uint8Array, off: number, len: number): bigint | null {
-  let end = off + len;
-  for (let k = off; k < end; k++) if (b[k] === 0) { end = k; break; }
-  if (end > off && (b[off] === 32 || (b[off] >= 9 && b[off] <= 13))) return null;
-  let i = off;
-  let neg = false;
-  if (i < end && (b[i] === 43 || b[i] === 45)) {
-    neg = b[i] === 45;
-    i++;
-  }
-  const digits = i;
-  let v = 0n;
-  while (i < end && b[i] >= 48 && b[i] <= 57) {
-    v = v * 10n + BigInt(b[i] - 48);
-    if (v > 0xffffffffffffffffn) return null;
-    i++;
-  }
-  if (i === digits) return end === off ? 0n : null;
-  if (i !== end) return null;
-  return neg && v !== 0n ? (0x10000000000000000n - v) : v;
-}
-
 function hscanCommand(c: ShardContext): void {
   const a = c.args;
-  const cursor = parseCursor(a.u8, a.off[2], a.len[2]);
+  const cursor = parseScanCursor(a.u8, a.off[2], a.len[2]);
   if (cursor === null) {
     c.reply.error(ERR_INVALID_CURSOR);
     return;

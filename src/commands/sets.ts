@@ -2,7 +2,7 @@ import { TYPE_SET } from '../../native-layout/layout.ts';
 import type { Piece } from '../store/list.ts';
 import { SetStore } from '../store/set.ts';
 import { globMatch } from '../util/glob.ts';
-import { INT_UNSAFE, parseI64, parseI64Status } from '../util/numbers.ts';
+import { INT_UNSAFE, parseI64, parseI64Status, parseScanCursor } from '../util/numbers.ts';
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from './errors.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
 import { argPiece, lookupRead, lookupWrite, wrongTypeFor } from './key-args.ts';
@@ -583,27 +583,10 @@ function smembersCommand(c: ShardContext): void {
 // -- SSCAN ------------------------------------------------------------------------------------
 
 /** A SCAN cursor as strtoul reads it (see server/commands/keyspace.ts); its low 32 bits, or -1 when invalid. */
+/** SSCAN's cursor (Redis's strtoul rules); a set's walk uses its low 32 bits. -1 when invalid. */
 function parseCursor(b: Uint8Array, off: number, len: number): number {
-  let end = off + len;
-  for (let i = off; i < end; i++) if (b[i] === 0) { end = i; break; }
-  if (end > off && (b[off] === 32 || (b[off] >= 9 && b[off] <= 13))) return -1;
-  let i = off;
-  let neg = false;
-  if (i < end && (b[i] === 43 || b[i] === 45)) {
-    neg = b[i] === 45;
-    i++;
-  }
-  const digits = i;
-  let v = 0n;
-  while (i < end && b[i] >= 48 && b[i] <= 57) {
-    v = v * 10n + BigInt(b[i] - 48);
-    if (v > 0xffffffffffffffffn) return -1;
-    i++;
-  }
-  if (i === digits) return end === off ? 0 : -1;
-  if (i !== end) return -1;
-  if (neg && v !== 0n) v = (1n << 64n) - v;
-  return Number(v & 0xffffffffn);
+  const v = parseScanCursor(b, off, len);
+  return v === null ? -1 : Number(v & 0xffffffffn);
 }
 
 function sscanCommand(c: ShardContext): void {

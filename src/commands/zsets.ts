@@ -2,7 +2,7 @@ import { TYPE_SET, TYPE_ZSET } from '../../native-layout/layout.ts';
 import type { Keyspace } from '../store/keyspace.ts';
 import { compareBytes, type ZEntry, type ZSetStore } from '../store/zset.ts';
 import { globMatch } from '../util/glob.ts';
-import { formatDouble, INT_UNSAFE, parseDouble, parseI64, parseI64Big, parseI64Status } from '../util/numbers.ts';
+import { formatDouble, INT_UNSAFE, parseDouble, parseI64, parseI64Big, parseI64Status, parseScanCursor } from '../util/numbers.ts';
 import { Argv } from '../protocol/argv.ts';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
@@ -953,8 +953,8 @@ function zrandmemberCommand(c: ShardContext): void {
 function zscanCommand(c: ShardContext): void {
   const a = c.args;
   const r = c.reply;
-  const cs = a.str(2);
-  if (!/^\d+$/.test(cs) || BigInt(cs) > 0xffffffffffffffffn) {
+  const cs = parseScanCursor(a.u8, a.off[2], a.len[2]);
+  if (cs === null) {
     r.error(ERR_INVALID_CURSOR);
     return;
   }
@@ -997,7 +997,7 @@ function zscanCommand(c: ShardContext): void {
   if (z.encoding(h) === 0) {
     for (let p = z.first(h); p !== 0; p = z.next(h, p)) found.push(p);
   } else {
-    cursor = Number(BigInt(cs) & 0xffffffffn);
+    cursor = Number(cs & 0xffffffffn);
     let budget = count * 10;
     do {
       cursor = z.scanStep(h, cursor, found);

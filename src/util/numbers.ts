@@ -829,3 +829,32 @@ export function formatDouble(x: number): string {
   const ePos = s.indexOf('e');
   return gStyle(neg, s[0] + s.slice(2, ePos), Number(s.slice(ePos + 1)));
 }
+
+/**
+ * A SCAN cursor as Redis's parseScanCursorOrReply reads it with strtoul: no
+ * leading space, optional sign (a negative number wraps modulo 2^64), decimal
+ * digits, nothing after them (the string ends at a NUL byte, as in C), no
+ * overflow. Returns null for an invalid cursor. SCAN, HSCAN, SSCAN and ZSCAN all read it so.
+ */
+export function parseScanCursor(b: Uint8Array, off = 0, len = b.length - off): bigint | null {
+  let end = off + len;
+  for (let k = off; k < end; k++) if (b[k] === 0) { end = k; break; }
+  if (end > off && (b[off] === 32 || (b[off] >= 9 && b[off] <= 13))) return null;
+  let i = off;
+  let neg = false;
+  if (i < end && (b[i] === 43 || b[i] === 45)) {
+    neg = b[i] === 45;
+    i++;
+  }
+  const digits = i;
+  let v = 0n;
+  while (i < end && b[i] >= 48 && b[i] <= 57) {
+    v = v * 10n + BigInt(b[i] - 48);
+    if (v > 0xffffffffffffffffn) return null;
+    i++;
+  }
+  // No digits at all: strtoul leaves the end pointer at the start (only "" is then valid).
+  if (i === digits) return end === off ? 0n : null;
+  if (i !== end) return null;
+  return neg && v !== 0n ? (0x10000000000000000n - v) : v;
+}

@@ -70,6 +70,12 @@ describeDifferential('every type against every family: differential', (ctx) => {
         ['SELECT', '1'], ['TYPE', `${k}r`], ['DEL', `${k}r`], ['SELECT', '0'], ['EXISTS', `${k}r`],
       );
     }
+    // The four SCANs read their cursor with the same strtoul rules.
+    for (const [cmd, k] of [['HSCAN', 'h'], ['SSCAN', 't'], ['ZSCAN', 'z']]) {
+      for (const cursor of ['0', '+0', '-0', ' 1', '1 ', 'x', '18446744073709551616', '-18446744073709551615', '']) {
+        steps.push([cmd, k, cursor]);
+      }
+    }
     steps.push(['DBSIZE'], ['FLUSHALL'], ['RANDOMKEY'], ...Object.values(MAKERS).flat());
     await ctx.expectSame(steps);
     // SCAN's cursors differ (Sabre walks its shards in turn): compare what a whole scan returns.

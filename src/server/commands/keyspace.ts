@@ -2,49 +2,16 @@ import { ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors
 import { parseIntArg } from '../../commands/keys.ts';
 import * as resp from '../../protocol/resp.ts';
 import { arrayElements, combineOk, combineSum, firstError, intOf } from '../../router/dispatcher.ts';
-import { parseI64Big } from '../../util/numbers.ts';
+import { parseI64Big, parseScanCursor } from '../../util/numbers.ts';
 import type { FrontCommandSpec, FrontContext } from '../front-command.ts';
 
 // Keyless keyspace commands: the front thread validates the arguments like
 // Redis's db.c, then fans out to the shards' internal commands (internal.ts).
 
 const ERR_INVALID_CURSOR = 'ERR invalid cursor';
-const U64_MAX = 0xffffffffffffffffn;
 /** The most keys one SCAN call asks a shard to visit, whatever COUNT says. */
 const SCAN_COUNT_CAP = 1_000_000;
 
-function isCSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
-}
-
-/**
- * A SCAN cursor as Redis's parseScanCursorOrReply reads it with strtoul: no
- * leading space, optional sign (a negative number wraps modulo 2^64), decimal
- * digits, nothing after them (the string ends at a NUL byte, as in C), no
- * overflow. Returns null for an invalid cursor.
- */
-export function parseScanCursor(b: Uint8Array): bigint | null {
-  let end = b.indexOf(0);
-  if (end < 0) end = b.length;
-  if (end > 0 && isCSpace(b[0])) return null;
-  let i = 0;
-  let neg = false;
-  if (i < end && (b[i] === 43 || b[i] === 45)) {
-    neg = b[i] === 45;
-    i++;
-  }
-  const digits = i;
-  let v = 0n;
-  while (i < end && b[i] >= 48 && b[i] <= 57) {
-    v = v * 10n + BigInt(b[i] - 48);
-    if (v > U64_MAX) return null;
-    i++;
-  }
-  // No digits at all: strtoul leaves the end pointer at the start (only "" is then valid).
-  if (i === digits) return end === 0 ? 0n : null;
-  if (i !== end) return null;
-  return neg && v !== 0n ? (U64_MAX + 1n - v) : v;
-}
 
 /** The bytes of a bulk-string reply, or null for a nil. */
 function bulkBody(b: Buffer): Buffer | null {
