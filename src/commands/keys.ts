@@ -522,9 +522,14 @@ function memoryCommand(c: ShardContext): void {
   }
 }
 
-/** MEMORY USAGE key [SAMPLES n]: the entry's allocation plus its slot of the index. */
+/**
+ * MEMORY USAGE key [SAMPLES n]: the entry's allocation plus its slot of the
+ * index, and a collection's structure: every element with SAMPLES 0, else
+ * extrapolated from n elements (5 by default, Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES).
+ */
 function memoryUsage(c: ShardContext): void {
   const a = c.args;
+  let samples = 5;
   for (let j = 3; j < a.count; j++) {
     if (a.is(j, 'samples') && j + 1 < a.count) {
       const n = parseI64Big(a.u8, a.off[j + 1], a.len[j + 1]);
@@ -536,6 +541,7 @@ function memoryUsage(c: ShardContext): void {
         c.reply.error(ERR_SYNTAX);
         return;
       }
+      samples = n > 0x7fffffffn ? 0x7fffffff : Number(n);
       j++;
     } else {
       c.reply.error(ERR_SYNTAX);
@@ -549,7 +555,7 @@ function memoryUsage(c: ShardContext): void {
     c.reply.nil();
     return;
   }
-  c.reply.int(ks.entryFootprint(c.db, ref));
+  c.reply.int(ks.entryFootprint(c.db, ref, samples));
 }
 
 // -- the table ------------------------------------------------------------------------

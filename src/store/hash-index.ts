@@ -655,6 +655,18 @@ export class HashIndex {
     return v;
   }
 
+  /**
+   * Up to `limit` record refs: the first ones a SCAN from cursor 0 meets
+   * (MEMORY USAGE's samples). Bounded: it stops once it has enough.
+   */
+  sample(limit: number, out: number[]): number[] {
+    out.length = 0;
+    let cursor = 0;
+    do cursor = this.scan(cursor, out); while (cursor !== 0 && out.length < limit);
+    if (out.length > limit) out.length = limit;
+    return out;
+  }
+
   /** Calls fn for every record (used by FLUSHDB, KEYS, DEBUG). fn must not modify the index. */
   forEach(fn: (ref: number, handle: number) => void): void {
     if (this.old) this.forEachIn(this.old, fn);
@@ -765,4 +777,22 @@ export class HashIndex {
     }
     return c >= offset ? -1 : c;
   }
+}
+
+const sampleScratch: number[] = [];
+
+/**
+ * Arena bytes of the records an index points to: every one (samples 0, or a
+ * table no bigger than that), or the first `samples` a SCAN meets,
+ * extrapolated to the whole table (MEMORY USAGE ... SAMPLES, as Redis).
+ */
+export function sampledRecordBytes(alloc: SlabAllocator, ix: HashIndex, samples: number): number {
+  let bytes = 0;
+  if (samples === 0 || ix.size <= samples) {
+    ix.forEach((r) => { bytes += alloc.usableSize(r * REF_UNIT_BYTES); });
+    return bytes;
+  }
+  const refs = ix.sample(samples, sampleScratch);
+  for (const r of refs) bytes += alloc.usableSize(r * REF_UNIT_BYTES);
+  return refs.length === 0 ? 0 : Math.round((bytes / refs.length) * ix.size);
 }

@@ -3,7 +3,7 @@ import {
   HASH_FLAG_TTL, HF_BYTES, HF_BYTES_TTL, HF_EXPIRE, HF_FLEN, HF_HASH, HF_VLEN, HLP_HEADER_BYTES, HLP_USED,
   HT_FREE_CURSOR, HT_HEADER_BYTES, HT_MIN_EXPIRE, HT_INDEX, HT_TTL_FIELDS, REF_UNIT_BYTES,
 } from '../../native-layout/layout.ts';
-import { HashIndex, type RecordShape } from './hash-index.ts';
+import { HashIndex, sampledRecordBytes, type RecordShape } from './hash-index.ts';
 import { hashBytes } from '../util/hash.ts';
 import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
 import type { Piece } from './list.ts';
@@ -344,12 +344,12 @@ export class HashStore implements StructureStore, RecordShape {
     return true;
   }
 
-  footprint(h: number): number {
+  footprint(h: number, samples = 0): number {
     let b = this.alloc.usableSize(h * REF_UNIT_BYTES);
     if (this.isTable(h)) {
       const ix = this.ix(h);
       b += ix.footprint;
-      ix.forEach((r) => { b += this.alloc.usableSize(r * REF_UNIT_BYTES); });
+      b += sampledRecordBytes(this.alloc, ix, samples);
     }
     return b;
   }

@@ -830,11 +830,11 @@ export class Keyspace implements RecordShape {
   }
 
   /** Bytes an entry costs: its record's allocation plus its share of the index (MEMORY USAGE). */
-  entryFootprint(db: number, ref: number): number {
+  entryFootprint(db: number, ref: number, samples = 0): number {
     const index = this.dbs[db];
     const slotShare = index.slotCapacity > 0 ? Math.round(index.tableBytes / index.slotCapacity) : 0;
     const store = this.structures[this.typeOf(ref)];
-    const value = store !== undefined ? store.footprint(this.u32[ref * 2 + W_VALUE]) : 0;
+    const value = store !== undefined ? store.footprint(this.u32[ref * 2 + W_VALUE], samples) : 0;
     return this.alloc.usableSize(ref * REF_UNIT_BYTES) + slotShare + value;
   }
 

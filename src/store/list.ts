@@ -200,10 +200,16 @@ export class ListStore implements StructureStore {
   }
 
   /** Bytes the list's header and nodes take in the arena (MEMORY USAGE). */
-  footprint(h: number): number {
-    let b = this.alloc.usableSize(h * REF_UNIT_BYTES);
-    for (let n = this.headNode(h); n !== 0; n = this.nextNode(n)) b += this.alloc.usableSize(n * REF_UNIT_BYTES);
-    return b;
+  footprint(h: number, samples = 0): number {
+    let read = 0;
+    let nodeBytes = 0;
+    for (let n = this.headNode(h); n !== 0 && (samples === 0 || read < samples); n = this.nextNode(n)) {
+      nodeBytes += this.alloc.usableSize(n * REF_UNIT_BYTES);
+      read++;
+    }
+    const nodes = this.nodes(h);
+    const sampled = read === 0 || read === nodes ? nodeBytes : Math.round((nodeBytes / read) * nodes);
+    return this.alloc.usableSize(h * REF_UNIT_BYTES) + sampled;
   }
 
   // -- allocation helpers --------------------------------------------------------

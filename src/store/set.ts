@@ -5,7 +5,7 @@ import {
 import { hashBytes } from '../util/hash.ts';
 import { INT_UNSAFE, parseI64, parseI64Big, parseI64Status } from '../util/numbers.ts';
 import { OutOfMemoryError, type Arena, type SlabAllocator } from './arena.ts';
-import { HashIndex, type RecordShape } from './hash-index.ts';
+import { HashIndex, sampledRecordBytes, type RecordShape } from './hash-index.ts';
 import type { Piece } from './list.ts';
 import type { StructureStore } from './structure.ts';
 
@@ -891,12 +891,11 @@ export class SetStore implements StructureStore, RecordShape {
     return h;
   }
 
-  footprint(h: number): number {
+  footprint(h: number, samples = 0): number {
     const header = this.alloc.usableSize(h * REF_UNIT_BYTES);
     if (this.encoding(h) !== SET_ENC_HASHTABLE) return header + this.alloc.usableSize(this.data(h) * REF_UNIT_BYTES);
-    let bytes = header;
-    this.table(h).forEach((r) => { bytes += this.alloc.usableSize(r * REF_UNIT_BYTES); });
-    return bytes + this.table(h).footprint;
+    const table = this.table(h);
+    return header + table.footprint + sampledRecordBytes(this.alloc, table, samples);
   }
 }
 

@@ -23,7 +23,13 @@ export interface StructureStore {
   /** Builds a structure from a validated serialization: all or nothing. */
   deserialize(b: Uint8Array, o: number, l: number): number;
   /** Arena bytes the structure takes (MEMORY USAGE). */
-  footprint(h: number): number;
+  /**
+   * Arena bytes the structure takes (MEMORY USAGE). `samples` 0 (the default)
+   * counts every element; otherwise at most that many elements (or nodes) are
+   * read and the rest extrapolated from their average, as Redis's
+   * objectComputeSize does, so MEMORY USAGE of a huge key stays cheap.
+   */
+  footprint(h: number, samples?: number): number;
   /**
    * Lazy freeing (store/lazyfree.ts): the work free(h) would do, counted in
    * allocations to release, as Redis's lazyfreeGetFreeEffort counts it (a

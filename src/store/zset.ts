@@ -527,15 +527,21 @@ export class ZSetStore implements StructureStore, RecordShape {
     return this.build(parsed.entries, parsed.enc);
   }
 
-  footprint(h: number): number {
+  footprint(h: number, samples = 0): number {
     let bytes = this.alloc.usableSize(h * RU);
     if (this.encoding(h) === ENC_ZSET_LISTPACK) {
       const blk = this.u32[h * 2 + W_FIRST];
       return blk === 0 ? bytes : bytes + this.alloc.usableSize(blk * RU);
     }
     bytes += this.indexOf(h).footprint;
-    for (let n = this.u32[h * 2 + W_FIRST]; n !== 0; n = this.fwd(n, 0)) bytes += this.alloc.usableSize(n * RU);
-    return bytes;
+    let nodes = 0;
+    let nodeBytes = 0;
+    for (let n = this.u32[h * 2 + W_FIRST]; n !== 0 && (samples === 0 || nodes < samples); n = this.fwd(n, 0)) {
+      nodeBytes += this.alloc.usableSize(n * RU);
+      nodes++;
+    }
+    const total = this.count(h);
+    return bytes + (nodes === 0 || nodes === total ? nodeBytes : Math.round((nodeBytes / nodes) * total));
   }
 
   private parseSerialized(b: Uint8Array, o: number, l: number): { entries: ZEntry[]; enc: number } | null {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Arena, SlabAllocator } from '../../src/store/arena.ts';
-import { HashIndex, type RecordShape } from '../../src/store/hash-index.ts';
+import { HashIndex, sampledRecordBytes, type RecordShape } from '../../src/store/hash-index.ts';
 import { hashBytes } from '../../src/util/hash.ts';
 import { SLAB_BYTES } from '../../native-layout/layout.ts';
 
@@ -368,5 +368,22 @@ describe('HashIndex owned by a collection (state in an arena header)', () => {
       }
     }
     expect(made).toBeGreaterThan(0);
+  });
+});
+
+describe('sampledRecordBytes (MEMORY USAGE ... SAMPLES)', () => {
+  it('counts every record with 0 samples, reads at most `samples` records otherwise and extrapolates', () => {
+    const { index, recs } = setup();
+    for (let i = 0; i < 5000; i++) {
+      const key = Buffer.from(`key:${i}${'x'.repeat(i % 40)}`);
+      index.insert(h(key), recs.make(key, h(key)));
+    }
+    let exact = 0;
+    index.forEach((r) => { exact += recs.alloc.usableSize(r * 8); });
+    expect(sampledRecordBytes(recs.alloc, index, 0)).toBe(exact);
+    expect(sampledRecordBytes(recs.alloc, index, 5000)).toBe(exact);
+    expect(index.sample(5, []).length).toBe(5);
+    const estimate = sampledRecordBytes(recs.alloc, index, 200);
+    expect(Math.abs(estimate - exact) / exact).toBeLessThan(0.25);
   });
 });
