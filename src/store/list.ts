@@ -208,7 +208,7 @@ export class ListStore implements StructureStore {
       read++;
     }
     const nodes = this.nodes(h);
-    const sampled = read === 0 || read === nodes ? nodeBytes : Math.round((nodeBytes / read) * nodes);
+    const sampled = samples === 0 || read === 0 || read >= nodes ? nodeBytes : Math.round((nodeBytes / read) * nodes);
     return this.alloc.usableSize(h * REF_UNIT_BYTES) + sampled;
   }
 

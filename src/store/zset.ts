@@ -541,7 +541,8 @@ export class ZSetStore implements StructureStore, RecordShape {
       nodes++;
     }
     const total = this.count(h);
-    return bytes + (nodes === 0 || nodes === total ? nodeBytes : Math.round((nodeBytes / nodes) * total));
+    // The walk may include a head node besides the members: exact unless sampling cut it short.
+    return bytes + (samples === 0 || nodes === 0 || nodes >= total ? nodeBytes : Math.round((nodeBytes / nodes) * total));
   }
 
   private parseSerialized(b: Uint8Array, o: number, l: number): { entries: ZEntry[]; enc: number } | null {
