@@ -1,5 +1,6 @@
 import { ENC_EMBSTR, ENC_INT, ENC_RAW, TYPE_STRING } from '../../native-layout/layout.ts';
-import { copyBytes, Keyspace } from '../store/keyspace.ts';
+import { Keyspace } from '../store/keyspace.ts';
+import { copyBytes } from '../util/bytes.ts';
 import { lcsReply, optionIs, type LcsOptions } from './string-ops.ts';
 import {
   INT_INVALID, INT_UNSAFE, incrByFloatLongDouble, LD_ZERO, parseI64, parseI64Big, parseI64Status, parseLongDouble,

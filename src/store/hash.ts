@@ -8,6 +8,7 @@ import { hashBytes } from '../util/hash.ts';
 import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
 import type { Piece } from './list.ts';
 import type { StructureStore } from './structure.ts';
+import { copyBytes } from '../util/bytes.ts';
 
 // A hash is either a listpack block (one allocation: an 8-byte header, then
 // the entries packed back to back) or, past hash-max-listpack-entries /
@@ -47,15 +48,6 @@ function varLen(n: number): number {
 
 /** visit(fieldOff, fieldLen, valueOff, valueLen, expireAt) over a hash's fields, bytes in the arena. */
 export type FieldVisitor = (fo: number, fl: number, vo: number, vl: number, exp: number) => void;
-
-/** Copies n bytes; short runs by a loop (no subarray view to allocate, as most fields and values are short). */
-function copyShort(dst: Uint8Array, d: number, src: Uint8Array, so: number, n: number): void {
-  if (n < 64) {
-    for (let i = 0; i < n; i++) dst[d + i] = src[so + i];
-  } else {
-    dst.set(src.subarray(so, so + n), d);
-  }
-}
 
 export class HashStore implements StructureStore, RecordShape {
   private readonly u8: Uint8Array;
@@ -590,11 +582,11 @@ export class HashStore implements StructureStore, RecordShape {
     let p = at;
     if (!found) {
       p = HashStore.writeVar(this.u8, p, f.len);
-      copyShort(this.u8, p, f.u8, f.off, f.len);
+      copyBytes(f.u8, f.off, this.u8, p, f.len);
       p += f.len;
     }
     p = HashStore.writeVar(this.u8, p, v.len);
-    copyShort(this.u8, p, v.u8, v.off, v.len);
+    copyBytes(v.u8, v.off, this.u8, p, v.len);
     p += v.len;
     if (ttl) this.dv.setFloat64(p, 0, true);
     this.u32[n * 2 + W_USED] = newUsed;
@@ -744,8 +736,8 @@ export class HashStore implements StructureStore, RecordShape {
       this.f64[r + R_EXP] = exp;
       p = r * REF_UNIT_BYTES + HF_BYTES_TTL;
     }
-    copyShort(this.u8, p, fb, fo, fl);
-    copyShort(this.u8, p + fl, vb, vo, vl);
+    copyBytes(fb, fo, this.u8, p, fl);
+    copyBytes(vb, vo, this.u8, p + fl, vl);
   }
 
   /**
@@ -846,7 +838,7 @@ export class HashStore implements StructureStore, RecordShape {
       if (needs[k] === 0) {
         const r = ix.foundRef;
         this.loadRecord(r);
-        copyShort(this.u8, this.vOff, v.u8, v.off, v.len);
+        copyBytes(v.u8, v.off, this.u8, this.vOff, v.len);
         if (this.exp !== 0) this.clearRecordExpire(h, r);
         continue;
       }
@@ -877,7 +869,7 @@ export class HashStore implements StructureStore, RecordShape {
       this.created = 0;
       if (this.u32[old * 2 + R_VLEN] === v.len) {
         this.loadRecord(old);
-        copyShort(this.u8, this.vOff, v.u8, v.off, v.len);
+        copyBytes(v.u8, v.off, this.u8, this.vOff, v.len);
         if (this.exp !== 0) this.clearRecordExpire(h, old);
         return;
       }

@@ -12,6 +12,7 @@ import { ZSetStore } from './zset.ts';
 import type { StructureStore } from './structure.ts';
 import { LAZYFREE_THRESHOLD, LazyFreeQueue } from './lazyfree.ts';
 import { hashBytes } from '../util/hash.ts';
+import { copyBytes } from '../util/bytes.ts';
 import { Arena, OutOfMemoryError, SlabAllocator } from './arena.ts';
 import { HashIndex, type RecordShape } from './hash-index.ts';
 
@@ -981,13 +982,6 @@ export const PAYLOAD_HEADER_BYTES = 16;
 export const PAYLOAD_FORMAT = 1;
 export const PAYLOAD_HAS_EXPIRE = 1;
 
-export function copyBytes(src: Uint8Array, so: number, dst: Uint8Array, d: number, n: number): void {
-  if (n < 64) {
-    for (let i = 0; i < n; i++) dst[d + i] = src[so + i];
-  } else {
-    dst.set(src.subarray(so, so + n), d);
-  }
-}
 
 /** True for the strings Redis stores with the int encoding: canonical signed 64-bit decimals. */
 export function isCanonicalInteger(b: Uint8Array, o: number, l: number): boolean {

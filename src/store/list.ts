@@ -4,6 +4,7 @@ import {
 } from '../../native-layout/layout.ts';
 import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
 import type { StructureStore } from './structure.ts';
+import { copyBytes } from '../util/bytes.ts';
 
 // A list is a header record and a doubly linked chain of nodes, each holding
 // packed elements (u32 length + bytes) up to list-max-listpack-size, as
@@ -38,15 +39,6 @@ export const TAIL = 1;
 /** Shared empty arrays for pushes that fit the end node (never written to). */
 const NO_PIECES: Piece[] = [];
 const NO_REFS: number[] = [];
-
-/** Copies n bytes; short runs by a loop (no subarray view to allocate, as most fields and values are short). */
-function copyShort(dst: Uint8Array, d: number, src: Uint8Array, so: number, n: number): void {
-  if (n < 64) {
-    for (let i = 0; i < n; i++) dst[d + i] = src[so + i];
-  } else {
-    dst.set(src.subarray(so, so + n), d);
-  }
-}
 
 export class ListStore implements StructureStore {
   private readonly u8: Uint8Array;
@@ -260,7 +252,7 @@ export class ListStore implements StructureStore {
     for (let i = from; i < to; i++) {
       const e = pieces[i];
       this.writeLen(p, e.len);
-      copyShort(this.u8, p + PFX, e.u8, e.off, e.len);
+      copyBytes(e.u8, e.off, this.u8, p + PFX, e.len);
       p += PFX + e.len;
     }
     this.u32[n * 2 + W_NCOUNT] = to - from;
@@ -555,7 +547,7 @@ export class ListStore implements StructureStore {
         for (let i = 0; i < inEnd; i++) {
           const e = pieces[i];
           this.writeLen(p, e.len);
-          copyShort(this.u8, p + PFX, e.u8, e.off, e.len);
+          copyBytes(e.u8, e.off, this.u8, p + PFX, e.len);
           p += PFX + e.len;
         }
       } else {
@@ -572,7 +564,7 @@ export class ListStore implements StructureStore {
           const e = pieces[i];
           p -= PFX + e.len;
           this.writeLen(p, e.len);
-          copyShort(this.u8, p + PFX, e.u8, e.off, e.len);
+          copyBytes(e.u8, e.off, this.u8, p + PFX, e.len);
         }
       }
       this.u32[node * 2 + W_NCOUNT] = c0 + inEnd;
@@ -656,7 +648,7 @@ export class ListStore implements StructureStore {
     const o = this.offsetsOf(node);
     const oldLen = this.elemLen(o[k]);
     if (oldLen === piece.len) {
-      copyShort(this.u8, o[k] + PFX, piece.u8, piece.off, piece.len);
+      copyBytes(piece.u8, piece.off, this.u8, o[k] + PFX, piece.len);
       return;
     }
     const pieces = this.piecesOf(node);
