@@ -311,15 +311,24 @@ export class Dispatcher {
     this.dirty[s] = 1;
   }
 
-  /** Publishes every link written since the last flush: one notify per shard per batch. */
+  /**
+   * Publishes every link written since the last flush: one notify per shard
+   * per batch. A shard this front runs itself (embedded) runs its records now;
+   * `servedEmbedded` then says that replies wait in its reply ring.
+   */
   flush(): void {
     for (let s = 0; s < this.shardCount; s++) {
       if (this.dirty[s]) {
         this.dirty[s] = 0;
-        this.links[s].publish();
+        const link = this.links[s];
+        link.publish();
+        if (link.embedded !== null && link.embedded.serve() > 0) this.servedEmbedded = true;
       }
     }
   }
+
+  /** Set by flush() when a shard run by this front answered (the server drains it in the same turn). */
+  servedEmbedded = false;
 
   /** Sends a whole command to one shard; false when its ring has no room now. */
   sendWhole(shard: number, opcode: number, db: number, flags: number, argv: Argv, target: ReplyTarget, tag: number): boolean {
