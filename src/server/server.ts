@@ -140,6 +140,7 @@ export class Server {
     this.peers = peers;
     this.order = order;
     this.dispatcher = new Dispatcher(links, order);
+    this.dispatcher.onDeferred = () => this.afterBatch();
     this.memory = new MemoryGuard(this);
     SHARD_COMMANDS.forEach((spec, opcode) => {
       if (spec.internal) return;
