@@ -223,11 +223,15 @@ export class Server {
     if (addr === '*') host = '0.0.0.0';
     else if (addr === '::*') host = '::';
     else host = (await lookup(addr, { family: v6 ? 6 : 4 })).address;
+    const reusePort = !this.peers.single && port !== 0;
+    // SO_REUSEPORT would let a second server take the same port silently: the main thread
+    // first binds it alone for a moment, so that a port in use fails as it fails for Redis.
+    if (reusePort && this.peers.index === 0) await probeListen(host, port, v6);
     return new Promise((resolve, reject) => {
       const srv = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
       srv.once('error', reject);
       // Several front threads listen on the same port; the kernel spreads the connections (SO_REUSEPORT).
-      srv.listen({ host, port, backlog: this.config.tcpBacklog, ipv6Only: v6, reusePort: !this.peers.single && port !== 0 }, () => {
+      srv.listen({ host, port, backlog: this.config.tcpBacklog, ipv6Only: v6, reusePort }, () => {
         srv.off('error', reject);
         srv.on('error', (e) => logWarning(`Error on the listening socket ${addr}:${port}: ${e.message}`));
         resolve(srv);
@@ -951,6 +955,15 @@ export class Server {
   logShutdown(): void {
     logNotice('User requested shutdown...');
   }
+}
+
+/** Binds host:port without SO_REUSEPORT and closes it: rejects (EADDRINUSE...) when another socket holds it. */
+function probeListen(host: string, port: number, ipv6Only: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, ipv6Only, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 /** Start-up could not listen on a non-optional address (the message names it and why). */
