@@ -725,15 +725,15 @@ function sabreSection(srv: Server, fronts: readonly FrontFigures[]): string {
 
 /**
  * The INFO text for a selection, like genRedisInfoString (sections separated
- * by an empty line). `remote`: the other front threads' figures (io-threads
- * > 1), added to this front's.
+ * by an empty line). `given`: every front thread's figures (this one's taken
+ * when the command ran, the others' as they answered), else this front's now.
  */
-export function buildInfo(srv: Server, sel: InfoSelection, remote: readonly FrontFigures[] = []): string {
+export function buildInfo(srv: Server, sel: InfoSelection, given: readonly FrontFigures[] = []): string {
   const want = (name: string, ...alts: string[]): boolean =>
     sel.all || sel.sections.has(name) || alts.some((a) => sel.sections.has(a));
   let figures: FrontFigures[] | null = null;
   const fronts = (): FrontFigures[] => {
-    if (figures === null) figures = [frontFigures(srv), ...remote].sort((a, b) => a.index - b.index);
+    figures ??= given.length === 0 ? [frontFigures(srv)] : [...given].sort((a, b) => a.index - b.index);
     return figures;
   };
   const parts: string[] = [];

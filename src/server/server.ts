@@ -307,7 +307,6 @@ export class Server {
   }
 
   private onConnection(socket: net.Socket): void {
-    this.stats.connectionsReceived++;
     if (this.connectedClients >= this.config.maxclients) {
       this.stats.rejectedConnections++;
       socket.end(resp.error('ERR max number of clients reached'));
@@ -322,6 +321,8 @@ export class Server {
       socket.end(PROTECTED_MODE_DENIED);
       return;
     }
+    // Like Redis, a refused connection counts in rejected_connections only, not in total_connections_received.
+    this.stats.connectionsReceived++;
     const client = new Client(this.takeClientId(), socket, this.limits, requirepass === '', (c) => this.dirtyClients.push(c));
     client.outputLimits = this.outputLimits;
     this.clients.set(client.id, client);

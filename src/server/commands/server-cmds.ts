@@ -8,7 +8,7 @@ import {
 } from '../command-docs.ts';
 import type { FrontCommandSpec, FrontContext } from '../front-command.ts';
 import { containerCommand, counted, helpReply, safeErrorText, type FrontSubcommandSpec } from '../front-dispatch.ts';
-import { buildInfo, needsFronts, needsShardSync, resetInfoStats, selectSections, type FrontFigures } from '../info.ts';
+import { buildInfo, frontFigures, needsFronts, needsShardSync, resetInfoStats, selectSections, type FrontFigures } from '../info.ts';
 import type { Server } from '../server.ts';
 import { withPeers } from '../server-wide.ts';
 import { logNotice, logWarning } from '../log.ts';
@@ -32,8 +32,11 @@ function info(c: FrontContext): void {
   const sel = selectSections(c.argv.strings(1));
   const { srv } = c;
   const protocol = c.client.resp;
+  // This front's counters as the command runs: like Redis's, they do not count this INFO yet.
+  const local = needsFronts(sel) ? frontFigures(srv) : null;
   const answer = (remote: FrontFigures[]): void => {
-    const build = (): Buffer => ReplyBuffer.forClient(protocol).verbatim(buildInfo(srv, sel, remote)).done();
+    const fronts = local === null ? [] : [local, ...remote];
+    const build = (): Buffer => ReplyBuffer.forClient(protocol).verbatim(buildInfo(srv, sel, fronts)).done();
     if (!needsShardSync(sel)) {
       reply(c, build());
       return;
