@@ -153,11 +153,12 @@ export interface ServerIdentity {
   runId: string;
   replId: string;
   startTime: number;
+  lastSave: number;
 }
 
 export function serverIdentity(srv: Server): ServerIdentity {
   const st = stateOf(srv);
-  return { runId: st.runId, replId: st.replId, startTime: st.startTime ?? srv.stats.startTime };
+  return { runId: st.runId, replId: st.replId, startTime: st.startTime ?? srv.stats.startTime, lastSave: srv.lastSave };
 }
 
 /** Takes front 0's identity (on the other front threads). */
@@ -166,6 +167,7 @@ export function adoptServerIdentity(srv: Server, id: ServerIdentity): void {
   st.runId = id.runId;
   st.replId = id.replId;
   st.startTime = id.startTime;
+  srv.lastSave = id.lastSave;
 }
 
 /** Starts the 100 ms sampler behind instantaneous_ops_per_sec and the kbps figures (like Redis's trackInstantaneousMetric). */

@@ -64,6 +64,11 @@ function answer(srv: Server, ask: PeerAsk): unknown {
     case 'identity':
       adoptServerIdentity(srv, ask.id);
       return null;
+    case 'shutdown':
+      // Another front ran SHUTDOWN: no new connections here either while the process stops.
+      srv.shuttingDown = true;
+      void srv.close();
+      return null;
     case 'slowlog-reset':
       srv.slowlog.reset();
       return null;

@@ -533,6 +533,8 @@ function shutdown(c: FrontContext): void {
   srv.logShutdown();
   logNotice('Closing all client connections before exit');
   srv.shuttingDown = true;
+  // The other front threads close their listeners and clients too (the main thread then ends the process).
+  if (!srv.peers.single) srv.peers.tell({ kind: 'shutdown', code: 0 });
   srv.onShutdown(0);
 }
 
