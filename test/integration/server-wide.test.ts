@@ -356,7 +356,8 @@ describe('server-wide state with io-threads 2', () => {
     expect(replies).toEqual(Array(6).fill('-ERR max number of clients reached\r\n'));
     const f = await info(a, 'stats', 'clients');
     expect(f.get('connected_clients')).toBe('7');
-    // Like Redis: refused connections count as rejected only.
+    // Each front holds 2 of the first 4: the refusals show that each front counts the other's clients.
+    // Like Redis, refused connections count as rejected only.
     expect(f.get('total_connections_received')).toBe('3');
     expect(f.get('rejected_connections')).toBe('6');
     // Room again once one leaves, whatever front it was on.
