@@ -19,6 +19,7 @@ import { readSlowTrailer, Slowlog, slowlogArgs, type SlowlogClient } from './slo
 import { MemoryGuard } from './memory-guard.ts';
 import { Blocking } from './blocking.ts';
 import { FrontPeers } from './front-peers.ts';
+import { installServerWide } from './server-wide.ts';
 
 export interface CommandEntry {
   readonly spec: CommandSpec;
@@ -158,6 +159,7 @@ export class Server {
     config.onChange('slowlog-log-slower-than', () => { this.slowlogThresholdUs = config.slowlogLogSlowerThan; });
     // Before the links are listened to: their first drain may already meet blocked clients' trailers.
     this.blocking = new Blocking(this);
+    installServerWide(this, order);
     for (const link of links) {
       link.onSlowReply = (target, u8, start, end) => this.logShardSlow(target, u8, start, end);
       link.onDeliveryError = (target, e) => {
@@ -301,13 +303,17 @@ export class Server {
     return this.order === null ? this.clients.size : Atomics.load(this.order, ORDER_CONNECTED_CLIENTS);
   }
 
+  /** Takes a client out of the list and of the client count every front shares: when it closes, or at once when killed. */
+  dropClient(client: Client): void {
+    if (this.clients.delete(client.id) && this.order !== null) Atomics.sub(this.order, ORDER_CONNECTED_CLIENTS, 1);
+  }
+
   /** The next client id: unique across front threads. */
   private takeClientId(): number {
     return this.order === null ? this.nextClientId++ : Atomics.add(this.order, ORDER_NEXT_CLIENT_ID, 1) >>> 0;
   }
 
   private onConnection(socket: net.Socket): void {
-    this.stats.connectionsReceived++;
     if (this.connectedClients >= this.config.maxclients) {
       this.stats.rejectedConnections++;
       socket.end(resp.error('ERR max number of clients reached'));
@@ -322,6 +328,8 @@ export class Server {
       socket.end(PROTECTED_MODE_DENIED);
       return;
     }
+    // Like Redis, a refused connection counts in rejected_connections only, not in total_connections_received.
+    this.stats.connectionsReceived++;
     const client = new Client(this.takeClientId(), socket, this.limits, requirepass === '', (c) => this.dirtyClients.push(c));
     client.outputLimits = this.outputLimits;
     this.clients.set(client.id, client);
@@ -365,7 +373,7 @@ export class Server {
 
   private onClose(client: Client): void {
     client.closed = true;
-    if (this.clients.delete(client.id) && this.order !== null) Atomics.sub(this.order, ORDER_CONNECTED_CLIENTS, 1);
+    this.dropClient(client);
     this.blocking.clientClosed(client);
     // A closed client leaves nothing behind. A command it could not start is
     // dropped, as Redis drops what it had not run. A fan-out whose front part
