@@ -110,7 +110,7 @@ export async function startServer(args: string[]): Promise<Server> {
   const arenas = sizeArenas(config);
   const ioThreads = config.getNumber('io-threads');
   // Several front threads share client ids, the client count and the shards' tickets.
-  const orderBuffer = ioThreads > 1 ? new SharedArrayBuffer(orderBlockBytes(config.shards)) : null;
+  const orderBuffer = ioThreads > 1 ? new SharedArrayBuffer(orderBlockBytes(config.shards, ioThreads)) : null;
   const order = orderBuffer === null ? null : new Int32Array(orderBuffer);
   if (order !== null) order[ORDER_NEXT_CLIENT_ID] = 1;
   const { links, ends } = startShards({

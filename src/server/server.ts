@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import { ORDER_CONNECTED_CLIENTS, ORDER_NEXT_CLIENT_ID, REQF_NO_TOUCH, REQF_RESP3 } from '../../native-layout/layout.ts';
+import { ORDER_CONNECTED_CLIENTS, ORDER_NEXT_CLIENT_ID, orderFrontBuffersOffset, REQF_NO_TOUCH, REQF_RESP3 } from '../../native-layout/layout.ts';
 import { SHARD_COMMANDS } from '../commands/registry.ts';
 import { ERR_NOAUTH, errArity } from '../commands/errors.ts';
 import type { CommandSpec } from '../commands/types.ts';
@@ -143,6 +143,9 @@ export class Server {
     this.dispatcher = new Dispatcher(links, order);
     this.dispatcher.onDeferred = () => this.afterBatch();
     this.memory = new MemoryGuard(this);
+    if (order !== null) {
+      this.memory.shareFrontBytes(new Float64Array(order.buffer, orderFrontBuffersOffset(links.length), peers.count), peers.index);
+    }
     SHARD_COMMANDS.forEach((spec, opcode) => {
       if (spec.internal) return;
       this.commands.set(spec.name, {
