@@ -495,7 +495,7 @@ export class Server {
       return true;
     }
     const shards = this.shardsFor(entry, argv);
-    if (this.dispatcher.isHeld(shards)) return false;
+    if (this.dispatcher.sequencer.isHeld(shards)) return false;
     client.lastCommand = name;
     return this.run(client, argv, entry, shards);
   }
@@ -626,14 +626,14 @@ export class Server {
       return;
     }
     const d = this.dispatcher;
-    d.hold(shards);
+    d.sequencer.hold(shards);
     // The client's next command waits for this one's reply, so it sees its effects (and its state: db, protocol).
     client.blocked = BLOCK_REPLY;
     client.awaitSeq = seq;
     const t0 = performance.now();
     const done = (reply: Uint8Array | null, error: string): void => {
       d.unlockShards(shards);
-      d.release(shards);
+      d.sequencer.release(shards);
       if (reply !== null) client.deliver(seq, reply, 0, reply.length);
       else this.replyError(client, seq, error);
       if (this.slowlogThresholdUs >= 0) this.slowFront(client, argv, seq, t0);
@@ -947,7 +947,7 @@ export class Server {
     const d = this.dispatcher;
     const seq = ctx.seq;
     // Never between the phases of a coordinated command (FLUSHALL between RENAME's __take and __put).
-    const send = (): boolean => !d.isHeld(d.everyShard) && d.broadcast(op, db, flags, argv, c, seq, combine);
+    const send = (): boolean => !d.sequencer.isHeld(d.everyShard) && d.broadcast(op, db, flags, argv, c, seq, combine);
     this.fannedOut = true;
     if (send()) return;
     c.pendingSend = send;
