@@ -288,9 +288,10 @@ function writePidFile(path: string): void {
  */
 function injectFrontFault(server: Server, fault: string): void {
   if (fault === 'pump') {
-    const pump = server.pump.bind(server);
+    const replies = server.replies;
+    const pump = replies.pump.bind(replies);
     let armed = true;
-    server.pump = () => {
+    replies.pump = () => {
       if (armed) {
         armed = false;
         throw new Error('injected test fault (pump, SABRE_TEST_FAULT)');

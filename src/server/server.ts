@@ -19,6 +19,7 @@ import { readSlowTrailer, Slowlog, slowlogArgs, type SlowlogClient } from './slo
 import { MemoryGuard } from './memory-guard.ts';
 import { Blocking } from './blocking.ts';
 import { FrontPeers } from './front-peers.ts';
+import { ReplyPump } from './reply-pump.ts';
 import { installServerWide } from './server-wide.ts';
 
 export interface CommandEntry {
@@ -107,14 +108,12 @@ export class Server {
   readonly commands = new Map<string, CommandEntry>();
   private readonly lookup = new CommandLookup<CommandEntry>();
   private nextClientId = 1;
-  private readonly dirtyClients: Client[] = [];
   private listeners: net.Server[] = [];
   /** Blocked clients to retry (BLOCK_COMMAND, BLOCK_SEND, or just unblocked), in the order they blocked. */
   private waiting: Client[] = [];
   private resuming = false;
   /** Set by broadcast(): the front command running now handed its reply to a fan-out. */
   private fannedOut = false;
-  private pumping = false;
   shuttingDown = false;
   /** Called by SHUTDOWN once replies are out. */
   onShutdown: (code: number) => void = () => {};
@@ -131,6 +130,8 @@ export class Server {
 
   /** The other front threads (io-threads), to gather or spread what is server-wide. */
   readonly peers: FrontPeers;
+  /** The last stage: replies to sockets, once per turn (server/reply-pump.ts). */
+  readonly replies: ReplyPump;
   /** The order block shared by the front threads (io-threads > 1: client ids, client count, tickets), else null. */
   private readonly order: Int32Array | null;
 
@@ -141,6 +142,7 @@ export class Server {
     this.peers = peers;
     this.order = order;
     this.dispatcher = new Dispatcher(links, order);
+    this.replies = new ReplyPump(this);
     this.dispatcher.onDeferred = () => this.afterBatch();
     this.memory = new MemoryGuard(this);
     if (order !== null) {
@@ -174,7 +176,7 @@ export class Server {
         }
       };
       // A shard this front runs itself is drained right after it runs (flushNow), not woken up for.
-      if (link.embedded === null) this.listen(link);
+      if (link.embedded === null) this.replies.listen(link);
       else link.embedded.onServed = () => this.pump();
     }
     startInfoSampler(this);
@@ -333,7 +335,7 @@ export class Server {
     }
     // Like Redis, a refused connection counts in rejected_connections only, not in total_connections_received.
     this.stats.connectionsReceived++;
-    const client = new Client(this.takeClientId(), socket, this.limits, requirepass === '', (c) => this.dirtyClients.push(c));
+    const client = new Client(this.takeClientId(), socket, this.limits, requirepass === '', (c) => this.markDirty(c));
     client.outputLimits = this.outputLimits;
     this.clients.set(client.id, client);
     if (this.order !== null) Atomics.add(this.order, ORDER_CONNECTED_CLIENTS, 1);
@@ -391,13 +393,12 @@ export class Server {
       const w = this.waiting.indexOf(client);
       if (w >= 0) this.waiting.splice(w, 1);
     }
-    const d = this.dirtyClients.indexOf(client);
-    if (d >= 0) this.dirtyClients.splice(d, 1);
+    this.replies.forget(client);
     logVerbose(`Client closed connection id=${client.id} addr=${client.addr}`);
   }
 
   private onData(client: Client, chunk: Buffer): void {
-    this.clock = Date.now();
+    this.replies.clock = Date.now();
     client.netIn += chunk.length;
     this.stats.netInput += chunk.length;
     client.parser.feed(chunk);
@@ -670,6 +671,7 @@ export class Server {
 
   /** Logs the front commands whose replies have come since (called every flush while some wait). */
   checkSlowPending(): void {
+    if (this.slowPending.length === 0) return;
     const now = performance.now();
     let keep = 0;
     for (const p of this.slowPending) {
@@ -760,7 +762,12 @@ export class Server {
   }
 
   /** Retries the coordinators' waiting phases, then the blocked clients, in the order they blocked. */
-  private resumeWaiting(): void {
+  /** True while clients or coordinator phases wait to be retried. */
+  get hasWaiting(): boolean {
+    return this.waiting.length > 0 || this.dispatcher.hasPendingCalls;
+  }
+
+  resumeWaiting(): void {
     if (this.dispatcher.hasPendingCalls) this.dispatcher.sendPendingCalls();
     if (this.waiting.length === 0 || this.resuming) return;
     this.resuming = true;
@@ -808,128 +815,32 @@ export class Server {
     this.processInput(c);
   }
 
-  // -- replies ------------------------------------------------------------------
-
-  private listen(link: ShardLink): void {
-    const loop = (): void => {
-      for (;;) {
-        const seen = link.signal();
-        try {
-          this.pump();
-        } catch (e) {
-          // Never let an exception end this loop (replies would stop for good)
-          // or become an unhandled rejection of the park promise. Replies
-          // published before `seen` may still wait: drain again next turn.
-          logWarning(`Error while handing shard ${link.id}'s replies to clients: ${(e as Error).stack ?? String(e)}`);
-          setImmediate(() => this.retryPump());
-        }
-        const p = link.park(seen);
-        if (p !== null) {
-          p.then(loop, loop);
-          return;
-        }
-      }
-    };
-    loop();
-  }
-
-  private retryPump(): void {
-    try {
-      this.pump();
-    } catch (e) {
-      logWarning(`Error while handing shard replies to clients: ${(e as Error).stack ?? String(e)}`);
-      setImmediate(() => this.retryPump());
-    }
-  }
+  // -- replies: the last stage (server/reply-pump.ts) ---------------------------------
 
   /** Drains every shard's replies, then writes to clients and retries stalled ones. */
   pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      for (const link of this.links) link.drain();
-    } finally {
-      this.pumping = false;
-      this.afterBatch();
-    }
-    // Keys that got values for blocked clients are served before anything that waited.
-    if (this.blocking.hasReady) this.blocking.serveReady();
-    // The rings have room again: whoever waited for it goes before input read later
-    // (the flush asked for above is still to come in this turn).
-    this.resumeWaiting();
+    this.replies.pump();
   }
 
-  /**
-   * End of a unit of work: asks for one flush at the end of this event-loop
-   * turn, so that every socket read in the same poll phase shares one publish
-   * (and at most one wake-up) per shard, and replies from several shards leave
-   * in one write per client.
-   */
+  /** Asks for one flush at the end of this event-loop turn (see ReplyPump.afterBatch). */
   afterBatch(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(this.flushTurn);
+    this.replies.afterBatch();
   }
-
-  private flushScheduled = false;
-  private readonly flushTurn = (): void => {
-    this.flushScheduled = false;
-    this.clock = Date.now();
-    this.flushNow();
-  };
-  /** Wall clock sampled once per turn (idle times, client ages). */
-  clock = Date.now();
 
   /** Publishes requests, writes replies, resumes blocked clients. */
   flushNow(): void {
-    if (this.slowPending.length > 0) this.checkSlowPending();
-    this.flushClients();
-    if (this.waiting.length > 0 || this.dispatcher.hasPendingCalls) {
-      this.resumeWaiting();
-      this.flushClients();
-    }
-    const d = this.dispatcher;
-    d.flush();
-    // Shards this front runs itself have answered already: their replies leave in this same turn
-    // (what they unblock may send more, a few rounds at most; the rest goes next turn).
-    for (let round = 0; round < 4 && d.servedEmbedded; round++) {
-      d.servedEmbedded = false;
-      this.pump();
-      this.flushClients();
-      d.flush();
-    }
+    this.replies.flushNow();
   }
 
-  /**
-   * Writes every dirty client's output, except clients whose pipeline still
-   * waits for replies from other shards: those wait a turn or two (see
-   * Client.holdOutput) so that a pipeline's replies leave in one write, as
-   * they do from Redis, instead of one write per shard that answered.
-   */
-  private flushClients(): void {
-    const dirty = this.dirtyClients;
-    let held = 0;
-    for (let i = 0; i < dirty.length; i++) {
-      const c = dirty[i];
-      if (c.holdOutput()) {
-        dirty[held++] = c;
-        continue;
-      }
-      const before = c.netOut;
-      // Like Redis (client-output-buffer-limit normal 0 0 0), a client that
-      // does not read its replies is still read from: one that writes its whole
-      // pipeline before reading (redis-py, Jedis) would otherwise deadlock
-      // once both directions' buffers are full.
-      c.flush();
-      this.stats.netOutput += c.netOut - before;
-    }
-    dirty.length = held;
-    // The held clients' missing replies schedule a turn when they arrive; the
-    // timer is the safety net for a reply that arrives without one.
-    if (held > 0) this.holdTimer.refresh();
+  /** Wall clock sampled once per turn (idle times, client ages). */
+  get clock(): number {
+    return this.replies.clock;
   }
 
-  private readonly holdTimer = setTimeout(() => this.afterBatch(), 1).unref();
+  /** A client with output to write this turn. */
+  private markDirty(c: Client): void {
+    this.replies.dirtyClients.push(c);
+  }
 
   /**
    * Fans a command out to every shard and replies with the combination. Called
