@@ -5,7 +5,8 @@ import { logBanner, logNotice, logReady, logStarting, logWarning, setLogFile, se
 import { ConfigError, parseArgs, SABRE_VERSION, type Config } from './config.ts';
 import { allocateArenas, chooseArenaBytes, machineMemory, reserveBytesFor, startShards, type FrontShardEnd } from '../router/shard-pool.ts';
 import type { ShardConfig } from '../commands/types.ts';
-import { ListenError, Server } from './server.ts';
+import { Server } from './server.ts';
+import { ListenError } from './listeners.ts';
 import { Client } from './client.ts';
 import { frontCommands } from './commands/index.ts';
 import { coordinators } from './commands/coordinated.ts';
