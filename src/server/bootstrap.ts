@@ -114,6 +114,7 @@ export async function startServer(args: string[]): Promise<Server> {
   const orderBuffer = ioThreads > 1 ? new SharedArrayBuffer(orderBlockBytes(config.shards, ioThreads)) : null;
   const order = orderBuffer === null ? null : new Int32Array(orderBuffer);
   if (order !== null) order[ORDER_NEXT_CLIENT_ID] = 1;
+  const embedded = config.getBool('embedded-shards') ? Math.min(ioThreads, config.shards) : 0;
   const { links, ends } = startShards({
     shards: config.shards,
     arenaBytes: arenas[0].byteLength,
@@ -123,7 +124,7 @@ export async function startServer(args: string[]): Promise<Server> {
     ...(fault === undefined || fault === '' ? {} : { fault }),
     fronts: ioThreads,
     order,
-    embedded: config.getBool('embedded-shards') ? Math.min(ioThreads, config.shards) : 0,
+    embedded,
   }, (shard, why) => {
     if (exiting) return;
     // Its keys are gone and its clients would wait forever: a half-alive
@@ -153,7 +154,7 @@ export async function startServer(args: string[]): Promise<Server> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  logBanner({ version: SABRE_VERSION, port: config.port, shards: config.shards, arenaMb: config.shardArenaMb, bind: config.bind });
+  logBanner({ version: SABRE_VERSION, port: config.port, shards: config.shards, arenaMb: config.shardArenaMb, bind: config.bind, embedded });
   if (ioThreads > 1) logNotice(`Front threads (io-threads): ${ioThreads}, sharing port ${config.port}`);
   // Test faults fire on the first request that reaches them: the warm-up would spring them.
   if (warm) {
