@@ -424,7 +424,7 @@ export async function infoCpu(port: number): Promise<Map<string, number>> {
 export interface SabreThreadSeconds {
   fronts: number[];
   shards: number[];
-  /** 'front' when used_cpu_*_front_<i> exist; 'main_thread' when front 0 was read from used_cpu_*_main_thread. */
+  /** 'front' when used_cpu_*_front_<i> exist; else 'main_thread': front 0 is used_cpu_*_main_thread, the thread that served this INFO (bench/run.ts then reads the fronts from /proc instead). */
   frontSource: 'front' | 'main_thread';
 }
 
@@ -601,4 +601,17 @@ export function printScalingTable(r: BenchResults, reserve: number): void {
     'redis measured = its ops/s in this run (one thread, clients on the same 2 cores); redis 1-core ceiling = 1e6 / its CPU µs per ' +
       'request (what one busy core gives; Redis 7 without io-threads does not go beyond it); minimal 1-core ceiling likewise.',
   );
+}
+
+/** CPU µs of each named thread of a process between two readThreadCpu readings, summed by name (e.g. "front-1", "shard-0"). */
+export function threadCpuByName(before: Map<number, ThreadCpu>, after: Map<number, ThreadCpu>): Map<string, number> {
+  const out = new Map<string, number>();
+  const tickUs = 1e6 / clockTicksPerSecond();
+  for (const [tid, a] of after) {
+    const b = before.get(tid);
+    const useNs = Number.isFinite(a.ns) && (b === undefined || Number.isFinite(b.ns));
+    const us = useNs ? (a.ns - (b?.ns ?? 0)) / 1000 : (a.ticks - (b?.ticks ?? 0)) * tickUs;
+    out.set(a.name, (out.get(a.name) ?? 0) + us);
+  }
+  return out;
 }

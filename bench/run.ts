@@ -6,8 +6,9 @@
 // against each server (the order rotates), and the server process's CPU time
 // (utime + stime of all its threads, from /proc/<pid>/stat) is sampled around the
 // run. For Sabre, INFO cpu is read as well before and after each run, for the CPU of
-// each front thread (used_cpu_*_front_<i>; used_cpu_*_main_thread for front 0 where
-// the server has no per-front fields) and of each shard (used_cpu_*_shard_<i>). The
+// each front thread (used_cpu_*_front_<i>; where the server has no per-front fields,
+// the front threads' own /proc/<pid>/task entries, MainThread and front-<i>) and of
+// each shard (used_cpu_*_shard_<i>). The
 // shards publish their figures on their cron tick (1000/hz ms), so each reading waits
 // a few ticks after the previous run. The tables show medians over the repetitions,
 // and a scaling model computed from the per-thread figures closes the output.
@@ -33,6 +34,7 @@ import {
   printTable,
   progress,
   readCpuTicks,
+  readThreadCpu,
   redisBenchmark,
   redisBenchmarkAvailable,
   sabreThreadSeconds,
@@ -40,6 +42,7 @@ import {
   startBenchServers,
   startMinimalNode,
   stringOption,
+  threadCpuByName,
   type BenchResults,
   type RedisBenchmarkRun,
   type ServerHandle,
@@ -100,6 +103,7 @@ async function measure(
 ): Promise<Sample | string> {
   if (perThread) await sleep(SETTLE_MS);
   const infoBefore = perThread ? sabreThreadSeconds(await infoCpu(server.port)) : null;
+  const threadsBefore = perThread ? readThreadCpu(server.pid) : null;
   const before = readCpuTicks(server.pid);
   let rows: RedisBenchmarkRun[];
   try {
@@ -122,6 +126,7 @@ async function measure(
     return msg.length > 100 ? `${msg.slice(0, 100)}…` : msg;
   }
   const after = readCpuTicks(server.pid);
+  const threadsAfter = perThread ? readThreadCpu(server.pid) : null;
   const row = rows[0];
   if (row === undefined) return 'no result row';
   const cpuUs = ((after - before) / clockTicksPerSecond()) * 1e6;
@@ -133,6 +138,14 @@ async function measure(
       a.map((v, i) => ((v - (b[i] ?? 0)) * 1e6) / requests);
     sample.frontUs = perReq(infoAfter.fronts, infoBefore.fronts);
     sample.shardUs = perReq(infoAfter.shards, infoBefore.shards);
+    if (infoAfter.frontSource === 'main_thread' && threadsBefore !== null && threadsAfter !== null) {
+      // No used_cpu_*_front_<i> in INFO: every front from /proc, by thread name (MainThread is front 0,
+      // front-<i> the others). Not used_cpu_*_main_thread: with io-threads > 1 each INFO lands on
+      // whichever front the kernel gave its connection, and that field is the serving thread's.
+      const byName = threadCpuByName(threadsBefore, threadsAfter);
+      sample.frontUs = [(byName.get('MainThread') ?? 0) / requests];
+      for (let i = 1; byName.has(`front-${i}`); i++) sample.frontUs.push((byName.get(`front-${i}`) ?? 0) / requests);
+    }
   }
   return sample;
 }
@@ -367,8 +380,7 @@ async function main(): Promise<void> {
       console.log(
         `${label} CPU µs per request by thread (INFO cpu before/after each run, medians)` +
           (results.frontSource === 'main_thread'
-            ? '; no used_cpu_*_front_<i> in INFO: front 0 is used_cpu_*_main_thread' +
-              (ioThreads !== null && ioThreads > 1 ? ` (the other ${ioThreads - 1} front(s) are in "rest")` : '')
+            ? '; no used_cpu_*_front_<i> in INFO: the fronts are their threads in /proc (MainThread, front-<i>)'
             : ''),
       );
       console.log('');
@@ -389,8 +401,7 @@ async function main(): Promise<void> {
         }),
       );
       console.log(
-        'rest = whole process (/proc) minus the threads INFO reports: V8 helper threads (GC, compilers), libuv, ' +
-          'and any front INFO does not list yet.',
+        'rest = whole process (/proc) minus the fronts and shards above: V8 helper threads (GC, compilers), libuv, signal handling.',
       );
       console.log('');
       printScalingTable(results, reserve);
