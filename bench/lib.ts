@@ -503,8 +503,11 @@ export interface SideMedians {
 /** bench/run.ts's medians (written with --json, read by bench/scaling.ts). */
 export interface BenchResults {
   label: string;
+  /** As the server reported them (CONFIG GET). */
   ioThreads: number | null;
   shards: number;
+  /** Shards 0..n-1 run by fronts 0..n-1 (embedded-shards): not in shardUs, their work is in their front's. */
+  embeddedShards?: number;
   clients: number;
   keyspace: number;
   reps: number;
@@ -516,7 +519,7 @@ export interface BenchResults {
     sabre: SideMedians;
     redis: SideMedians;
     minimal: SideMedians;
-    /** µs per request of each front thread / each shard (INFO cpu). */
+    /** µs per request of each front thread / each shard with a thread of its own (INFO cpu). */
     frontUs: number[];
     shardUs: number[];
     frontSumUs: number;
@@ -568,6 +571,16 @@ export function printScalingTable(r: BenchResults, reserve: number): void {
       '(no lock or cache contention, no NUMA; rings grow as F x S but a request touches one). front_us = whole process ' +
       'minus the shards (fronts + V8 helpers + libuv), shard_us = all shards. Optimistic: an upper bound.',
   );
+  const embedded = r.embeddedShards ?? 0;
+  const allEmbedded = embedded > 0 && embedded >= r.shards;
+  if (allEmbedded) {
+    console.log(
+      'Every shard is run by a front here (embedded-shards): the costs cannot be split, so each thread is both, ' +
+        'and throughput = (cores - reserve) / (front_us + shard_us), shard_us being 0 here (its work is in front_us).',
+    );
+  } else if (embedded > 0) {
+    console.log(`Shards 0..${embedded - 1} are run by fronts here: their work is counted in front_us, so the split below leans to fronts.`);
+  }
   console.log('');
   const rows: string[][] = [];
   for (const p of [1, 16]) {
@@ -575,16 +588,19 @@ export function printScalingTable(r: BenchResults, reserve: number): void {
     if (m === null) continue;
     const redisCeiling = 1e6 / m.redisUs;
     for (const cores of SCALING_CORES) {
-      const b = bestSplit(cores, reserve, m.costs);
+      const usable = Math.max(1, cores - reserve);
+      const b: ScalingRow = allEmbedded
+        ? { cores, usable, fronts: usable, shards: usable, opsPerSec: (usable * 1e6) / (m.costs.frontUs + m.costs.shardUs), bound: 'front' }
+        : bestSplit(cores, reserve, m.costs);
       rows.push([
         String(p),
         m.mix,
         fmtFixed(m.costs.frontUs, 2),
         fmtFixed(m.costs.shardUs, 2),
         String(cores),
-        `${b.fronts} + ${b.shards}`,
+        allEmbedded ? `${b.fronts} x both` : `${b.fronts} + ${b.shards}`,
         fmtInt(b.opsPerSec),
-        b.bound,
+        allEmbedded ? '-' : b.bound,
         fmtInt(m.redisRps),
         fmtInt(redisCeiling),
         fmtRatio(b.opsPerSec / redisCeiling),
@@ -614,4 +630,27 @@ export function threadCpuByName(before: Map<number, ThreadCpu>, after: Map<numbe
     out.set(a.name, (out.get(a.name) ?? 0) + us);
   }
   return out;
+}
+
+/** Sabre's thread layout as the server reports it (CONFIG GET): front threads, shards, shards run by fronts. */
+export interface SabreLayout {
+  ioThreads: number;
+  shards: number;
+  /** Shards 0..embedded-1 are run by fronts 0..embedded-1 in their own threads (embedded-shards yes). */
+  embedded: number;
+}
+
+/** CONFIG GET of one parameter as text, or null when the server does not have it. */
+export async function configGet(port: number, name: string): Promise<string | null> {
+  const text = (await command(port, ['CONFIG', 'GET', name])).toString('latin1');
+  const m = /^\*2\r\n\$\d+\r\n[^\r]*\r\n\$\d+\r\n([^\r]*)\r\n/.exec(text);
+  return m === null ? null : (m[1] ?? null);
+}
+
+export async function sabreLayout(port: number, fallbackShards: number): Promise<SabreLayout> {
+  const io = Number((await configGet(port, 'io-threads')) ?? '1');
+  const shardsText = await configGet(port, 'shards');
+  const shards = shardsText === null ? fallbackShards : Number(shardsText);
+  const embedded = (await configGet(port, 'embedded-shards')) === 'yes' ? Math.min(io, shards) : 0;
+  return { ioThreads: Number.isFinite(io) && io > 0 ? io : 1, shards, embedded };
 }

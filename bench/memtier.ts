@@ -31,6 +31,7 @@ import {
   readCpuTicks,
   redisBenchmark,
   redisBenchmarkAvailable,
+  sabreLayout,
   startBenchServers,
   startMinimalNode,
   type ServerHandle,
@@ -39,6 +40,7 @@ import {
 const USAGE = `usage: npm run bench:memtier -- [options]
   --io-threads N     Sabre's io-threads (not passed when omitted: Sabre's default)
   --shards M         Sabre's shards (not passed when omitted: Sabre's default)
+  --embedded-shards  pass --embedded-shards yes (front i runs shard i in its own thread)
   --reps K           repetitions, medians are reported (default 3)
   --requests N       memtier requests per connection at -P 1 (default 4000; memtier's own default is 10000)
   --pipeline-scale F request multiplier at -P 16 (default 5)
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
     {
       'io-threads': 'number',
       shards: 'number',
+      'embedded-shards': 'boolean',
       reps: 'number',
       requests: 'number',
       'pipeline-scale': 'number',
@@ -136,7 +139,8 @@ async function main(): Promise<void> {
   const shardsOpt = opts.get('shards');
   const sabreArgs = typeof ioThreads === 'number' ? ['--io-threads', String(Math.round(ioThreads))] : [];
   const shards = typeof shardsOpt === 'number' ? Math.round(shardsOpt) : defaultShardCount();
-  const defaults = typeof ioThreads !== 'number' && typeof shardsOpt !== 'number';
+  if (flagOption(opts, 'embedded-shards')) sabreArgs.push('--embedded-shards', 'yes');
+  const defaults = sabreArgs.length === 0 && typeof shardsOpt !== 'number';
 
   const bin = flagOption(opts, 'redis-benchmark') ? null : findMemtier();
   if (bin === null && !redisBenchmarkAvailable()) throw new Error('neither memtier_benchmark nor redis-benchmark is on this machine');
@@ -190,7 +194,10 @@ async function main(): Promise<void> {
       { name: 'redis', server: servers.redis },
     ];
     if (minimal !== null) sides.push({ name: 'minimal', server: minimal });
-    const setting = `${shards} shard${shards === 1 ? '' : 's'}, io-threads ${typeof ioThreads === 'number' ? String(ioThreads) : 'default'}`;
+    const layout = await sabreLayout(servers.sabre.port, shards);
+    const setting =
+      `${layout.shards} shard${layout.shards === 1 ? '' : 's'}, io-threads ${layout.ioThreads}` +
+      (layout.embedded > 0 ? ', embedded-shards yes' : '');
     progress(`sabre: port ${servers.sabre.port} pid ${servers.sabre.pid} (${setting}); redis: port ${servers.redis.port} pid ${servers.redis.pid}`);
 
     // Warm-up (Sabre also ran its own start-up warm-up): one unmeasured run of the first pipelined workload.

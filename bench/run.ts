@@ -37,6 +37,7 @@ import {
   readThreadCpu,
   redisBenchmark,
   redisBenchmarkAvailable,
+  sabreLayout,
   sabreThreadSeconds,
   sleep,
   startBenchServers,
@@ -52,6 +53,7 @@ const USAGE = `usage: npm run bench -- [options]
   --io-threads N Sabre's io-threads (front threads); default: Sabre's own default
                  (the option is not passed at all when omitted)
   --shards N     Sabre shard count (default: Sabre's own default, cores - 1)
+  --embedded-shards  pass --embedded-shards yes (front i runs shard i in its own thread)
   --requests N   requests per redis-benchmark run at -P 1 (default 100000);
                  -P 16 runs use N x the pipeline scale
   --pipeline-scale F  request multiplier for -P 16 runs (default 5: pipelined
@@ -167,6 +169,7 @@ async function main(): Promise<void> {
     process.argv.slice(2),
     {
       'io-threads': 'number',
+      'embedded-shards': 'boolean',
       requests: 'number',
       'pipeline-scale': 'number',
       reps: 'number',
@@ -203,6 +206,7 @@ async function main(): Promise<void> {
   if (!redisBenchmarkAvailable()) throw new Error('redis-benchmark is not on PATH (apt-get install redis-tools)');
 
   const sabreArgs = ioThreads === null ? [] : ['--io-threads', String(ioThreads)];
+  if (flagOption(opts, 'embedded-shards')) sabreArgs.push('--embedded-shards', 'yes');
   const servers = await startBenchServers({ shards, selfTest, sabreArgs });
   let minimal: ServerHandle | null = null;
   const label = servers.sabreLabel;
@@ -210,14 +214,17 @@ async function main(): Promise<void> {
   const started = Date.now();
   try {
     if (withMinimal) minimal = await startMinimalNode();
+    // What the server runs (the defaults included): fronts, shards, and shards run by fronts.
+    const layout = selfTest ? { ioThreads: 1, shards, embedded: 0 } : await sabreLayout(servers.sabre.port, shards);
     const sides: Array<{ name: SideName; label: string; server: ServerHandle }> = [
       { name: 'sabre', label, server: servers.sabre },
       { name: 'redis', label: 'redis', server: servers.redis },
     ];
     if (minimal !== null) sides.push({ name: 'minimal', label: 'minimal', server: minimal });
-    const setting =
-      `${selfTest ? '' : `${shards} shard${shards === 1 ? '' : 's'}`}` +
-      `${selfTest ? '' : `, io-threads ${ioThreads === null ? 'default' : String(ioThreads)}`}`;
+    const setting = selfTest
+      ? ''
+      : `${layout.shards} shard${layout.shards === 1 ? '' : 's'}, io-threads ${layout.ioThreads}${ioThreads === null ? ' (default)' : ''}` +
+        (layout.embedded > 0 ? `, embedded-shards yes (shards 0..${layout.embedded - 1} run by fronts 0..${layout.embedded - 1})` : '');
     progress(
       `${label}: port ${servers.sabre.port} pid ${servers.sabre.pid}${setting === '' ? '' : ` (${setting})`}; ` +
         `redis: port ${servers.redis.port} pid ${servers.redis.pid}; ` +
@@ -293,8 +300,9 @@ async function main(): Promise<void> {
     // Medians.
     const results: BenchResults = {
       label,
-      ioThreads,
-      shards,
+      ioThreads: layout.ioThreads,
+      shards: layout.shards,
+      embeddedShards: layout.embedded,
       clients,
       keyspace,
       reps,
@@ -308,7 +316,9 @@ async function main(): Promise<void> {
       const med = (side: SideName, f: (s: Sample) => number): number => median(cell.samples[side].map(f));
       const withThreads = cell.samples.sabre.filter((s) => s.frontUs !== undefined);
       const fronts = medians(withThreads.map((s) => s.frontUs ?? []));
-      const shardsUs = medians(withThreads.map((s) => s.shardUs ?? []));
+      // A shard run by a front is that front's thread: its INFO figure is the whole thread's, already in the front's.
+      const own = (xs: number[] | undefined): number[] => (xs ?? []).slice(layout.embedded);
+      const shardsUs = medians(withThreads.map((s) => own(s.shardUs)));
       results.cells.push({
         test: cell.test,
         pipeline: cell.pipeline,
@@ -320,7 +330,7 @@ async function main(): Promise<void> {
         shardUs: shardsUs,
         // Medians of the per-run sums, not sums of the medians.
         frontSumUs: median(withThreads.map((s) => sum(s.frontUs ?? []))),
-        shardSumUs: median(withThreads.map((s) => sum(s.shardUs ?? []))),
+        shardSumUs: median(withThreads.map((s) => sum(own(s.shardUs)))),
       });
     }
 
@@ -385,9 +395,9 @@ async function main(): Promise<void> {
       );
       console.log('');
       const headers = ['test', 'P'];
-      for (let i = 0; i < nFront; i++) headers.push(`front_${i}`);
+      for (let i = 0; i < nFront; i++) headers.push(i < layout.embedded ? `front_${i}+shard_${i}` : `front_${i}`);
       headers.push('fronts');
-      for (let i = 0; i < nShard; i++) headers.push(`shard_${i}`);
+      for (let i = 0; i < nShard; i++) headers.push(`shard_${i + layout.embedded}`);
       headers.push('shards', 'rest', 'whole');
       printTable(
         headers,
