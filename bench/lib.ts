@@ -516,6 +516,8 @@ export interface BenchResults {
     test: string;
     pipeline: number;
     requests: number;
+    /** Median of the per-repetition sabre/redis throughput ratios. */
+    ratio: number;
     sabre: SideMedians;
     redis: SideMedians;
     minimal: SideMedians;

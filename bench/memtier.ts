@@ -5,7 +5,7 @@
 // memtier's defaults (1:10 SET:GET, 32-byte values, random keys up to 10,000,000, 50
 // connections) with one memtier thread (--threads 1: the machine has 2 cores), at -P 1
 // and -P 16. Each repetition runs memtier once against each server (the order
-// alternates); the table shows medians, the Sabre/Redis ratio and the issue's target
+// alternates); the table shows medians, the median of the per-repetition Sabre/Redis ratios and the issue's target
 // next to it. Server CPU per request comes from /proc/<pid>/stat around each run.
 //
 // memtier_benchmark is looked for on PATH and in /tmp/memtier-src (how to build it:
@@ -238,7 +238,11 @@ async function main(): Promise<void> {
     console.log('');
     const rows = workloads.map((w, wi) => {
       const med = (side: string, f: (s: Sample) => number): number => median((samples.get(key(wi, side)) ?? []).map(f));
-      const ratio = med('sabre', (s) => s.rps) / med('redis', (s) => s.rps);
+      // The median of each repetition's ratio: a repetition runs both servers back to back, so a
+      // change of load on the machine between repetitions cancels out of its ratio.
+      const sabreRuns = samples.get(key(wi, 'sabre')) ?? [];
+      const redisRuns = samples.get(key(wi, 'redis')) ?? [];
+      const ratio = median(sabreRuns.map((s, i) => s.rps / (redisRuns[i]?.rps ?? Number.NaN)));
       const target = TARGETS[w.pipeline] ?? Number.NaN;
       const row = [
         w.name,
@@ -259,7 +263,7 @@ async function main(): Promise<void> {
     if (minimal !== null) headers.push('minimal ops/s', 'minimal µs/req');
     printTable(headers, rows);
     console.log('');
-    console.log(`ratio = sabre/redis throughput; µs/req = server process CPU (/proc utime+stime) / requests. Total time ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    console.log(`ratio = median over the repetitions of sabre/redis throughput in the same repetition; µs/req = server process CPU (/proc utime+stime) / requests. Total time ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   } finally {
     await Promise.all([servers.stop(), minimal?.stop()]);
   }

@@ -77,6 +77,8 @@ const SETTLE_MS = 300;
 type SideName = 'sabre' | 'redis' | 'minimal';
 
 interface Sample {
+  /** The repetition it belongs to (pairs the servers' runs for the ratio). */
+  rep?: number;
   rps: number;
   cpuUsPerReq: number;
   /** Sabre only: µs per request of each front thread and each shard (INFO cpu). */
@@ -285,6 +287,7 @@ async function main(): Promise<void> {
             progress(`${head} FAILED: ${s}`);
             continue;
           }
+          s.rep = rep;
           cell.samples[side.name].push(s);
           const threads =
             s.frontUs === undefined || s.shardUs === undefined
@@ -323,6 +326,13 @@ async function main(): Promise<void> {
         test: cell.test,
         pipeline: cell.pipeline,
         requests: cell.requests,
+        // The median of each repetition's ratio: both servers ran back to back in it, so a change of
+        // load on the machine between repetitions cancels out.
+        ratio: median(
+          cell.samples.sabre
+            .map((s) => s.rps / (cell.samples.redis.find((r) => r.rep === s.rep)?.rps ?? Number.NaN))
+            .filter(Number.isFinite),
+        ),
         sabre: { rps: med('sabre', (s) => s.rps), cpuUs: med('sabre', (s) => s.cpuUsPerReq), runs: cell.samples.sabre.length, failed: cell.failed.sabre },
         redis: { rps: med('redis', (s) => s.rps), cpuUs: med('redis', (s) => s.cpuUsPerReq), runs: cell.samples.redis.length, failed: cell.failed.redis },
         minimal: { rps: med('minimal', (s) => s.rps), cpuUs: med('minimal', (s) => s.cpuUsPerReq), runs: cell.samples.minimal.length, failed: cell.failed.minimal },
@@ -366,7 +376,7 @@ async function main(): Promise<void> {
           fmtInt(c.requests),
           mark(c.sabre, fmtInt(c.sabre.rps), true),
           mark(c.redis, fmtInt(c.redis.rps), true),
-          fmtRatio(c.sabre.rps / c.redis.rps),
+          fmtRatio(c.ratio),
           mark(c.minimal, fmtInt(c.minimal.rps), mRan),
           mark(c.sabre, fmtFixed(c.sabre.cpuUs, 2), true),
           mark(c.redis, fmtFixed(c.redis.cpuUs, 2), true),
@@ -380,7 +390,7 @@ async function main(): Promise<void> {
       console.log('error = every run failed (see the progress output); * = median of the runs that succeeded');
     }
     console.log(
-      `ratio = ${label}/redis throughput (higher is better); CPU vs x = ${label}/x CPU per request (lower is better).`,
+      `ratio = median over the repetitions of ${label}/redis throughput in the same repetition (higher is better); CPU vs x = ${label}/x CPU per request (lower is better).`,
     );
 
     if (perThread) {
