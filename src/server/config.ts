@@ -37,13 +37,14 @@ import { formatLogLine, serverLog, setLogLevel, type LogLevelName } from './log.
  *   Redis's throughput against 0.60x with the shard on its own thread, and no
  *   worse at -P 16; two front threads did not help (0.72x at -P 1).
  * - From 3 cores, the split follows the measured CPU per request of each
- *   kind of thread: a front thread costs about four times what a shard costs
- *   for the same request (socket work is most of a request's cost in Node), so
- *   four fifths of the cores go to front threads and the rest to shards, each
- *   on a thread of its own.
+ *   kind of thread (bench/scaling.ts): a front thread costs 7x what a shard
+ *   costs for the same request at -P 1 and 1.8x at -P 16 (socket work is most
+ *   of a request's cost in Node), so the model's best splits run from 6:1 to
+ *   4:3; two thirds of the cores go to front threads and the rest to shards,
+ *   each on a thread of its own.
  */
 export function defaultIoThreads(cores: number = availableParallelism()): number {
-  return cores <= 2 ? 1 : Math.min(MAX_FRONT_THREADS, Math.max(1, Math.round((cores * 4) / 5)));
+  return cores <= 2 ? 1 : Math.min(MAX_FRONT_THREADS, Math.max(1, Math.round((cores * 2) / 3)));
 }
 
 /** Shard workers when `shards` is not set: the cores the front threads leave, at least one (see defaultIoThreads). */

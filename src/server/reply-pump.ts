@@ -28,8 +28,13 @@ export class ReplyPump {
   /** The held clients' safety net: a missing reply that arrives without scheduling a turn. */
   private readonly holdTimer = setTimeout(() => this.afterBatch(), 1).unref();
 
+  /** What the replies of the shards this front runs itself are called in the log. */
+  private readonly embeddedReplies: string;
+
   constructor(srv: Server) {
     this.srv = srv;
+    const ids = srv.links.filter((l) => l.embedded !== null).map((l) => l.id);
+    this.embeddedReplies = `shard ${ids.join(', ')}'s replies`;
   }
 
   /** Wakes up whenever `link`'s shard publishes replies, and drains them. */
@@ -37,15 +42,7 @@ export class ReplyPump {
     const loop = (): void => {
       for (;;) {
         const seen = link.signal();
-        try {
-          this.pump();
-        } catch (e) {
-          // Never let an exception end this loop (replies would stop for good)
-          // or become an unhandled rejection of the park promise. Replies
-          // published before `seen` may still wait: drain again next turn.
-          logWarning(`Error while handing shard ${link.id}'s replies to clients: ${(e as Error).stack ?? String(e)}`);
-          setImmediate(() => this.retryPump());
-        }
+        this.pumpSafely(`shard ${link.id}'s replies`);
         const p = link.park(seen);
         if (p !== null) {
           p.then(loop, loop);
@@ -54,6 +51,20 @@ export class ReplyPump {
       }
     };
     loop();
+  }
+
+  /**
+   * pump(), never throwing: an exception must not end a wake-up loop (replies
+   * would stop for good), become an unhandled rejection, or escape a timer.
+   * Replies still waiting are drained again next turn.
+   */
+  pumpSafely(what = 'shard replies'): void {
+    try {
+      this.pump();
+    } catch (e) {
+      logWarning(`Error while handing ${what} to clients: ${(e as Error).stack ?? String(e)}`);
+      setImmediate(() => this.retryPump());
+    }
   }
 
   private retryPump(): void {
@@ -110,7 +121,7 @@ export class ReplyPump {
     // (what they unblock may send more, a few rounds at most; the rest goes next turn).
     for (let round = 0; round < 4 && d.servedEmbedded; round++) {
       d.servedEmbedded = false;
-      this.pump();
+      this.pumpSafely(this.embeddedReplies);
       this.flushClients();
       d.flush();
     }

@@ -179,7 +179,7 @@ export class Server {
       };
       // A shard this front runs itself is drained right after it runs (flushNow), not woken up for.
       if (link.embedded === null) this.replies.listen(link);
-      else link.embedded.onServed = () => this.pump();
+      else link.embedded.onServed = () => this.replies.pumpSafely(`shard ${link.id}'s replies`);
     }
     startInfoSampler(this);
     this.outputLimits = new OutputLimits(config.clientOutputBufferLimits);

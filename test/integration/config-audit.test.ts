@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { redisClient, useSabre } from '../helpers/suites.ts';
+import { defaultEmbeddedShards } from '../../src/server/config.ts';
 
 // Every setting does what it says, or is refused. This walks CONFIG GET * and,
 // for every parameter, sets a valid value other than its current one: either
@@ -27,7 +28,7 @@ const AUDIT: Readonly<Record<string, Outcome>> = {
   shards: { kind: 'refused', value: '2', because: IMMUTABLE },
   'shard-ring-kb': { kind: 'refused', value: '64', because: IMMUTABLE },
   'io-threads': { kind: 'refused', value: '3', because: IMMUTABLE },
-  'embedded-shards': { kind: 'refused', value: 'yes', because: IMMUTABLE },
+  'embedded-shards': { kind: 'refused', value: defaultEmbeddedShards() ? 'no' : 'yes', because: IMMUTABLE },
   warmup: { kind: 'refused', value: 'yes', because: IMMUTABLE },
   dir: { kind: 'implemented', value: '/tmp' },
   loglevel: { kind: 'implemented', value: 'verbose' },

@@ -63,7 +63,9 @@ describe('clients whose commands wait', () => {
   useSabre((s, c) => {
     server = s;
     r = c;
-  }, { args: ['--shard-ring-kb', '4'] });
+    // The shards must have threads of their own: these tests stall them (DEBUG SLEEP) while the
+    // front keeps reading; a shard run by the front thread (embedded-shards) would stall it too.
+  }, { args: ['--shard-ring-kb', '4', '--embedded-shards', 'no'] });
 
   /** Holds shards 0 and 1 for about `seconds`: every shard sleeps, and a cross-shard RENAME waits for them. */
   async function holdShards(seconds: number): Promise<{ done: Promise<unknown>; close: () => void }> {
