@@ -34,8 +34,19 @@ export const REQ_OPCODE = 4;
 export const REQ_DB = 6;
 /** u32 number of arguments (argv[0] included). */
 export const REQ_ARGC = 8;
-/** u8 flags: REQF_* (bytes 13-15 are padding). */
+/** u8 flags: REQF_*. */
 export const REQ_FLAGS = 12;
+/**
+ * u24 order field (bytes 13-15), meaningful only with REQF_ORDERED or
+ * REQF_AFTER, i.e. when several front threads feed the shard (io-threads > 1):
+ * with REQF_ORDERED it is the record's ticket (the shard runs it when exactly
+ * that many ordered records have run before it); with REQF_AFTER it is how
+ * many tickets had been issued for this shard when the front wrote the record
+ * (the shard runs it once at least that many ordered records have run).
+ * Counted modulo ORDER_TICKET_MODULUS. See docs/architecture.md, "One order
+ * across front threads".
+ */
+export const REQ_ORDER = 13;
 /** First argument: u32 length then the bytes, arguments packed back to back. */
 export const REQ_ARGS = 16;
 /** The most databases a request record can name (REQ_DB is a u16). */
@@ -51,6 +62,12 @@ export const REQF_LARGE = 4;
  * was sent (see docs/architecture.md, "Memory exhaustion").
  */
 export const REQF_MAY_USE_RESERVE = 8;
+/** A part of a multi-shard command: REQ_ORDER is its ticket on this shard (runs in ticket order). */
+export const REQF_ORDERED = 16;
+/** REQ_ORDER is the tickets issued when it was written: it runs after those ordered records. */
+export const REQF_AFTER = 32;
+/** Tickets and order fields count modulo this (REQ_ORDER is 24 bits). */
+export const ORDER_TICKET_MODULUS = 1 << 24;
 
 // Reply record (shard -> front), after REC_LEN:
 /** u32 flags: REPF_* */
@@ -82,6 +99,31 @@ export const SLOW_TRAILER_DURATION_FROM_END = 12;
 export const REPF_READY = 4;
 /** From the record's end: u32 size of the whole blocked-clients trailer. */
 export const READY_TRAILER_SIZE_FROM_END = 4;
+/**
+ * A record no request asked for (it answers nothing in the FIFO): the shard
+ * pushes it to a front thread whose clients were served by another front's
+ * write (blocked pops woken by a push from any thread). Its body is empty and
+ * it carries a REPF_READY trailer.
+ */
+export const REPF_PUSH = 8;
+
+// ---------------------------------------------------------------------------
+// Order block: one Int32Array shared by every front thread (io-threads)
+// ---------------------------------------------------------------------------
+/** Int32 index of the spin lock held while a front takes tickets on several shards at once. */
+export const ORDER_LOCK = 0;
+/** Int32 index of the next client id (CLIENT ID is unique across front threads). Own cache line. */
+export const ORDER_NEXT_CLIENT_ID = 16;
+/** Int32 index of the number of connected clients over every front (maxclients). */
+export const ORDER_CONNECTED_CLIENTS = 17;
+/** Int32 index of shard s's ticket counter: ORDER_TICKETS + 16 * s (one cache line each). */
+export const ORDER_TICKETS = 32;
+/** Most front threads (io-threads); a blocked-pop token's low bits name its front. */
+export const MAX_FRONT_THREADS = 64;
+/** Bytes of the order block for `shards` shards. */
+export function orderBlockBytes(shards: number): number {
+  return (ORDER_TICKETS + 16 * shards) * 4;
+}
 
 // ---------------------------------------------------------------------------
 // Shard statistics block (written by the shard, read by the front for INFO)
@@ -122,9 +164,17 @@ export const STAT_LAZYFREE_PENDING = 14;
 export const STAT_LAZYFREED_OBJECTS = 15;
 /** Per database d: keys at STAT_DB_BASE + 2d, keys with a TTL at STAT_DB_BASE + 2d + 1. */
 export const STAT_DB_BASE = 16;
-/** Float64 slots of a shard's statistics block for `databases` databases. */
-export function statSlots(databases: number): number {
-  return STAT_DB_BASE + 2 * databases;
+/**
+ * The STAT_WRITE_BYTES_DONE of the records front thread `front` sent (each
+ * front admits writes against its own bytes in flight): front 0's is
+ * STAT_WRITE_BYTES_DONE, the others' follow the databases.
+ */
+export function statWriteDoneOfFront(databases: number, front: number): number {
+  return front === 0 ? STAT_WRITE_BYTES_DONE : STAT_DB_BASE + 2 * databases + front - 1;
+}
+/** Float64 slots of a shard's statistics block for `databases` databases and `fronts` front threads. */
+export function statSlots(databases: number, fronts = 1): number {
+  return STAT_DB_BASE + 2 * databases + fronts - 1;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { TYPE_LIST, TYPE_ZSET } from '../../native-layout/layout.ts';
+import { MAX_FRONT_THREADS, TYPE_LIST, TYPE_ZSET } from '../../native-layout/layout.ts';
 import { Argv } from '../protocol/argv.ts';
 import { ReplyBuffer } from '../protocol/reply-buffer.ts';
 import type { Keyspace } from '../store/keyspace.ts';
@@ -170,7 +170,8 @@ function serveKey(c: ShardContext, sw: ShardWaiters, id: string, skip: number): 
  * null: first serves every watched key that got elements during the command
  * (and those its serving fed in turn, as BLMOVE into a watched key).
  */
-export function blockedTrailer(c: ShardContext, postLarge: (bytes: Uint8Array) => void): Uint8Array | null {
+export function blockedTrailer(c: ShardContext, front: number, postLarge: (front: number, bytes: Uint8Array) => void,
+  pushToFront: (front: number, trailer: Uint8Array) => void): Uint8Array | null {
   const ks = c.ks;
   ks.blockedOutput = false;
   const sw = perKeyspace.get(ks);
@@ -186,6 +187,27 @@ export function blockedTrailer(c: ShardContext, postLarge: (bytes: Uint8Array) =
   if (sw.entries.length === 0) return null;
   const entries = sw.entries;
   sw.entries = [];
+  // Each waiter's token names its front thread: the entries of the front
+  // whose request this is ride on its reply; another front's go to it in a
+  // record of their own (native-layout REPF_PUSH).
+  let mine: Entry[] | null = null;
+  let others: Map<number, Entry[]> | null = null;
+  for (const e of entries) {
+    const f = e.token % MAX_FRONT_THREADS;
+    if (f === front) (mine ??= []).push(e);
+    else {
+      others ??= new Map();
+      const list = others.get(f);
+      if (list === undefined) others.set(f, [e]);
+      else list.push(e);
+    }
+  }
+  if (others !== null) for (const [f, list] of others) pushToFront(f, encodeTrailer(list, (b) => postLarge(f, b)));
+  return mine === null ? null : encodeTrailer(mine, (b) => postLarge(front, b));
+}
+
+/** The REPF_READY trailer of these entries; served replies past PORTED_FROM_BYTES go to `postLarge`, in entry order. */
+function encodeTrailer(entries: Entry[], postLarge: (bytes: Uint8Array) => void): Uint8Array {
   // Served replies go inline while the trailer stays small; the rest go over the side port.
   let size = 8;
   const ported: boolean[] = [];

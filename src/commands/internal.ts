@@ -303,4 +303,12 @@ export const internalCommands: CommandSpec[] = [
   internal('__take', -2, takeInternal),
   internal('__put', -5, putInternal),
   internal('__config', -3, configInternal),
+  // A front thread's coordinated command takes the shard (io-threads > 1) and gives it back.
+  // The shard's run loop answers both itself (shard/worker.ts); the handler never runs.
+  internal('__lock', 1, lockedByRunLoop),
+  internal('__unlock', 1, lockedByRunLoop),
 ];
+
+function lockedByRunLoop(c: ShardContext): void {
+  c.reply.error('ERR __lock and __unlock are answered by the shard run loop');
+}

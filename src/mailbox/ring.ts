@@ -32,9 +32,16 @@ export class RingWriter {
   private published: number;
   /** The consumer's HEAD as last read: room is re-read from HEAD only when this says the ring is full. */
   private headSeen: number;
+  /**
+   * Where publishes ring: this ring's own header, or (a shard fed by several
+   * front threads) the header of the ring its consumer parks on.
+   */
+  private readonly bell: Int32Array;
 
-  constructor(sab: SharedArrayBuffer) {
+  /** `bell`: another ring's buffer whose RING_SIGNAL the consumer parks on (default: this ring's). */
+  constructor(sab: SharedArrayBuffer, bell?: SharedArrayBuffer) {
     this.ctl = new Int32Array(sab, 0, RING_HEADER_BYTES >> 2);
+    this.bell = bell === undefined || bell === sab ? this.ctl : new Int32Array(bell, 0, RING_HEADER_BYTES >> 2);
     this.u8 = new Uint8Array(sab, RING_HEADER_BYTES);
     this.capacity = this.u8.length;
     this.mask = this.capacity - 1;
@@ -92,8 +99,9 @@ export class RingWriter {
     if (this.tail === this.published) return false;
     this.published = this.tail;
     Atomics.store(this.ctl, RING_TAIL, this.tail | 0);
-    Atomics.add(this.ctl, RING_SIGNAL, 1);
-    if (Atomics.load(this.ctl, RING_CONSUMER_PARKED) !== 0) Atomics.notify(this.ctl, RING_SIGNAL);
+    const bell = this.bell;
+    Atomics.add(bell, RING_SIGNAL, 1);
+    if (Atomics.load(bell, RING_CONSUMER_PARKED) !== 0) Atomics.notify(bell, RING_SIGNAL);
     return true;
   }
 

@@ -3,7 +3,7 @@ import { opcodeOf } from '../commands/registry.ts';
 import type { CommandSpec } from '../commands/types.ts';
 import { CLUSTER_SLOTS, keyHashSlot } from '../util/crc16.ts';
 import { Argv } from '../protocol/argv.ts';
-import { REQF_MAY_USE_RESERVE } from '../../native-layout/layout.ts';
+import { ORDER_LOCK, ORDER_TICKET_MODULUS, ORDER_TICKETS, REQ_ARGS, REQF_MAY_USE_RESERVE } from '../../native-layout/layout.ts';
 import { LARGE_VALUE_BYTES, ShardLink, type ReplyTarget } from './shard-link.ts';
 
 /** Who receives a finished reply: a client, identified by reply sequence number. */
@@ -150,6 +150,17 @@ interface PendingCall {
 }
 
 /**
+ * Takes the order block's lock: a few loads and stores are done under it, so
+ * a front spins briefly, then sleeps in short waits (another front thread
+ * that holds it may have lost its core).
+ */
+function lockOrder(order: Int32Array): void {
+  for (let spins = 0; Atomics.compareExchange(order, ORDER_LOCK, 0, 1) !== 0; spins++) {
+    if (spins > 1000) Atomics.wait(order, ORDER_LOCK, 1, 0.05);
+  }
+}
+
+/**
  * The shard that owns a hash slot: contiguous slot ranges, one per shard, as
  * in a freshly created cluster.
  */
@@ -189,9 +200,19 @@ export class Dispatcher {
    * it returned true): the caller answers OOM and clears it.
    */
   refusedForMemory = false;
+  /**
+   * The order block shared by every front thread (io-threads > 1), else null:
+   * with one front its enqueue order is the total order and nothing more is needed.
+   */
+  readonly order: Int32Array | null;
+  private readonly lockOp = opcodeOf('__lock');
+  private readonly unlockOp = opcodeOf('__unlock');
+  private readonly lockArgv = Argv.fromStrings(['__lock']);
+  private readonly unlockArgv = Argv.fromStrings(['__unlock']);
 
-  constructor(links: ShardLink[]) {
+  constructor(links: ShardLink[], order: Int32Array | null = null) {
     this.links = links;
+    this.order = order;
     this.shardCount = links.length;
     this.slotToShard = new Uint16Array(CLUSTER_SLOTS);
     // Contiguous slot ranges per shard, like a freshly created cluster.
@@ -368,12 +389,60 @@ export class Dispatcher {
     } else {
       target = new Tally(nused, sink, seq, merge === 'sum');
     }
+    if (this.order !== null) this.takeTickets(used, nused);
     for (let u = 0; u < nused; u++) {
       const s = used[u];
       this.links[s].send(opcode, db, flags, argv, target, u, this.pick[s], pc[s]);
       this.touched(s);
     }
     return true;
+  }
+
+  // -- one order across front threads (io-threads > 1) -------------------------
+  //
+  // Each shard numbers the multi-shard records it receives from every front:
+  // its tickets. A front takes the tickets of all the shards a command spans
+  // at once, under one lock, so that any two such commands are in the same
+  // order on every shard they share; a shard runs its ordered records in
+  // ticket order, and any other record after the tickets issued before it was
+  // written (native-layout REQ_ORDER). docs/architecture.md, "One order across
+  // front threads".
+
+  /** Takes the next ticket of each of the first `n` shards of `shards` (the links write them). */
+  private takeTickets(shards: ArrayLike<number>, n: number): void {
+    const order = this.order as Int32Array;
+    lockOrder(order);
+    for (let u = 0; u < n; u++) {
+      const s = shards[u];
+      const at = ORDER_TICKETS + 16 * s;
+      const t = Atomics.load(order, at);
+      Atomics.store(order, at, (t + 1) & (ORDER_TICKET_MODULUS - 1));
+      this.links[s].ticket = t;
+    }
+    Atomics.store(order, ORDER_LOCK, 0);
+  }
+
+  /**
+   * A coordinated command's shards, taken on the shard side too when several
+   * front threads feed them: one ordered __lock per shard, after which each
+   * of them reads only this front's ring until __unlock. False, with nothing
+   * written, when a ring has no room now (the command waits, as any other).
+   */
+  lockShards(shards: readonly number[]): boolean {
+    if (this.order === null) return true;
+    for (const s of shards) if (!this.links[s].canFit(REQ_ARGS + 4 + 6)) return false;
+    this.takeTickets(shards, shards.length);
+    for (const s of shards) {
+      this.links[s].send(this.lockOp, 0, 0, this.lockArgv, null, 0);
+      this.touched(s);
+    }
+    return true;
+  }
+
+  /** Gives a coordinated command's shards back (after its last phase has answered). */
+  unlockShards(shards: readonly number[]): void {
+    if (this.order === null) return;
+    for (const s of shards) void this.callOp(s, this.unlockOp, this.unlockArgv, true);
   }
 
   private ensurePick(s: number, n: number): void {
@@ -396,6 +465,7 @@ export class Dispatcher {
     const size = ShardLink.sizeOf(argv);
     for (const link of this.links) if (!link.canFit(size)) return false;
     const gather = new Gather(this.shardCount, sink, seq, combine);
+    if (this.order !== null) this.takeTickets(this.everyShard, this.shardCount);
     this.links.forEach((link, s) => {
       link.send(opcode, db, flags, argv, gather, s);
       this.touched(s);
@@ -411,10 +481,12 @@ export class Dispatcher {
    */
   call(shard: number, name: string, db: number, flags: number, args: ReadonlyArray<string | Uint8Array>,
     deferPublish = false): Promise<Buffer> {
-    const argv = Argv.fromStrings([name, ...args]);
+    return this.callOp(shard, opcodeOf(name), Argv.fromStrings([name, ...args]), deferPublish, db, flags);
+  }
+
+  private callOp(shard: number, opcode: number, argv: Argv, deferPublish: boolean, db = 0, flags = 0): Promise<Buffer> {
     const target = new Awaiting();
     const p = new Promise<Buffer>((resolve) => { target.resolve = resolve; });
-    const opcode = opcodeOf(name);
     if (this.pendingCalls.length === 0 && this.links[shard].trySendAll(opcode, db, flags, argv, target, 0)) {
       // deferPublish: published with the rest of the turn's records (flush), one wake-up for them all.
       if (deferPublish) this.touched(shard);

@@ -1,6 +1,7 @@
 import { receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import {
-  REP_BODY, REP_FLAGS, REPF_LARGE, REPF_READY, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
+  REP_BODY, REP_FLAGS, REPF_LARGE, REPF_PUSH, REPF_READY, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
+  REQ_ORDER, REQF_AFTER, REQF_ORDERED, ORDER_TICKETS, ORDER_TICKET_MODULUS,
   READY_TRAILER_SIZE_FROM_END, SLOW_TRAILER_SIZE_FROM_END,
   MAX_SMALL_ALLOC, STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_RESERVE_BYTES, STAT_USED_BYTES, STAT_WRITE_BYTES_DONE,
 } from '../../native-layout/layout.ts';
@@ -29,6 +30,18 @@ export interface ReplyTarget {
   onShardReplyOwned?(tag: number, body: Uint8Array): void;
 }
 
+/** A front thread's rings to one shard, as they cross to that front (io-threads). */
+export interface ShardLinkRings {
+  requestRing: SharedArrayBuffer;
+  replyRing: SharedArrayBuffer;
+  /** The shard parks on this ring's signal (front 0's request ring): every front's publish rings it. */
+  bell: SharedArrayBuffer;
+  stats: SharedArrayBuffer;
+  arenaBytes: number;
+  /** This front's STAT_WRITE_BYTES_DONE slot in `stats`. */
+  doneSlot: number;
+}
+
 /**
  * The front thread's end of one shard: writes request records, reads reply
  * records, and remembers in FIFO order who waits for each reply (shards answer
@@ -36,7 +49,8 @@ export interface ReplyTarget {
  */
 export class ShardLink {
   readonly id: number;
-  readonly worker: Worker;
+  /** The shard's thread (front 0 only: the other front threads do not own it). */
+  readonly worker: Worker | null;
   readonly stats: Float64Array;
   private readonly requests: RingWriter;
   private readonly replies: RingReader;
@@ -67,16 +81,50 @@ export class ShardLink {
    * the difference is what the shard has yet to run.
    */
   denyoomBytesSent = 0;
+  /** Where the shard publishes this front's STAT_WRITE_BYTES_DONE. */
+  private readonly doneSlot: number;
+  /**
+   * The order block (io-threads > 1), else null: then every record this front
+   * writes carries an order field (native-layout REQ_ORDER).
+   */
+  private readonly order: Int32Array | null;
+  /** The ticket of the next record written (set by the dispatcher for a multi-shard part), or -1. */
+  ticket = -1;
 
-  constructor(id: number, worker: Worker, requestRing: SharedArrayBuffer, replyRing: SharedArrayBuffer,
-    port: MessagePort, stats: SharedArrayBuffer) {
+  constructor(id: number, worker: Worker | null, requestRing: SharedArrayBuffer, replyRing: SharedArrayBuffer,
+    port: MessagePort, stats: SharedArrayBuffer, bell?: SharedArrayBuffer, doneSlot = STAT_WRITE_BYTES_DONE,
+    order: Int32Array | null = null) {
     this.id = id;
     this.worker = worker;
-    this.requests = new RingWriter(requestRing);
+    this.requests = new RingWriter(requestRing, bell);
     this.replies = new RingReader(replyRing);
     this.port = port;
     this.stats = new Float64Array(stats);
     this.cur = this.requests.u8;
+    this.doneSlot = doneSlot;
+    this.order = order;
+  }
+
+  /**
+   * The flags and order field of the record being written: a multi-shard
+   * part carries its ticket, any other record the tickets issued so far
+   * (it must run after them). Nothing when this is the only front thread.
+   */
+  private orderHeader(u8: Uint8Array, at: number): void {
+    const order = this.order;
+    if (order === null) return;
+    let v: number;
+    if (this.ticket >= 0) {
+      v = this.ticket;
+      this.ticket = -1;
+      u8[at + REQ_FLAGS] |= REQF_ORDERED;
+    } else {
+      v = Atomics.load(order, ORDER_TICKETS + 16 * this.id) & (ORDER_TICKET_MODULUS - 1);
+      u8[at + REQ_FLAGS] |= REQF_AFTER;
+    }
+    u8[at + REQ_ORDER] = v;
+    u8[at + REQ_ORDER + 1] = v >>> 8;
+    u8[at + REQ_ORDER + 2] = v >>> 16;
   }
 
   get pending(): number {
@@ -114,6 +162,7 @@ export class ShardLink {
       this.cur = this.requests.u8;
     }
     writeHeader(this.cur, at, opcode, db, flags, argc);
+    this.orderHeader(this.cur, at);
     this.pos = at + REQ_ARGS;
   }
 
@@ -211,6 +260,7 @@ export class ShardLink {
     const at = this.requests.reserve(REQ_ARGS);
     if (at < 0) throw new Error('request ring full: canFit() was not checked');
     writeHeader(this.requests.u8, at, opcode, db, flags | REQF_LARGE, n);
+    this.orderHeader(this.requests.u8, at);
     this.requests.commit(REQ_ARGS);
     return true;
   }
@@ -231,7 +281,7 @@ export class ShardLink {
    * first is never newer than the used value read after it.
    */
   writeBytesInFlight(): number {
-    const d = this.denyoomBytesSent - this.stats[STAT_WRITE_BYTES_DONE];
+    const d = this.denyoomBytesSent - this.stats[this.doneSlot];
     return d > 0 ? d : 0;
   }
 
@@ -304,6 +354,23 @@ export class ShardLink {
       for (let idx = r.next(); idx >= 0; idx = r.next()) {
         const len = r.readU32(idx);
         const flags = r.readU32(idx + REP_FLAGS);
+        if (flags & REPF_PUSH) {
+          // Blocked clients of this front served by another front's write: no request waits for it.
+          const end = idx + len;
+          const trailer = end - r.readU32(end - READY_TRAILER_SIZE_FROM_END);
+          let failure: unknown = undefined;
+          try {
+            this.onReadyKeys?.(r.u8, trailer, end, this.takePorted);
+          } catch (e) {
+            failure = e ?? new Error('a ready-keys handler threw nothing');
+          }
+          r.consume(idx);
+          if (failure !== undefined) {
+            if (this.onDeliveryError === null) throw failure;
+            this.onDeliveryError(null, failure);
+          }
+          continue;
+        }
         const target = this.targets[this.qHead];
         const tag = this.tags[this.qHead];
         this.targets[this.qHead] = null;

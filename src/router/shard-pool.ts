@@ -1,12 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { MessageChannel, Worker } from 'node:worker_threads';
-import { MAX_ARENA_BYTES, shardReserveBytes, statSlots } from '../../native-layout/layout.ts';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MAX_ARENA_BYTES, shardReserveBytes, statSlots, statWriteDoneOfFront } from '../../native-layout/layout.ts';
 import type { ShardConfig } from '../commands/types.ts';
 import { createRingBuffer } from '../mailbox/ring.ts';
 import type { ShardWorkerData } from '../shard/worker.ts';
-import { ShardLink } from './shard-link.ts';
+import { ShardLink, type ShardLinkRings } from './shard-link.ts';
 
 export interface PoolOptions {
   shards: number;
@@ -18,6 +18,23 @@ export interface PoolOptions {
   config: ShardConfig;
   /** Test-only fault injection passed to the workers (see ShardWorkerData.fault). */
   fault?: string;
+  /** Front threads (io-threads); each gets its own rings and side port to every shard. Default 1. */
+  fronts?: number;
+  /** The order block shared by the front threads (fronts > 1). */
+  order?: Int32Array | null;
+}
+
+/** What another front thread needs to reach one shard: its rings (in a message) and its port (transferred). */
+export interface FrontShardEnd {
+  rings: ShardLinkRings;
+  port: MessagePort;
+}
+
+export interface StartedShards {
+  /** Front 0's (the main thread's) links. */
+  links: ShardLink[];
+  /** For front f >= 1: ends[f - 1][shard]. */
+  ends: FrontShardEnd[][];
 }
 
 const MiB = 1024 * 1024;
@@ -126,21 +143,29 @@ export function allocateArenas(count: number, bytes: number,
  * port. `onDeath` is called once per shard whose thread ends (an uncaught
  * error, or an exit), with why; a shard never ends on its own otherwise.
  */
-export function startShards(opts: PoolOptions, onDeath: (shard: number, why: string) => void): ShardLink[] {
+export function startShards(opts: PoolOptions, onDeath: (shard: number, why: string) => void): StartedShards {
+  const fronts = opts.fronts ?? 1;
   const links: ShardLink[] = [];
+  const ends: FrontShardEnd[][] = Array.from({ length: fronts - 1 }, () => []);
   for (let id = 0; id < opts.shards; id++) {
-    const requestRing = createRingBuffer(opts.ringBytes);
-    const replyRing = createRingBuffer(opts.ringBytes);
+    const requestRings: SharedArrayBuffer[] = [];
+    const replyRings: SharedArrayBuffer[] = [];
+    const channels: MessageChannel[] = [];
+    for (let f = 0; f < fronts; f++) {
+      requestRings.push(createRingBuffer(opts.ringBytes));
+      replyRings.push(createRingBuffer(opts.ringBytes));
+      channels.push(new MessageChannel());
+    }
     const arena = opts.arenas?.[id] ?? new SharedArrayBuffer(opts.arenaBytes);
-    const stats = new SharedArrayBuffer(statSlots(opts.config.databases) * 8);
-    const channel = new MessageChannel();
+    const stats = new SharedArrayBuffer(statSlots(opts.config.databases, fronts) * 8);
+    const shardPorts = channels.map((c) => c.port2);
     const data: ShardWorkerData = {
-      shardId: id, shardCount: opts.shards, requestRing, replyRing, arena, stats,
-      port: channel.port2, config: { ...opts.config }, seed: randomInt(0x7fffffff),
+      shardId: id, shardCount: opts.shards, requestRings, replyRings, arena, stats,
+      ports: shardPorts, config: { ...opts.config }, seed: randomInt(0x7fffffff),
       ...(opts.fault === undefined ? {} : { fault: opts.fault }),
     };
     const worker = new Worker(new URL('../shard/worker.ts', import.meta.url), {
-      workerData: data, transferList: [channel.port2], name: `shard-${id}`,
+      workerData: data, transferList: shardPorts, name: `shard-${id}`,
       // Shards allocate almost nothing on the JS heap (the keyspace is in the arena): a
       // small young generation keeps each worker's RSS down without extra GC work.
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
@@ -157,9 +182,27 @@ export function startShards(opts: PoolOptions, onDeath: (shard: number, why: str
       onDeath(id, `its thread exited with code ${code}`);
     });
     worker.unref();
-    const link = new ShardLink(id, worker, requestRing, replyRing, channel.port1, stats);
+    const link = new ShardLink(id, worker, requestRings[0], replyRings[0], channels[0].port1, stats, requestRings[0],
+      statWriteDoneOfFront(opts.config.databases, 0), opts.order ?? null);
     link.arenaBytes = arena.byteLength;
     links.push(link);
+    for (let f = 1; f < fronts; f++) {
+      ends[f - 1].push({
+        rings: {
+          requestRing: requestRings[f], replyRing: replyRings[f], bell: requestRings[0], stats,
+          arenaBytes: arena.byteLength, doneSlot: statWriteDoneOfFront(opts.config.databases, f),
+        },
+        port: channels[f].port1,
+      });
+    }
   }
-  return links;
+  return { links, ends };
+}
+
+/** Another front thread's link to one shard, from the end startShards made for it. */
+export function linkFromEnd(id: number, end: FrontShardEnd, order: Int32Array | null): ShardLink {
+  const r = end.rings;
+  const link = new ShardLink(id, null, r.requestRing, r.replyRing, end.port, r.stats, r.bell, r.doneSlot, order);
+  link.arenaBytes = r.arenaBytes;
+  return link;
 }

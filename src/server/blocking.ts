@@ -1,4 +1,4 @@
-import { REQF_RESP3 } from '../../native-layout/layout.ts';
+import { MAX_FRONT_THREADS, REQF_RESP3 } from '../../native-layout/layout.ts';
 import { ERR_SYNTAX } from '../commands/errors.ts';
 import type { Argv } from '../protocol/argv.ts';
 import { parseReply, replyLength, RespDouble, type RespValue } from '../protocol/reply-reader.ts';
@@ -316,7 +316,11 @@ interface ReadyKey {
  */
 export class Blocking {
   private readonly srv: Server;
-  private nextToken = 1;
+  /**
+   * Waiter tokens name their front thread in their low bits (token modulo
+   * MAX_FRONT_THREADS): a shard sends what a waiter got to that front.
+   */
+  private nextToken: number;
   /** Every waiter a shard may still name: trying, waiting, or done with cancels in flight. */
   private readonly byToken = new Map<number, Waiter>();
   /** Waiting clients (INFO blocked_clients, CLIENT UNBLOCK). */
@@ -329,6 +333,7 @@ export class Blocking {
 
   constructor(srv: Server) {
     this.srv = srv;
+    this.nextToken = srv.peers.index + MAX_FRONT_THREADS;
     for (const link of srv.links) link.onReadyKeys = (u8, start, end, takePorted) => this.onTrailer(u8, start, end, takePorted);
   }
 
@@ -391,7 +396,7 @@ export class Blocking {
     let settle = (): void => {};
     const settled = new Promise<void>((resolve) => { settle = resolve; });
     const w: Waiter = {
-      token: this.nextToken++, client, seq, db: client.db, resp: client.resp, req, ids: distinctIds(client.db, req.keys),
+      token: this.takeToken(), client, seq, db: client.db, resp: client.resp, req, ids: distinctIds(client.db, req.keys),
       servable: req.dst === null || (keyShards === 1 && shards.length === 1), queuedOn: [],
       deadline: req.timeoutMs > 0 ? Date.now() + req.timeoutMs : 0, timer: null, state: 'trying', early: null,
       busy: false, endWhenIdle: null, settled, settle,
@@ -404,6 +409,13 @@ export class Blocking {
         this.started(w, resp.error(`ERR ${e.message}`), held);
       },
     );
+  }
+
+  private takeToken(): number {
+    const t = this.nextToken;
+    // u32 on the wire; after 2^32 the count starts again at this front's index.
+    this.nextToken = t + MAX_FRONT_THREADS >= 2 ** 32 ? this.srv.peers.index + MAX_FRONT_THREADS : t + MAX_FRONT_THREADS;
+    return t;
   }
 
   /** The __bpop prefix: token, servable, protocol, the keys to queue on. */

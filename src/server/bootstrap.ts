@@ -1,14 +1,17 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
-import { MAX_DATABASES } from '../../native-layout/layout.ts';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MAX_DATABASES, ORDER_NEXT_CLIENT_ID, orderBlockBytes } from '../../native-layout/layout.ts';
 import { logBanner, logNotice, logReady, logStarting, logWarning, setLogFile, setLogLevel } from './log.ts';
 import { ConfigError, parseArgs, SABRE_VERSION, type Config } from './config.ts';
-import { allocateArenas, chooseArenaBytes, machineMemory, reserveBytesFor, startShards } from '../router/shard-pool.ts';
+import { allocateArenas, chooseArenaBytes, machineMemory, reserveBytesFor, startShards, type FrontShardEnd } from '../router/shard-pool.ts';
 import type { ShardConfig } from '../commands/types.ts';
 import { ListenError, Server } from './server.ts';
 import { Client } from './client.ts';
 import { frontCommands } from './commands/index.ts';
 import { coordinators } from './commands/coordinated.ts';
 import { warmUp } from './warmup.ts';
+import { FrontPeers } from './front-peers.ts';
+import type { FrontLifecycle, FrontThreadData } from './front-thread.ts';
 
 export function shardConfigOf(config: Config): ShardConfig {
   return {
@@ -105,13 +108,20 @@ export async function startServer(args: string[]): Promise<Server> {
     logWarning(`WARNING: You specified a maxmemory value that is less than 1MB (current value is ${config.maxmemory} bytes). Are you sure this is what you really want?`);
   }
   const arenas = sizeArenas(config);
-  const links = startShards({
+  const ioThreads = config.getNumber('io-threads');
+  // Several front threads share client ids, the client count and the shards' tickets.
+  const orderBuffer = ioThreads > 1 ? new SharedArrayBuffer(orderBlockBytes(config.shards)) : null;
+  const order = orderBuffer === null ? null : new Int32Array(orderBuffer);
+  if (order !== null) order[ORDER_NEXT_CLIENT_ID] = 1;
+  const { links, ends } = startShards({
     shards: config.shards,
     arenaBytes: arenas[0].byteLength,
     arenas,
     ringBytes: ringKb * 1024,
     config: { ...shardConfigOf(config), logfile: config.logfile, loglevel: config.loglevel },
     ...(fault === undefined || fault === '' ? {} : { fault }),
+    fronts: ioThreads,
+    order,
   }, (shard, why) => {
     if (exiting) return;
     // Its keys are gone and its clients would wait forever: a half-alive
@@ -121,9 +131,19 @@ export async function startServer(args: string[]): Promise<Server> {
     if (server !== null) server.shuttingDown = true;
     exitAfterClose(1);
   });
-  server = new Server(config, links, frontCommands, coordinators);
+  const mesh = peerMesh(ioThreads);
+  server = new Server(config, links, frontCommands, coordinators, new FrontPeers(0, ioThreads, mesh[0]), order);
   if (fault !== undefined && fault !== '') injectFrontFault(server, fault);
   server.onShutdown = (code: number) => exitAfterClose(code);
+  const warm = (fault === undefined || fault === '') && config.getBool('warmup') && config.port !== 0;
+  const fronts = startFrontThreads(args, config, ends, mesh, orderBuffer, warm, (index, why) => {
+    if (exiting) return;
+    // Its clients would hang and its share of new connections would fail: stop the whole server.
+    logWarning(`Front thread ${index} died: ${why}`);
+    logWarning(`Shutting down: front thread ${index}'s clients are lost and the server can no longer answer every connection`);
+    if (server !== null) server.shuttingDown = true;
+    exitAfterClose(1);
+  }, (code) => exitAfterClose(code));
   // Before "Ready" is logged: whoever waits for that line may signal at once.
   const stop = (signal: string): void => {
     logWarning(`Received ${signal} scheduling shutdown...`);
@@ -132,15 +152,27 @@ export async function startServer(args: string[]): Promise<Server> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   logBanner({ version: SABRE_VERSION, port: config.port, shards: config.shards, arenaMb: config.shardArenaMb, bind: config.bind });
+  if (ioThreads > 1) logNotice(`Front threads (io-threads): ${ioThreads}, sharing port ${config.port}`);
   // Test faults fire on the first request that reaches them: the warm-up would spring them.
-  if ((fault === undefined || fault === '') && config.getBool('warmup') && config.port !== 0) {
-    const w = await warmUp(server);
-    if (w.aborted === null) logNotice(`Warm-up: ${w.requests} requests in ${Math.round(w.ms)} ms`);
-    else logWarning(`Warm-up stopped early (${w.aborted}) after ${w.requests} requests in ${Math.round(w.ms)} ms`);
+  if (warm) {
+    const [w, ...others] = await Promise.all([warmUp(server), ...fronts.map((f) => f.warmed)]);
+    for (const [i, r] of [w, ...others].entries()) {
+      const who = ioThreads > 1 ? ` (front thread ${i})` : '';
+      if (r.aborted === null) logNotice(`Warm-up${who}: ${r.requests} requests in ${Math.round(r.ms)} ms`);
+      else logWarning(`Warm-up${who} stopped early (${r.aborted}) after ${r.requests} requests in ${Math.round(r.ms)} ms`);
+    }
+    // Every front has forgotten its warm-up clients: ids start again from 1, as on a fresh server.
+    if (order !== null) Atomics.store(order, ORDER_NEXT_CLIENT_ID, 1);
+  } else {
+    await Promise.all(fronts.map((f) => f.warmed));
   }
   let listening: number;
   try {
     listening = await server.start(config.bind, config.port);
+    for (const f of fronts) {
+      const n = await f.listen(config.bind, config.port);
+      if (n !== listening) throw new ListenError(`front thread ${f.index} listens on ${n} addresses, the main thread on ${listening}`);
+    }
   } catch (e) {
     if (!(e instanceof ListenError)) logWarning(`Could not listen: ${(e as Error).stack ?? String(e)}`);
     logWarning(`Failed listening on port ${config.port} (TCP), aborting.`);
@@ -154,6 +186,79 @@ export async function startServer(args: string[]): Promise<Server> {
   logReady();
   ready = true;
   return server;
+}
+
+/** Ports for a full mesh of `count` front threads: mesh[f] holds f's ports to the others, in front order. */
+function peerMesh(count: number): MessagePort[][] {
+  const mesh: MessagePort[][] = Array.from({ length: count }, () => []);
+  for (let a = 0; a < count; a++) {
+    for (let b = a + 1; b < count; b++) {
+      const ch = new MessageChannel();
+      mesh[a].push(ch.port1);
+      mesh[b].push(ch.port2);
+    }
+  }
+  // mesh[b] got b's ports to fronts before it first, then to those after it: front order.
+  return mesh;
+}
+
+interface FrontThread {
+  index: number;
+  warmed: Promise<{ requests: number; ms: number; aborted: string | null }>;
+  listen(bind: readonly string[], port: number): Promise<number>;
+}
+
+/**
+ * Starts front threads 1..N-1 (io-threads N; the main thread is front 0).
+ * Each warms up, then listens when told; `onDeath` is called once for one
+ * that ends, `onShutdown` when one of their clients asks for SHUTDOWN.
+ */
+function startFrontThreads(args: string[], config: Config, ends: FrontShardEnd[][], mesh: MessagePort[][],
+  order: SharedArrayBuffer | null, warm: boolean, onDeath: (index: number, why: string) => void,
+  onShutdown: (code: number) => void): FrontThread[] {
+  const out: FrontThread[] = [];
+  for (let index = 1; index < mesh.length; index++) {
+    const data: FrontThreadData = {
+      index, count: mesh.length, args, computed: [['shard-arena-mb', BigInt(config.shardArenaMb)]],
+      ends: ends[index - 1], peerPorts: mesh[index], order: order as SharedArrayBuffer, warmup: warm,
+    };
+    const worker = new Worker(new URL('./front-thread.ts', import.meta.url), {
+      workerData: data, name: `front-${index}`,
+      transferList: [...ends[index - 1].map((e) => e.port), ...mesh[index]],
+    });
+    let dead = false;
+    worker.on('error', (err) => {
+      if (dead) return;
+      dead = true;
+      onDeath(index, `uncaught ${err.stack ?? `${err.name}: ${err.message}`}`);
+    });
+    worker.on('exit', (code) => {
+      if (dead) return;
+      dead = true;
+      onDeath(index, `its thread exited with code ${code}`);
+    });
+    worker.unref();
+    let warmed: (r: { requests: number; ms: number; aborted: string | null }) => void = () => {};
+    let listened: (n: number) => void = () => {};
+    let listenFailed: (e: Error) => void = () => {};
+    worker.on('message', (m: FrontLifecycle) => {
+      if (m.t === 'warmed') warmed(m);
+      else if (m.t === 'listening') {
+        if (m.error === null) listened(m.count);
+        else listenFailed(new ListenError(m.error));
+      } else if (m.t === 'shutdown') onShutdown(m.code);
+    });
+    out.push({
+      index,
+      warmed: new Promise((resolve) => { warmed = resolve; }),
+      listen: (bind, port) => new Promise<number>((resolve, reject) => {
+        listened = resolve;
+        listenFailed = reject;
+        worker.postMessage({ t: 'listen', bind: [...bind], port } satisfies FrontLifecycle);
+      }),
+    });
+  }
+  return out;
 }
 
 /** Writes the pid as Redis's createPidFile() does, and removes the file when the process exits. */

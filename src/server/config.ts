@@ -22,7 +22,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { MAX_ARENA_BYTES } from '../../native-layout/layout.ts';
+import { MAX_ARENA_BYTES, MAX_FRONT_THREADS } from '../../native-layout/layout.ts';
 import { globMatchString } from '../util/glob.ts';
 import { formatLogLine, serverLog, setLogLevel, type LogLevelName } from './log.ts';
 
@@ -521,6 +521,15 @@ export const PARAMS: readonly ParamDecl[] = [
       (v as bigint) !== 0n && (v as bigint) < MIN_ARENA_MB
         ? `argument must be 0 (automatic) or between ${MIN_ARENA_MB} and ${MAX_ARENA_MB} inclusive`
         : null,
+  },
+  {
+    // Network front threads (redis.conf's name): each accepts its share of
+    // the connections on the same port (SO_REUSEPORT) and talks to every
+    // shard through rings of its own. docs/architecture.md, "Front threads".
+    name: 'io-threads',
+    type: { kind: 'int', min: 1n, max: BigInt(MAX_FRONT_THREADS) },
+    default: 1n,
+    mutable: false,
   },
   { name: 'shard-ring-kb', type: { kind: 'int', min: 4n, max: 1048576n }, default: 1024n, mutable: false },
   // Sabre's own: run the hot paths before accepting connections (server/warmup.ts).

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import { REQF_NO_TOUCH, REQF_RESP3 } from '../../native-layout/layout.ts';
+import { ORDER_CONNECTED_CLIENTS, ORDER_NEXT_CLIENT_ID, REQF_NO_TOUCH, REQF_RESP3 } from '../../native-layout/layout.ts';
 import { SHARD_COMMANDS } from '../commands/registry.ts';
 import { ERR_NOAUTH, errArity } from '../commands/errors.ts';
 import type { CommandSpec } from '../commands/types.ts';
@@ -18,6 +18,7 @@ import { resetInfoStats, startInfoSampler } from './info.ts';
 import { readSlowTrailer, Slowlog, slowlogArgs, type SlowlogClient } from './slowlog.ts';
 import { MemoryGuard } from './memory-guard.ts';
 import { Blocking } from './blocking.ts';
+import { FrontPeers } from './front-peers.ts';
 
 export interface CommandEntry {
   readonly spec: CommandSpec;
@@ -127,11 +128,18 @@ export class Server {
   /** Clients blocked on keys (BLPOP...), and the wake-ups. */
   readonly blocking: Blocking;
 
+  /** The other front threads (io-threads), to gather or spread what is server-wide. */
+  readonly peers: FrontPeers;
+  /** The order block shared by the front threads (io-threads > 1: client ids, client count, tickets), else null. */
+  private readonly order: Int32Array | null;
+
   constructor(config: Config, links: ShardLink[], frontCommands: readonly FrontCommandSpec[],
-    coordinators: ReadonlyMap<string, Coordinator>) {
+    coordinators: ReadonlyMap<string, Coordinator>, peers: FrontPeers = new FrontPeers(0, 1), order: Int32Array | null = null) {
     this.config = config;
     this.links = links;
-    this.dispatcher = new Dispatcher(links);
+    this.peers = peers;
+    this.order = order;
+    this.dispatcher = new Dispatcher(links, order);
     this.memory = new MemoryGuard(this);
     SHARD_COMMANDS.forEach((spec, opcode) => {
       if (spec.internal) return;
@@ -215,7 +223,8 @@ export class Server {
     return new Promise((resolve, reject) => {
       const srv = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
       srv.once('error', reject);
-      srv.listen({ host, port, backlog: this.config.tcpBacklog, ipv6Only: v6 }, () => {
+      // Several front threads listen on the same port; the kernel spreads the connections (SO_REUSEPORT).
+      srv.listen({ host, port, backlog: this.config.tcpBacklog, ipv6Only: v6, reusePort: !this.peers.single && port !== 0 }, () => {
         srv.off('error', reject);
         srv.on('error', (e) => logWarning(`Error on the listening socket ${addr}:${port}: ${e.message}`));
         resolve(srv);
@@ -248,6 +257,7 @@ export class Server {
    * on a server that never served anyone.
    */
   forgetWarmUp(): void {
+    // With several front threads the shared id counter restarts once every front has warmed up (bootstrap).
     this.nextClientId = 1;
     this.stats.reset();
     resetInfoStats(this);
@@ -279,9 +289,19 @@ export class Server {
     return this.closeListeners();
   }
 
+  /** Clients connected to every front thread (maxclients counts them all). */
+  get connectedClients(): number {
+    return this.order === null ? this.clients.size : Atomics.load(this.order, ORDER_CONNECTED_CLIENTS);
+  }
+
+  /** The next client id: unique across front threads. */
+  private takeClientId(): number {
+    return this.order === null ? this.nextClientId++ : Atomics.add(this.order, ORDER_NEXT_CLIENT_ID, 1) >>> 0;
+  }
+
   private onConnection(socket: net.Socket): void {
     this.stats.connectionsReceived++;
-    if (this.clients.size >= this.config.maxclients) {
+    if (this.connectedClients >= this.config.maxclients) {
       this.stats.rejectedConnections++;
       socket.end(resp.error('ERR max number of clients reached'));
       return;
@@ -295,9 +315,10 @@ export class Server {
       socket.end(PROTECTED_MODE_DENIED);
       return;
     }
-    const client = new Client(this.nextClientId++, socket, this.limits, requirepass === '', (c) => this.dirtyClients.push(c));
+    const client = new Client(this.takeClientId(), socket, this.limits, requirepass === '', (c) => this.dirtyClients.push(c));
     client.outputLimits = this.outputLimits;
     this.clients.set(client.id, client);
+    if (this.order !== null) Atomics.add(this.order, ORDER_CONNECTED_CLIENTS, 1);
     client.onAwaitDone = (c) => this.unblocked(c);
     if (this.config.tcpKeepalive > 0) socket.setKeepAlive(true, this.config.tcpKeepalive * 1000);
     logVerbose(`Accepted ${client.addr}`);
@@ -337,7 +358,7 @@ export class Server {
 
   private onClose(client: Client): void {
     client.closed = true;
-    this.clients.delete(client.id);
+    if (this.clients.delete(client.id) && this.order !== null) Atomics.sub(this.order, ORDER_CONNECTED_CLIENTS, 1);
     this.blocking.clientClosed(client);
     // A closed client leaves nothing behind. A command it could not start is
     // dropped, as Redis drops what it had not run. A fan-out whose front part
@@ -535,6 +556,8 @@ export class Server {
           ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'mget');
           break;
         case 'coordinated':
+          // Other front threads' commands are kept off these shards too (a shard-side hold).
+          if (!d.lockShards(shards)) return false;
           this.runCoordinated(client, argv.clone(), client.takeSeq(), entry, shards.slice());
           this.counted(stat);
           return true;
@@ -591,6 +614,7 @@ export class Server {
     client.awaitSeq = seq;
     const t0 = performance.now();
     const done = (reply: Uint8Array | null, error: string): void => {
+      d.unlockShards(shards);
       d.release(shards);
       if (reply !== null) client.deliver(seq, reply, 0, reply.length);
       else this.replyError(client, seq, error);

@@ -2,11 +2,12 @@ import { getHeapStatistics } from 'node:v8';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
   REC_LEN, REP_BODY, REP_FLAGS, REPF_LARGE, REPF_READY, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
-  REQF_MAY_USE_RESERVE, REQF_NO_TOUCH, REQF_RESP3, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US,
+  REQF_MAY_USE_RESERVE, REQF_NO_TOUCH, REQF_RESP3, REQF_ORDERED, REQF_AFTER, REQ_ORDER, ORDER_TICKET_MODULUS, REPF_PUSH,
+  RING_SIGNAL, RING_CONSUMER_PARKED, statWriteDoneOfFront, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US,
   STAT_EXPIRE_CYCLE_MS, STAT_REHASHING, STAT_HEAP_USED, STAT_ARENA_CAPACITY, STAT_RESERVE_BYTES, STAT_USED_BYTES,
-  STAT_WRITE_BYTES_DONE, shardReserveBytes,
+  shardReserveBytes,
 } from '../../native-layout/layout.ts';
-import { DENYOOM_OPCODES, SHARD_COMMANDS } from '../commands/registry.ts';
+import { DENYOOM_OPCODES, SHARD_COMMANDS, opcodeOf } from '../commands/registry.ts';
 import { blockedTrailer } from '../commands/blocking.ts';
 import { ERR_OOM } from '../commands/errors.ts';
 import type { ShardConfig, ShardContext, ShardHandler } from '../commands/types.ts';
@@ -36,12 +37,13 @@ const LAZYFREE_IDLE_SLICE_MS = 1;
 export interface ShardWorkerData {
   shardId: number;
   shardCount: number;
-  requestRing: SharedArrayBuffer;
-  replyRing: SharedArrayBuffer;
+  /** Per front thread f (io-threads): its request ring, reply ring and side port. */
+  requestRings: SharedArrayBuffer[];
+  replyRings: SharedArrayBuffer[];
+  /** Side channels for records too large for a ring (both directions), one per front. */
+  ports: MessagePort[];
   arena: SharedArrayBuffer;
   stats: SharedArrayBuffer;
-  /** Side channel for records too large for a ring (both directions). */
-  port: MessagePort;
   config: ShardConfig;
   seed: number;
   /**
@@ -56,6 +58,23 @@ export interface ShardWorkerData {
 /** What the run loop was doing when an error escaped, for the log line. */
 type ShardActivity = 'looking ahead at the next requests' | 'running a request' | 'running the cron'
   | 'rehashing' | 'running the active expire cycle' | 'expiring hash fields' | 'freeing deleted values';
+
+/** Records run from one front's ring before the next front's ring gets its turn. */
+const SOURCE_TURN = 256;
+/** Half the order field's range: an order field this far "ahead" of the shard's count is behind it (wrapped). */
+const ORDER_HALF = ORDER_TICKET_MODULUS >>> 1;
+const ORDER_MASK = ORDER_TICKET_MODULUS - 1;
+
+/** One front thread's rings to this shard. */
+interface Source {
+  readonly front: number;
+  readonly requests: RingReader;
+  readonly replies: RingWriter;
+  readonly port: MessagePort;
+  /** Cumulative REC_LEN of this front's denyoom records taken off its ring, and where it is published. */
+  writeBytesDone: number;
+  readonly doneSlot: number;
+}
 
 /** Errors of one kind logged at most once per this many ms (a failing cron must not flood the log). */
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -74,9 +93,17 @@ class ShardRuntime implements ShardContext {
   readonly shardId: number;
   readonly shardCount: number;
   readonly config: ShardConfig;
-  private readonly requests: RingReader;
-  private readonly replies: RingWriter;
-  private readonly port: MessagePort;
+  /** One per front thread; `src` is the one whose record runs now. */
+  private readonly sources: Source[];
+  private src: Source;
+  /** Every front's publish bumps this word (front 0's request ring header): the shard parks on it. */
+  private readonly bell: Int32Array;
+  /** Ordered records run so far, modulo ORDER_TICKET_MODULUS (io-threads: see REQ_ORDER). */
+  private ticketsRun = 0;
+  /** The front whose coordinated command holds this shard (__lock ... __unlock), or -1. */
+  private exclusive = -1;
+  private readonly lockOpcode = opcodeOf('__lock');
+  private readonly unlockOpcode = opcodeOf('__unlock');
   private readonly handlers: (ShardHandler | undefined)[];
   private readonly statsF64: Float64Array;
   private nextCron = 0;
@@ -114,16 +141,17 @@ class ShardRuntime implements ShardContext {
   private readonly rehashingDbs = new Set<number>();
   /** Arena bytes an unflagged denyoom command may fill up to: capacity - reserve. */
   private readonly admitLimit: number;
-  /** Cumulative REC_LEN of the denyoom records taken off the ring (STAT_WRITE_BYTES_DONE). */
-  private writeBytesDone = 0;
 
   constructor(d: ShardWorkerData) {
     this.shardId = d.shardId;
     this.shardCount = d.shardCount;
     this.config = d.config;
-    this.requests = new RingReader(d.requestRing);
-    this.replies = new RingWriter(d.replyRing);
-    this.port = d.port;
+    this.sources = d.requestRings.map((ring, f) => ({
+      front: f, requests: new RingReader(ring), replies: new RingWriter(d.replyRings[f]), port: d.ports[f],
+      writeBytesDone: 0, doneSlot: statWriteDoneOfFront(d.config.databases, f),
+    }));
+    this.src = this.sources[0];
+    this.bell = this.sources[0].requests.ctl;
     this.statsF64 = new Float64Array(d.stats);
     this.ks = new Keyspace(new Arena(d.arena), d.config.databases, this.statsF64, d.seed);
     this.applyConfig();
@@ -151,7 +179,7 @@ class ShardRuntime implements ShardContext {
   private publishBatchStats(): void {
     const s = this.statsF64;
     s[STAT_USED_BYTES] = this.ks.alloc.used;
-    s[STAT_WRITE_BYTES_DONE] = this.writeBytesDone;
+    for (const src of this.sources) s[src.doneSlot] = src.writeBytesDone;
   }
 
   /** Throws the injected test fault if it is for `what` (once). */
@@ -197,48 +225,22 @@ class ShardRuntime implements ShardContext {
   }
 
   run(): void {
-    const reader = this.requests;
+    const sources = this.sources;
     for (;;) {
-      const seen = reader.signal();
+      // Sampled before the rings are read: a publish after it makes the park return at once.
+      const seen = Atomics.load(this.bell, RING_SIGNAL);
       let executed = 0;
       this.batchStart = true;
-      while (reader.refresh()) {
-        for (let n = reader.lookahead(this.ahead, LOOKAHEAD); n > 0; n = reader.lookahead(this.ahead, LOOKAHEAD)) {
-          if (this.config.slowlogLogSlowerThan >= 0) this.slow.mark = performance.now();
-          try {
-            this.prefetchAhead(n);
-          } catch (e) {
-            // Only a cache hint: the records run without it.
-            this.aheadGroup.fill(-1);
-            this.logFailure('looking ahead at the next requests', e, 'the requests run without lookahead');
+      for (let progress = true; progress;) {
+        progress = false;
+        for (let f = 0; f < sources.length; f++) {
+          if (this.exclusive >= 0 && f !== this.exclusive) continue;
+          const ran = this.drainSource(sources[f]);
+          if (ran > 0) {
+            progress = true;
+            executed += ran;
           }
-          for (let j = 0; j < n; j++) {
-            const idx = reader.next();
-            this.replied = false;
-            try {
-              this.execute(idx, j);
-            } catch (e) {
-              // Outside the command handler (record decoding, side port, the
-              // rehash step, the reply write): answer the request with an error
-              // so that every later reply still reaches the client that waits for it.
-              this.logFailure('running a request', e, 'the request was answered with an error');
-              if (!this.replied) this.replyInternalError();
-            }
-            reader.consume(idx);
-            executed++;
-            // Long batches: hand replies over as we go so the front can start writing.
-            if ((executed & 63) === 0) {
-              reader.release();
-              this.publishBatchStats();
-              this.replies.publish();
-            }
-          }
-          // A big value deleted meanwhile is freed a little at a time, between requests.
-          if (!this.ks.lazy.empty) this.lazyFreeSlice(LAZYFREE_UNITS_IN_BATCH, 0);
         }
-        reader.release();
-        this.publishBatchStats();
-        this.replies.publish();
       }
       if (!this.running) return;
       if (this.fault === 'exit' && executed > 0) this.injectFault('exit');
@@ -253,13 +255,87 @@ class ShardRuntime implements ShardContext {
         continue;
       }
       if (!this.ks.lazy.empty) {
-        // Idle with frees pending: a slice, then the ring again (no parking until done).
+        // Idle with frees pending: a slice, then the rings again (no parking until done).
         this.lazyFreeSlice(Number.MAX_SAFE_INTEGER, LAZYFREE_IDLE_SLICE_MS);
         this.publishBatchStats();
         continue;
       }
-      reader.park(seen, this.nextCron - now);
+      // Nothing runnable: records that wait for another front's ordered
+      // record stay in their ring, and that front's publish rings the bell.
+      Atomics.store(this.bell, RING_CONSUMER_PARKED, 1);
+      Atomics.wait(this.bell, RING_SIGNAL, seen, this.nextCron - now);
+      Atomics.store(this.bell, RING_CONSUMER_PARKED, 0);
     }
+  }
+
+  /**
+   * Whether the record at `idx` of `src`'s ring may run now (io-threads: see
+   * native-layout REQ_ORDER). An ordered record runs when exactly its ticket's
+   * predecessors have run; any other record of a front runs once the tickets
+   * issued before it was written have run, so that a client who saw one part of
+   * a multi-shard command never sees another shard without its part. The
+   * front that holds the shard (__lock) is not checked: the records it sends
+   * while it holds are its coordinator's phases.
+   */
+  private runnable(u8: Uint8Array, idx: number, front: number): boolean {
+    const flags = u8[idx + REQ_FLAGS];
+    if ((flags & (REQF_ORDERED | REQF_AFTER)) === 0) return true;
+    const order = u8[idx + REQ_ORDER] | (u8[idx + REQ_ORDER + 1] << 8) | (u8[idx + REQ_ORDER + 2] << 16);
+    if (flags & REQF_ORDERED) return order === this.ticketsRun;
+    return front === this.exclusive || ((this.ticketsRun - order) & ORDER_MASK) < ORDER_HALF;
+  }
+
+  /**
+   * Runs the runnable records of one front's ring, up to SOURCE_TURN of them,
+   * stopping at the first that must wait; publishes their replies. Returns how
+   * many ran.
+   */
+  private drainSource(src: Source): number {
+    const reader = src.requests;
+    if (!reader.refresh()) return 0;
+    this.src = src;
+    let ran = 0;
+    const u8 = reader.u8;
+    outer: for (let n = reader.lookahead(this.ahead, LOOKAHEAD); n > 0; n = reader.lookahead(this.ahead, LOOKAHEAD)) {
+      if (this.config.slowlogLogSlowerThan >= 0) this.slow.mark = performance.now();
+      try {
+        this.prefetchAhead(n);
+      } catch (e) {
+        // Only a cache hint: the records run without it.
+        this.aheadGroup.fill(-1);
+        this.logFailure('looking ahead at the next requests', e, 'the requests run without lookahead');
+      }
+      for (let j = 0; j < n; j++) {
+        if (!this.runnable(u8, this.ahead[j], src.front)) break outer;
+        const idx = reader.next();
+        this.replied = false;
+        try {
+          this.execute(idx, j);
+        } catch (e) {
+          // Outside the command handler (record decoding, side port, the
+          // rehash step, the reply write): answer the request with an error
+          // so that every later reply still reaches the client that waits for it.
+          this.logFailure('running a request', e, 'the request was answered with an error');
+          if (!this.replied) this.replyInternalError();
+        }
+        reader.consume(idx);
+        ran++;
+        // Long batches: hand replies over as we go so the front can start writing.
+        if ((ran & 63) === 0) {
+          reader.release();
+          this.publishBatchStats();
+          src.replies.publish();
+        }
+        // This front just took the shard, or gave it back: the other rings' turn comes from run().
+        if (ran >= SOURCE_TURN || (this.exclusive >= 0 && this.exclusive !== src.front)) break outer;
+      }
+      // A big value deleted meanwhile is freed a little at a time, between requests.
+      if (!this.ks.lazy.empty) this.lazyFreeSlice(LAZYFREE_UNITS_IN_BATCH, 0);
+    }
+    reader.release();
+    this.publishBatchStats();
+    src.replies.publish();
+    return ran;
   }
 
   /**
@@ -271,7 +347,7 @@ class ShardRuntime implements ShardContext {
    */
   private prefetchAhead(n: number): void {
     if (this.fault !== null) this.injectFault('lookahead');
-    const u8 = this.requests.u8;
+    const u8 = this.src.requests.u8;
     const ks = this.ks;
     const groups = this.aheadGroup;
     for (let j = 0; j < n; j++) {
@@ -298,16 +374,18 @@ class ShardRuntime implements ShardContext {
 
   /** Runs the record at `idx`, the `slot`-th of the current lookahead. */
   private execute(idx: number, slot: number): void {
-    const ringU8 = this.requests.u8;
+    const src = this.src;
+    const ringU8 = src.requests.u8;
     let u8 = ringU8;
     let base = idx;
     const flags = u8[idx + REQ_FLAGS];
+    if (flags & REQF_ORDERED) this.ticketsRun = (this.ticketsRun + 1) & ORDER_MASK;
     // A large record's arguments come over the side port: packed like a record
     // (a Uint8Array), or in the buffer the front parsed them into (ArgvParts).
     // Either way the stub in the ring carries the header.
     let parts: ArgvParts | null = null;
     if (flags & REQF_LARGE) {
-      const m = receiveMessageOnPort(this.port);
+      const m = receiveMessageOnPort(src.port);
       if (m === undefined) throw new Error('large request record without its payload');
       const message = m.message as Uint8Array | ArgvParts;
       if (message instanceof Uint8Array) {
@@ -349,12 +427,20 @@ class ShardRuntime implements ShardContext {
     }
     const index = ks.dbs[this.db];
     if (index !== undefined && index.isRehashing) index.rehashStep(1);
+    if (opcode === this.lockOpcode || opcode === this.unlockOpcode) {
+      // A coordinated command from a front thread holds this shard until its
+      // __unlock: meanwhile only that front's ring is read.
+      this.exclusive = opcode === this.lockOpcode ? src.front : -1;
+      reply.simple('OK');
+      this.writeReply();
+      return;
+    }
     const handler = this.handlers[opcode];
     if (DENYOOM_OPCODES[opcode] === 1) {
       // Redis refuses a denyoom command before it runs when memory is short.
       // A part of a multi-shard write the front admitted may use the reserve.
       const recordBytes = readU32(u8, base + REC_LEN);
-      this.writeBytesDone += recordBytes;
+      src.writeBytesDone += recordBytes;
       // Memory still waiting in the lazy-free queue is given back first.
       if ((flags & REQF_MAY_USE_RESERVE) === 0 && ks.alloc.used + recordBytes > this.admitLimit && !ks.lazy.empty) {
         this.drainLazyFree();
@@ -423,7 +509,7 @@ class ShardRuntime implements ShardContext {
     if (this.ks.readyKeys.length > 0 || this.ks.blockedOutput) {
       // Keys that blocked clients wait on got values: they are served now, before
       // the next request, and what they got rides on this reply (native-layout: REPF_READY).
-      const ready = blockedTrailer(this, (bytes) => this.port.postMessage(bytes, [bytes.buffer as ArrayBuffer]));
+      const ready = blockedTrailer(this, this.src.front, this.postLarge, this.pushTrailer);
       if (ready !== null) {
         trailer = trailer === null ? ready : concatBytes(trailer, ready);
         trailerFlags |= REPF_READY;
@@ -431,11 +517,11 @@ class ShardRuntime implements ShardContext {
     }
     const extra = trailer === null ? 0 : trailer.length;
     const total = REP_BODY + reply.len + extra;
-    const w = this.replies;
+    const w = this.src.replies;
     if (total > w.maxRecord) {
       // The reply's own buffer travels (a big bulk grew it to its exact size), not a copy of it.
       const payload = reply.take();
-      this.port.postMessage(payload, [payload.buffer as ArrayBuffer]);
+      this.src.port.postMessage(payload, [payload.buffer as ArrayBuffer]);
       const at = this.reserveReply(REP_BODY + extra);
       w.writeU32(at + REP_FLAGS, REPF_LARGE | trailerFlags);
       if (trailer !== null) w.u8.set(trailer, at + REP_BODY);
@@ -473,17 +559,38 @@ class ShardRuntime implements ShardContext {
     }
   }
 
-  private reserveReply(total: number): number {
-    const w = this.replies;
+  private reserveReply(total: number, src: Source = this.src): number {
+    const w = src.replies;
     for (;;) {
       const at = w.reserve(total);
       if (at >= 0) return at;
       // The front has not drained yet: show it what we have, then wait for room.
-      this.requests.release();
+      src.requests.release();
       w.publish();
       w.waitForSpace(2 * total + 8, 50);
     }
   }
+
+  /** A served blocked client's large reply, over its own front's side port. */
+  private readonly postLarge = (front: number, bytes: Uint8Array): void => {
+    this.sources[front].port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+  };
+
+  /**
+   * Blocked clients of another front thread were served (or must be served by
+   * their front): their trailer goes to that front in a record of its own
+   * (native-layout REPF_PUSH), published at once.
+   */
+  private readonly pushTrailer = (front: number, trailer: Uint8Array): void => {
+    const src = this.sources[front];
+    const total = REP_BODY + trailer.length;
+    const at = this.reserveReply(total, src);
+    const w = src.replies;
+    w.writeU32(at + REP_FLAGS, REPF_PUSH | REPF_READY);
+    w.u8.set(trailer, at + REP_BODY);
+    w.commit(total);
+    w.publish();
+  };
 
   /**
    * Frees queued lazy-free work: up to `units`, and when `ms` > 0 for up to
