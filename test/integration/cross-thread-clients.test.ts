@@ -395,7 +395,7 @@ function mixedScript(i: number, n: number): string[][] {
       case 12: out.push(['SADD', `c${i}:set`, `s${j % 17}`]); break;
       case 13: out.push(['SCARD', `c${i}:set`]); break;
       case 14: out.push(['HSET', `c${i}:hash`, `f${j % 5}`, `h${j}`]); break;
-      case 15: out.push(['HGETALL', `c${i}:hash`]); break;
+      case 15: out.push(['HGET', `c${i}:hash`, `f${j % 5}`]); break;
       case 16: out.push(['ECHO', `marker-${i}-${j}`]); break;
       case 17: out.push(['SELECT', String(j % 2)]); break;
       case 18: out.push(['MSETNX', ...picks(2).flatMap((k) => [k, `x${j}`])]); break;
