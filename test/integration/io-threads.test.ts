@@ -92,6 +92,31 @@ describe('io-threads', () => {
     }
   });
 
+  it('a second server on the port of a running one is refused (SO_REUSEPORT must not share a port between servers)', async () => {
+    const first = await startSabre({ shards: 1, args: ['--io-threads', '2'] });
+    try {
+      for (const io of ['2', '1']) {
+        const outcome = await startSabre({ shards: 1, port: first.port, args: ['--io-threads', io] }).then(
+          async (s) => {
+            await s.stop();
+            return `io-threads ${io}: the second server started`;
+          },
+          (e: unknown) => `io-threads ${io}: ${String(e)}`,
+        );
+        // As Redis on a taken port: "bind: Address already in use", then "Failed listening on port P (TCP), aborting."
+        expect(outcome).toContain('exited before it was ready (exit code 1)');
+        expect(outcome).toContain('Address already in use');
+        expect(outcome).toContain(`Failed listening on port ${first.port} (TCP), aborting.`);
+      }
+      // The first one still has every connection.
+      const c = await RespConn.open(first.port);
+      expect(await c.call('PING')).toBe('PONG');
+      c.close();
+    } finally {
+      await first.stop();
+    }
+  }, 60_000);
+
   it('--io-threads 2: INFO cpu per front, and a front\'s time grows with the work of its own clients', async () => {
     const srv = await startSabre({ shards: SHARDS, args: ['--io-threads', '2'] });
     const pool = await FrontPool.create(srv.port);
