@@ -197,7 +197,6 @@ describe('io-threads 2: clients spread over the fronts', () => {
         ['CLIENT', 'KILL', 'ID', '0'],
         ['CLIENT', 'KILL', 'ID', '-3'],
         ['CLIENT', 'KILL', 'ID', '1', 'SKIPME'],
-        ['CLIENT', 'KILL', 'MAXAGE', '5'],
         ['CLIENT', 'KILL', 'TYPE', 'nosuchtype'],
         ['CLIENT', 'KILL', 'USER', 'nosuchuser'],
         ['CLIENT', 'UNBLOCK', '987654321'],
