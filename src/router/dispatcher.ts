@@ -311,15 +311,26 @@ export class Dispatcher {
     this.dirty[s] = 1;
   }
 
-  /** Publishes every link written since the last flush: one notify per shard per batch. */
+  /**
+   * Publishes every link written since the last flush: one notify per shard
+   * per batch. A shard this front runs itself (embedded) runs its records now;
+   * `servedEmbedded` then says that replies wait in its reply ring.
+   */
   flush(): void {
     for (let s = 0; s < this.shardCount; s++) {
       if (this.dirty[s]) {
         this.dirty[s] = 0;
-        this.links[s].publish();
+        const link = this.links[s];
+        link.publish();
+        if (link.embedded !== null && link.embedded.serve() > 0) this.servedEmbedded = true;
       }
     }
   }
+
+  /** Set by flush() when a shard run by this front answered (the server drains it in the same turn). */
+  servedEmbedded = false;
+  /** A record meant to go at once waits for the turn's flush instead (set by the server: it asks for one). */
+  onDeferred: () => void = () => {};
 
   /** Sends a whole command to one shard; false when its ring has no room now. */
   sendWhole(shard: number, opcode: number, db: number, flags: number, argv: Argv, target: ReplyTarget, tag: number): boolean {
@@ -489,8 +500,11 @@ export class Dispatcher {
     const p = new Promise<Buffer>((resolve) => { target.resolve = resolve; });
     if (this.pendingCalls.length === 0 && this.links[shard].trySendAll(opcode, db, flags, argv, target, 0)) {
       // deferPublish: published with the rest of the turn's records (flush), one wake-up for them all.
-      if (deferPublish) this.touched(shard);
-      else this.links[shard].publish();
+      // A shard this front runs itself goes with the turn's flush too: the server drains it there.
+      if (deferPublish || this.links[shard].embedded !== null) {
+        this.touched(shard);
+        if (!deferPublish) this.onDeferred();
+      } else this.links[shard].publish();
     } else {
       this.pendingCalls.push({ shard, opcode, db, flags, argv, target });
     }

@@ -8,6 +8,7 @@ import {
 import { DENYOOM_OPCODES } from '../commands/registry.ts';
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
 import type { Argv, ArgvParts } from '../protocol/argv.ts';
+import type { EmbeddedShard } from '../shard/embedded.ts';
 
 
 /**
@@ -90,6 +91,8 @@ export class ShardLink {
   private readonly order: Int32Array | null;
   /** The ticket of the next record written (set by the dispatcher for a multi-shard part), or -1. */
   ticket = -1;
+  /** Set when this front thread runs the shard itself (embedded-shards): it serves right after publishing. */
+  embedded: EmbeddedShard | null = null;
 
   constructor(id: number, worker: Worker | null, requestRing: SharedArrayBuffer, replyRing: SharedArrayBuffer,
     port: MessagePort, stats: SharedArrayBuffer, bell?: SharedArrayBuffer, doneSlot = STAT_WRITE_BYTES_DONE,

@@ -2,10 +2,11 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { MAX_ARENA_BYTES, shardReserveBytes, statSlots, statWriteDoneOfFront } from '../../native-layout/layout.ts';
+import { MAX_ARENA_BYTES, RING_HEADER_BYTES, shardReserveBytes, statSlots, statWriteDoneOfFront } from '../../native-layout/layout.ts';
+import { EmbeddedShard } from '../shard/embedded.ts';
 import type { ShardConfig } from '../commands/types.ts';
 import { createRingBuffer } from '../mailbox/ring.ts';
-import type { ShardWorkerData } from '../shard/worker.ts';
+import type { ShardWorkerData } from '../shard/runtime.ts';
 import { ShardLink, type ShardLinkRings } from './shard-link.ts';
 
 export interface PoolOptions {
@@ -22,12 +23,19 @@ export interface PoolOptions {
   fronts?: number;
   /** The order block shared by the front threads (fronts > 1). */
   order?: Int32Array | null;
+  /**
+   * Shards run by front threads themselves (embedded-shards): shard s < this
+   * count is run by front s, in that thread, instead of a thread of its own.
+   */
+  embedded?: number;
 }
 
 /** What another front thread needs to reach one shard: its rings (in a message) and its port (transferred). */
 export interface FrontShardEnd {
   rings: ShardLinkRings;
   port: MessagePort;
+  /** When this front runs the shard itself: the shard's own data (its ports travel with it). */
+  runtime: ShardWorkerData | null;
 }
 
 export interface StartedShards {
@@ -148,6 +156,7 @@ export function startShards(opts: PoolOptions, onDeath: (shard: number, why: str
   const links: ShardLink[] = [];
   const ends: FrontShardEnd[][] = Array.from({ length: fronts - 1 }, () => []);
   for (let id = 0; id < opts.shards; id++) {
+    const owner = id < (opts.embedded ?? 0) ? id : -1;
     const requestRings: SharedArrayBuffer[] = [];
     const replyRings: SharedArrayBuffer[] = [];
     const channels: MessageChannel[] = [];
@@ -156,53 +165,66 @@ export function startShards(opts: PoolOptions, onDeath: (shard: number, why: str
       replyRings.push(createRingBuffer(opts.ringBytes));
       channels.push(new MessageChannel());
     }
+    // The word the shard parks on (or its owner watches): every front's publish rings it,
+    // except the owner's own, which it runs right after writing.
+    const bell = new SharedArrayBuffer(RING_HEADER_BYTES);
+    const bellOf = (f: number): SharedArrayBuffer => (f === owner ? requestRings[f] : bell);
     const arena = opts.arenas?.[id] ?? new SharedArrayBuffer(opts.arenaBytes);
     const stats = new SharedArrayBuffer(statSlots(opts.config.databases, fronts) * 8);
     const shardPorts = channels.map((c) => c.port2);
     const data: ShardWorkerData = {
-      shardId: id, shardCount: opts.shards, requestRings, replyRings, arena, stats,
+      shardId: id, shardCount: opts.shards, requestRings, replyRings, bell, arena, stats,
       ports: shardPorts, config: { ...opts.config }, seed: randomInt(0x7fffffff),
       ...(opts.fault === undefined ? {} : { fault: opts.fault }),
     };
-    const worker = new Worker(new URL('../shard/worker.ts', import.meta.url), {
-      workerData: data, transferList: shardPorts, name: `shard-${id}`,
-      // Shards allocate almost nothing on the JS heap (the keyspace is in the arena): a
-      // small young generation keeps each worker's RSS down without extra GC work.
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
-    });
-    let dead = false;
-    worker.on('error', (err) => {
-      if (dead) return;
-      dead = true;
-      onDeath(id, `uncaught ${err.stack ?? `${err.name}: ${err.message}`}`);
-    });
-    worker.on('exit', (code) => {
-      if (dead) return;
-      dead = true;
-      onDeath(id, `its thread exited with code ${code}`);
-    });
-    worker.unref();
-    const link = new ShardLink(id, worker, requestRings[0], replyRings[0], channels[0].port1, stats, requestRings[0],
+    let worker: Worker | null = null;
+    if (owner < 0) worker = startShardWorker(id, data, onDeath);
+    const link = new ShardLink(id, worker, requestRings[0], replyRings[0], channels[0].port1, stats, bellOf(0),
       statWriteDoneOfFront(opts.config.databases, 0), opts.order ?? null);
     link.arenaBytes = arena.byteLength;
+    if (owner === 0) link.embedded = new EmbeddedShard(data, 0, () => link.drain());
     links.push(link);
     for (let f = 1; f < fronts; f++) {
       ends[f - 1].push({
         rings: {
-          requestRing: requestRings[f], replyRing: replyRings[f], bell: requestRings[0], stats,
+          requestRing: requestRings[f], replyRing: replyRings[f], bell: bellOf(f), stats,
           arenaBytes: arena.byteLength, doneSlot: statWriteDoneOfFront(opts.config.databases, f),
         },
         port: channels[f].port1,
+        runtime: owner === f ? data : null,
       });
     }
   }
   return { links, ends };
 }
 
+function startShardWorker(id: number, data: ShardWorkerData, onDeath: (shard: number, why: string) => void): Worker {
+  const worker = new Worker(new URL('../shard/worker.ts', import.meta.url), {
+    workerData: data, transferList: data.ports, name: `shard-${id}`,
+    // Shards allocate almost nothing on the JS heap (the keyspace is in the arena): a
+    // small young generation keeps each worker's RSS down without extra GC work.
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+  });
+  let dead = false;
+  worker.on('error', (err) => {
+    if (dead) return;
+    dead = true;
+    onDeath(id, `uncaught ${err.stack ?? `${err.name}: ${err.message}`}`);
+  });
+  worker.on('exit', (code) => {
+    if (dead) return;
+    dead = true;
+    onDeath(id, `its thread exited with code ${code}`);
+  });
+  worker.unref();
+  return worker;
+}
+
 /** Another front thread's link to one shard, from the end startShards made for it. */
-export function linkFromEnd(id: number, end: FrontShardEnd, order: Int32Array | null): ShardLink {
+export function linkFromEnd(id: number, end: FrontShardEnd, order: Int32Array | null, front: number): ShardLink {
   const r = end.rings;
   const link = new ShardLink(id, null, r.requestRing, r.replyRing, end.port, r.stats, r.bell, r.doneSlot, order);
   link.arenaBytes = r.arenaBytes;
+  if (end.runtime !== null) link.embedded = new EmbeddedShard(end.runtime, front, () => link.drain());
   return link;
 }

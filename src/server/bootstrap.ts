@@ -122,6 +122,7 @@ export async function startServer(args: string[]): Promise<Server> {
     ...(fault === undefined || fault === '' ? {} : { fault }),
     fronts: ioThreads,
     order,
+    embedded: config.getBool('embedded-shards') ? Math.min(ioThreads, config.shards) : 0,
   }, (shard, why) => {
     if (exiting) return;
     // Its keys are gone and its clients would wait forever: a half-alive
@@ -224,7 +225,8 @@ function startFrontThreads(args: string[], config: Config, ends: FrontShardEnd[]
     };
     const worker = new Worker(new URL('./front-thread.ts', import.meta.url), {
       workerData: data, name: `front-${index}`,
-      transferList: [...ends[index - 1].map((e) => e.port), ...mesh[index]],
+      // Its ports to the shards, the ports of a shard it runs itself, its ports to the other fronts.
+      transferList: [...ends[index - 1].flatMap((e) => [e.port, ...(e.runtime?.ports ?? [])]), ...mesh[index]],
     });
     let dead = false;
     worker.on('error', (err) => {

@@ -531,6 +531,15 @@ export const PARAMS: readonly ParamDecl[] = [
     default: 1n,
     mutable: false,
   },
+  {
+    // Sabre's own: front thread i runs shard i in its own thread (no hop for
+    // its own requests), as Dragonfly's threads do; the other shards keep a
+    // thread each. docs/architecture.md, "Front threads".
+    name: 'embedded-shards',
+    type: { kind: 'bool' },
+    default: false,
+    mutable: false,
+  },
   { name: 'shard-ring-kb', type: { kind: 'int', min: 4n, max: 1048576n }, default: 1024n, mutable: false },
   // Sabre's own: run the hot paths before accepting connections (server/warmup.ts).
   { name: 'warmup', type: { kind: 'bool' }, default: true, mutable: false },

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   setLogLevel(config.loglevel);
   if (config.logfile !== '') setLogFile(config.logfile);
   const order = new Int32Array(d.order);
-  const links = d.ends.map((end, shard) => linkFromEnd(shard, end, order));
+  const links = d.ends.map((end, shard) => linkFromEnd(shard, end, order, d.index));
   const peers = new FrontPeers(d.index, d.count, d.peerPorts);
   const server = new Server(config, links, frontCommands, coordinators, peers, order);
   server.onShutdown = (code) => port.postMessage({ t: 'shutdown', code } satisfies FrontLifecycle);

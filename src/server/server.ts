@@ -140,6 +140,7 @@ export class Server {
     this.peers = peers;
     this.order = order;
     this.dispatcher = new Dispatcher(links, order);
+    this.dispatcher.onDeferred = () => this.afterBatch();
     this.memory = new MemoryGuard(this);
     SHARD_COMMANDS.forEach((spec, opcode) => {
       if (spec.internal) return;
@@ -167,7 +168,9 @@ export class Server {
           target.socket.destroy();
         }
       };
-      this.listen(link);
+      // A shard this front runs itself is drained right after it runs (flushNow), not woken up for.
+      if (link.embedded === null) this.listen(link);
+      else link.embedded.onServed = () => this.pump();
     }
     startInfoSampler(this);
     this.outputLimits = new OutputLimits(config.clientOutputBufferLimits);
@@ -870,7 +873,16 @@ export class Server {
       this.resumeWaiting();
       this.flushClients();
     }
-    this.dispatcher.flush();
+    const d = this.dispatcher;
+    d.flush();
+    // Shards this front runs itself have answered already: their replies leave in this same turn
+    // (what they unblock may send more, a few rounds at most; the rest goes next turn).
+    for (let round = 0; round < 4 && d.servedEmbedded; round++) {
+      d.servedEmbedded = false;
+      this.pump();
+      this.flushClients();
+      d.flush();
+    }
   }
 
   /**

@@ -26,6 +26,8 @@ const AUDIT: Readonly<Record<string, Outcome>> = {
   maxclients: { kind: 'implemented', value: '500' },
   shards: { kind: 'refused', value: '2', because: IMMUTABLE },
   'shard-ring-kb': { kind: 'refused', value: '64', because: IMMUTABLE },
+  'io-threads': { kind: 'refused', value: '3', because: IMMUTABLE },
+  'embedded-shards': { kind: 'refused', value: 'yes', because: IMMUTABLE },
   warmup: { kind: 'refused', value: 'yes', because: IMMUTABLE },
   dir: { kind: 'implemented', value: '/tmp' },
   loglevel: { kind: 'implemented', value: 'verbose' },
