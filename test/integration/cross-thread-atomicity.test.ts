@@ -36,31 +36,7 @@ function keysOverShards(prefix: string, n: number): string[] {
   return out;
 }
 
-let server: ServerHandle;
-let pool: FrontPool;
-let writers: PlacedConn[];
-let readers: PlacedConn[];
-
-beforeAll(async () => {
-  server = await startSabre({ shards: SHARDS, args: ['--io-threads', String(IO_THREADS)] });
-  pool = await FrontPool.create(server.port);
-  const by = await pool.spread(PER_FRONT);
-  const half = PER_FRONT / 2;
-  // Writers and readers on both fronts: every reader has writers on the other front.
-  writers = by.flatMap((l) => l.slice(0, half));
-  readers = by.flatMap((l) => l.slice(half, PER_FRONT));
-}, 120_000);
-
-afterAll(async () => {
-  pool?.closeAll();
-  await server?.stop();
-});
-
-beforeEach(async () => {
-  expect(await pool.observer.str('FLUSHALL')).toBe('OK');
-});
-
-/** Runs every loop until RUN_MS passed; each loop gets its index. */
+/** Runs every loop until RUN_MS passed. */
 async function runLoops(loops: ReadonlyArray<(deadline: number) => Promise<void>>): Promise<void> {
   const deadline = Date.now() + RUN_MS;
   await Promise.all(loops.map((l) => l(deadline)));
@@ -86,7 +62,37 @@ async function keysPerShard(c: RespConn): Promise<number[]> {
   return out;
 }
 
-describe(`io-threads ${IO_THREADS}, ${SHARDS} shards: multi-shard commands are atomic across front threads`, () => {
+// Both ways of running the shards: a thread each, and `embedded-shards yes`
+// (front thread i runs shard i in its own event loop; the other front reaches
+// it through its rings).
+describe.each([
+  { mode: 'shard threads', extra: [] as string[] },
+  { mode: 'embedded shards', extra: ['--embedded-shards', 'yes'] },
+])(`io-threads ${IO_THREADS}, ${SHARDS} shards, $mode: multi-shard commands are atomic across front threads`, ({ extra }) => {
+  let server: ServerHandle;
+  let pool: FrontPool;
+  let writers: PlacedConn[];
+  let readers: PlacedConn[];
+
+  beforeAll(async () => {
+    server = await startSabre({ shards: SHARDS, args: ['--io-threads', String(IO_THREADS), ...extra] });
+    pool = await FrontPool.create(server.port);
+    const by = await pool.spread(PER_FRONT);
+    const half = PER_FRONT / 2;
+    // Writers and readers on both fronts: every reader has writers on the other front.
+    writers = by.flatMap((l) => l.slice(0, half));
+    readers = by.flatMap((l) => l.slice(half, PER_FRONT));
+  }, 120_000);
+
+  afterAll(async () => {
+    pool?.closeAll();
+    await server?.stop();
+  });
+
+  beforeEach(async () => {
+    expect(await pool.observer.str('FLUSHALL')).toBe('OK');
+  });
+
   it('spreads the connections over both fronts (INFO sabre front_<i>_connected_clients)', async () => {
     const counts = await pool.settledCounts();
     expect(counts).toHaveLength(IO_THREADS);
