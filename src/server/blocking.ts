@@ -391,6 +391,9 @@ export class Blocking {
     }
     const held = shards.length > 1 ? shards : [];
     this.srv.dispatcher.hold(held);
+    // Other front threads are kept off those shards too while the first try runs (a ring
+    // without room now leaves this one try ordered on this front only).
+    const locked = held.length > 0 && this.srv.dispatcher.lockShards(held) ? held : [];
     client.blocked = BLOCK_REPLY;
     client.awaitSeq = seq;
     let settle = (): void => {};
@@ -403,10 +406,10 @@ export class Blocking {
     };
     this.byToken.set(w.token, w);
     this.firstTry(w).then(
-      (reply) => this.started(w, reply, held),
+      (reply) => this.started(w, reply, held, locked),
       (e: Error) => {
         logWarning(`Blocking '${name}' failed: ${e.stack ?? e.message}`);
-        this.started(w, resp.error(`ERR ${e.message}`), held);
+        this.started(w, resp.error(`ERR ${e.message}`), held, locked);
       },
     );
   }
@@ -458,8 +461,9 @@ export class Blocking {
     return null;
   }
 
-  private started(w: Waiter, reply: Buffer | null, held: number[]): void {
+  private started(w: Waiter, reply: Buffer | null, held: number[], locked: number[]): void {
     const client = w.client;
+    this.srv.dispatcher.unlockShards(locked);
     if (reply !== null || client.closed || w.early !== null) {
       // Served now (by the first try, or by its shard right after it queued), or its client left.
       if (reply === null && w.early !== null) {
@@ -470,9 +474,10 @@ export class Blocking {
         // A later run served it, and a shard where an earlier run queued it popped for it meanwhile.
         void this.pushBack(w, w.early);
       }
-      this.retire(w);
+      const retired = this.retire(w);
       this.srv.dispatcher.release(held);
-      if (reply !== null && !client.closed) deliver(client, w.seq, reply);
+      const r = reply;
+      if (r !== null && !client.closed) this.afterCancels(retired, () => deliver(client, w.seq, r));
     } else {
       w.state = 'waiting';
       this.byClient.set(client.id, w);
@@ -594,8 +599,8 @@ export class Blocking {
       else void this.pushBack(w, reply);
     } else if (w.state === 'waiting') {
       const out = outcomeOf(w.req, reply);
-      this.retire(w);
-      deliver(w.client, w.seq, out.t === 'nil' ? resp.nilArray(w.resp) : out.bytes);
+      const retired = this.retire(w);
+      this.afterCancels(retired, () => deliver(w.client, w.seq, out.t === 'nil' ? resp.nilArray(w.resp) : out.bytes));
     } else {
       // It timed out, was unblocked or left while the shard served it.
       void this.pushBack(w, reply);
@@ -687,15 +692,33 @@ export class Blocking {
       w.endWhenIdle = how;
       return;
     }
-    this.retire(w);
-    if (how === 'error') this.srv.replyError(w.client, w.seq, ERR_UNBLOCKED);
-    // Redis 7.0 times out every list and zset pop with a null array, BLMOVE's included.
-    else deliver(w.client, w.seq, resp.nilArray(w.resp));
+    const retired = this.retire(w);
+    this.afterCancels(retired, () => {
+      if (how === 'error') this.srv.replyError(w.client, w.seq, ERR_UNBLOCKED);
+      // Redis 7.0 times out every list and zset pop with a null array, BLMOVE's included.
+      else deliver(w.client, w.seq, resp.nilArray(w.resp));
+    });
   }
 
   private finish(w: Waiter, reply: Buffer): void {
-    this.retire(w);
-    deliver(w.client, w.seq, reply);
+    const retired = this.retire(w);
+    this.afterCancels(retired, () => deliver(w.client, w.seq, reply));
+  }
+
+  /**
+   * Replies once the waiter has left every other shard's queue. With one front
+   * thread a later command of anyone reaches those shards after the cancels
+   * (one ring each), so the reply goes at once. With several, another front's
+   * push could reach a shard before this front's cancel and be popped for a
+   * waiter that was already served: the reply waits for the cancels, so that
+   * whatever its client does next comes after them.
+   */
+  private afterCancels(cancels: Promise<unknown> | null, reply: () => void): void {
+    if (cancels === null || this.srv.peers.single) reply();
+    else void cancels.finally(() => {
+      reply();
+      this.srv.afterBatch();
+    });
   }
 
   /**
@@ -703,8 +726,9 @@ export class Blocking {
    * queued on. It stays known (byToken) until the cancels are through, so that
    * a pop a shard made for it meanwhile is recognised and put back.
    */
-  private retire(w: Waiter): void {
-    if (w.state === 'done') return;
+  /** Forgets a waiter; resolves once its cancels have reached the shards it was queued on (null: none sent). */
+  private retire(w: Waiter): Promise<unknown> | null {
+    if (w.state === 'done') return null;
     const wasWaiting = w.state === 'waiting';
     w.state = 'done';
     if (w.timer !== null) clearTimeout(w.timer);
@@ -716,10 +740,11 @@ export class Blocking {
     }
     if (w.queuedOn.length === 0) {
       this.byToken.delete(w.token);
-      return;
+      return null;
     }
-    const cancels = w.queuedOn.map((s) => this.call(s, '__bcancel', w.db, [String(w.token)], false));
-    void Promise.all(cancels).finally(() => this.byToken.delete(w.token));
+    const cancels = Promise.all(w.queuedOn.map((s) => this.call(s, '__bcancel', w.db, [String(w.token)], false)));
+    void cancels.finally(() => this.byToken.delete(w.token));
+    return cancels;
   }
 
   /** The client closed (or was killed): it is forgotten; what a shard popped for it meanwhile is put back. */

@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { ServerIdentity } from './info.ts';
 
 // The front threads of one server (io-threads) and what they ask each other.
 //
@@ -9,28 +10,41 @@ import type { MessagePort } from 'node:worker_threads';
 // never travel this way: they are the shards' (the rings), and the one order
 // across fronts is the order block's (router/dispatcher.ts).
 
-/** What one front asks the others; the payload and the answer are structured-cloneable. */
+/**
+ * What one front asks the others (server/server-wide.ts answers); the payload
+ * and the answer are structured-cloneable.
+ */
 export type PeerAsk =
-  | { kind: 'client-list'; type: string | null; ids: number[] | null; me: number }
+  /** Their CLIENT LIST lines, [id, line], for these ids (null: every client). */
+  | { kind: 'client-list'; ids: number[] | null }
+  /** Kill their clients that match; answers how many. */
   | { kind: 'client-kill'; filter: PeerKillFilter }
-  | { kind: 'client-count' }
-  | { kind: 'info'; sections: string[] }
+  /** CLIENT UNBLOCK of a client of theirs; answers whether it was blocked. */
+  | { kind: 'client-unblock'; id: number; how: 'timeout' | 'error' }
+  /** Their figures for INFO (server-wide.ts FrontFigures). */
+  | { kind: 'info' }
+  /** Apply a CONFIG SET another front already validated and applied (and pushed to the shards). */
   | { kind: 'config-set'; pairs: Array<[string, string]> }
+  /** CONFIG RESETSTAT. */
   | { kind: 'reset-stat' }
+  /** Their newest `count` slow-log entries (-1: all), once their pending front commands are logged. */
+  | { kind: 'slowlog-get'; count: number }
+  /** Their slow-log length. */
+  | { kind: 'slowlog-len' }
+  | { kind: 'slowlog-reset' }
+  /** Front 0's run_id, master_replid and start time, told to the others at start-up. */
+  | { kind: 'identity'; id: ServerIdentity }
+  /** SHUTDOWN ran on another front: close the listeners and the clients. */
   | { kind: 'shutdown'; code: number }
   | { kind: 'warmup-done' };
 
-/** CLIENT KILL's filters (the new form's; the old form is ADDR only). */
+/** CLIENT KILL's filters (the new form's; the old form is ADDR only). Redis 7.0 has no MAXAGE. */
 export interface PeerKillFilter {
   id: number | null;
   addr: string | null;
   laddr: string | null;
   type: string | null;
   user: string | null;
-  skipme: boolean;
-  /** The asking client's id (SKIPME yes skips it). */
-  me: number;
-  maxage: number | null;
 }
 
 interface AskMessage { t: 'ask'; id: number; ask: PeerAsk }

@@ -56,6 +56,13 @@ export function needsShardSync(sel: InfoSelection): boolean {
   return sel.all || SHARD_SECTIONS.some((s) => sel.sections.has(s));
 }
 
+/** Sections whose figures every front thread contributes to (io-threads > 1: the others are asked). */
+const FRONT_SECTIONS = ['clients', 'memory', 'stats', 'cpu', 'commandstats', 'errorstats', 'sabre'];
+
+export function needsFronts(sel: InfoSelection): boolean {
+  return sel.all || FRONT_SECTIONS.some((s) => sel.sections.has(s));
+}
+
 // ---------------------------------------------------------------------------
 // Per-server state: instantaneous metrics, peak memory, RESETSTAT baselines
 
@@ -67,8 +74,11 @@ interface Sample {
 }
 
 class InfoState {
-  readonly runId = randomBytes(20).toString('hex');
-  readonly replId = randomBytes(20).toString('hex');
+  /** run_id and master_replid: front 0's on every front thread (adoptServerIdentity). */
+  runId = randomBytes(20).toString('hex');
+  replId = randomBytes(20).toString('hex');
+  /** When the server started (uptime_in_seconds): front 0's, else this front's. */
+  startTime: number | null = null;
   peakMemory = 0;
   /** Shard counters as they were at the last CONFIG RESETSTAT (they are only ever added to). */
   baseline: Float64Array[] = [];
@@ -138,6 +148,28 @@ function stateOf(srv: Server): InfoState {
   return st;
 }
 
+/** What every front thread reports as the server's identity (front 0's): run_id, master_replid, start time. */
+export interface ServerIdentity {
+  runId: string;
+  replId: string;
+  startTime: number;
+  lastSave: number;
+}
+
+export function serverIdentity(srv: Server): ServerIdentity {
+  const st = stateOf(srv);
+  return { runId: st.runId, replId: st.replId, startTime: st.startTime ?? srv.stats.startTime, lastSave: srv.lastSave };
+}
+
+/** Takes front 0's identity (on the other front threads). */
+export function adoptServerIdentity(srv: Server, id: ServerIdentity): void {
+  const st = stateOf(srv);
+  st.runId = id.runId;
+  st.replId = id.replId;
+  st.startTime = id.startTime;
+  srv.lastSave = id.lastSave;
+}
+
 /** Starts the 100 ms sampler behind instantaneous_ops_per_sec and the kbps figures (like Redis's trackInstantaneousMetric). */
 export function startInfoSampler(srv: Server): void {
   const st = stateOf(srv);
@@ -181,6 +213,85 @@ export function clientMemory(c: Client): number {
   return 1024 + c.parser.buf.length + c.pendingOutputBytes;
 }
 
+/**
+ * What one front thread counts for INFO: its clients, its counters, its CPU.
+ * With io-threads N, INFO adds up (or lists) the figures of every front;
+ * the others send theirs over the peer mesh (server-wide.ts), so every field
+ * is structured-cloneable.
+ */
+export interface FrontFigures {
+  index: number;
+  clients: number;
+  blocked: number;
+  timed: number;
+  maxInputBuffer: number;
+  maxOutputBuffer: number;
+  clientsMemory: number;
+  connectionsReceived: number;
+  rejectedConnections: number;
+  commandsProcessed: number;
+  netInput: number;
+  netOutput: number;
+  opsPerSec: number;
+  inputKbps: number;
+  outputKbps: number;
+  errorTotal: number;
+  errorCodes: Array<[string, number]>;
+  /** name, calls, usec, rejected calls, failed calls. */
+  commands: Array<[string, number, number, number, number]>;
+  /** This thread's CPU time (process.threadCpuUsage), microseconds. */
+  cpuSysUs: number;
+  cpuUserUs: number;
+  heapUsed: number;
+}
+
+/** This front's figures, now. */
+export function frontFigures(srv: Server): FrontFigures {
+  let maxIn = 0;
+  let maxOut = 0;
+  let mem = 0;
+  for (const c of srv.clients.values()) {
+    maxIn = Math.max(maxIn, c.parser.buf.length);
+    maxOut = Math.max(maxOut, c.outputBytes);
+    mem += clientMemory(c);
+  }
+  const st = stateOf(srv);
+  const s = srv.stats;
+  const errors = errorCounts(srv);
+  const commands: FrontFigures['commands'] = [];
+  for (const [name, c] of s.commands) commands.push([name, c.calls, c.usec, c.rejected, c.failed]);
+  const cpu = process.threadCpuUsage();
+  return {
+    index: srv.peers.index,
+    clients: srv.clients.size,
+    blocked: srv.blocking.blockedClients,
+    timed: srv.blocking.clientsWithTimeout,
+    maxInputBuffer: maxIn,
+    maxOutputBuffer: maxOut,
+    clientsMemory: mem,
+    connectionsReceived: s.connectionsReceived,
+    rejectedConnections: s.rejectedConnections,
+    commandsProcessed: s.commandsProcessed,
+    netInput: s.netInput,
+    netOutput: s.netOutput,
+    opsPerSec: st.opsPerSec,
+    inputKbps: st.inputKbps,
+    outputKbps: st.outputKbps,
+    errorTotal: errors.total,
+    errorCodes: [...errors.codes],
+    commands,
+    cpuSysUs: cpu.system,
+    cpuUserUs: cpu.user,
+    heapUsed: process.memoryUsage().heapUsed,
+  };
+}
+
+function sum(fronts: readonly FrontFigures[], field: (f: FrontFigures) => number): number {
+  let n = 0;
+  for (const f of fronts) n += field(f);
+  return n;
+}
+
 interface MemoryFigures {
   used: number;
   startup: number;
@@ -195,10 +306,11 @@ interface MemoryFigures {
  * front (MemoryGuard.usedMemory); the overhead is what the empty keyspaces
  * took at start-up plus those buffers, the rest is the dataset.
  */
-function memoryFigures(srv: Server): MemoryFigures {
+function memoryFigures(srv: Server, fronts: readonly FrontFigures[] | null = null): MemoryFigures {
   const shards = shardSum(srv, STAT_USED_BYTES);
   let clientsNormal = 0;
-  for (const c of srv.clients.values()) clientsNormal += clientMemory(c);
+  if (fronts === null) for (const c of srv.clients.values()) clientsNormal += clientMemory(c);
+  else for (const f of fronts) clientsNormal += f.clientsMemory;
   const startup = Math.max(0, Math.min(srv.memory.startupBytes, shards));
   const overhead = startup + clientsNormal;
   const used = shards + clientsNormal;
@@ -271,8 +383,8 @@ function section(title: string, lines: Lines): string {
 
 function serverSection(srv: Server): string {
   const now = performance.timeOrigin + performance.now();
-  const uptime = Math.floor((Date.now() - srv.stats.startTime) / 1000);
   const st = stateOf(srv);
+  const uptime = Math.floor((Date.now() - (st.startTime ?? srv.stats.startTime)) / 1000);
   return section('Server', [
     ['redis_version', REDIS_COMPAT_VERSION],
     ['redis_git_sha1', '00000000'],
@@ -297,34 +409,35 @@ function serverSection(srv: Server): string {
     ['lru_clock', Math.floor(Date.now() / 1000) & 0xffffff],
     ['executable', executable()],
     ['config_file', srv.config.configFile ?? ''],
-    ['io_threads_active', 0],
+    // Redis: 1 while its I/O threads run; Sabre's front threads always run when there are several.
+    ['io_threads_active', srv.peers.single ? 0 : 1],
     ['sabre_version', SABRE_VERSION],
     ['node_version', process.version],
   ]);
 }
 
-function clientsSection(srv: Server): string {
+function clientsSection(srv: Server, fronts: readonly FrontFigures[]): string {
   let maxIn = 0;
   let maxOut = 0;
-  for (const c of srv.clients.values()) {
-    maxIn = Math.max(maxIn, c.parser.buf.length);
-    maxOut = Math.max(maxOut, c.outputBytes);
+  for (const f of fronts) {
+    maxIn = Math.max(maxIn, f.maxInputBuffer);
+    maxOut = Math.max(maxOut, f.maxOutputBuffer);
   }
   return section('Clients', [
-    ['connected_clients', srv.clients.size],
+    ['connected_clients', sum(fronts, (f) => f.clients)],
     ['cluster_connections', 0],
     ['maxclients', srv.config.maxclients],
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],
-    ['blocked_clients', srv.blocking.blockedClients],
+    ['blocked_clients', sum(fronts, (f) => f.blocked)],
     ['tracking_clients', 0],
-    ['clients_in_timeout_table', srv.blocking.clientsWithTimeout],
+    ['clients_in_timeout_table', sum(fronts, (f) => f.timed)],
   ]);
 }
 
-function memorySection(srv: Server): string {
+function memorySection(srv: Server, fronts: readonly FrontFigures[]): string {
   const st = stateOf(srv);
-  const m = memoryFigures(srv);
+  const m = memoryFigures(srv, fronts);
   if (m.used > st.peakMemory) st.peakMemory = m.used;
   const rss = residentMemory();
   const total = os.totalmem();
@@ -422,28 +535,26 @@ function persistenceSection(srv: Server): string {
 }
 
 /** Error replies: those the front made (srv.stats) plus those shards made (counted as they pass through clients). */
-export function errorCounts(srv: Server): { total: number; codes: Map<string, number> } {
+function errorCounts(srv: Server): { total: number; codes: Map<string, number> } {
   const codes = new Map<string, number>(srv.stats.errors);
   for (const [k, v] of replyErrorStats.codes) codes.set(k, (codes.get(k) ?? 0) + v);
   return { total: srv.stats.errorReplies + replyErrorStats.count, codes };
 }
 
-function statsSection(srv: Server): string {
-  const st = stateOf(srv);
-  const s = srv.stats;
+function statsSection(srv: Server, fronts: readonly FrontFigures[]): string {
   return section('Stats', [
-    ['total_connections_received', s.connectionsReceived],
-    ['total_commands_processed', s.commandsProcessed],
-    ['instantaneous_ops_per_sec', st.opsPerSec],
-    ['total_net_input_bytes', s.netInput],
-    ['total_net_output_bytes', s.netOutput],
+    ['total_connections_received', sum(fronts, (f) => f.connectionsReceived)],
+    ['total_commands_processed', sum(fronts, (f) => f.commandsProcessed)],
+    ['instantaneous_ops_per_sec', sum(fronts, (f) => f.opsPerSec)],
+    ['total_net_input_bytes', sum(fronts, (f) => f.netInput)],
+    ['total_net_output_bytes', sum(fronts, (f) => f.netOutput)],
     ['total_net_repl_input_bytes', 0],
     ['total_net_repl_output_bytes', 0],
-    ['instantaneous_input_kbps', st.inputKbps.toFixed(2)],
-    ['instantaneous_output_kbps', st.outputKbps.toFixed(2)],
+    ['instantaneous_input_kbps', sum(fronts, (f) => f.inputKbps).toFixed(2)],
+    ['instantaneous_output_kbps', sum(fronts, (f) => f.outputKbps).toFixed(2)],
     ['instantaneous_input_repl_kbps', '0.00'],
     ['instantaneous_output_repl_kbps', '0.00'],
-    ['rejected_connections', s.rejectedConnections],
+    ['rejected_connections', sum(fronts, (f) => f.rejectedConnections)],
     ['sync_full', 0],
     ['sync_partial_ok', 0],
     ['sync_partial_err', 0],
@@ -474,7 +585,7 @@ function statsSection(srv: Server): string {
     ['tracking_total_items', 0],
     ['tracking_total_prefixes', 0],
     ['unexpected_error_replies', 0],
-    ['total_error_replies', errorCounts(srv).total],
+    ['total_error_replies', sum(fronts, (f) => f.errorTotal)],
     ['dump_payload_sanitizations', 0],
     ['io_threaded_reads_processed', 0],
     ['io_threaded_writes_processed', 0],
@@ -499,39 +610,60 @@ function replicationSection(srv: Server): string {
   ]);
 }
 
-function cpuSection(srv: Server): string {
+function cpuSection(srv: Server, fronts: readonly FrontFigures[]): string {
   const all = process.cpuUsage();
-  const main = process.threadCpuUsage();
+  // The main thread is front 0 (the others are worker threads).
+  const main = fronts.find((f) => f.index === 0) ?? fronts[0];
   const lines: Lines = [
     ['used_cpu_sys', seconds(all.system)],
     ['used_cpu_user', seconds(all.user)],
     ['used_cpu_sys_children', '0.000000'],
     ['used_cpu_user_children', '0.000000'],
-    ['used_cpu_sys_main_thread', seconds(main.system)],
-    ['used_cpu_user_main_thread', seconds(main.user)],
+    ['used_cpu_sys_main_thread', seconds(main.cpuSysUs)],
+    ['used_cpu_user_main_thread', seconds(main.cpuUserUs)],
   ];
   srv.links.forEach((l, i) => {
     lines.push([`used_cpu_sys_shard_${i}`, seconds(l.stats[STAT_CPU_SYS_US])]);
     lines.push([`used_cpu_user_shard_${i}`, seconds(l.stats[STAT_CPU_USER_US])]);
   });
+  for (const f of fronts) {
+    lines.push([`used_cpu_sys_front_${f.index}`, seconds(f.cpuSysUs)]);
+    lines.push([`used_cpu_user_front_${f.index}`, seconds(f.cpuUserUs)]);
+  }
   return section('CPU', lines);
 }
 
-function commandstatsSection(srv: Server): string {
+function commandstatsSection(fronts: readonly FrontFigures[]): string {
+  // Summed by name; in the order this front met them, then the others' (like Redis, no particular order).
+  const merged = new Map<string, [number, number, number, number]>();
+  for (const f of fronts) {
+    for (const [name, calls, usec, rejected, failed] of f.commands) {
+      const m = merged.get(name);
+      if (m === undefined) merged.set(name, [calls, usec, rejected, failed]);
+      else {
+        m[0] += calls;
+        m[1] += usec;
+        m[2] += rejected;
+        m[3] += failed;
+      }
+    }
+  }
   let s = '# Commandstats\r\n';
-  for (const [name, st] of srv.stats.commands) {
+  for (const [name, [calls, usec, rejected, failed]] of merged) {
     if (trackedContainers.has(name)) continue;
-    if (st.calls === 0 && st.failed === 0 && st.rejected === 0) continue;
-    const per = st.calls === 0 ? 0 : st.usec / st.calls;
-    s += `cmdstat_${name}:calls=${st.calls},usec=${st.usec},usec_per_call=${per.toFixed(2)}` +
-      `,rejected_calls=${st.rejected},failed_calls=${st.failed}\r\n`;
+    if (calls === 0 && failed === 0 && rejected === 0) continue;
+    const per = calls === 0 ? 0 : usec / calls;
+    s += `cmdstat_${name}:calls=${calls},usec=${usec},usec_per_call=${per.toFixed(2)}` +
+      `,rejected_calls=${rejected},failed_calls=${failed}\r\n`;
   }
   return s;
 }
 
-function errorstatsSection(srv: Server): string {
+function errorstatsSection(fronts: readonly FrontFigures[]): string {
+  const merged = new Map<string, number>();
+  for (const f of fronts) for (const [code, n] of f.errorCodes) merged.set(code, (merged.get(code) ?? 0) + n);
   let s = '# Errorstats\r\n';
-  const codes = [...errorCounts(srv).codes].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const codes = [...merged].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   for (const [code, n] of codes) s += `errorstat_${code}:count=${n}\r\n`;
   return s;
 }
@@ -547,7 +679,7 @@ function keyspaceSection(srv: Server): string {
   return s;
 }
 
-function sabreSection(srv: Server): string {
+function sabreSection(srv: Server, fronts: readonly FrontFigures[]): string {
   const guard = srv.memory;
   guard.tick(); // fresh figures (INFO synced the shards' statistics first)
   let fillMin = Infinity;
@@ -561,8 +693,12 @@ function sabreSection(srv: Server): string {
   const lines: Lines = [
     ['sabre_version', SABRE_VERSION],
     ['shards', srv.links.length],
+    // Network front threads (io-threads), and the one serving the connection that asked.
+    ['io_threads', srv.peers.count],
+    ['client_front', srv.peers.index],
     ['shard_arena_bytes', srv.config.shardArenaMb * 1024 * 1024],
-    ['front_heap_used', process.memoryUsage().heapUsed],
+    // Every front thread's heap.
+    ['front_heap_used', sum(fronts, (f) => f.heapUsed)],
     // A shard is full from 95% of its usable arena (capacity minus reserve):
     // writes to its keys are refused with OOM, whatever room the others have.
     ['shards_full', guard.fullCount()],
@@ -585,27 +721,37 @@ function sabreSection(srv: Server): string {
       `,rehashing=${s[STAT_REHASHING]},arena_reserve=${l.reserve()},fill_perc=${perc(guard.fill(l))}` +
       `,full=${guard.full[i] ? 1 : 0}`]);
   });
+  for (const f of fronts) lines.push([`front_${f.index}_connected_clients`, f.clients]);
   return section('Sabre', lines);
 }
 
-/** The INFO text for a selection, like genRedisInfoString (sections separated by an empty line). */
-export function buildInfo(srv: Server, sel: InfoSelection): string {
+/**
+ * The INFO text for a selection, like genRedisInfoString (sections separated
+ * by an empty line). `given`: every front thread's figures (this one's taken
+ * when the command ran, the others' as they answered), else this front's now.
+ */
+export function buildInfo(srv: Server, sel: InfoSelection, given: readonly FrontFigures[] = []): string {
   const want = (name: string, ...alts: string[]): boolean =>
     sel.all || sel.sections.has(name) || alts.some((a) => sel.sections.has(a));
+  let figures: FrontFigures[] | null = null;
+  const fronts = (): FrontFigures[] => {
+    figures ??= given.length === 0 ? [frontFigures(srv)] : [...given].sort((a, b) => a.index - b.index);
+    return figures;
+  };
   const parts: string[] = [];
   if (want('server')) parts.push(serverSection(srv));
-  if (want('clients')) parts.push(clientsSection(srv));
-  if (want('memory')) parts.push(memorySection(srv));
+  if (want('clients')) parts.push(clientsSection(srv, fronts()));
+  if (want('memory')) parts.push(memorySection(srv, fronts()));
   if (want('persistence')) parts.push(persistenceSection(srv));
-  if (want('stats')) parts.push(statsSection(srv));
+  if (want('stats')) parts.push(statsSection(srv, fronts()));
   if (want('replication')) parts.push(replicationSection(srv));
-  if (want('cpu')) parts.push(cpuSection(srv));
+  if (want('cpu')) parts.push(cpuSection(srv, fronts()));
   if (want('module_list', 'modules')) parts.push('# Modules\r\n');
-  if (want('commandstats')) parts.push(commandstatsSection(srv));
-  if (want('errorstats')) parts.push(errorstatsSection(srv));
+  if (want('commandstats')) parts.push(commandstatsSection(fronts()));
+  if (want('errorstats')) parts.push(errorstatsSection(fronts()));
   if (want('latencystats')) parts.push('# Latencystats\r\n');
   if (want('cluster')) parts.push(section('Cluster', [['cluster_enabled', 0]]));
   if (want('keyspace')) parts.push(keyspaceSection(srv));
-  if (want('sabre')) parts.push(sabreSection(srv));
+  if (want('sabre')) parts.push(sabreSection(srv, fronts()));
   return parts.join('\r\n');
 }

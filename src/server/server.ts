@@ -19,6 +19,7 @@ import { readSlowTrailer, Slowlog, slowlogArgs, type SlowlogClient } from './slo
 import { MemoryGuard } from './memory-guard.ts';
 import { Blocking } from './blocking.ts';
 import { FrontPeers } from './front-peers.ts';
+import { installServerWide } from './server-wide.ts';
 
 export interface CommandEntry {
   readonly spec: CommandSpec;
@@ -158,6 +159,7 @@ export class Server {
     config.onChange('slowlog-log-slower-than', () => { this.slowlogThresholdUs = config.slowlogLogSlowerThan; });
     // Before the links are listened to: their first drain may already meet blocked clients' trailers.
     this.blocking = new Blocking(this);
+    installServerWide(this, order);
     for (const link of links) {
       link.onSlowReply = (target, u8, start, end) => this.logShardSlow(target, u8, start, end);
       link.onDeliveryError = (target, e) => {
@@ -223,11 +225,15 @@ export class Server {
     if (addr === '*') host = '0.0.0.0';
     else if (addr === '::*') host = '::';
     else host = (await lookup(addr, { family: v6 ? 6 : 4 })).address;
+    const reusePort = !this.peers.single && port !== 0;
+    // SO_REUSEPORT would let a second server take the same port silently: the main thread
+    // first binds it alone for a moment, so that a port in use fails as it fails for Redis.
+    if (reusePort && this.peers.index === 0) await probeListen(host, port, v6);
     return new Promise((resolve, reject) => {
       const srv = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
       srv.once('error', reject);
       // Several front threads listen on the same port; the kernel spreads the connections (SO_REUSEPORT).
-      srv.listen({ host, port, backlog: this.config.tcpBacklog, ipv6Only: v6, reusePort: !this.peers.single && port !== 0 }, () => {
+      srv.listen({ host, port, backlog: this.config.tcpBacklog, ipv6Only: v6, reusePort }, () => {
         srv.off('error', reject);
         srv.on('error', (e) => logWarning(`Error on the listening socket ${addr}:${port}: ${e.message}`));
         resolve(srv);
@@ -297,13 +303,17 @@ export class Server {
     return this.order === null ? this.clients.size : Atomics.load(this.order, ORDER_CONNECTED_CLIENTS);
   }
 
+  /** Takes a client out of the list and of the client count every front shares: when it closes, or at once when killed. */
+  dropClient(client: Client): void {
+    if (this.clients.delete(client.id) && this.order !== null) Atomics.sub(this.order, ORDER_CONNECTED_CLIENTS, 1);
+  }
+
   /** The next client id: unique across front threads. */
   private takeClientId(): number {
     return this.order === null ? this.nextClientId++ : Atomics.add(this.order, ORDER_NEXT_CLIENT_ID, 1) >>> 0;
   }
 
   private onConnection(socket: net.Socket): void {
-    this.stats.connectionsReceived++;
     if (this.connectedClients >= this.config.maxclients) {
       this.stats.rejectedConnections++;
       socket.end(resp.error('ERR max number of clients reached'));
@@ -318,6 +328,8 @@ export class Server {
       socket.end(PROTECTED_MODE_DENIED);
       return;
     }
+    // Like Redis, a refused connection counts in rejected_connections only, not in total_connections_received.
+    this.stats.connectionsReceived++;
     const client = new Client(this.takeClientId(), socket, this.limits, requirepass === '', (c) => this.dirtyClients.push(c));
     client.outputLimits = this.outputLimits;
     this.clients.set(client.id, client);
@@ -361,7 +373,7 @@ export class Server {
 
   private onClose(client: Client): void {
     client.closed = true;
-    if (this.clients.delete(client.id) && this.order !== null) Atomics.sub(this.order, ORDER_CONNECTED_CLIENTS, 1);
+    this.dropClient(client);
     this.blocking.clientClosed(client);
     // A closed client leaves nothing behind. A command it could not start is
     // dropped, as Redis drops what it had not run. A fan-out whose front part
@@ -951,6 +963,15 @@ export class Server {
   logShutdown(): void {
     logNotice('User requested shutdown...');
   }
+}
+
+/** Binds host:port without SO_REUSEPORT and closes it: rejects (EADDRINUSE...) when another socket holds it. */
+function probeListen(host: string, port: number, ipv6Only: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, ipv6Only, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 /** Start-up could not listen on a non-optional address (the message names it and why). */

@@ -69,10 +69,29 @@ export function redactSecrets(args: Buffer[]): Buffer[] {
   return args;
 }
 
+/**
+ * Int32 index, in the order block (native-layout, "Order block"), of the next
+ * slow-log id when several front threads share it (io-threads > 1): a free
+ * slot on the client-id cache line. Ids are then unique and in logging order
+ * across fronts, so SLOWLOG GET merges the fronts' logs by id.
+ */
+export const ORDER_NEXT_SLOWLOG_ID = 18;
+
 export class Slowlog {
   /** Newest first. */
   private entries: SlowlogEntry[] = [];
   private nextId = 0;
+  /** The order block when front threads share the id counter, else null. */
+  private shared: Int32Array | null = null;
+
+  /** Takes ids from the counter every front thread shares (io-threads > 1). */
+  shareIds(order: Int32Array): void {
+    this.shared = order;
+  }
+
+  private takeId(): number {
+    return this.shared === null ? this.nextId++ : Atomics.add(this.shared, ORDER_NEXT_SLOWLOG_ID, 1) >>> 0;
+  }
 
   get length(): number {
     return this.entries.length;
@@ -87,7 +106,7 @@ export class Slowlog {
     if (slowerThanUs < 0) return;
     if (durationUs >= slowerThanUs) {
       this.entries.unshift({
-        id: this.nextId++,
+        id: this.takeId(),
         time: Math.floor(Date.now() / 1000),
         durationUs: Math.floor(durationUs),
         args: redactSecrets(args()),
@@ -111,6 +130,7 @@ export class Slowlog {
   forget(): void {
     this.entries = [];
     this.nextId = 0;
+    if (this.shared !== null) Atomics.store(this.shared, ORDER_NEXT_SLOWLOG_ID, 0);
   }
 }
 

@@ -4,6 +4,8 @@ import { INT_OK, INT_UNSAFE, parseI64, parseI64Big, parseI64Status } from '../..
 import { REPLY_OFF, REPLY_ON, REPLY_SKIP, type Client } from '../client.ts';
 import { ReplyBuffer } from '../../protocol/reply-buffer.ts';
 import type { FrontCommandSpec, FrontContext } from '../front-command.ts';
+import type { PeerKillFilter } from '../front-peers.ts';
+import { withPeers } from '../server-wide.ts';
 import { containerCommand, counted, helpReply, safeErrorText, type FrontSubcommandSpec } from '../front-dispatch.ts';
 import { clientMemory, REDIS_COMPAT_VERSION } from '../info.ts';
 import type { Server } from '../server.ts';
@@ -275,34 +277,71 @@ function clientInfo(c: FrontContext): void {
   reply(c, ReplyBuffer.forClient(c.client.resp).verbatim(line).done());
 }
 
+/**
+ * This front's CLIENT LIST lines, as [id, line]: of the clients with these ids
+ * (null: of every client, in id order). `current` is the command asking, if it
+ * runs here (its client's line shows the command's query buffer).
+ */
+export function clientLines(srv: Server, ids: readonly number[] | null, current: FrontContext | null): Array<[number, string]> {
+  const now = Date.now();
+  const out: Array<[number, string]> = [];
+  if (ids === null) {
+    for (const cl of srv.clients.values()) out.push([cl.id, clientInfoLine(cl, now, current)]);
+    return out;
+  }
+  for (const id of new Set(ids)) {
+    const cl = srv.clients.get(id);
+    if (cl !== undefined) out.push([id, clientInfoLine(cl, now, current)]);
+  }
+  return out;
+}
+
 function clientList(c: FrontContext): void {
   const { argv, srv } = c;
-  const now = Date.now();
-  let text = '';
+  /** The ids asked for, in the order given (repeats are listed again, as Redis does); null: every client. */
+  let ids: number[] | null = null;
   if (argv.count === 4 && argv.is(2, 'type')) {
     const type = argv.str(3).toLowerCase();
     if (!CLIENT_TYPES.includes(type)) {
       fail(c, safeErrorText(`ERR Unknown client type '${argv.str(3)}'`));
       return;
     }
-    if (clientTypeMatches(type)) for (const cl of srv.clients.values()) text += clientInfoLine(cl, now, c) + '\n';
+    if (!clientTypeMatches(type)) ids = [];
   } else if (argv.count > 3 && argv.is(2, 'id')) {
+    ids = [];
     for (let j = 3; j < argv.count; j++) {
       const id = argInt64(c, j);
       if (id === null) {
         fail(c, 'ERR Invalid client ID');
         return;
       }
-      const cl = srv.clients.get(Number(id));
-      if (cl !== undefined && id > 0n) text += clientInfoLine(cl, now, c) + '\n';
+      if (id > 0n && id <= BigInt(Number.MAX_SAFE_INTEGER)) ids.push(Number(id));
     }
   } else if (argv.count !== 2) {
     fail(c, ERR_SYNTAX);
     return;
-  } else {
-    for (const cl of srv.clients.values()) text += clientInfoLine(cl, now, c) + '\n';
   }
-  reply(c, ReplyBuffer.forClient(c.client.resp).verbatim(text).done());
+  const asked = ids;
+  const finish = (remote: Array<Array<[number, string]>>): void => {
+    const local = clientLines(srv, asked, c);
+    let text = '';
+    if (remote.length === 0 && asked === null) {
+      for (const [, line] of local) text += line + '\n';
+    } else {
+      const lines = new Map(local);
+      for (const answer of remote) for (const [id, line] of answer) lines.set(id, line);
+      // Every client in id order (the order Redis lists them: by connection), or the ids in the order asked.
+      const order = asked ?? [...lines.keys()].sort((a, b) => a - b);
+      for (const id of order) {
+        const line = lines.get(id);
+        if (line !== undefined) text += line + '\n';
+      }
+    }
+    reply(c, ReplyBuffer.forClient(c.client.resp).verbatim(text).done());
+  };
+  // Ids are unique across front threads: those all found here need no other front.
+  if (asked !== null && asked.every((id) => srv.clients.has(id))) finish([]);
+  else withPeers(c, { kind: 'client-list', ids: asked }, finish);
 }
 
 /** Closes another connection now: what it has buffered is written, then the socket is shut. */
@@ -312,19 +351,39 @@ export function killClient(srv: Server, target: Client): void {
   target.socket.pause();
   target.flush();
   target.socket.destroySoon();
-  srv.clients.delete(target.id);
+  // Gone from CLIENT LIST and from the client count at once, as Redis frees it at once.
+  srv.dropClient(target);
+}
+
+function killMatches(cl: Client, f: PeerKillFilter): boolean {
+  if (cl.closed || cl.killed) return false;
+  if (f.addr !== null && cl.addr !== f.addr) return false;
+  if (f.laddr !== null && cl.laddr !== f.laddr) return false;
+  if (f.type !== null && !clientTypeMatches(f.type)) return false;
+  if (f.id !== null && cl.id !== f.id) return false;
+  if (f.user !== null && cl.user !== f.user) return false;
+  return true;
+}
+
+/** Kills this front's clients that match (CLIENT KILL asked by another front); returns how many. */
+export function killMatching(srv: Server, f: PeerKillFilter): number {
+  let killed = 0;
+  for (const cl of [...srv.clients.values()]) {
+    if (!killMatches(cl, f)) continue;
+    killClient(srv, cl);
+    killed++;
+  }
+  return killed;
 }
 
 function clientKill(c: FrontContext): void {
   const { argv, client, srv } = c;
-  let addr: string | null = null;
-  let laddr: string | null = null;
-  let user: string | null = null;
-  let type: string | null = null;
-  let id = 0n;
+  const filter: PeerKillFilter = { id: null, addr: null, laddr: null, type: null, user: null };
+  /** An id past 2^53 names nobody (ids are counted from 1 and never get there). */
+  let nobody = false;
   let skipme = true;
   if (argv.count === 3) {
-    addr = argv.str(2);
+    filter.addr = argv.str(2);
     skipme = false;
   } else {
     for (let i = 2; i < argv.count; i += 2) {
@@ -335,23 +394,26 @@ function clientKill(c: FrontContext): void {
           fail(c, 'ERR client-id should be greater than 0');
           return;
         }
-        id = v;
+        if (v > BigInt(Number.MAX_SAFE_INTEGER)) nobody = true;
+        else filter.id = Number(v);
       } else if (argv.is(i, 'type') && more) {
-        type = argv.str(i + 1).toLowerCase();
+        const type = argv.str(i + 1).toLowerCase();
         if (!CLIENT_TYPES.includes(type)) {
           fail(c, safeErrorText(`ERR Unknown client type '${argv.str(i + 1)}'`));
           return;
         }
+        filter.type = type;
       } else if (argv.is(i, 'addr') && more) {
-        addr = argv.str(i + 1);
+        filter.addr = argv.str(i + 1);
       } else if (argv.is(i, 'laddr') && more) {
-        laddr = argv.str(i + 1);
+        filter.laddr = argv.str(i + 1);
       } else if (argv.is(i, 'user') && more) {
-        user = argv.str(i + 1);
+        const user = argv.str(i + 1);
         if (user !== 'default') {
           fail(c, safeErrorText(`ERR No such user '${user}'`));
           return;
         }
+        filter.user = user;
       } else if (argv.is(i, 'skipme') && more) {
         if (argv.is(i + 1, 'yes')) skipme = true;
         else if (argv.is(i + 1, 'no')) skipme = false;
@@ -367,26 +429,29 @@ function clientKill(c: FrontContext): void {
   }
   let killed = 0;
   let killSelf = false;
-  for (const cl of [...srv.clients.values()]) {
-    if (cl.closed || cl.killed) continue;
-    if (addr !== null && cl.addr !== addr) continue;
-    if (laddr !== null && cl.laddr !== laddr) continue;
-    if (type !== null && !clientTypeMatches(type)) continue;
-    if (id !== 0n && BigInt(cl.id) !== id) continue;
-    if (user !== null && cl.user !== user) continue;
-    if (cl === client && skipme) continue;
-    if (cl === client) killSelf = true;
-    else killClient(srv, cl);
-    killed++;
+  if (!nobody) {
+    for (const cl of [...srv.clients.values()]) {
+      if (!killMatches(cl, filter)) continue;
+      if (cl === client && skipme) continue;
+      if (cl === client) killSelf = true;
+      else killClient(srv, cl);
+      killed++;
+    }
   }
   // Set before replying: the connection closes once this reply is written.
   if (killSelf) client.closeAfterSeq = c.seq;
-  if (argv.count === 3) {
-    if (killed === 0) fail(c, 'ERR No such client');
-    else reply(c, resp.OK);
-  } else {
-    reply(c, resp.integer(killed));
-  }
+  const finish = (remote: number[]): void => {
+    for (const n of remote) killed += n;
+    if (argv.count === 3) {
+      if (killed === 0) fail(c, 'ERR No such client');
+      else reply(c, resp.OK);
+    } else {
+      reply(c, resp.integer(killed));
+    }
+  };
+  // Ids are unique across front threads: an id found here is nowhere else.
+  if (nobody || (filter.id !== null && srv.clients.has(filter.id))) finish([]);
+  else withPeers(c, { kind: 'client-kill', filter }, finish);
 }
 
 function clientSetname(c: FrontContext): void {
@@ -458,19 +523,26 @@ function clientReply(c: FrontContext): void {
 }
 
 function clientUnblock(c: FrontContext): void {
-  const { argv } = c;
+  const { argv, srv } = c;
   if (argv.count === 4 && !argv.is(3, 'timeout') && !argv.is(3, 'error')) {
     fail(c, 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
     return;
   }
-  const id = argInt64(c, 2);
-  if (id === null) {
+  const big = argInt64(c, 2);
+  if (big === null) {
     fail(c, ERR_NOT_INTEGER);
     return;
   }
   const how = argv.count === 4 && argv.is(3, 'error') ? 'error' : 'timeout';
-  const unblocked = id > 0n && id <= BigInt(Number.MAX_SAFE_INTEGER) && c.srv.blocking.unblock(Number(id), how);
-  reply(c, resp.integer(unblocked ? 1 : 0));
+  if (big <= 0n || big > BigInt(Number.MAX_SAFE_INTEGER)) {
+    reply(c, resp.integer(0));
+    return;
+  }
+  const id = Number(big);
+  const unblocked = srv.blocking.unblock(id, how);
+  // A client of this front (ids are unique across front threads), or a client blocked on another front.
+  if (unblocked || srv.clients.has(id)) reply(c, resp.integer(unblocked ? 1 : 0));
+  else withPeers<boolean>(c, { kind: 'client-unblock', id, how }, (remote) => reply(c, resp.integer(remote.includes(true) ? 1 : 0)));
 }
 
 function clientUnpause(c: FrontContext): void {

@@ -8,7 +8,9 @@ import {
 } from '../command-docs.ts';
 import type { FrontCommandSpec, FrontContext } from '../front-command.ts';
 import { containerCommand, counted, helpReply, safeErrorText, type FrontSubcommandSpec } from '../front-dispatch.ts';
-import { buildInfo, needsShardSync, resetInfoStats, selectSections } from '../info.ts';
+import { buildInfo, frontFigures, needsFronts, needsShardSync, resetInfoStats, selectSections, type FrontFigures } from '../info.ts';
+import type { Server } from '../server.ts';
+import { withPeers } from '../server-wide.ts';
 import { logNotice, logWarning } from '../log.ts';
 import { argInt64, isLocalClient } from './connection.ts';
 
@@ -30,14 +32,22 @@ function info(c: FrontContext): void {
   const sel = selectSections(c.argv.strings(1));
   const { srv } = c;
   const protocol = c.client.resp;
-  const build = (): Buffer => ReplyBuffer.forClient(protocol).verbatim(buildInfo(srv, sel)).done();
-  if (!needsShardSync(sel)) {
-    reply(c, build());
-    return;
-  }
-  // Every shard publishes its counters first, so the figures cover all the
-  // commands answered before this INFO.
-  srv.broadcast(c, '__stats_sync', [], build);
+  // This front's counters as the command runs: like Redis's, they do not count this INFO yet.
+  const local = needsFronts(sel) ? frontFigures(srv) : null;
+  const answer = (remote: FrontFigures[]): void => {
+    const fronts = local === null ? [] : [local, ...remote];
+    const build = (): Buffer => ReplyBuffer.forClient(protocol).verbatim(buildInfo(srv, sel, fronts)).done();
+    if (!needsShardSync(sel)) {
+      reply(c, build());
+      return;
+    }
+    // Every shard publishes its counters first, so the figures cover all the
+    // commands answered before this INFO.
+    srv.broadcast(c, '__stats_sync', [], build);
+  };
+  // Clients, counters and CPU of every front thread.
+  if (needsFronts(sel)) withPeers(c, { kind: 'info' }, answer);
+  else answer([]);
 }
 
 // ---------------------------------------------------------------------------
@@ -76,22 +86,20 @@ function configGet(c: FrontContext): void {
   reply(c, out.done());
 }
 
-function configSet(c: FrontContext): void {
-  const { argv, client, srv } = c;
-  if (argv.count % 2 !== 0) {
-    fail(c, ERR_SYNTAX);
-    return;
-  }
+/**
+ * Applies a CONFIG SET on this front: the settings, then what depends on
+ * them here (clients' authentication, parser limits). Returns the error, or
+ * the parameters (name, value, ...) that changed and that the shards keep a
+ * copy of. Every front thread runs it (server-wide.ts); only the one that ran
+ * the command sends the shards their part.
+ */
+export function applyConfigSet(srv: Server, pairs: ReadonlyArray<readonly [string, string]>, local: boolean):
+  { error: string | null; push: string[] } {
   const config = srv.config;
-  const pairs: Array<[string, string]> = [];
-  for (let i = 2; i < argv.count; i += 2) pairs.push([argv.str(i), argv.bytes(i + 1).toString('utf8')]);
   const before = new Map<string, string | undefined>();
   for (const p of [...SHARD_PARAMS, 'requirepass', 'proto-max-bulk-len', 'client-query-buffer-limit']) before.set(p, config.get(p));
-  const err = config.configSet(pairs, { local: isLocalClient(client) });
-  if (err !== null) {
-    fail(c, safeErrorText(err));
-    return;
-  }
+  const err = config.configSet(pairs, { local });
+  if (err !== null) return { error: err, push: [] };
   const changed = (p: string): boolean => config.get(p) !== before.get(p);
   if (changed('requirepass') && config.requirepass === '') {
     // The default user is "nopass" again: nobody needs to authenticate.
@@ -108,21 +116,45 @@ function configSet(c: FrontContext): void {
     const v = config.get(p);
     if (v !== undefined && changed(p)) push.push(p, v);
   }
-  if (push.length === 0 || !hasShardConfig) {
-    reply(c, resp.OK);
+  return { error: null, push };
+}
+
+function configSet(c: FrontContext): void {
+  const { argv, client, srv } = c;
+  if (argv.count % 2 !== 0) {
+    fail(c, ERR_SYNTAX);
     return;
   }
-  srv.broadcast(c, '__config', push, (parts) => {
-    const e = firstError(parts);
-    if (e !== null) logWarning(`A shard refused the new configuration: ${e.toString('latin1').trim()}`);
-    return resp.OK;
+  const pairs: Array<[string, string]> = [];
+  for (let i = 2; i < argv.count; i += 2) pairs.push([argv.str(i), argv.bytes(i + 1).toString('utf8')]);
+  const { error, push } = applyConfigSet(srv, pairs, isLocalClient(client));
+  if (error !== null) {
+    fail(c, safeErrorText(error));
+    return;
+  }
+  // Every front thread has the new values before the reply.
+  withPeers(c, { kind: 'config-set', pairs }, () => {
+    if (push.length === 0 || !hasShardConfig) {
+      reply(c, resp.OK);
+      return;
+    }
+    srv.broadcast(c, '__config', push, (parts) => {
+      const e = firstError(parts);
+      if (e !== null) logWarning(`A shard refused the new configuration: ${e.toString('latin1').trim()}`);
+      return resp.OK;
+    });
   });
 }
 
+/** CONFIG RESETSTAT on this front: its counters, the shard baselines it reads INFO against, its samples. */
+export function resetStats(srv: Server): void {
+  srv.stats.reset();
+  resetInfoStats(srv);
+}
+
 function configResetstat(c: FrontContext): void {
-  c.srv.stats.reset();
-  resetInfoStats(c.srv);
-  reply(c, resp.OK);
+  resetStats(c.srv);
+  withPeers(c, { kind: 'reset-stat' }, () => reply(c, resp.OK));
 }
 
 function configRewrite(c: FrontContext): void {
@@ -160,6 +192,38 @@ function afterEarlierCommands(c: FrontContext, build: () => Buffer): void {
   });
 }
 
+/** A slow-log entry as it travels between front threads (its arguments arrive as Uint8Arrays). */
+export interface WireSlowEntry {
+  readonly id: number;
+  readonly time: number;
+  readonly durationUs: number;
+  readonly args: readonly Uint8Array[];
+  readonly addr: string;
+  readonly name: string;
+}
+
+/** This front's newest `count` slow-log entries (-1: all). */
+export function slowEntries(srv: Server, count: number): WireSlowEntry[] {
+  return [...srv.slowlog.newest(count)];
+}
+
+/**
+ * The server's slow log seen from this front: with several front threads,
+ * the union of their logs (ids are shared, so unique and in logging order),
+ * newest first, cut at slowlog-max-len, which a log of its own would not
+ * exceed (each front trims its own at its next command).
+ */
+function mergedEntries(srv: Server, count: number, remote: readonly WireSlowEntry[][]): readonly WireSlowEntry[] {
+  const local = srv.slowlog.newest(count);
+  if (remote.length === 0) return local;
+  const all: WireSlowEntry[] = [...local];
+  for (const r of remote) all.push(...r);
+  all.sort((a, b) => b.id - a.id);
+  const max = Math.min(srv.config.slowlogMaxLen, count < 0 ? Infinity : count);
+  if (all.length > max) all.length = max;
+  return all;
+}
+
 function slowlogGet(c: FrontContext): void {
   let count = 10;
   if (c.argv.count === 3) {
@@ -176,8 +240,8 @@ function slowlogGet(c: FrontContext): void {
     return;
   }
   const protocol = c.client.resp;
-  afterEarlierCommands(c, () => {
-    const entries = c.srv.slowlog.newest(count);
+  withPeers<WireSlowEntry[]>(c, { kind: 'slowlog-get', count }, (remote) => afterEarlierCommands(c, () => {
+    const entries = mergedEntries(c.srv, count, remote);
     const out = ReplyBuffer.forClient(protocol);
     out.array(entries.length);
     for (const e of entries) {
@@ -186,18 +250,21 @@ function slowlogGet(c: FrontContext): void {
       out.bulkOf(e.addr).bulkOf(e.name);
     }
     return out.done();
-  });
+  }));
 }
 
 function slowlogLen(c: FrontContext): void {
-  afterEarlierCommands(c, () => resp.integer(c.srv.slowlog.length));
+  withPeers<number>(c, { kind: 'slowlog-len' }, (remote) => afterEarlierCommands(c, () => {
+    const n = remote.reduce((a, b) => a + b, c.srv.slowlog.length);
+    return resp.integer(remote.length === 0 ? n : Math.min(n, c.srv.config.slowlogMaxLen));
+  }));
 }
 
 function slowlogReset(c: FrontContext): void {
-  afterEarlierCommands(c, () => {
+  withPeers(c, { kind: 'slowlog-reset' }, () => afterEarlierCommands(c, () => {
     c.srv.slowlog.reset();
     return resp.OK;
-  });
+  }));
 }
 
 const SLOWLOG_HELP = [
@@ -466,6 +533,8 @@ function shutdown(c: FrontContext): void {
   srv.logShutdown();
   logNotice('Closing all client connections before exit');
   srv.shuttingDown = true;
+  // The other front threads close their listeners and clients too (the main thread then ends the process).
+  if (!srv.peers.single) srv.peers.tell({ kind: 'shutdown', code: 0 });
   srv.onShutdown(0);
 }
 
