@@ -20,8 +20,9 @@ import { defineConfig } from 'vitest/config';
 // project run every integration and differential file:
 //   SABRE_TEST_IO_FULL=1 npx vitest run --project io-threads-2
 //
-// The io-threads*.test.ts and cross-thread-*.test.ts files start their
-// servers with an explicit --io-threads, so they run in "default" only.
+// The io-threads*.test.ts, cross-thread-*.test.ts and server-wide.test.ts
+// files start their servers with an explicit --io-threads, so they run in
+// "default" only.
 
 const FRONT_SUITES = [
   'test/integration/connection.test.ts',
@@ -70,7 +71,7 @@ export default defineConfig({
         test: {
           name: 'io-threads-2',
           include: fullSecondRun ? ['test/integration/**/*.test.ts', 'test/differential/**/*.test.ts'] : FRONT_SUITES,
-          exclude: ['test/integration/io-threads*.test.ts', 'test/integration/cross-thread-*.test.ts'],
+          exclude: ['test/integration/io-threads*.test.ts', 'test/integration/cross-thread-*.test.ts', 'test/integration/server-wide.test.ts'],
           env: { SABRE_TEST_IO_THREADS: '2' },
           // After "default", not alongside it: one file at a time on this machine.
           sequence: { groupOrder: 1 },
