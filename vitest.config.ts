@@ -11,13 +11,15 @@ import { defineConfig } from 'vitest/config';
 // The second project runs the suites that exercise the front threads
 // (connections, parsing and buffer limits, one client's order, multi-shard
 // atomicity, server/CLIENT/CONFIG/INFO commands, blocking pops, the keyspace
-// fan-outs KEYS/SCAN/DBSIZE, timeouts, the slow log) rather than all of them:
-// the whole suite took 345 s on the 2-core machine (integration 177 s and
-// differential 58 s of it), and running all of integration and differential
-// twice would take `npm test` to about 10 minutes. The collection suites
-// (hashes, sets, zsets, geo, ...) run on the shards, not on the fronts, so a
-// second run of them adds little. SABRE_TEST_IO_FULL=1 makes the second
-// project run every integration and differential file:
+// fan-outs KEYS/SCAN/DBSIZE, timeouts, the slow log) rather than all of them.
+// Measured on the 2-core machine (shared, load 7-9 from other work): `npm test`
+// took 12 min 15 s with this subset, whose files took 109 s of it (the
+// default project's 465 s); all of integration and differential with
+// io-threads 2 took 7 min 23 s on their own, which would make `npm test`
+// about 18 minutes. The collection suites (hashes, sets, zsets, geo, ...)
+// run on the shards, not on the fronts, so a second run of them adds little.
+// SABRE_TEST_IO_FULL=1 makes the second project run every integration and
+// differential file:
 //   SABRE_TEST_IO_FULL=1 npx vitest run --project io-threads-2
 //
 // The io-threads*.test.ts, cross-thread-*.test.ts and server-wide.test.ts
@@ -73,7 +75,7 @@ export default defineConfig({
           include: fullSecondRun ? ['test/integration/**/*.test.ts', 'test/differential/**/*.test.ts'] : FRONT_SUITES,
           exclude: ['test/integration/io-threads*.test.ts', 'test/integration/cross-thread-*.test.ts', 'test/integration/server-wide.test.ts'],
           env: { SABRE_TEST_IO_THREADS: '2' },
-          // After "default", not alongside it: one file at a time on this machine.
+          // Files still run one at a time (fileParallelism false).
           sequence: { groupOrder: 1 },
         },
       },
