@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects, run one after the other by `npx vitest run` (and `npm test`):
+// Two projects, both run by `npx vitest run` (and `npm test`):
 //
 // - "default": every test, each Sabre with the server's default io-threads.
 // - "io-threads-2": integration and differential suites again, every Sabre
