@@ -116,13 +116,23 @@ export const ORDER_LOCK = 0;
 export const ORDER_NEXT_CLIENT_ID = 16;
 /** Int32 index of the number of connected clients over every front (maxclients). */
 export const ORDER_CONNECTED_CLIENTS = 17;
+/** Int32 index of the next slow log entry id (SLOWLOG ids are unique across front threads). */
+export const ORDER_NEXT_SLOWLOG_ID = 18;
 /** Int32 index of shard s's ticket counter: ORDER_TICKETS + 16 * s (one cache line each). */
 export const ORDER_TICKETS = 32;
 /** Most front threads (io-threads); a blocked-pop token's low bits name its front. */
 export const MAX_FRONT_THREADS = 64;
-/** Bytes of the order block for `shards` shards. */
-export function orderBlockBytes(shards: number): number {
+/**
+ * Byte offset, after the ticket counters, of a Float64 slot per front thread:
+ * the bytes its clients' query and output buffers hold (used_memory counts
+ * every front's).
+ */
+export function orderFrontBuffersOffset(shards: number): number {
   return (ORDER_TICKETS + 16 * shards) * 4;
+}
+/** Bytes of the order block for `shards` shards and `fronts` front threads. */
+export function orderBlockBytes(shards: number, fronts: number): number {
+  return orderFrontBuffersOffset(shards) + 8 * fronts;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,143 +1,11 @@
-import { replyLength } from '../protocol/reply-reader.ts';
 import { opcodeOf } from '../commands/registry.ts';
 import type { CommandSpec } from '../commands/types.ts';
 import { CLUSTER_SLOTS, keyHashSlot } from '../util/crc16.ts';
 import { Argv } from '../protocol/argv.ts';
-import { ORDER_LOCK, ORDER_TICKET_MODULUS, ORDER_TICKETS, REQ_ARGS, REQF_MAY_USE_RESERVE } from '../../native-layout/layout.ts';
+import { REQ_ARGS, REQF_MAY_USE_RESERVE } from '../../native-layout/layout.ts';
+import { Sequencer } from './sequencer.ts';
 import { LARGE_VALUE_BYTES, ShardLink, type ReplyTarget } from './shard-link.ts';
-
-/** Who receives a finished reply: a client, identified by reply sequence number. */
-export interface ReplySink {
-  deliver(seq: number, u8: Uint8Array, off: number, len: number): void;
-}
-
-/** Combines the sub-replies of a fanned-out command into one RESP reply. */
-export type Combine = (parts: Buffer[]) => Buffer;
-
-/** Collects one reply per part and hands the combination to the sink. */
-class Gather implements ReplyTarget {
-  private readonly parts: Buffer[];
-  private remaining: number;
-  /** Public so that the slow log can name the client of a part. */
-  readonly sink: ReplySink;
-  private readonly seq: number;
-  private readonly combine: Combine;
-
-  constructor(n: number, sink: ReplySink, seq: number, combine: Combine) {
-    this.parts = new Array<Buffer>(n);
-    this.remaining = n;
-    this.sink = sink;
-    this.seq = seq;
-    this.combine = combine;
-  }
-
-  onShardReply(tag: number, u8: Uint8Array, off: number, len: number): void {
-    this.parts[tag] = Buffer.from(u8.subarray(off, off + len));
-    if (--this.remaining === 0) {
-      let out: Buffer;
-      try {
-        out = this.combine(this.parts);
-      } catch (e) {
-        // A merge bug answers this one command with an error instead of crashing the front.
-        out = Buffer.from(`-ERR internal error merging shard replies: ${(e as Error).message.replace(/[\r\n]/g, ' ')}\r\n`);
-      }
-      this.sink.deliver(this.seq, out, 0, out.length);
-    }
-  }
-}
-
-/** Resolves a promise with a copy of the reply (coordinated commands await their phases). */
-class Awaiting implements ReplyTarget {
-  resolve: (b: Buffer) => void = () => {};
-  onShardReply(_tag: number, u8: Uint8Array, off: number, len: number): void {
-    this.resolve(Buffer.from(u8.subarray(off, off + len)));
-  }
-}
-
-/**
- * Merges the replies of a split command that only needs a count or an
- * acknowledgement (DEL, EXISTS, MSET): no copies of the parts, just the
- * running sum and the first error.
- */
-class Tally implements ReplyTarget {
-  private remaining: number;
-  private total = 0;
-  private error: Buffer | null = null;
-  /** Public so that the slow log can name the client of a part. */
-  readonly sink: ReplySink;
-  private readonly seq: number;
-  private readonly sum: boolean;
-
-  constructor(n: number, sink: ReplySink, seq: number, sum: boolean) {
-    this.remaining = n;
-    this.sink = sink;
-    this.seq = seq;
-    this.sum = sum;
-  }
-
-  onShardReply(_tag: number, u8: Uint8Array, off: number, len: number): void {
-    if (u8[off] === 45) {
-      this.error ??= Buffer.from(u8.subarray(off, off + len));
-    } else if (this.sum && u8[off] === 58) {
-      let n = 0;
-      for (let p = off + 1; p < off + len && u8[p] !== 13; p++) n = n * 10 + (u8[p] - 48);
-      this.total += n;
-    }
-    if (--this.remaining > 0) return;
-    const out = this.error ?? (this.sum ? Buffer.from(`:${this.total}\r\n`) : OK_REPLY);
-    this.sink.deliver(this.seq, out, 0, out.length);
-  }
-}
-
-const OK_REPLY = Buffer.from('+OK\r\n');
-
-/** MGET across shards: puts each shard's values back at their keys' positions. */
-function combineInterleaved(parts: Buffer[], order: number[][], nkeys: number): Buffer {
-  const err = firstError(parts);
-  if (err) return err;
-  const slots = new Array<Buffer>(nkeys);
-  parts.forEach((p, k) => {
-    const items = arrayElements(p);
-    order[k].forEach((pos, j) => { slots[pos] = items[j]; });
-  });
-  return Buffer.concat([Buffer.from(`*${nkeys}\r\n`), ...slots]);
-}
-
-/** First error among the parts, if any. */
-export function firstError(parts: Buffer[]): Buffer | null {
-  for (const p of parts) if (p[0] === 45) return p;
-  return null;
-}
-
-/** Integer value of a ':' reply. */
-export function intOf(b: Buffer): number {
-  return Number(b.toString('latin1', 1, b.length - 2));
-}
-
-export const combineSum: Combine = (parts) => {
-  const err = firstError(parts);
-  if (err) return err;
-  let n = 0;
-  for (const p of parts) n += intOf(p);
-  return Buffer.from(`:${n}\r\n`);
-};
-
-export const combineOk: Combine = (parts) => firstError(parts) ?? Buffer.from('+OK\r\n');
-
-/** Splits a RESP array reply into its elements (copies not needed: slices of b). */
-export function arrayElements(b: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  if (b[0] !== 42 && b[0] !== 126) return out;
-  let p = b.indexOf(13);
-  const n = Number(b.toString('latin1', 1, p));
-  p += 2;
-  for (let i = 0; i < n; i++) {
-    const l = replyLength(b, p, b.length);
-    out.push(b.subarray(p, p + l));
-    p += l;
-  }
-  return out;
-}
+import { Awaiting, combineInterleaved, Gather, Tally, type Combine, type ReplySink } from './merge.ts';
 
 /** A coordinator's phase that found its shard's ring full: sent, in order, once there is room. */
 interface PendingCall {
@@ -150,17 +18,6 @@ interface PendingCall {
 }
 
 /**
- * Takes the order block's lock: a few loads and stores are done under it, so
- * a front spins briefly, then sleeps in short waits (another front thread
- * that holds it may have lost its core).
- */
-function lockOrder(order: Int32Array): void {
-  for (let spins = 0; Atomics.compareExchange(order, ORDER_LOCK, 0, 1) !== 0; spins++) {
-    if (spins > 1000) Atomics.wait(order, ORDER_LOCK, 1, 0.05);
-  }
-}
-
-/**
  * The shard that owns a hash slot: contiguous slot ranges, one per shard, as
  * in a freshly created cluster.
  */
@@ -169,22 +26,17 @@ export function shardOfSlot(slot: number, shardCount: number): number {
 }
 
 /**
- * Routes commands to shards and keeps the one total order that makes
- * multi-shard commands atomic. The front thread is the single sequencer: a
- * command is written to every shard it touches in one go and shards execute in
- * FIFO order, so MSET/MGET/DEL across shards need nothing more. A command that
- * reads on one shard and writes on another holds those shards (lock-ahead):
- * the server does not run a command that touches a held shard (isHeld) until
- * the holds are released; what waits, and in which order, is the server's
- * business (each client waits in its own order, see Server.resume).
+ * The ring transport stage: routes keys to shards, writes each command's
+ * records into the shards' rings (whole, split by shard, or fanned out to
+ * all), and merges the split replies. When a command may start is the
+ * sequencer's business (router/sequencer.ts); what waits, and in which order,
+ * the server's (each client waits in its own order, see Server.resume).
  */
 export class Dispatcher {
   readonly links: ShardLink[];
   readonly shardCount: number;
   private readonly slotToShard: Uint16Array;
   private readonly dirty: Uint8Array;
-  private readonly held: Int32Array;
-  private heldTotal = 0;
   /** Coordinator phases waiting for room, in the order they were asked for. */
   private pendingCalls: PendingCall[] = [];
   private readonly pick: Int32Array[] = [];
@@ -205,6 +57,8 @@ export class Dispatcher {
    * with one front its enqueue order is the total order and nothing more is needed.
    */
   readonly order: Int32Array | null;
+  /** Holds and tickets: which command may start when (router/sequencer.ts). */
+  readonly sequencer: Sequencer;
   private readonly lockOp = opcodeOf('__lock');
   private readonly unlockOp = opcodeOf('__unlock');
   private readonly lockArgv = Argv.fromStrings(['__lock']);
@@ -218,7 +72,7 @@ export class Dispatcher {
     // Contiguous slot ranges per shard, like a freshly created cluster.
     for (let s = 0; s < CLUSTER_SLOTS; s++) this.slotToShard[s] = shardOfSlot(s, this.shardCount);
     this.dirty = new Uint8Array(this.shardCount);
-    this.held = new Int32Array(this.shardCount);
+    this.sequencer = new Sequencer(this.shardCount, order);
     this.pickCount = new Int32Array(this.shardCount);
     this.usedShards = new Int32Array(this.shardCount);
     this.partBytes = new Float64Array(this.shardCount);
@@ -279,30 +133,6 @@ export class Dispatcher {
 
   /** 0 .. shardCount-1, shared: never mutate. */
   readonly everyShard: readonly number[];
-
-  // -- sequencing ------------------------------------------------------------
-
-  /** True when one of `shards` is held by a coordinated command (the command must wait). */
-  isHeld(shards: readonly number[]): boolean {
-    if (this.heldTotal === 0) return false;
-    for (let i = 0; i < shards.length; i++) if (this.held[shards[i]] > 0) return true;
-    return false;
-  }
-
-  hold(shards: readonly number[]): void {
-    for (const s of shards) {
-      this.held[s]++;
-      this.heldTotal++;
-    }
-  }
-
-  /** Releases holds; the server then resumes whoever waited for them. */
-  release(shards: readonly number[]): void {
-    for (const s of shards) {
-      this.held[s]--;
-      this.heldTotal--;
-    }
-  }
 
   // -- sending ---------------------------------------------------------------
 
@@ -409,28 +239,11 @@ export class Dispatcher {
     return true;
   }
 
-  // -- one order across front threads (io-threads > 1) -------------------------
-  //
-  // Each shard numbers the multi-shard records it receives from every front:
-  // its tickets. A front takes the tickets of all the shards a command spans
-  // at once, under one lock, so that any two such commands are in the same
-  // order on every shard they share; a shard runs its ordered records in
-  // ticket order, and any other record after the tickets issued before it was
-  // written (native-layout REQ_ORDER). docs/architecture.md, "One order across
-  // front threads".
+  // -- one order across front threads (io-threads > 1): see router/sequencer.ts --
 
-  /** Takes the next ticket of each of the first `n` shards of `shards` (the links write them). */
+  /** Takes the next ticket of each of the first `n` shards of `shards`: their links write them with the next record. */
   private takeTickets(shards: ArrayLike<number>, n: number): void {
-    const order = this.order as Int32Array;
-    lockOrder(order);
-    for (let u = 0; u < n; u++) {
-      const s = shards[u];
-      const at = ORDER_TICKETS + 16 * s;
-      const t = Atomics.load(order, at);
-      Atomics.store(order, at, (t + 1) & (ORDER_TICKET_MODULUS - 1));
-      this.links[s].ticket = t;
-    }
-    Atomics.store(order, ORDER_LOCK, 0);
+    this.sequencer.takeTickets(shards, n, (s, ticket) => { this.links[s].ticket = ticket; });
   }
 
   /**

@@ -390,7 +390,7 @@ export class Blocking {
       if (!shards.includes(ds)) shards.push(ds);
     }
     const held = shards.length > 1 ? shards : [];
-    this.srv.dispatcher.hold(held);
+    this.srv.dispatcher.sequencer.hold(held);
     // Other front threads are kept off those shards too while the first try runs (a ring
     // without room now leaves this one try ordered on this front only).
     const locked = held.length > 0 && this.srv.dispatcher.lockShards(held) ? held : [];
@@ -475,7 +475,7 @@ export class Blocking {
         void this.pushBack(w, w.early);
       }
       const retired = this.retire(w);
-      this.srv.dispatcher.release(held);
+      this.srv.dispatcher.sequencer.release(held);
       const r = reply;
       if (r !== null && !client.closed) this.afterCancels(retired, () => deliver(client, w.seq, r));
     } else {
@@ -486,7 +486,7 @@ export class Blocking {
         this.timed++;
         this.armTimer(w);
       }
-      this.srv.dispatcher.release(held);
+      this.srv.dispatcher.sequencer.release(held);
     }
     w.settle();
     if (held.length > 0) this.srv.pump();
@@ -583,7 +583,7 @@ export class Blocking {
         const key = Buffer.from(u8.subarray(p + 16, p + 16 + len));
         p += 16 + len;
         const shard = this.shardOf(key);
-        this.srv.dispatcher.hold([shard]);
+        this.srv.dispatcher.sequencer.hold([shard]);
         this.ready.push({ id: keyId(db, key), db, key, token, shard });
       }
     }
@@ -629,7 +629,7 @@ export class Blocking {
       try {
         await this.serveKey(r);
       } finally {
-        this.srv.dispatcher.release([r.shard]);
+        this.srv.dispatcher.sequencer.release([r.shard]);
       }
     }
   }
@@ -649,7 +649,7 @@ export class Blocking {
       if (w.req.dst !== null) {
         const ds = this.shardOf(w.req.dst);
         if (ds !== r.shard) extra = [ds];
-        this.srv.dispatcher.hold(extra);
+        this.srv.dispatcher.sequencer.hold(extra);
         out = await this.move(w, r.key, false);
       } else {
         const req = w.req;
@@ -658,7 +658,7 @@ export class Blocking {
         out = outcomeOf(req, await this.call(r.shard, req.kind === 'list' ? 'lmpop' : 'zmpop', r.db, args, w.resp === 3));
       }
     } finally {
-      this.srv.dispatcher.release(extra);
+      this.srv.dispatcher.sequencer.release(extra);
       w.busy = false;
     }
     // It may have left while the pop was in flight.

@@ -5,7 +5,8 @@ import { logBanner, logNotice, logReady, logStarting, logWarning, setLogFile, se
 import { ConfigError, parseArgs, SABRE_VERSION, type Config } from './config.ts';
 import { allocateArenas, chooseArenaBytes, machineMemory, reserveBytesFor, startShards, type FrontShardEnd } from '../router/shard-pool.ts';
 import type { ShardConfig } from '../commands/types.ts';
-import { ListenError, Server } from './server.ts';
+import { Server } from './server.ts';
+import { ListenError } from './listeners.ts';
 import { Client } from './client.ts';
 import { frontCommands } from './commands/index.ts';
 import { coordinators } from './commands/coordinated.ts';
@@ -110,9 +111,10 @@ export async function startServer(args: string[]): Promise<Server> {
   const arenas = sizeArenas(config);
   const ioThreads = config.getNumber('io-threads');
   // Several front threads share client ids, the client count and the shards' tickets.
-  const orderBuffer = ioThreads > 1 ? new SharedArrayBuffer(orderBlockBytes(config.shards)) : null;
+  const orderBuffer = ioThreads > 1 ? new SharedArrayBuffer(orderBlockBytes(config.shards, ioThreads)) : null;
   const order = orderBuffer === null ? null : new Int32Array(orderBuffer);
   if (order !== null) order[ORDER_NEXT_CLIENT_ID] = 1;
+  const embedded = config.getBool('embedded-shards') ? Math.min(ioThreads, config.shards) : 0;
   const { links, ends } = startShards({
     shards: config.shards,
     arenaBytes: arenas[0].byteLength,
@@ -122,7 +124,7 @@ export async function startServer(args: string[]): Promise<Server> {
     ...(fault === undefined || fault === '' ? {} : { fault }),
     fronts: ioThreads,
     order,
-    embedded: config.getBool('embedded-shards') ? Math.min(ioThreads, config.shards) : 0,
+    embedded,
   }, (shard, why) => {
     if (exiting) return;
     // Its keys are gone and its clients would wait forever: a half-alive
@@ -152,7 +154,7 @@ export async function startServer(args: string[]): Promise<Server> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  logBanner({ version: SABRE_VERSION, port: config.port, shards: config.shards, arenaMb: config.shardArenaMb, bind: config.bind });
+  logBanner({ version: SABRE_VERSION, port: config.port, shards: config.shards, arenaMb: config.shardArenaMb, bind: config.bind, embedded });
   if (ioThreads > 1) logNotice(`Front threads (io-threads): ${ioThreads}, sharing port ${config.port}`);
   // Test faults fire on the first request that reaches them: the warm-up would spring them.
   if (warm) {
@@ -288,9 +290,10 @@ function writePidFile(path: string): void {
  */
 function injectFrontFault(server: Server, fault: string): void {
   if (fault === 'pump') {
-    const pump = server.pump.bind(server);
+    const replies = server.replies;
+    const pump = replies.pump.bind(replies);
     let armed = true;
-    server.pump = () => {
+    replies.pump = () => {
       if (armed) {
         armed = false;
         throw new Error('injected test fault (pump, SABRE_TEST_FAULT)');

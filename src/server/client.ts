@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { RequestParser, type ParserLimits } from '../protocol/request-parser.ts';
-import type { ReplySink } from '../router/dispatcher.ts';
+import type { ReplySink } from '../router/merge.ts';
 import type { ReplyTarget } from '../router/shard-link.ts';
 import type { Argv } from '../protocol/argv.ts';
 import { OUTPUT_CLASS_NORMAL, OUTPUT_CLASS_PUBSUB, type OutputBufferLimit } from './config.ts';

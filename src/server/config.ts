@@ -28,13 +28,32 @@ import { formatLogLine, serverLog, setLogLevel, type LogLevelName } from './log.
 
 
 /**
- * Shard workers when `shards` is not set: one per core minus the core the
- * front thread needs, at least one. The front is busy whenever the shards are,
- * so one shard per core oversubscribes the machine: on 2 cores, 2 shards cost
- * 35% more CPU per request than 1 and serve 15% fewer requests (docs/architecture.md).
+ * The threads by core count, when not set (docs/architecture.md, "Front
+ * threads: the defaults and the figures behind them").
+ *
+ * - Up to 2 cores, a shard cannot have a core of its own: front, shard and the
+ *   clients share two. One front thread that runs the one shard itself
+ *   (embedded) measured best there: memtier's 1:10 SET:GET at -P 1 at 1.03x
+ *   Redis's throughput against 0.60x with the shard on its own thread, and no
+ *   worse at -P 16; two front threads did not help (0.72x at -P 1).
+ * - From 3 cores, the split follows the measured CPU per request of each
+ *   kind of thread: a front thread costs about four times what a shard costs
+ *   for the same request (socket work is most of a request's cost in Node), so
+ *   four fifths of the cores go to front threads and the rest to shards, each
+ *   on a thread of its own.
  */
-export function defaultShardCount(): number {
-  return Math.min(256, Math.max(1, availableParallelism() - 1));
+export function defaultIoThreads(cores: number = availableParallelism()): number {
+  return cores <= 2 ? 1 : Math.min(MAX_FRONT_THREADS, Math.max(1, Math.round((cores * 4) / 5)));
+}
+
+/** Shard workers when `shards` is not set: the cores the front threads leave, at least one (see defaultIoThreads). */
+export function defaultShardCount(cores: number = availableParallelism()): number {
+  return Math.min(256, Math.max(1, cores - defaultIoThreads(cores)));
+}
+
+/** Whether front threads run shards themselves when `embedded-shards` is not set: up to 2 cores (see defaultIoThreads). */
+export function defaultEmbeddedShards(cores: number = availableParallelism()): boolean {
+  return cores <= 2;
 }
 
 export const SABRE_VERSION = '0.1.0';
@@ -528,7 +547,7 @@ export const PARAMS: readonly ParamDecl[] = [
     // shard through rings of its own. docs/architecture.md, "Front threads".
     name: 'io-threads',
     type: { kind: 'int', min: 1n, max: BigInt(MAX_FRONT_THREADS) },
-    default: 1n,
+    default: () => BigInt(defaultIoThreads()),
     mutable: false,
   },
   {
@@ -537,7 +556,7 @@ export const PARAMS: readonly ParamDecl[] = [
     // thread each. docs/architecture.md, "Front threads".
     name: 'embedded-shards',
     type: { kind: 'bool' },
-    default: false,
+    default: () => defaultEmbeddedShards(),
     mutable: false,
   },
   { name: 'shard-ring-kb', type: { kind: 'int', min: 4n, max: 1048576n }, default: 1024n, mutable: false },

@@ -176,12 +176,23 @@ export interface BannerInfo {
   arenaMb?: number;
   /** Addresses being listened on, when known. */
   bind?: readonly string[];
+  /** Shards run by front threads themselves (embedded-shards); the others have a thread each. */
+  embedded?: number;
 }
 
 /**
  * Sabre's start banner (a notice-level raw block, like Redis's logo) followed
  * by "Server initialized".
  */
+/** "4 worker threads", or "1 run by a front thread" / "4 (2 run by front threads, 2 worker threads)". */
+function shardThreads(shards: number, embedded: number): string {
+  const workers = shards - embedded;
+  const threads = (n: number): string => `${n} worker thread${n === 1 ? '' : 's'}`;
+  if (embedded === 0) return threads(shards);
+  const run = embedded === 1 ? '1 run by a front thread' : `${embedded} run by front threads`;
+  return workers === 0 ? run : `${shards} (${run}, ${threads(workers)})`;
+}
+
 export function logBanner(info: BannerInfo): void {
   const pid = info.pid ?? process.pid;
   const arena = info.arenaMb === undefined ? '' : `, ${info.arenaMb} MiB arena each`;
@@ -193,7 +204,7 @@ export function logBanner(info: BannerInfo): void {
     `${col}Running in standalone mode`,
     `${col}Port: ${info.port}${where}`,
     `${col}PID: ${pid}`,
-    `${col}Shards: ${info.shards} worker thread${info.shards === 1 ? '' : 's'}${arena}`,
+    `${col}Shards: ${shardThreads(info.shards, info.embedded ?? 0)}${arena}`,
     '',
     '',
   ];

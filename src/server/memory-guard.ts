@@ -38,8 +38,11 @@ export class MemoryGuard {
   /** maxmemory > 0: denyoom commands are checked (one field test on the hot path otherwise). */
   limited = false;
   maxmemory = 0;
-  /** Client buffers on the front, summed every tick (Redis counts them in used_memory). */
-  frontBytes = 0;
+  /** Client buffers on this front, summed every tick (Redis counts them in used_memory). */
+  private ownFrontBytes = 0;
+  /** With several front threads: every front's buffer bytes (order block), this one's at `frontIndex`. */
+  private frontSlots: Float64Array | null = null;
+  private frontIndex = 0;
   /** Shards' allocator bytes when they first published (empty keyspaces): used_memory_startup. */
   startupBytes = -1;
   /** Per shard: true while reported full (FULL_FRACTION until ROOM_FRACTION). */
@@ -83,6 +86,21 @@ export class MemoryGuard {
    * heaps and untouched arena pages are not counted (they show in RSS), as
    * Redis does not count its own binary and stacks.
    */
+  /** Shares this front's client-buffer bytes with the other front threads (io-threads > 1). */
+  shareFrontBytes(slots: Float64Array, index: number): void {
+    this.frontSlots = slots;
+    this.frontIndex = index;
+  }
+
+  /** Client buffers of every front thread. */
+  get frontBytes(): number {
+    const slots = this.frontSlots;
+    if (slots === null) return this.ownFrontBytes;
+    let n = 0;
+    for (let i = 0; i < slots.length; i++) n += slots[i];
+    return n;
+  }
+
   usedMemory(): number {
     return this.shardBytes() + this.frontBytes;
   }
@@ -121,7 +139,8 @@ export class MemoryGuard {
   tick(): void {
     let front = 0;
     for (const c of this.srv.clients.values()) front += clientMemory(c);
-    this.frontBytes = front;
+    this.ownFrontBytes = front;
+    if (this.frontSlots !== null) this.frontSlots[this.frontIndex] = front;
     const links = this.srv.links;
     if (this.startupBytes < 0 && links.every((l) => l.stats[STAT_USED_BYTES] > 0)) this.startupBytes = this.shardBytes();
     this.watchFill();
@@ -140,17 +159,18 @@ export class MemoryGuard {
     return n;
   }
 
-  /** Logs once when a shard crosses into full, and once when it has room again. */
+  /** Logs once when a shard crosses into full, and once when it has room again (front 0 only logs). */
   private watchFill(): void {
     const links = this.srv.links;
+    const logs = this.frontIndex === 0;
     for (let i = 0; i < links.length; i++) {
       const f = this.fill(links[i]);
       if (!this.full[i] && f >= FULL_FRACTION) {
         this.full[i] = true;
-        logWarning(this.fullMessage(i));
+        if (logs) logWarning(this.fullMessage(i));
       } else if (this.full[i] && f < ROOM_FRACTION) {
         this.full[i] = false;
-        logNotice(`Shard ${i}'s arena has room again (${pct(f)} of its usable size in use)`);
+        if (logs) logNotice(`Shard ${i}'s arena has room again (${pct(f)} of its usable size in use)`);
       }
     }
   }

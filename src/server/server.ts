@@ -1,6 +1,5 @@
-import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import { ORDER_CONNECTED_CLIENTS, ORDER_NEXT_CLIENT_ID, REQF_NO_TOUCH, REQF_RESP3 } from '../../native-layout/layout.ts';
+import { ORDER_CONNECTED_CLIENTS, ORDER_NEXT_CLIENT_ID, orderFrontBuffersOffset, REQF_NO_TOUCH, REQF_RESP3 } from '../../native-layout/layout.ts';
 import { SHARD_COMMANDS } from '../commands/registry.ts';
 import { ERR_NOAUTH, errArity } from '../commands/errors.ts';
 import type { CommandSpec } from '../commands/types.ts';
@@ -19,6 +18,8 @@ import { readSlowTrailer, Slowlog, slowlogArgs, type SlowlogClient } from './slo
 import { MemoryGuard } from './memory-guard.ts';
 import { Blocking } from './blocking.ts';
 import { FrontPeers } from './front-peers.ts';
+import { ReplyPump } from './reply-pump.ts';
+import { Listeners } from './listeners.ts';
 import { installServerWide } from './server-wide.ts';
 
 export interface CommandEntry {
@@ -107,14 +108,13 @@ export class Server {
   readonly commands = new Map<string, CommandEntry>();
   private readonly lookup = new CommandLookup<CommandEntry>();
   private nextClientId = 1;
-  private readonly dirtyClients: Client[] = [];
-  private listeners: net.Server[] = [];
+  /** The sockets stage: listeners on the bound addresses (server/listeners.ts). */
+  private readonly listeners: Listeners;
   /** Blocked clients to retry (BLOCK_COMMAND, BLOCK_SEND, or just unblocked), in the order they blocked. */
   private waiting: Client[] = [];
   private resuming = false;
   /** Set by broadcast(): the front command running now handed its reply to a fan-out. */
   private fannedOut = false;
-  private pumping = false;
   shuttingDown = false;
   /** Called by SHUTDOWN once replies are out. */
   onShutdown: (code: number) => void = () => {};
@@ -131,6 +131,8 @@ export class Server {
 
   /** The other front threads (io-threads), to gather or spread what is server-wide. */
   readonly peers: FrontPeers;
+  /** The last stage: replies to sockets, once per turn (server/reply-pump.ts). */
+  readonly replies: ReplyPump;
   /** The order block shared by the front threads (io-threads > 1: client ids, client count, tickets), else null. */
   private readonly order: Int32Array | null;
 
@@ -141,8 +143,13 @@ export class Server {
     this.peers = peers;
     this.order = order;
     this.dispatcher = new Dispatcher(links, order);
+    this.replies = new ReplyPump(this);
+    this.listeners = new Listeners((socket) => this.onConnection(socket), () => this.config.tcpBacklog, !peers.single, peers.index === 0);
     this.dispatcher.onDeferred = () => this.afterBatch();
     this.memory = new MemoryGuard(this);
+    if (order !== null) {
+      this.memory.shareFrontBytes(new Float64Array(order.buffer, orderFrontBuffersOffset(links.length), peers.count), peers.index);
+    }
     SHARD_COMMANDS.forEach((spec, opcode) => {
       if (spec.internal) return;
       this.commands.set(spec.name, {
@@ -171,7 +178,7 @@ export class Server {
         }
       };
       // A shard this front runs itself is drained right after it runs (flushNow), not woken up for.
-      if (link.embedded === null) this.listen(link);
+      if (link.embedded === null) this.replies.listen(link);
       else link.embedded.onServed = () => this.pump();
     }
     startInfoSampler(this);
@@ -191,72 +198,14 @@ export class Server {
 
   // -- network ----------------------------------------------------------------
 
-  /**
-   * Listens on every address of `bind` as Redis's listenToPort() does: an
-   * address with ':' is IPv6 (IPv6-only socket), "*" is every IPv4 address and
-   * "::*" every IPv6 one, a '-' prefix marks an address that may be missing
-   * (EADDRNOTAVAIL skips it), and an unsupported address family is skipped.
-   * Every failure is logged as Redis logs it; any other failure closes what
-   * was opened and rejects with a ListenError. Resolves with the number of
-   * sockets listening (0: nothing to listen on).
-   */
-  async start(bind: readonly string[], port: number): Promise<number> {
-    if (port === 0) return 0; // Redis: port 0 means no TCP listener
-    for (const entry of bind) {
-      const optional = entry.startsWith('-');
-      const addr = optional ? entry.slice(1) : entry;
-      try {
-        this.listeners.push(await this.listenOn(addr, port));
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? '';
-        logWarning(`Warning: Could not create server TCP listening socket ${addr}:${port}: ${listenErrorText(e)}`);
-        if (code === 'EADDRNOTAVAIL' && optional) continue;
-        if (SKIPPED_LISTEN_ERRORS.has(code)) continue;
-        await this.closeListeners();
-        throw new ListenError(`${addr}:${port}: ${listenErrorText(e)}`);
-      }
-    }
-    return this.listeners.length;
+  /** Listens on every address of `bind` (server/listeners.ts); resolves with the number of sockets listening. */
+  start(bind: readonly string[], port: number): Promise<number> {
+    return this.listeners.start(bind, port);
   }
 
-  private async listenOn(addr: string, port: number): Promise<net.Server> {
-    const v6 = addr.includes(':');
-    let host: string;
-    if (addr === '*') host = '0.0.0.0';
-    else if (addr === '::*') host = '::';
-    else host = (await lookup(addr, { family: v6 ? 6 : 4 })).address;
-    const reusePort = !this.peers.single && port !== 0;
-    // SO_REUSEPORT would let a second server take the same port silently: the main thread
-    // first binds it alone for a moment, so that a port in use fails as it fails for Redis.
-    if (reusePort && this.peers.index === 0) await probeListen(host, port, v6);
-    return new Promise((resolve, reject) => {
-      const srv = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
-      srv.once('error', reject);
-      // Several front threads listen on the same port; the kernel spreads the connections (SO_REUSEPORT).
-      srv.listen({ host, port, backlog: this.config.tcpBacklog, ipv6Only: v6, reusePort }, () => {
-        srv.off('error', reject);
-        srv.on('error', (e) => logWarning(`Error on the listening socket ${addr}:${port}: ${e.message}`));
-        resolve(srv);
-      });
-    });
-  }
-
-  /**
-   * A listener on an ephemeral loopback port for the start-up warm-up
-   * (server/warmup.ts), open only while it runs. Its connections are served
-   * exactly as the real listeners' are (same client, parser, pump, sockets):
-   * the warm-up is there to run those paths.
-   */
-  async listenWarmUp(): Promise<net.Server[]> {
-    // Through listenOn, as the real listeners, on the IPv4 and (where there is one) the IPv6
-    // loopback: what happens for the first time there (measured: the first IPv6 listen) throws
-    // away optimised code, and the first client would pay for compiling it again.
-    const v4 = await this.listenOn('127.0.0.1', 0);
-    try {
-      return [v4, await this.listenOn('::1', 0)];
-    } catch {
-      return [v4];
-    }
+  /** A listener on an ephemeral loopback port for the start-up warm-up (server/warmup.ts). */
+  listenWarmUp(): Promise<net.Server[]> {
+    return this.listeners.listenWarmUp();
   }
 
   /**
@@ -274,28 +223,19 @@ export class Server {
     this.slowPending.length = 0;
   }
 
-  private closeListeners(): Promise<void> {
-    const open = this.listeners.splice(0);
-    return Promise.all(open.map((l) => new Promise<void>((resolve) => l.close(() => resolve())))).then(() => {});
-  }
-
   /** The port listened on (the first listener's), 0 when none. */
   get port(): number {
-    const a = this.listeners[0]?.address();
-    return a !== null && a !== undefined && typeof a === 'object' ? a.port : 0;
+    return this.listeners.port;
   }
 
   /** The local addresses listened on, as "ip:port". */
   get listeningAddresses(): string[] {
-    return this.listeners.map((l) => {
-      const a = l.address();
-      return a !== null && typeof a === 'object' ? `${a.address}:${a.port}` : String(a);
-    });
+    return this.listeners.addresses;
   }
 
   close(): Promise<void> {
     for (const c of this.clients.values()) c.socket.destroy();
-    return this.closeListeners();
+    return this.listeners.close();
   }
 
   /** Clients connected to every front thread (maxclients counts them all). */
@@ -330,7 +270,7 @@ export class Server {
     }
     // Like Redis, a refused connection counts in rejected_connections only, not in total_connections_received.
     this.stats.connectionsReceived++;
-    const client = new Client(this.takeClientId(), socket, this.limits, requirepass === '', (c) => this.dirtyClients.push(c));
+    const client = new Client(this.takeClientId(), socket, this.limits, requirepass === '', (c) => this.markDirty(c));
     client.outputLimits = this.outputLimits;
     this.clients.set(client.id, client);
     if (this.order !== null) Atomics.add(this.order, ORDER_CONNECTED_CLIENTS, 1);
@@ -388,13 +328,12 @@ export class Server {
       const w = this.waiting.indexOf(client);
       if (w >= 0) this.waiting.splice(w, 1);
     }
-    const d = this.dirtyClients.indexOf(client);
-    if (d >= 0) this.dirtyClients.splice(d, 1);
+    this.replies.forget(client);
     logVerbose(`Client closed connection id=${client.id} addr=${client.addr}`);
   }
 
   private onData(client: Client, chunk: Buffer): void {
-    this.clock = Date.now();
+    this.replies.clock = Date.now();
     client.netIn += chunk.length;
     this.stats.netInput += chunk.length;
     client.parser.feed(chunk);
@@ -492,7 +431,7 @@ export class Server {
       return true;
     }
     const shards = this.shardsFor(entry, argv);
-    if (this.dispatcher.isHeld(shards)) return false;
+    if (this.dispatcher.sequencer.isHeld(shards)) return false;
     client.lastCommand = name;
     return this.run(client, argv, entry, shards);
   }
@@ -623,14 +562,14 @@ export class Server {
       return;
     }
     const d = this.dispatcher;
-    d.hold(shards);
+    d.sequencer.hold(shards);
     // The client's next command waits for this one's reply, so it sees its effects (and its state: db, protocol).
     client.blocked = BLOCK_REPLY;
     client.awaitSeq = seq;
     const t0 = performance.now();
     const done = (reply: Uint8Array | null, error: string): void => {
       d.unlockShards(shards);
-      d.release(shards);
+      d.sequencer.release(shards);
       if (reply !== null) client.deliver(seq, reply, 0, reply.length);
       else this.replyError(client, seq, error);
       if (this.slowlogThresholdUs >= 0) this.slowFront(client, argv, seq, t0);
@@ -667,6 +606,7 @@ export class Server {
 
   /** Logs the front commands whose replies have come since (called every flush while some wait). */
   checkSlowPending(): void {
+    if (this.slowPending.length === 0) return;
     const now = performance.now();
     let keep = 0;
     for (const p of this.slowPending) {
@@ -757,7 +697,12 @@ export class Server {
   }
 
   /** Retries the coordinators' waiting phases, then the blocked clients, in the order they blocked. */
-  private resumeWaiting(): void {
+  /** True while clients or coordinator phases wait to be retried. */
+  get hasWaiting(): boolean {
+    return this.waiting.length > 0 || this.dispatcher.hasPendingCalls;
+  }
+
+  resumeWaiting(): void {
     if (this.dispatcher.hasPendingCalls) this.dispatcher.sendPendingCalls();
     if (this.waiting.length === 0 || this.resuming) return;
     this.resuming = true;
@@ -805,128 +750,32 @@ export class Server {
     this.processInput(c);
   }
 
-  // -- replies ------------------------------------------------------------------
-
-  private listen(link: ShardLink): void {
-    const loop = (): void => {
-      for (;;) {
-        const seen = link.signal();
-        try {
-          this.pump();
-        } catch (e) {
-          // Never let an exception end this loop (replies would stop for good)
-          // or become an unhandled rejection of the park promise. Replies
-          // published before `seen` may still wait: drain again next turn.
-          logWarning(`Error while handing shard ${link.id}'s replies to clients: ${(e as Error).stack ?? String(e)}`);
-          setImmediate(() => this.retryPump());
-        }
-        const p = link.park(seen);
-        if (p !== null) {
-          p.then(loop, loop);
-          return;
-        }
-      }
-    };
-    loop();
-  }
-
-  private retryPump(): void {
-    try {
-      this.pump();
-    } catch (e) {
-      logWarning(`Error while handing shard replies to clients: ${(e as Error).stack ?? String(e)}`);
-      setImmediate(() => this.retryPump());
-    }
-  }
+  // -- replies: the last stage (server/reply-pump.ts) ---------------------------------
 
   /** Drains every shard's replies, then writes to clients and retries stalled ones. */
   pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      for (const link of this.links) link.drain();
-    } finally {
-      this.pumping = false;
-      this.afterBatch();
-    }
-    // Keys that got values for blocked clients are served before anything that waited.
-    if (this.blocking.hasReady) this.blocking.serveReady();
-    // The rings have room again: whoever waited for it goes before input read later
-    // (the flush asked for above is still to come in this turn).
-    this.resumeWaiting();
+    this.replies.pump();
   }
 
-  /**
-   * End of a unit of work: asks for one flush at the end of this event-loop
-   * turn, so that every socket read in the same poll phase shares one publish
-   * (and at most one wake-up) per shard, and replies from several shards leave
-   * in one write per client.
-   */
+  /** Asks for one flush at the end of this event-loop turn (see ReplyPump.afterBatch). */
   afterBatch(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(this.flushTurn);
+    this.replies.afterBatch();
   }
-
-  private flushScheduled = false;
-  private readonly flushTurn = (): void => {
-    this.flushScheduled = false;
-    this.clock = Date.now();
-    this.flushNow();
-  };
-  /** Wall clock sampled once per turn (idle times, client ages). */
-  clock = Date.now();
 
   /** Publishes requests, writes replies, resumes blocked clients. */
   flushNow(): void {
-    if (this.slowPending.length > 0) this.checkSlowPending();
-    this.flushClients();
-    if (this.waiting.length > 0 || this.dispatcher.hasPendingCalls) {
-      this.resumeWaiting();
-      this.flushClients();
-    }
-    const d = this.dispatcher;
-    d.flush();
-    // Shards this front runs itself have answered already: their replies leave in this same turn
-    // (what they unblock may send more, a few rounds at most; the rest goes next turn).
-    for (let round = 0; round < 4 && d.servedEmbedded; round++) {
-      d.servedEmbedded = false;
-      this.pump();
-      this.flushClients();
-      d.flush();
-    }
+    this.replies.flushNow();
   }
 
-  /**
-   * Writes every dirty client's output, except clients whose pipeline still
-   * waits for replies from other shards: those wait a turn or two (see
-   * Client.holdOutput) so that a pipeline's replies leave in one write, as
-   * they do from Redis, instead of one write per shard that answered.
-   */
-  private flushClients(): void {
-    const dirty = this.dirtyClients;
-    let held = 0;
-    for (let i = 0; i < dirty.length; i++) {
-      const c = dirty[i];
-      if (c.holdOutput()) {
-        dirty[held++] = c;
-        continue;
-      }
-      const before = c.netOut;
-      // Like Redis (client-output-buffer-limit normal 0 0 0), a client that
-      // does not read its replies is still read from: one that writes its whole
-      // pipeline before reading (redis-py, Jedis) would otherwise deadlock
-      // once both directions' buffers are full.
-      c.flush();
-      this.stats.netOutput += c.netOut - before;
-    }
-    dirty.length = held;
-    // The held clients' missing replies schedule a turn when they arrive; the
-    // timer is the safety net for a reply that arrives without one.
-    if (held > 0) this.holdTimer.refresh();
+  /** Wall clock sampled once per turn (idle times, client ages). */
+  get clock(): number {
+    return this.replies.clock;
   }
 
-  private readonly holdTimer = setTimeout(() => this.afterBatch(), 1).unref();
+  /** A client with output to write this turn. */
+  private markDirty(c: Client): void {
+    this.replies.dirtyClients.push(c);
+  }
 
   /**
    * Fans a command out to every shard and replies with the combination. Called
@@ -944,7 +793,7 @@ export class Server {
     const d = this.dispatcher;
     const seq = ctx.seq;
     // Never between the phases of a coordinated command (FLUSHALL between RENAME's __take and __put).
-    const send = (): boolean => !d.isHeld(d.everyShard) && d.broadcast(op, db, flags, argv, c, seq, combine);
+    const send = (): boolean => !d.sequencer.isHeld(d.everyShard) && d.broadcast(op, db, flags, argv, c, seq, combine);
     this.fannedOut = true;
     if (send()) return;
     c.pendingSend = send;
@@ -963,42 +812,6 @@ export class Server {
   logShutdown(): void {
     logNotice('User requested shutdown...');
   }
-}
-
-/** Binds host:port without SO_REUSEPORT and closes it: rejects (EADDRINUSE...) when another socket holds it. */
-function probeListen(host: string, port: number, ipv6Only: boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen({ host, port, ipv6Only, exclusive: true }, () => probe.close(() => resolve()));
-  });
-}
-
-/** Start-up could not listen on a non-optional address (the message names it and why). */
-export class ListenError extends Error {
-  override name = 'ListenError';
-}
-
-/** Errors for which Redis skips an address even when it is not optional (no such protocol or family here). */
-const SKIPPED_LISTEN_ERRORS = new Set(['ENOPROTOOPT', 'EPROTONOSUPPORT', 'ESOCKTNOSUPPORT', 'EPFNOSUPPORT', 'EAFNOSUPPORT']);
-
-const LISTEN_ERRNO_TEXT: Readonly<Record<string, string>> = {
-  EADDRINUSE: 'bind: Address already in use',
-  EADDRNOTAVAIL: 'bind: Cannot assign requested address',
-  EACCES: 'bind: Permission denied',
-  EPERM: 'bind: Operation not permitted',
-  EINVAL: 'bind: Invalid argument',
-  EAFNOSUPPORT: 'unable to bind socket, errno: 97',
-  ENOTFOUND: 'Name or service not known',
-  EAI_NONAME: 'Name or service not known',
-  EAI_AGAIN: 'Temporary failure in name resolution',
-  EAI_FAIL: 'Non-recoverable failure in name resolution',
-};
-
-/** The text Redis's anet layer gives for a listen failure (bind(2)'s strerror, or getaddrinfo's). */
-function listenErrorText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  return (code !== undefined ? LISTEN_ERRNO_TEXT[code] : undefined) ?? (e as Error).message;
 }
 
 /** Redis 7.0's islocalClient() for TCP: the peer is exactly 127.0.0.1 or ::1. */

@@ -12,6 +12,7 @@
 //   when they reply at once, and at the first turn after their reply when it
 //   comes later (fan-outs such as KEYS, FLUSHALL, DEBUG SLEEP).
 
+import { ORDER_NEXT_SLOWLOG_ID } from '../../native-layout/layout.ts';
 import { SLOW_TRAILER_DURATION_FROM_END } from '../../native-layout/layout.ts';
 import { slowlogArgs as cutArgs } from '../protocol/slowlog-args.ts';
 import { isSensitiveConfig } from './config.ts';
@@ -68,14 +69,6 @@ export function redactSecrets(args: Buffer[]): Buffer[] {
   }
   return args;
 }
-
-/**
- * Int32 index, in the order block (native-layout, "Order block"), of the next
- * slow-log id when several front threads share it (io-threads > 1): a free
- * slot on the client-id cache line. Ids are then unique and in logging order
- * across fronts, so SLOWLOG GET merges the fronts' logs by id.
- */
-export const ORDER_NEXT_SLOWLOG_ID = 18;
 
 export class Slowlog {
   /** Newest first. */

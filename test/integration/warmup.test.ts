@@ -42,7 +42,7 @@ describe('start-up warm-up', () => {
 
   // The first test runs the first commands of both servers: the order of the tests matters.
   it('ran before the listeners opened, and the first client is client 1', async () => {
-    const m = /Warm-up: (\d+) requests|Warm-up stopped early \(.*\) after (\d+) requests/.exec(warm.logs());
+    const m = /Warm-up(?: \(front thread 0\))?: (\d+) requests|Warm-up(?: \(front thread 0\))? stopped early \(.*\) after (\d+) requests/.exec(warm.logs());
     expect(m).not.toBeNull();
     expect(Number(m?.[1] ?? m?.[2])).toBeGreaterThan(1000);
     expect(warm.logs().indexOf('Warm-up')).toBeLessThan(warm.logs().indexOf('Ready to accept connections'));

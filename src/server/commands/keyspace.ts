@@ -1,7 +1,7 @@
 import { ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_SYNTAX } from '../../commands/errors.ts';
 import { parseIntArg } from '../../commands/keys.ts';
 import * as resp from '../../protocol/resp.ts';
-import { arrayElements, combineOk, combineSum, firstError, intOf } from '../../router/dispatcher.ts';
+import { arrayElements, combineOk, combineSum, firstError, intOf } from '../../router/merge.ts';
 import { parseI64Big, parseScanCursor } from '../../util/numbers.ts';
 import type { FrontCommandSpec, FrontContext } from '../front-command.ts';
 

@@ -2,7 +2,7 @@ import { ReplyBuffer } from '../../protocol/reply-buffer.ts';
 import { ERR_SYNTAX } from '../../commands/errors.ts';
 import { SHARD_COMMANDS } from '../../commands/registry.ts';
 import * as resp from '../../protocol/resp.ts';
-import { firstError } from '../../router/dispatcher.ts';
+import { firstError } from '../../router/merge.ts';
 import {
   catalogOf, getKeys, listCommands, writeCommandDocs, writeCommandInfo, type ListFilter,
 } from '../command-docs.ts';
