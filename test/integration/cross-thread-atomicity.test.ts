@@ -62,11 +62,11 @@ async function keysPerShard(c: RespConn): Promise<number[]> {
   return out;
 }
 
-// Both ways of running the shards: a thread each, and `embedded-shards yes`
-// (front thread i runs shard i in its own event loop; the other front reaches
-// it through its rings).
+// Both ways of running the shards, whatever the machine's default: a thread
+// each, and `embedded-shards yes` (front thread i runs shard i in its own event
+// loop; the other front reaches it through its rings).
 describe.each([
-  { mode: 'shard threads', extra: [] as string[] },
+  { mode: 'shard threads', extra: ['--embedded-shards', 'no'] },
   { mode: 'embedded shards', extra: ['--embedded-shards', 'yes'] },
 ])(`io-threads ${IO_THREADS}, ${SHARDS} shards, $mode: multi-shard commands are atomic across front threads`, ({ extra }) => {
   let server: ServerHandle;
