@@ -31,7 +31,10 @@ export interface ServerHandle {
 export interface StartSabreOptions {
   /** Number of shard worker threads; default 4. */
   shards?: number;
-  /** Extra `--name value` arguments, appended after the defaults (so they win). */
+  /**
+   * Extra `--name value` arguments, appended after the defaults (so they win).
+   * Without `--io-threads` among them, SABRE_TEST_IO_THREADS (if set) adds it.
+   */
   args?: string[];
   /** Use this port instead of picking a free one. */
   port?: number;
@@ -264,11 +267,28 @@ async function startWithPortRetry(
 // Sabre
 
 /**
+ * The io-threads every Sabre of this process starts with, from the environment
+ * variable SABRE_TEST_IO_THREADS (the vitest project "io-threads-2" sets it);
+ * undefined when it is unset or empty (the server's own default then).
+ */
+export function testIoThreads(): number | undefined {
+  const v = process.env.SABRE_TEST_IO_THREADS;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`SABRE_TEST_IO_THREADS must be a positive integer, not ${JSON.stringify(v)}`);
+  return n;
+}
+
+/**
  * Starts Sabre: `node src/main.ts --port P --shards N --bind 127.0.0.1 --save "" ...args`
  * from the project root, and waits until it prints `Ready to accept connections`.
  */
 export function startSabre(opts: StartSabreOptions = {}): Promise<ServerHandle> {
   const shards = opts.shards ?? 4;
+  const ioThreads = testIoThreads();
+  const extra = opts.args ?? [];
+  // SABRE_TEST_IO_THREADS runs a suite with that many front threads, unless the test chose its own.
+  const ioArgs = ioThreads !== undefined && !extra.includes('--io-threads') ? ['--io-threads', String(ioThreads)] : [];
   return startWithPortRetry(opts.port, (port) => ({
     name: 'sabre',
     command: nodeBinary(),
@@ -286,7 +306,8 @@ export function startSabre(opts: StartSabreOptions = {}): Promise<ServerHandle> 
       '',
       '--warmup',
       opts.warmup === true ? 'yes' : 'no',
-      ...(opts.args ?? []),
+      ...ioArgs,
+      ...extra,
     ],
     cwd: opts.root ?? PROJECT_ROOT,
     env: opts.env,
