@@ -4,6 +4,7 @@ import os from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { MAX_ARENA_BYTES, RING_HEADER_BYTES, shardReserveBytes, statSlots, statWriteDoneOfFront } from '../../native-layout/layout.ts';
 import { EmbeddedShard } from '../shard/embedded.ts';
+import { onThreadDeath } from '../util/threads.ts';
 import type { ShardConfig } from '../commands/types.ts';
 import { createRingBuffer } from '../mailbox/ring.ts';
 import type { ShardWorkerData } from '../shard/runtime.ts';
@@ -205,17 +206,7 @@ function startShardWorker(id: number, data: ShardWorkerData, onDeath: (shard: nu
     // small young generation keeps each worker's RSS down without extra GC work.
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
-  let dead = false;
-  worker.on('error', (err) => {
-    if (dead) return;
-    dead = true;
-    onDeath(id, `uncaught ${err.stack ?? `${err.name}: ${err.message}`}`);
-  });
-  worker.on('exit', (code) => {
-    if (dead) return;
-    dead = true;
-    onDeath(id, `its thread exited with code ${code}`);
-  });
+  onThreadDeath(worker, (why) => onDeath(id, why));
   worker.unref();
   return worker;
 }

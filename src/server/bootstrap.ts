@@ -12,6 +12,7 @@ import { frontCommands } from './commands/index.ts';
 import { coordinators } from './commands/coordinated.ts';
 import { warmUp } from './warmup.ts';
 import { FrontPeers } from './front-peers.ts';
+import { onThreadDeath } from '../util/threads.ts';
 import type { FrontLifecycle, FrontThreadData } from './front-thread.ts';
 
 export function shardConfigOf(config: Config): ShardConfig {
@@ -230,17 +231,7 @@ function startFrontThreads(args: string[], config: Config, ends: FrontShardEnd[]
       // Its ports to the shards, the ports of a shard it runs itself, its ports to the other fronts.
       transferList: [...ends[index - 1].flatMap((e) => [e.port, ...(e.runtime?.ports ?? [])]), ...mesh[index]],
     });
-    let dead = false;
-    worker.on('error', (err) => {
-      if (dead) return;
-      dead = true;
-      onDeath(index, `uncaught ${err.stack ?? `${err.name}: ${err.message}`}`);
-    });
-    worker.on('exit', (code) => {
-      if (dead) return;
-      dead = true;
-      onDeath(index, `its thread exited with code ${code}`);
-    });
+    onThreadDeath(worker, (why) => onDeath(index, why));
     worker.unref();
     let warmed: (r: { requests: number; ms: number; aborted: string | null }) => void = () => {};
     let listened: (n: number) => void = () => {};
