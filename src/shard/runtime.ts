@@ -82,10 +82,13 @@ interface Source {
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
 /**
- * A shard's thread: drains its request ring in FIFO order, executes each
- * command against its keyspace, writes one reply record per request, and uses
- * idle time for active expiry and incremental rehashing. It never returns to
- * the event loop: it parks in Atomics.wait between batches.
+ * A shard: drains the request ring of every front thread (each in FIFO order,
+ * and across them in the one order the tickets give), executes each command
+ * against its keyspace, writes one reply record per request into the ring of
+ * the front that sent it, and uses idle time for active expiry and incremental
+ * rehashing. On a thread of its own (shard/worker.ts) it never returns to the
+ * event loop: it parks in Atomics.wait between batches. Run by a front thread
+ * (shard/embedded.ts), that front calls serveAvailable() and housekeeping().
  */
 export class ShardRuntime implements ShardContext {
   readonly args = new Argv();
