@@ -165,8 +165,13 @@ export async function startServer(args: string[]): Promise<Server> {
       if (r.aborted === null) logNotice(`Warm-up${who}: ${r.requests} requests in ${Math.round(r.ms)} ms`);
       else logWarning(`Warm-up${who} stopped early (${r.aborted}) after ${r.requests} requests in ${Math.round(r.ms)} ms`);
     }
-    // Every front has forgotten its warm-up clients: ids start again from 1, as on a fresh server.
-    if (order !== null) Atomics.store(order, ORDER_NEXT_CLIENT_ID, 1);
+    if (order !== null) {
+      // Each front forgot its warm-up when it ended, but the others' went on touching the shards:
+      // every front forgets again now that all are done, and ids start again from 1.
+      server.forgetWarmUp();
+      await server.peers.ask({ kind: 'forget-warmup' });
+      Atomics.store(order, ORDER_NEXT_CLIENT_ID, 1);
+    }
   } else {
     await Promise.all(fronts.map((f) => f.warmed));
   }

@@ -34,6 +34,7 @@ export type PeerAsk =
   | { kind: 'slowlog-reset' }
   /** Front 0's run_id, master_replid and start time, told to the others at start-up. */
   | { kind: 'identity'; id: ServerIdentity }
+  | { kind: 'forget-warmup' }
   /** SHUTDOWN ran on another front: close the listeners and the clients. */
   | { kind: 'shutdown'; code: number }
   | { kind: 'warmup-done' };

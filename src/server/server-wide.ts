@@ -72,6 +72,9 @@ function answer(srv: Server, ask: PeerAsk): unknown {
     case 'slowlog-reset':
       srv.slowlog.reset();
       return null;
+    case 'forget-warmup':
+      srv.forgetWarmUp();
+      return null;
     default:
       return null;
   }
