@@ -97,9 +97,11 @@ describe('SetStore against a Set model', () => {
               const fresh = new Set(els.filter((x) => !model.has(x)));
               expect(ss.addMany(h, els.map(enc))).toBe(fresh.size);
               for (const x of els) model.add(x);
-              // Redis's rules: an intset stays one only while every member is an integer, up to its limit.
-              if (ss.encoding(h) === SET_ENC_INTSET) expect(ss.count(h)).toBeLessThanOrEqual(Math.max(ss.maxIntsetEntries, 1));
-              if (ss.encoding(h) === SET_ENC_LISTPACK) expect(ss.count(h)).toBeLessThanOrEqual(Math.max(ss.maxListpackEntries, 1));
+              // Redis's rules: an intset stays one only while every member is an integer, up to its
+              // limit. The limit is checked when a member is added (t_set.c setTypeAdd): a set
+              // already past a lowered limit keeps its encoding while nothing new comes.
+              if (fresh.size > 0 && ss.encoding(h) === SET_ENC_INTSET) expect(ss.count(h)).toBeLessThanOrEqual(Math.max(ss.maxIntsetEntries, 1));
+              if (fresh.size > 0 && ss.encoding(h) === SET_ENC_LISTPACK) expect(ss.count(h)).toBeLessThanOrEqual(Math.max(ss.maxListpackEntries, 1));
               if (ss.encoding(h) !== encBefore) conversions++;
               break;
             }
