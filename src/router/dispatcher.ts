@@ -2,7 +2,7 @@ import { opcodeOf } from '../commands/registry.ts';
 import type { CommandSpec } from '../commands/types.ts';
 import { CLUSTER_SLOTS, keyHashSlot } from '../util/crc16.ts';
 import { Argv } from '../protocol/argv.ts';
-import { REQ_ARGS, REQF_MAY_USE_RESERVE } from '../../native-layout/layout.ts';
+import { REQF_MAY_USE_RESERVE } from '../../native-layout/layout.ts';
 import { Sequencer } from './sequencer.ts';
 import { LARGE_VALUE_BYTES, ShardLink, type ReplyTarget } from './shard-link.ts';
 import { Awaiting, combineInterleaved, Gather, Tally, type Combine, type ReplySink } from './merge.ts';
@@ -52,11 +52,6 @@ export class Dispatcher {
    * it returned true): the caller answers OOM and clears it.
    */
   refusedForMemory = false;
-  /**
-   * The order block shared by every front thread (io-threads > 1), else null:
-   * with one front its enqueue order is the total order and nothing more is needed.
-   */
-  readonly order: Int32Array | null;
   /** Holds and tickets: which command may start when (router/sequencer.ts). */
   readonly sequencer: Sequencer;
   private readonly lockOp = opcodeOf('__lock');
@@ -66,7 +61,6 @@ export class Dispatcher {
 
   constructor(links: ShardLink[], order: Int32Array | null = null) {
     this.links = links;
-    this.order = order;
     this.shardCount = links.length;
     this.slotToShard = new Uint16Array(CLUSTER_SLOTS);
     // Contiguous slot ranges per shard, like a freshly created cluster.
@@ -230,7 +224,7 @@ export class Dispatcher {
     } else {
       target = new Tally(nused, sink, seq, merge === 'sum');
     }
-    if (this.order !== null) this.takeTickets(used, nused);
+    if (this.ordered) this.takeTickets(used, nused);
     for (let u = 0; u < nused; u++) {
       const s = used[u];
       this.links[s].send(opcode, db, flags, argv, target, u, this.pick[s], pc[s]);
@@ -240,6 +234,14 @@ export class Dispatcher {
   }
 
   // -- one order across front threads (io-threads > 1): see router/sequencer.ts --
+
+  /**
+   * Several front threads share the shards (the sequencer has the order block): multi-shard
+   * records take tickets. With one front its enqueue order is the total order already.
+   */
+  private get ordered(): boolean {
+    return this.sequencer.order !== null;
+  }
 
   /** Takes the next ticket of each of the first `n` shards of `shards`: their links write them with the next record. */
   private takeTickets(shards: ArrayLike<number>, n: number): void {
@@ -253,8 +255,9 @@ export class Dispatcher {
    * written, when a ring has no room now (the command waits, as any other).
    */
   lockShards(shards: readonly number[]): boolean {
-    if (this.order === null) return true;
-    for (const s of shards) if (!this.links[s].canFit(REQ_ARGS + 4 + 6)) return false;
+    if (!this.ordered) return true;
+    const size = ShardLink.sizeOf(this.lockArgv);
+    for (const s of shards) if (!this.links[s].canFit(size)) return false;
     this.takeTickets(shards, shards.length);
     for (const s of shards) {
       this.links[s].send(this.lockOp, 0, 0, this.lockArgv, null, 0);
@@ -265,7 +268,7 @@ export class Dispatcher {
 
   /** Gives a coordinated command's shards back (after its last phase has answered). */
   unlockShards(shards: readonly number[]): void {
-    if (this.order === null) return;
+    if (!this.ordered) return;
     for (const s of shards) void this.callOp(s, this.unlockOp, this.unlockArgv, true);
   }
 
@@ -289,7 +292,7 @@ export class Dispatcher {
     const size = ShardLink.sizeOf(argv);
     for (const link of this.links) if (!link.canFit(size)) return false;
     const gather = new Gather(this.shardCount, sink, seq, combine);
-    if (this.order !== null) this.takeTickets(this.everyShard, this.shardCount);
+    if (this.ordered) this.takeTickets(this.everyShard, this.shardCount);
     this.links.forEach((link, s) => {
       link.send(opcode, db, flags, argv, gather, s);
       this.touched(s);

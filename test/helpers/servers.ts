@@ -632,3 +632,25 @@ export function encodeCommand(args: ReadonlyArray<string | Buffer>): Buffer {
   }
   return Buffer.concat(parts);
 }
+
+// ---------------------------------------------------------------------------
+// Processes
+
+/** True while a process with this pid exists (signal 0 checks without sending). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves true once the process is gone, false if it still runs after `ms`. */
+export async function untilProcessGone(pid: number, ms = 5000): Promise<boolean> {
+  for (let waited = 0; waited < ms; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (!processAlive(pid)) return true;
+  }
+  return !processAlive(pid);
+}

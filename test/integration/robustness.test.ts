@@ -10,6 +10,7 @@ import {
   splitReplies,
   startRedis,
   startSabre,
+  processAlive,
   type ServerHandle,
 } from '../helpers/servers.ts';
 import { mulberry32 } from '../helpers/prng.ts';
@@ -56,15 +57,6 @@ function rss(pid: number): number {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (m === null) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]) * 1024;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const shardOf = (key: string): number => shardOfKey(key, SHARDS);
@@ -116,7 +108,7 @@ async function scanAll(r: Redis): Promise<Set<string>> {
 
 /** Checks the server still works and its key count agrees with what SCAN sees. */
 async function expectHealthy(r: Redis, pid: number): Promise<Set<string>> {
-  expect(alive(pid)).toBe(true);
+  expect(processAlive(pid)).toBe(true);
   expect(await r.ping()).toBe('PONG');
   expect(await r.set('health:probe', 'ok')).toBe('OK');
   expect(await r.get('health:probe')).toBe('ok');

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { expectSameReplies, type Step } from '../helpers/differential.ts';
-import { encodeCommand, rawCommand, startRedis, startSabre, type ServerHandle } from '../helpers/servers.ts';
+import { encodeCommand, rawCommand, startRedis, startSabre, untilProcessGone, type ServerHandle } from '../helpers/servers.ts';
 import { infoFields, redisClient, redisForComparison, shardOfKey } from '../helpers/suites.ts';
 
 // Server-wide state with two front threads (io-threads 2, 4 shards): every
@@ -525,16 +525,7 @@ describe('SHUTDOWN from the second front thread', () => {
       const all = Promise.all(clients.map(ended));
       void b.call('SHUTDOWN', 'NOSAVE').catch(() => undefined);
       await all;
-      let alive = true;
-      for (let i = 0; i < 50 && alive; i++) {
-        await sleep(100);
-        try {
-          process.kill(server.pid, 0);
-        } catch {
-          alive = false;
-        }
-      }
-      expect(alive).toBe(false);
+      expect(await untilProcessGone(server.pid)).toBe(true);
       expect(server.logs()).toContain('User requested shutdown');
       expect(server.logs()).toContain('ready to exit, bye bye');
     } finally {

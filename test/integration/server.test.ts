@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { infoFields, useSabre, redisClient } from '../helpers/suites.ts';
-import { encodeCommand, rawCommand, splitReplies, startSabre, type ServerHandle } from '../helpers/servers.ts';
+import { encodeCommand, rawCommand, splitReplies, startSabre, untilProcessGone, type ServerHandle } from '../helpers/servers.ts';
 
 // Server commands end to end over a 4-shard server: INFO, CONFIG, COMMAND,
 // TIME, LASTSAVE, DEBUG SLEEP and SHUTDOWN.
@@ -314,16 +314,7 @@ describe('SHUTDOWN', () => {
       const ended = new Promise<void>((resolve) => r.once('end', () => resolve()));
       void r.call('SHUTDOWN', 'NOSAVE').catch(() => undefined);
       await ended;
-      let alive = true;
-      for (let i = 0; i < 50 && alive; i++) {
-        await sleep(100);
-        try {
-          process.kill(server.pid, 0);
-        } catch {
-          alive = false;
-        }
-      }
-      expect(alive).toBe(false);
+      expect(await untilProcessGone(server.pid)).toBe(true);
       expect(server.logs()).toContain('User requested shutdown');
     } finally {
       r.disconnect();
