@@ -182,9 +182,17 @@ export const STAT_DB_BASE = 16;
 export function statWriteDoneOfFront(databases: number, front: number): number {
   return front === 0 ? STAT_WRITE_BYTES_DONE : STAT_DB_BASE + 2 * databases + front - 1;
 }
+/**
+ * With several front threads, after those: the denyoom request bytes each
+ * front has sent (written by that front; a front admits a multi-shard write
+ * against what every front has in flight).
+ */
+export function statSentOfFront(databases: number, fronts: number, front: number): number {
+  return STAT_DB_BASE + 2 * databases + fronts - 1 + front;
+}
 /** Float64 slots of a shard's statistics block for `databases` databases and `fronts` front threads. */
 export function statSlots(databases: number, fronts = 1): number {
-  return STAT_DB_BASE + 2 * databases + fronts - 1;
+  return STAT_DB_BASE + 2 * databases + (fronts === 1 ? 0 : 2 * fronts - 1);
 }
 
 // ---------------------------------------------------------------------------

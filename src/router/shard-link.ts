@@ -41,6 +41,17 @@ export interface ShardLinkRings {
   arenaBytes: number;
   /** This front's STAT_WRITE_BYTES_DONE slot in `stats`. */
   doneSlot: number;
+  /** Where the fronts' denyoom bytes sent are published (several fronts). */
+  inFlight: InFlightSlots;
+}
+
+/**
+ * With several front threads: the stats slot where this front publishes its
+ * denyoom bytes sent, and each other front's (sent, done) slot pair.
+ */
+export interface InFlightSlots {
+  sent: number;
+  others: number[];
 }
 
 /**
@@ -84,6 +95,9 @@ export class ShardLink {
   denyoomBytesSent = 0;
   /** Where the shard publishes this front's STAT_WRITE_BYTES_DONE. */
   private readonly doneSlot: number;
+  /** Several fronts: where this front publishes denyoomBytesSent (-1: one front), and the others' (sent, done) pairs. */
+  private readonly sentSlot: number;
+  private readonly otherFronts: Int32Array;
   /**
    * The order block (io-threads > 1), else null: then every record this front
    * writes carries an order field (native-layout REQ_ORDER).
@@ -96,7 +110,7 @@ export class ShardLink {
 
   constructor(id: number, worker: Worker | null, requestRing: SharedArrayBuffer, replyRing: SharedArrayBuffer,
     port: MessagePort, stats: SharedArrayBuffer, bell?: SharedArrayBuffer, doneSlot = STAT_WRITE_BYTES_DONE,
-    order: Int32Array | null = null) {
+    order: Int32Array | null = null, inFlight: InFlightSlots | null = null) {
     this.id = id;
     this.worker = worker;
     this.requests = new RingWriter(requestRing, bell);
@@ -106,6 +120,8 @@ export class ShardLink {
     this.cur = this.requests.u8;
     this.doneSlot = doneSlot;
     this.order = order;
+    this.sentSlot = inFlight === null ? -1 : inFlight.sent;
+    this.otherFronts = Int32Array.from(inFlight?.others ?? []);
   }
 
   /**
@@ -151,7 +167,10 @@ export class ShardLink {
    */
   begin(opcode: number, db: number, flags: number, argc: number, payload: number): void {
     const total = REQ_ARGS + payload;
-    if (DENYOOM_OPCODES[opcode] === 1) this.denyoomBytesSent += total;
+    if (DENYOOM_OPCODES[opcode] === 1) {
+      this.denyoomBytesSent += total;
+      if (this.sentSlot >= 0) this.stats[this.sentSlot] = this.denyoomBytesSent;
+    }
     let at: number;
     if (total > this.requests.maxRecord) {
       this.large = new Uint8Array(total);
@@ -284,8 +303,18 @@ export class ShardLink {
    * first is never newer than the used value read after it.
    */
   writeBytesInFlight(): number {
-    const d = this.denyoomBytesSent - this.stats[this.doneSlot];
-    return d > 0 ? d : 0;
+    const stats = this.stats;
+    let d = this.denyoomBytesSent - stats[this.doneSlot];
+    if (d < 0) d = 0;
+    // The other front threads' records in flight to this shard count too. Their done is read
+    // before their sent: a sent read later is never behind it.
+    const o = this.otherFronts;
+    for (let i = 0; i < o.length; i += 2) {
+      const done = stats[o[i + 1]];
+      const x = stats[o[i]] - done;
+      if (x > 0) d += x;
+    }
+    return d;
   }
 
   /** The arena's size: what the shard publishes, else what the pool allocated. */

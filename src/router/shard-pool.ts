@@ -2,13 +2,13 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { MAX_ARENA_BYTES, RING_HEADER_BYTES, shardReserveBytes, statSlots, statWriteDoneOfFront } from '../../native-layout/layout.ts';
+import { MAX_ARENA_BYTES, RING_HEADER_BYTES, shardReserveBytes, statSentOfFront, statSlots, statWriteDoneOfFront } from '../../native-layout/layout.ts';
 import { EmbeddedShard } from '../shard/embedded.ts';
 import { onThreadDeath } from '../util/threads.ts';
 import type { ShardConfig } from '../commands/types.ts';
 import { createRingBuffer } from '../mailbox/ring.ts';
 import type { ShardWorkerData } from '../shard/runtime.ts';
-import { ShardLink, type ShardLinkRings } from './shard-link.ts';
+import { ShardLink, type InFlightSlots, type ShardLinkRings } from './shard-link.ts';
 
 export interface PoolOptions {
   shards: number;
@@ -181,7 +181,7 @@ export function startShards(opts: PoolOptions, onDeath: (shard: number, why: str
     let worker: Worker | null = null;
     if (owner < 0) worker = startShardWorker(id, data, onDeath);
     const link = new ShardLink(id, worker, requestRings[0], replyRings[0], channels[0].port1, stats, bellOf(0),
-      statWriteDoneOfFront(opts.config.databases, 0), opts.order ?? null);
+      statWriteDoneOfFront(opts.config.databases, 0), opts.order ?? null, inFlightSlots(opts.config.databases, fronts, 0));
     link.arenaBytes = arena.byteLength;
     if (owner === 0) link.embedded = new EmbeddedShard(data, 0, () => link.drain());
     links.push(link);
@@ -190,6 +190,7 @@ export function startShards(opts: PoolOptions, onDeath: (shard: number, why: str
         rings: {
           requestRing: requestRings[f], replyRing: replyRings[f], bell: bellOf(f), stats,
           arenaBytes: arena.byteLength, doneSlot: statWriteDoneOfFront(opts.config.databases, f),
+          inFlight: inFlightSlots(opts.config.databases, fronts, f) as InFlightSlots,
         },
         port: channels[f].port1,
         runtime: owner === f ? data : null,
@@ -197,6 +198,16 @@ export function startShards(opts: PoolOptions, onDeath: (shard: number, why: str
     }
   }
   return { links, ends };
+}
+
+/** Front `front`'s in-flight slots in a shard's stats block, or null with one front thread. */
+function inFlightSlots(databases: number, fronts: number, front: number): InFlightSlots | null {
+  if (fronts === 1) return null;
+  const others: number[] = [];
+  for (let g = 0; g < fronts; g++) {
+    if (g !== front) others.push(statSentOfFront(databases, fronts, g), statWriteDoneOfFront(databases, g));
+  }
+  return { sent: statSentOfFront(databases, fronts, front), others };
 }
 
 function startShardWorker(id: number, data: ShardWorkerData, onDeath: (shard: number, why: string) => void): Worker {
@@ -214,7 +225,7 @@ function startShardWorker(id: number, data: ShardWorkerData, onDeath: (shard: nu
 /** Another front thread's link to one shard, from the end startShards made for it. */
 export function linkFromEnd(id: number, end: FrontShardEnd, order: Int32Array | null, front: number): ShardLink {
   const r = end.rings;
-  const link = new ShardLink(id, null, r.requestRing, r.replyRing, end.port, r.stats, r.bell, r.doneSlot, order);
+  const link = new ShardLink(id, null, r.requestRing, r.replyRing, end.port, r.stats, r.bell, r.doneSlot, order, r.inFlight);
   link.arenaBytes = r.arenaBytes;
   if (end.runtime !== null) link.embedded = new EmbeddedShard(end.runtime, front, () => link.drain());
   return link;

@@ -1,7 +1,8 @@
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import {
-  MAX_ARENA_BYTES, REQ_ARGS, STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_RESERVE_BYTES, STAT_USED_BYTES, STAT_WRITE_BYTES_DONE, statSlots,
+  MAX_ARENA_BYTES, REQ_ARGS, STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_RESERVE_BYTES, STAT_USED_BYTES, STAT_WRITE_BYTES_DONE, statSentOfFront, statSlots,
+  statWriteDoneOfFront,
 } from '../../native-layout/layout.ts';
 import { opcodeOf } from '../../src/commands/registry.ts';
 import { createRingBuffer } from '../../src/mailbox/ring.ts';
@@ -149,5 +150,35 @@ describe('ShardLink write admission', () => {
     expect(link.reserve()).toBe(0);
     s[STAT_RESERVE_BYTES] = MiB;
     expect(link.reserve()).toBe(MiB);
+  });
+});
+
+describe('ShardLink write admission with several front threads', () => {
+  it('counts what every front has in flight to the shard, each against its own done figure', () => {
+    const fronts = 2;
+    const stats = new SharedArrayBuffer(statSlots(16, fronts) * 8);
+    const link = (front: number): ShardLink => {
+      const ch = new MessageChannel();
+      const others: number[] = [];
+      for (let g = 0; g < fronts; g++) if (g !== front) others.push(statSentOfFront(16, fronts, g), statWriteDoneOfFront(16, g));
+      const l = new ShardLink(0, null, createRingBuffer(1 << 16), createRingBuffer(1 << 16), ch.port1, stats,
+        undefined, statWriteDoneOfFront(16, front), null, { sent: statSentOfFront(16, fronts, front), others });
+      ch.port1.close();
+      return l;
+    };
+    const a = link(0);
+    const b = link(1);
+    a.send(opcodeOf('set'), 0, 0, Argv.fromStrings(['set', 'k', 'v'.repeat(100)]), null, 0);
+    const sentA = a.denyoomBytesSent;
+    expect(a.writeBytesInFlight()).toBe(sentA);
+    // Front 1 sent nothing, yet front 0's record is in flight to the same shard.
+    expect(b.writeBytesInFlight()).toBe(sentA);
+    b.send(opcodeOf('set'), 0, 0, Argv.fromStrings(['set', 'j', 'w'.repeat(50)]), null, 0);
+    const sentB = b.denyoomBytesSent;
+    expect(a.writeBytesInFlight()).toBe(sentA + sentB);
+    // The shard reports front 0's records run: only front 1's still count, from either front.
+    a.stats[statWriteDoneOfFront(16, 0)] = sentA;
+    expect(a.writeBytesInFlight()).toBe(sentB);
+    expect(b.writeBytesInFlight()).toBe(sentB);
   });
 });
