@@ -109,7 +109,6 @@ export class ReplyPump {
   /** Publishes requests, writes replies, resumes blocked clients. */
   flushNow(): void {
     const srv = this.srv;
-    srv.checkSlowPending();
     this.flushClients();
     if (srv.hasWaiting) {
       srv.resumeWaiting();
@@ -134,6 +133,9 @@ export class ReplyPump {
    * they do from Redis, instead of one write per shard that answered.
    */
   private flushClients(): void {
+    // Front commands whose replies have come are logged before those replies leave: a client
+    // that reads one and sends its next command must find the slow log in that order.
+    this.srv.checkSlowPending();
     const dirty = this.dirtyClients;
     const stats = this.srv.stats;
     let held = 0;
