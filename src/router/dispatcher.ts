@@ -142,9 +142,11 @@ export class Dispatcher {
    */
   flush(): void {
     for (let s = 0; s < this.shardCount; s++) {
+      const link = this.links[s];
+      // A new turn for the commands it runs inline (ShardLink.runInline): the first samples the clocks.
+      if (link.embedded !== null) link.embedded.runtime.newTurn();
       if (this.dirty[s]) {
         this.dirty[s] = 0;
-        const link = this.links[s];
         link.publish();
         if (link.embedded !== null && link.embedded.serve() > 0) this.servedEmbedded = true;
       }

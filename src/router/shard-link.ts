@@ -287,6 +287,47 @@ export class ShardLink {
     return true;
   }
 
+  /**
+   * The record bytes of a whole argv when this front may run it on the shard
+   * at once (runInline), else -1: the shard is one this front thread runs
+   * itself, no other front feeds it (their records could be ordered before
+   * this one), nothing this front sent to it waits for its reply (the
+   * command would pass them), nothing runs on it now, and the record is not
+   * a large one (those cross by the side port).
+   */
+  inlineBytes(argv: Argv): number {
+    const e = this.embedded;
+    if (e === null || this.order !== null || this.qSize !== 0 || this.draining || e.runtime.busy) return -1;
+    const n = argv.count;
+    let bytes = REQ_ARGS;
+    for (let k = 0; k < n; k++) bytes += 4 + argv.len[k];
+    return bytes > this.requests.maxRecord ? -1 : bytes;
+  }
+
+  /**
+   * Runs a whole command on the shard this front runs itself, without a
+   * record (inlineBytes said it may, `bytes` is what it returned), and hands
+   * the reply to `target` before returning. What a shard-side run would do
+   * besides (blocked clients served, a slow-log entry) comes back as usual,
+   * on a reply record drained at once.
+   */
+  runInline(opcode: number, db: number, flags: number, argv: Argv, target: ReplyTarget, tag: number, bytes: number): void {
+    const rt = (this.embedded as EmbeddedShard).runtime;
+    if (DENYOOM_OPCODES[opcode] === 1) this.denyoomBytesSent += bytes;
+    if (!rt.runInline(rt.ownerFront, opcode, db, flags, argv, bytes)) {
+      this.push(target, tag);
+      this.drain();
+      return;
+    }
+    const reply = rt.reply;
+    try {
+      target.onShardReply(tag, reply.buf, 0, reply.len);
+    } catch (e) {
+      if (this.onDeliveryError === null) throw e;
+      this.onDeliveryError(target, e ?? new Error('a reply target threw nothing'));
+    }
+  }
+
   /** Bytes needed to send argv (or a pick of it). */
   static sizeOf(argv: Argv, pick?: ArrayLike<number>, pickCount?: number): number {
     const n = pick === undefined ? argv.count : (pickCount as number);
@@ -378,8 +419,21 @@ export class ShardLink {
     return m.message as Uint8Array;
   };
 
+  /** Set while drain() hands replies over (a command run from there must not run inline: see inlineBytes). */
+  private draining = false;
+
   /** Delivers every reply the shard has published; returns how many. */
   drain(): number {
+    if (this.draining) return this.drainNested();
+    this.draining = true;
+    try {
+      return this.drainNested();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private drainNested(): number {
     const r = this.replies;
     let n = 0;
     while (r.refresh()) {

@@ -163,7 +163,16 @@ export class Server {
     }
     for (const [name, entry] of this.commands) this.lookup.set(name, entry);
     this.slowlogThresholdUs = config.slowlogLogSlowerThan;
-    config.onChange('slowlog-log-slower-than', () => { this.slowlogThresholdUs = config.slowlogLogSlowerThan; });
+    // Redis trims the log after every command while it is enabled; here only commands that add an
+    // entry trim it, so these settings trim it when they change (after the CONFIG SET, Redis would).
+    const trimSlowlog = (): void => {
+      if (this.slowlogThresholdUs >= 0) this.slowlog.trim(config.slowlogMaxLen);
+    };
+    config.onChange('slowlog-log-slower-than', () => {
+      this.slowlogThresholdUs = config.slowlogLogSlowerThan;
+      trimSlowlog();
+    });
+    config.onChange('slowlog-max-len', trimSlowlog);
     // Before the links are listened to: their first drain may already meet blocked clients' trailers.
     this.blocking = new Blocking(this);
     installServerWide(this, order);
@@ -484,7 +493,17 @@ export class Server {
     const seq = client.nextSeq;
     let ok: boolean;
     if (shards.length <= 1) {
-      ok = d.sendWhole(shards.length === 0 ? 0 : shards[0], entry.opcode, client.db, flags, argv, client, seq);
+      const shard = shards.length === 0 ? 0 : shards[0];
+      const link = d.links[shard];
+      const inline = link.embedded === null ? -1 : link.inlineBytes(argv);
+      if (inline >= 0) {
+        // A shard this front runs itself, with nothing of this front in flight to it: the command
+        // runs now, and its reply comes before this returns (so its number is taken first).
+        link.runInline(entry.opcode, client.db, flags, argv, client, client.takeSeq(), inline);
+        this.counted(stat);
+        return true;
+      }
+      ok = d.sendWhole(shard, entry.opcode, client.db, flags, argv, client, seq);
     } else {
       const spec = entry.spec;
       const positions = d.keyPositionsOf(spec, argv, []);
@@ -548,10 +567,15 @@ export class Server {
       client.blocked = BLOCK_REPLY;
       client.awaitSeq = seq;
     }
+    const us = (performance.now() - t0) * 1000;
     stat.calls++;
-    stat.usec += Math.round((performance.now() - t0) * 1000);
+    stat.usec += Math.round(us);
     this.stats.commandsProcessed++;
-    if (this.slowlogThresholdUs >= 0) this.slowFront(client, argv, seq, t0);
+    // Timed once, as Redis's call() times it for both. Most front commands have replied by now,
+    // and most take far less than the threshold: they leave nothing to log.
+    if (this.slowlogThresholdUs >= 0 && (us >= this.slowlogThresholdUs || !client.hasReplied(seq))) {
+      this.slowFront(client, argv, seq, t0);
+    }
   }
 
   /** Holds the shards, runs the coordinator's phases, replies, releases. */

@@ -107,6 +107,11 @@ export class Slowlog {
         name: client.name,
       });
     }
+    this.trim(maxLen);
+  }
+
+  /** Keeps the newest `maxLen` entries. */
+  trim(maxLen: number): void {
     if (this.entries.length > maxLen) this.entries.length = maxLen;
   }
 

@@ -33,6 +33,8 @@ const EXPIRE_SLICE_GROUPS = 4096;
  */
 const LAZYFREE_UNITS_IN_BATCH = 128;
 const LAZYFREE_IDLE_SLICE_MS = 1;
+/** Units after each command run inline (LAZYFREE_UNITS_IN_BATCH spread over a lookahead group). */
+const LAZYFREE_UNITS_INLINE = LAZYFREE_UNITS_IN_BATCH / LOOKAHEAD;
 
 export interface ShardWorkerData {
   shardId: number;
@@ -150,6 +152,11 @@ export class ShardRuntime implements ShardContext {
   private cronDbCursor = 0;
   /** Databases seen with a resize in progress (the cron steps them every tick). */
   private readonly rehashingDbs = new Set<number>();
+  /** Set while a command runs (a ring's, or one run inline): nothing may run another meanwhile. */
+  busy = false;
+  /** The command running now was handed over by runInline; `inlineReply`: its reply stays in `reply`. */
+  private inline = false;
+  private inlineReply = false;
   /** Arena bytes an unflagged denyoom command may fill up to: capacity - reserve. */
   private readonly admitLimit: number;
 
@@ -257,16 +264,21 @@ export class ShardRuntime implements ShardContext {
     const sources = this.sources;
     let executed = 0;
     this.batchStart = true;
-    for (let progress = true; progress;) {
-      progress = false;
-      for (let f = 0; f < sources.length; f++) {
-        if (this.exclusive >= 0 && f !== this.exclusive) continue;
-        const ran = this.drainSource(sources[f]);
-        if (ran > 0) {
-          progress = true;
-          executed += ran;
+    this.busy = true;
+    try {
+      for (let progress = true; progress;) {
+        progress = false;
+        for (let f = 0; f < sources.length; f++) {
+          if (this.exclusive >= 0 && f !== this.exclusive) continue;
+          const ran = this.drainSource(sources[f]);
+          if (ran > 0) {
+            progress = true;
+            executed += ran;
+          }
         }
       }
+    } finally {
+      this.busy = false;
     }
     return executed;
   }
@@ -452,6 +464,93 @@ export class ShardRuntime implements ShardContext {
         p += 4 + l;
       }
     }
+    if (base === idx && this.aheadGroup[slot] >= 0) {
+      this.ks.hint(ringU8, this.aheadKeyOffset[slot], this.aheadKeyLength[slot], this.aheadHash[slot]);
+    }
+    try {
+      this.runCommand(opcode, flags, readU32(u8, base + REC_LEN), readU32(u8, base));
+    } finally {
+      this.ks.clearHint();
+      if (args.u8 !== ringU8) {
+        // A large record's buffer (up to proto-max-bulk-len) is freed now: this
+        // thread rarely runs its GC, so dropping the reference alone would keep
+        // it resident. Nothing holds a view of it past the command (values are
+        // copied into the arena), and detaching it releases its memory at once.
+        const payload = args.u8.buffer as ArrayBuffer;
+        args.u8 = ringU8;
+        try {
+          payload.transfer(0);
+        } catch {
+          // Not detachable (never the case for a transferred buffer): the GC frees it.
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs one command for the front thread that runs this shard (embedded),
+   * straight from the arguments it parsed: no record crosses the ring. The
+   * caller made sure that nothing it sent earlier still waits in its ring
+   * (so the command runs in its turn), that no other front thread feeds this
+   * shard, and that the shard is not running something already. Returns true
+   * with the reply in `reply` when it has nothing riding on it (the caller
+   * hands `reply` over at once); false when it went into the front's reply
+   * ring as a record (a ready-keys or slow-log trailer, or a large reply):
+   * the caller drains the ring. `recordBytes` is what its record would have
+   * occupied (the memory admission counts it as if it had crossed).
+   */
+  runInline(front: number, opcode: number, db: number, flags: number, argv: Argv, recordBytes: number): boolean {
+    const src = this.sources[front];
+    this.src = src;
+    this.busy = true;
+    this.inline = true;
+    this.inlineReply = false;
+    this.replied = false;
+    this.db = db;
+    const argc = argv.count;
+    const args = this.args;
+    args.ensure(argc);
+    args.count = argc;
+    args.u8 = argv.u8;
+    const off = args.off;
+    const len = args.len;
+    for (let i = 0; i < argc; i++) {
+      off[i] = argv.off[i];
+      len[i] = argv.len[i];
+    }
+    // As a lookahead group's start does in drainSource: the mark that bounds the time of untimed
+    // commands is taken at a turn's first command, and every 16 after it.
+    if (this.config.slowlogLogSlowerThan >= 0 && (this.batchStart || (this.clockCountdown & 15) === 0)) {
+      this.slow.mark = performance.now();
+    }
+    try {
+      this.runCommand(opcode, flags, recordBytes, recordBytes);
+    } catch (e) {
+      this.logFailure('running a request', e, 'the request was answered with an error');
+      if (!this.replied) this.replyInternalError();
+    } finally {
+      this.inline = false;
+      this.busy = false;
+      args.u8 = src.requests.u8;
+    }
+    // A big value deleted meanwhile is freed a little at a time, between requests.
+    if (!this.ks.lazy.empty) this.lazyFreeSlice(LAZYFREE_UNITS_INLINE, 0);
+    this.publishBatchStats();
+    if (!this.inlineReply) src.replies.publish();
+    return this.inlineReply;
+  }
+
+  /** The front thread's event loop starts a new turn: the next command run inline samples the clocks. */
+  newTurn(): void {
+    this.batchStart = true;
+  }
+
+  /**
+   * Runs the command in `args` (db set) and writes its reply: the part of a
+   * request's execution that does not depend on where its arguments came from.
+   */
+  private runCommand(opcode: number, flags: number, recordBytes: number, requestBytes: number): void {
+    const args = this.args;
     const reply = this.reply;
     reply.reset((flags & REQF_RESP3) !== 0);
     const ks = this.ks;
@@ -467,7 +566,7 @@ export class ShardRuntime implements ShardContext {
     if (opcode === this.lockOpcode || opcode === this.unlockOpcode) {
       // A coordinated command from a front thread holds this shard until its
       // __unlock: meanwhile only that front's ring is read.
-      this.exclusive = opcode === this.lockOpcode ? src.front : -1;
+      this.exclusive = opcode === this.lockOpcode ? this.src.front : -1;
       reply.simple('OK');
       this.writeReply();
       return;
@@ -476,8 +575,7 @@ export class ShardRuntime implements ShardContext {
     if (DENYOOM_OPCODES[opcode] === 1) {
       // Redis refuses a denyoom command before it runs when memory is short.
       // A part of a multi-shard write the front admitted may use the reserve.
-      const recordBytes = readU32(u8, base + REC_LEN);
-      src.writeBytesDone += recordBytes;
+      this.src.writeBytesDone += recordBytes;
       // Memory still waiting in the lazy-free queue is given back first.
       if ((flags & REQF_MAY_USE_RESERVE) === 0 && ks.alloc.used + recordBytes > this.admitLimit && !ks.lazy.empty) {
         this.drainLazyFree();
@@ -489,11 +587,8 @@ export class ShardRuntime implements ShardContext {
         return;
       }
     }
-    if (base === idx && this.aheadGroup[slot] >= 0) {
-      ks.hint(ringU8, this.aheadKeyOffset[slot], this.aheadKeyLength[slot], this.aheadHash[slot]);
-    }
     const slowUs = this.config.slowlogLogSlowerThan;
-    const slowStart = this.slow.start(slowUs, opcode, readU32(u8, base));
+    const slowStart = this.slow.start(slowUs, opcode, requestBytes);
     try {
       if (handler === undefined) reply.error(`ERR unknown shard opcode ${opcode}`);
       else {
@@ -519,22 +614,8 @@ export class ShardRuntime implements ShardContext {
       }
     }
     if (slowStart >= 0) this.slow.finish(slowStart, slowUs, reply.len, args);
-    ks.clearHint();
     this.statsF64[STAT_COMMANDS]++;
     this.writeReply();
-    if (args.u8 !== ringU8) {
-      // A large record's buffer (up to proto-max-bulk-len) is freed now: this
-      // thread rarely runs its GC, so dropping the reference alone would keep
-      // it resident. Nothing holds a view of it past the command (values are
-      // copied into the arena), and detaching it releases its memory at once.
-      const payload = args.u8.buffer as ArrayBuffer;
-      args.u8 = ringU8;
-      try {
-        payload.transfer(0);
-      } catch {
-        // Not detachable (never the case for a transferred buffer): the GC frees it.
-      }
-    }
   }
 
   private writeReply(): void {
@@ -555,6 +636,12 @@ export class ShardRuntime implements ShardContext {
     const extra = trailer === null ? 0 : trailer.length;
     const total = REP_BODY + reply.len + extra;
     const w = this.src.replies;
+    if (this.inline && trailer === null && total <= w.maxRecord) {
+      // Run inline with nothing riding on the reply: the caller takes it from `reply`.
+      this.inlineReply = true;
+      this.replied = true;
+      return;
+    }
     if (total > w.maxRecord) {
       // The reply's own buffer travels (a big bulk grew it to its exact size), not a copy of it.
       const payload = reply.take();
