@@ -457,11 +457,15 @@ export class Client implements ReplySink, ReplyTarget {
       for (const chunk of queue) ok = this.write(chunk, owned !== null && owned.has(chunk));
     }
     if (this.out !== null && this.outLen > 0 && !this.closed) {
-      const chunk = this.out.subarray(0, this.outLen);
-      // The socket keeps a reference to the chunk: the next replies go to a new buffer.
+      const out = this.out;
+      const chunk = out.subarray(0, this.outLen);
+      // The socket keeps a reference to the chunk until it is written: the next replies go to a new buffer...
       this.out = null;
       this.outLen = 0;
       ok = this.write(chunk);
+      // ...unless the write went through to the kernel at once (nothing is left in the socket:
+      // libuv's try-write took it all), the usual case: then the buffer is free again.
+      if (queue === null && this.socket.writableLength === 0 && !this.closed) this.out = out;
     }
     if (queue !== null && !this.closed) this.socket.uncork();
     // Like Redis's close(): once the last reply is written the socket is gone, so a
