@@ -11,8 +11,8 @@ import { defineConfig } from 'vitest/config';
 // The second project runs every integration and differential file again
 // (about 210 s on the 2-core machine when it is otherwise idle; `npm test` then
 // takes about 8.5 minutes). The io-threads*.test.ts, cross-thread-*.test.ts
-// and server-wide.test.ts files start their servers with an explicit
-// --io-threads, so they run in "default" only, as does faults.test.ts (its
+// server-wide.test.ts and inline.test.ts files start their servers with an
+// explicit --io-threads, so they run in "default" only, as does faults.test.ts (its
 // injected front faults are front 0's, which a client on front 1 never meets).
 
 export default defineConfig({
@@ -37,7 +37,7 @@ export default defineConfig({
           name: 'io-threads-2',
           include: ['test/integration/**/*.test.ts', 'test/differential/**/*.test.ts'],
           exclude: ['test/integration/io-threads*.test.ts', 'test/integration/cross-thread-*.test.ts', 'test/integration/server-wide.test.ts',
-            'test/integration/faults.test.ts'],
+            'test/integration/faults.test.ts', 'test/integration/inline.test.ts'],
           env: { SABRE_TEST_IO_THREADS: '2' },
           // Files still run one at a time (fileParallelism false).
           sequence: { groupOrder: 1 },

@@ -105,6 +105,8 @@ export class ShardLink {
   private readonly order: Int32Array | null;
   /** The ticket of the next record written (set by the dispatcher for a multi-shard part), or -1. */
   ticket = -1;
+  /** Commands this front ran on the shard inline (runInline), since the start or CONFIG RESETSTAT (INFO sabre). */
+  inlineCommands = 0;
   /** Set when this front thread runs the shard itself (embedded-shards): it serves right after publishing. */
   embedded: EmbeddedShard | null = null;
 
@@ -313,6 +315,7 @@ export class ShardLink {
    */
   runInline(opcode: number, db: number, flags: number, argv: Argv, target: ReplyTarget, tag: number, bytes: number): void {
     const rt = (this.embedded as EmbeddedShard).runtime;
+    this.inlineCommands++;
     if (DENYOOM_OPCODES[opcode] === 1) this.denyoomBytesSent += bytes;
     if (!rt.runInline(rt.ownerFront, opcode, db, flags, argv, bytes)) {
       this.push(target, tag);
@@ -320,11 +323,15 @@ export class ShardLink {
       return;
     }
     const reply = rt.reply;
+    // The reply is read from the shard's buffer: nothing may run inline until it is handed over.
+    this.draining = true;
     try {
       target.onShardReply(tag, reply.buf, 0, reply.len);
     } catch (e) {
       if (this.onDeliveryError === null) throw e;
       this.onDeliveryError(target, e ?? new Error('a reply target threw nothing'));
+    } finally {
+      this.draining = false;
     }
   }
 
@@ -419,7 +426,7 @@ export class ShardLink {
     return m.message as Uint8Array;
   };
 
-  /** Set while drain() hands replies over (a command run from there must not run inline: see inlineBytes). */
+  /** Set while replies are handed over (a command run from there must not run inline: see inlineBytes). */
   private draining = false;
 
   /** Delivers every reply the shard has published; returns how many. */

@@ -183,6 +183,7 @@ export function startInfoSampler(srv: Server): void {
 export function resetInfoStats(srv: Server): void {
   const st = stateOf(srv);
   st.baseline = srv.links.map((l) => Float64Array.from(l.stats));
+  for (const l of srv.links) l.inlineCommands = 0;
   st.peakMemory = 0;
   replyErrorStats.count = 0;
   replyErrorStats.codes.clear();
@@ -719,7 +720,7 @@ function sabreSection(srv: Server, fronts: readonly FrontFigures[]): string {
       `keys=${keys},expires=${expires},arena_used=${s[STAT_USED_BYTES]},arena_committed=${s[STAT_ARENA_COMMITTED]}` +
       `,arena_capacity=${l.capacity()},heap_used=${s[STAT_HEAP_USED]},commands=${s[STAT_COMMANDS] - (base[i]?.[STAT_COMMANDS] ?? 0)}` +
       `,rehashing=${s[STAT_REHASHING]},arena_reserve=${l.reserve()},fill_perc=${perc(guard.fill(l))}` +
-      `,full=${guard.full[i] ? 1 : 0}`]);
+      `,full=${guard.full[i] ? 1 : 0},inline_commands=${l.inlineCommands}`]);
   });
   for (const f of fronts) lines.push([`front_${f.index}_connected_clients`, f.clients]);
   return section('Sabre', lines);

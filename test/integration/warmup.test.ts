@@ -95,7 +95,7 @@ describe('start-up warm-up', () => {
       for (let i = 0; i < SHARDS; i++) {
         const line = f.get(`shard${i}`) ?? '';
         // heap_used and committed slabs depend on V8 and on the warm-up's high-water mark, not on data.
-        out.push(line.split(',').filter((p) => /^(keys|expires|arena_used|commands|rehashing|full)=/.test(p)).join(','));
+        out.push(line.split(',').filter((p) => /^(keys|expires|arena_used|commands|rehashing|full|inline_commands)=/.test(p)).join(','));
       }
       return out;
     };

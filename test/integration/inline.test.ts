@@ -1,0 +1,139 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSabre, type ServerHandle } from '../helpers/servers.ts';
+import { infoFields, redisClient, shardOfKey } from '../helpers/suites.ts';
+
+// Commands run inline: with one front thread, a single-shard command for the
+// shard that front runs itself (embedded-shards) runs as soon as it is parsed,
+// without a ring record, when nothing of that front waits for that shard
+// (docs/architecture.md, "Run inline"). These are the paths where running
+// at once could differ from running at the end of the turn: the command
+// clock after idle time, reply numbering (CLIENT REPLY), pipelines that mix
+// inline commands with ring commands, and what rides on a reply record
+// (blocked clients served, slow-log entries).
+
+const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+
+/** A key of shard `shard` of 4. */
+function keyOn(shard: number, prefix: string): string {
+  for (let i = 0; ; i++) if (shardOfKey(`${prefix}${i}`) === shard) return `${prefix}${i}`;
+}
+
+for (const shards of [1, 4]) {
+  describe(`inline commands, ${shards} shard(s), shard 0 run by the front thread`, () => {
+    let s: ServerHandle;
+    let r: Redis;
+    beforeAll(async () => {
+      s = await startSabre({ shards, args: ['--io-threads', '1', '--embedded-shards', 'yes'] });
+      r = redisClient(s.port);
+    });
+    afterAll(async () => {
+      r.disconnect();
+      await s.stop();
+    });
+
+    it('runs on shard 0 inline, and each command sees a fresh clock after idle time', async () => {
+      const before = await inlineCommands(r);
+      // More than the 32 commands the command clock is shared by: every one of them, sent after
+      // the previous key's time to live passed, must find that key expired.
+      const k = keyOn(0, 'ttl');
+      for (let i = 0; i < 40; i++) {
+        expect(await r.set(k, `v${i}`, 'PX', 20)).toBe('OK');
+        expect(await r.get(k)).toBe(`v${i}`);
+        await sleep(35);
+        expect(await r.get(k)).toBe(null);
+      }
+      // Sent one at a time, each found nothing in flight: all 120 ran inline.
+      expect(await inlineCommands(r)).toBe(before + 120);
+    });
+
+    it('keeps reply numbering with CLIENT REPLY SKIP and OFF', async () => {
+      const k = keyOn(0, 'reply');
+      // ioredis cannot wait for a skipped reply: the raw pipeline is checked on the socket's bytes.
+      const replies = await rawExchange(s.port,
+        `CLIENT REPLY SKIP\r\nSET ${k} 1\r\nGET ${k}\r\nCLIENT REPLY OFF\r\nINCR ${k}\r\nCLIENT REPLY ON\r\nGET ${k}\r\n`, '$1\r\n2\r\n');
+      expect(replies).toBe('$1\r\n1\r\n+OK\r\n$1\r\n2\r\n');
+    });
+
+    it('keeps a pipeline in order when it mixes shard 0 with the other shards', async () => {
+      const keys = [0, 1, 2, 3].map((sh) => keyOn(shards === 1 ? 0 : sh, `mix${sh}-`));
+      const p = r.pipeline();
+      for (let i = 0; i < 400; i++) {
+        const k = keys[i % 4] as string;
+        p.incr(k);
+        p.get(k);
+      }
+      const out = await p.exec();
+      for (let i = 0; i < 400; i++) {
+        const n = Math.floor(i / 4) + 1; // the i-th INCR is the n-th of its key
+        expect(out?.[2 * i]).toEqual([null, n]);
+        expect(out?.[2 * i + 1]).toEqual([null, String(n)]);
+      }
+    });
+
+    it('serves a blocked client from a push run inline, and the push still gets its own reply', async () => {
+      const k = keyOn(0, 'blk');
+      const waiter = redisClient(s.port);
+      try {
+        const popped = waiter.blpop(k, 5);
+        await sleep(50);
+        expect(await r.rpush(k, 'a', 'b')).toBe(2);
+        expect(await popped).toEqual([k, 'a']);
+        expect(await r.lrange(k, 0, -1)).toEqual(['b']);
+      } finally {
+        waiter.disconnect();
+      }
+    });
+
+    it('logs an inline command in the slow log, and counts it in commandstats', async () => {
+      const k = keyOn(0, 'slow');
+      await r.config('SET', 'slowlog-log-slower-than', '0');
+      try {
+        await r.slowlog('RESET');
+        await r.set(k, 'x');
+        await r.get(k);
+        const entries = (await r.slowlog('GET', 10)) as [number, number, number, string[]][];
+        // As the client sent them (ioredis sends names in lower case).
+        const commands = entries.map((e) => e[3].join(' '));
+        expect(commands).toContain(`get ${k}`);
+        expect(commands).toContain(`set ${k} x`);
+      } finally {
+        await r.config('SET', 'slowlog-log-slower-than', '10000');
+      }
+      await r.config('RESETSTAT');
+      for (let i = 0; i < 5; i++) await r.get(k);
+      const stats = infoFields(await r.info('commandstats'));
+      expect(stats.get('cmdstat_get')).toMatch(/^calls=5,/);
+    });
+  });
+}
+
+/** INFO sabre's inline_commands of shard 0. */
+async function inlineCommands(r: Redis): Promise<number> {
+  const line = infoFields(await r.info('sabre')).get('shard0') ?? '';
+  const m = /inline_commands=(\d+)/.exec(line);
+  if (m === null) throw new Error(`no inline_commands in ${line}`);
+  return Number(m[1]);
+}
+
+/** Sends `request` on a raw socket and resolves with what came back once it ends with `until`. */
+async function rawExchange(port: number, request: string, until: string): Promise<string> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(request));
+    let got = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no complete reply, got ${JSON.stringify(got)}`));
+    }, 5000);
+    sock.on('data', (d) => {
+      got += d.toString('latin1');
+      if (got.endsWith(until)) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(got);
+      }
+    });
+    sock.on('error', reject);
+  });
+}
