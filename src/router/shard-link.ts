@@ -328,8 +328,7 @@ export class ShardLink {
     try {
       target.onShardReply(tag, reply.buf, 0, reply.len);
     } catch (e) {
-      if (this.onDeliveryError === null) throw e;
-      this.onDeliveryError(target, e ?? new Error('a reply target threw nothing'));
+      this.deliveryFailed(target, e ?? new Error('a reply target threw nothing'));
     } finally {
       this.draining = false;
     }
@@ -426,6 +425,12 @@ export class ShardLink {
     return m.message as Uint8Array;
   };
 
+  /** Handing a reply to `target` threw: onDeliveryError decides, or it is rethrown. */
+  private deliveryFailed(target: ReplyTarget | null, failure: unknown): void {
+    if (this.onDeliveryError === null) throw failure;
+    this.onDeliveryError(target, failure);
+  }
+
   /** Set while replies are handed over (a command run from there must not run inline: see inlineBytes). */
   private draining = false;
 
@@ -458,10 +463,7 @@ export class ShardLink {
             failure = e ?? new Error('a ready-keys handler threw nothing');
           }
           r.consume(idx);
-          if (failure !== undefined) {
-            if (this.onDeliveryError === null) throw failure;
-            this.onDeliveryError(null, failure);
-          }
+          if (failure !== undefined) this.deliveryFailed(null, failure);
           continue;
         }
         const target = this.targets[this.qHead];
@@ -497,10 +499,7 @@ export class ShardLink {
         // Consumed whatever happened: leaving it would hand it to the next target.
         r.consume(idx);
         n++;
-        if (failure !== undefined) {
-          if (this.onDeliveryError === null) throw failure;
-          this.onDeliveryError(target, failure);
-        }
+        if (failure !== undefined) this.deliveryFailed(target, failure);
       }
       r.release();
     }
