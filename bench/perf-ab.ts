@@ -4,9 +4,10 @@
 // each started fresh for every round, rounds interleaved.
 //
 //   node bench/perf-ab.ts [--base DIR] [--new DIR] [--rounds 3] [--requests 500000] [--pipeline 16]
-//                         [--shards 1] [--tests sadd,spop,...]
+//                         [--shards 1] [--keyspace R] [--tests sadd,spop,...]
 //
-// For each server, one redis-benchmark run (-c 50 -r 100000) per round goes
+// For each server, one redis-benchmark run (-c 50; one key per test as in the
+// default list, or -r R with --keyspace R) per round goes
 // through the tests in order (so SPOP pops what SADD added, as in the default
 // list); the CPU of the shard threads, of the whole process, is read at each
 // CSV row. Prints medians in µs per request.
@@ -26,10 +27,10 @@ import {
 } from './lib.ts';
 import { spawn } from 'node:child_process';
 
-const USAGE = 'usage: node bench/perf-ab.ts [--base DIR] [--new DIR] [--rounds N] [--requests N] [--pipeline P] [--shards S] [--tests a,b]';
+const USAGE = 'usage: node bench/perf-ab.ts [--base DIR] [--new DIR] [--rounds N] [--requests N] [--pipeline P] [--shards S] [--keyspace R] [--tests a,b]';
 const opts = parseOptions(
   process.argv.slice(2),
-  { base: 'string', new: 'string', rounds: 'number', requests: 'number', pipeline: 'number', shards: 'number', tests: 'string' },
+  { base: 'string', new: 'string', rounds: 'number', requests: 'number', pipeline: 'number', shards: 'number', keyspace: 'number', tests: 'string' },
   USAGE,
 );
 const base = stringOption(opts, 'base', '');
@@ -39,6 +40,7 @@ const rounds = numberOption(opts, 'rounds', 3);
 const requests = numberOption(opts, 'requests', 500_000);
 const pipeline = numberOption(opts, 'pipeline', 16);
 const shards = numberOption(opts, 'shards', 1);
+const keyspace = numberOption(opts, 'keyspace', 0);
 const tests = stringOption(opts, 'tests', 'set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,mset');
 
 interface Sample { shard: number; total: number }
@@ -48,7 +50,8 @@ const samples = new Map<string, Map<Kind, Sample[]>>();
 function run(port: number, pid: number, kind: Kind): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('stdbuf', ['-oL', 'redis-benchmark', '-h', '127.0.0.1', '-p', String(port),
-      '-P', String(pipeline), '-c', '50', '-r', '100000', '-n', String(requests), '-t', tests, '--csv'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '-P', String(pipeline), '-c', '50', ...(keyspace > 0 ? ['-r', String(keyspace)] : []), '-n', String(requests), '-t', tests, '--csv'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
     let last = readThreadCpu(pid);
     let pending = '';
     let err = '';
@@ -108,5 +111,5 @@ for (const [row, byKind] of samples) {
   cells.push(fmtFixed(m('new', (s) => s.total) / redis, 2) + 'x');
   rows.push(cells);
 }
-console.log(`\nµs CPU per request, medians of ${rounds}, -P ${pipeline} -c 50 -r 100000 -n ${requests}, Sabre ${shards} shard(s), fresh servers`);
+console.log(`\nµs CPU per request, medians of ${rounds}, -P ${pipeline} -c 50${keyspace > 0 ? ` -r ${keyspace}` : ''} -n ${requests}, Sabre ${shards} shard(s), fresh servers`);
 printTable(headers, rows);

@@ -530,12 +530,12 @@ export const listCommands: readonly CommandSpec[] = [
     summary: 'Return the index of matching elements on a list', complexity: 'O(N)', shard: lposCommand,
   }),
   list({
-    name: 'lmove', arity: 5, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 2, keyStep: 1, since: '6.2.0',
+    name: 'lmove', arity: 5, flags: ['write', 'denyoom'], sizeBound: true, firstKey: 1, lastKey: 2, keyStep: 1, since: '6.2.0',
     summary: 'Pop an element from a list, push it to another list and return it', complexity: 'O(1)',
     shard: lmoveCommand, multi: 'coordinated',
   }),
   list({
-    name: 'rpoplpush', arity: 3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 2, keyStep: 1, since: '1.2.0',
+    name: 'rpoplpush', arity: 3, flags: ['write', 'denyoom'], sizeBound: true, firstKey: 1, lastKey: 2, keyStep: 1, since: '1.2.0',
     summary: 'Remove the last element in a list, prepend it to another list and return it', complexity: 'O(1)',
     shard: rpoplpushCommand, multi: 'coordinated',
   }),

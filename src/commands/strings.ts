@@ -680,7 +680,7 @@ export const stringCommands: CommandSpec[] = [
     shard: getCommand,
   },
   {
-    name: 'set', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 1, keyStep: 1,
+    name: 'set', arity: -3, flags: ['write', 'denyoom'], sizeBound: true, firstKey: 1, lastKey: 1, keyStep: 1,
     group: 'string', since: '1.0.0',
     summary: 'Sets the string value of a key, ignoring its type. The key is created if it doesn\'t exist.',
     complexity: 'O(1)', shard: setCommand,
@@ -707,24 +707,24 @@ export const stringCommands: CommandSpec[] = [
     complexity: 'O(1)', shard: setnxCommand,
   },
   {
-    name: 'setex', arity: 4, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 1, keyStep: 1,
+    name: 'setex', arity: 4, flags: ['write', 'denyoom'], sizeBound: true, firstKey: 1, lastKey: 1, keyStep: 1,
     group: 'string', since: '2.0.0',
     summary: 'Sets the string value and expiration time of a key. Creates the key if it doesn\'t exist.',
     complexity: 'O(1)', shard: setexCommand,
   },
   {
-    name: 'psetex', arity: 4, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 1, keyStep: 1,
+    name: 'psetex', arity: 4, flags: ['write', 'denyoom'], sizeBound: true, firstKey: 1, lastKey: 1, keyStep: 1,
     group: 'string', since: '2.6.0',
     summary: 'Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn\'t exist.',
     complexity: 'O(1)', shard: psetexCommand,
   },
   {
-    name: 'mset', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: -1, keyStep: 2,
+    name: 'mset', arity: -3, flags: ['write', 'denyoom'], sizeBound: true, firstKey: 1, lastKey: -1, keyStep: 2,
     group: 'string', since: '1.0.1', summary: 'Atomically creates or modifies the string values of one or more keys.',
     complexity: 'O(N) where N is the number of keys to set.', shard: msetCommand, multi: 'mset',
   },
   {
-    name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: -1, keyStep: 2,
+    name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], sizeBound: true, firstKey: 1, lastKey: -1, keyStep: 2,
     group: 'string', since: '1.0.1',
     summary: 'Atomically modifies the string values of one or more keys only when all keys don\'t exist.',
     complexity: 'O(N) where N is the number of keys to set.', shard: msetnxCommand, multi: 'coordinated',
@@ -748,12 +748,12 @@ export const stringCommands: CommandSpec[] = [
     shard: strlenCommand,
   },
   {
-    name: 'getrange', arity: 4, flags: ['readonly'], firstKey: 1, lastKey: 1, keyStep: 1,
+    name: 'getrange', arity: 4, flags: ['readonly'], sizeBound: true, firstKey: 1, lastKey: 1, keyStep: 1,
     group: 'string', since: '2.4.0', summary: 'Returns a substring of the string stored at a key.',
     complexity: RANGE_COMPLEXITY, shard: getrangeCommand,
   },
   {
-    name: 'substr', arity: 4, flags: ['readonly'], firstKey: 1, lastKey: 1, keyStep: 1,
+    name: 'substr', arity: 4, flags: ['readonly'], sizeBound: true, firstKey: 1, lastKey: 1, keyStep: 1,
     group: 'string', since: '1.0.0', summary: 'Returns a substring from a string value.',
     complexity: RANGE_COMPLEXITY, shard: getrangeCommand,
   },

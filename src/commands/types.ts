@@ -95,6 +95,12 @@ export interface CommandSpec {
   readonly subcommands?: readonly CommandSpec[];
   /** Internal commands are sent between threads only: never accepted from clients nor listed. */
   readonly internal?: boolean;
+  /**
+   * Not flagged fast, yet its work grows only with its own request and reply
+   * bytes (SET copies its value, MSET its pairs): the slow log times it as it
+   * times a fast command (shard/slow-probe.ts).
+   */
+  readonly sizeBound?: boolean;
 }
 
 export function keyCommand(spec: CommandSpec): CommandSpec {
