@@ -2,7 +2,7 @@ import net from 'node:net';
 import { ORDER_CONNECTED_CLIENTS, ORDER_NEXT_CLIENT_ID, orderFrontBuffersOffset, REQF_NO_TOUCH, REQF_RESP3 } from '../../native-layout/layout.ts';
 import { SHARD_COMMANDS } from '../commands/registry.ts';
 import { ERR_NOAUTH, errArity } from '../commands/errors.ts';
-import type { CommandSpec } from '../commands/types.ts';
+import type { CommandSpec, MultiShardKind } from '../commands/types.ts';
 import * as resp from '../protocol/resp.ts';
 import { Argv } from '../protocol/argv.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
@@ -11,7 +11,7 @@ import { BLOCK_COMMAND, BLOCK_NONE, BLOCK_REPLY, BLOCK_SEND, Client, OutputLimit
 import { clientInfoLine } from './commands/connection.ts';
 import { CommandLookup } from './command-lookup.ts';
 import type { Config } from './config.ts';
-import type { Coordinator, FrontCommandSpec, FrontContext } from './front-command.ts';
+import type { Coordinator, FrontCommandSpec, FrontContext, FrontHandler } from './front-command.ts';
 import { logNotice, logVerbose, logWarning } from './log.ts';
 import { resetInfoStats, startInfoSampler } from './info.ts';
 import { readSlowTrailer, Slowlog, slowlogArgs, type SlowlogClient } from './slowlog.ts';
@@ -21,17 +21,62 @@ import { FrontPeers } from './front-peers.ts';
 import { ReplyPump } from './reply-pump.ts';
 import { Listeners } from './listeners.ts';
 import { installServerWide } from './server-wide.ts';
+import { TIME_EVERYTHING_BELOW_US } from '../shard/slow-probe.ts';
 
-export interface CommandEntry {
+/**
+ * A command as the front runs it. The fields read for every request are
+ * copied out of its spec: specs are object literals of many shapes, and
+ * reading them per request went through V8's megamorphic property lookup
+ * (3% of a GET's CPU at -P 16); every entry has this one shape.
+ */
+export class CommandEntry {
+  readonly name: string;
+  readonly arity: number;
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly keyStep: number;
+  /** One key, at firstKey (GET, SET, INCR...): its shard is the command's. */
+  readonly singleKey: boolean;
+  readonly movableKeys: NonNullable<CommandSpec['movableKeys']> | null;
+  readonly multi: MultiShardKind | null;
+  /** A front command that runs without authentication (AUTH, HELLO, QUIT, ...). */
+  readonly noAuth: boolean;
+  /** A front command that touches every shard (DBSIZE, FLUSHALL, KEYS, ...). */
+  readonly allShards: boolean;
+  /** A front command's handler. */
+  readonly frontHandler: FrontHandler | null;
+  /** Flagged fast (PING, ECHO, SELECT...): not timed at the usual slow-log thresholds (Server.runFront). */
+  readonly fast: boolean;
   readonly spec: CommandSpec;
   /** Opcode on the shards, or -1 for front commands. */
   readonly opcode: number;
   readonly front: FrontCommandSpec | null;
   readonly coordinator: Coordinator | null;
-  /** Its INFO commandstats entry, once it has one (saves a map lookup per call). */
-  stat: CommandStat | null;
   /** A blocking pop (BLPOP...): runs from server/blocking.ts. */
-  readonly blocking?: boolean;
+  readonly blocking: boolean;
+  /** Its INFO commandstats entry, once it has one (saves a map lookup per call). */
+  stat: CommandStat | null = null;
+
+  constructor(spec: CommandSpec, opcode: number, front: FrontCommandSpec | null, coordinator: Coordinator | null,
+    blocking: boolean) {
+    this.spec = spec;
+    this.opcode = opcode;
+    this.front = front;
+    this.coordinator = coordinator;
+    this.blocking = blocking;
+    this.name = spec.name;
+    this.arity = spec.arity;
+    this.firstKey = spec.firstKey;
+    this.lastKey = spec.lastKey;
+    this.keyStep = spec.keyStep;
+    this.singleKey = front === null && spec.firstKey > 0 && spec.lastKey === spec.firstKey && spec.movableKeys === undefined;
+    this.movableKeys = spec.movableKeys ?? null;
+    this.multi = spec.multi ?? null;
+    this.noAuth = front?.noAuth === true;
+    this.allShards = front?.allShards === true;
+    this.frontHandler = front?.front ?? null;
+    this.fast = spec.flags.includes('fast');
+  }
 }
 
 export interface CommandStat {
@@ -152,14 +197,12 @@ export class Server {
     }
     SHARD_COMMANDS.forEach((spec, opcode) => {
       if (spec.internal) return;
-      this.commands.set(spec.name, {
-        spec, opcode, front: null, coordinator: coordinators.get(spec.name) ?? null, stat: null,
-        blocking: spec.flags.includes('blocking'),
-      });
+      this.commands.set(spec.name, new CommandEntry(spec, opcode, null, coordinators.get(spec.name) ?? null,
+        spec.flags.includes('blocking')));
     });
     for (const spec of frontCommands) {
       if (this.commands.has(spec.name)) throw new Error(`command declared twice: ${spec.name}`);
-      this.commands.set(spec.name, { spec, opcode: -1, front: spec, coordinator: null, stat: null });
+      this.commands.set(spec.name, new CommandEntry(spec, -1, spec, null, false));
     }
     for (const [name, entry] of this.commands) this.lookup.set(name, entry);
     this.slowlogThresholdUs = config.slowlogLogSlowerThan;
@@ -427,14 +470,14 @@ export class Server {
       this.rejectUnknown(client, argv);
       return true;
     }
-    const spec = entry.spec;
-    const name = spec.name;
-    if ((spec.arity > 0 && argv.count !== spec.arity) || (spec.arity < 0 && argv.count < -spec.arity)) {
+    const name = entry.name;
+    const arity = entry.arity;
+    if ((arity > 0 && argv.count !== arity) || (arity < 0 && argv.count < -arity)) {
       this.stats.command(name).rejected++;
       this.replyError(client, client.takeSeq(), errArity(name));
       return true;
     }
-    if (!client.authenticated && !(entry.front?.noAuth ?? false)) {
+    if (!client.authenticated && !entry.noAuth) {
       this.stats.command(name).rejected++;
       this.replyError(client, client.takeSeq(), ERR_NOAUTH);
       return true;
@@ -452,19 +495,19 @@ export class Server {
    */
   private shardsFor(entry: CommandEntry, argv: Argv): readonly number[] {
     const d = this.dispatcher;
-    if (entry.front !== null) return entry.front.allShards ? d.everyShard : NO_SHARDS;
-    const spec = entry.spec;
-    if (spec.movableKeys !== undefined) {
-      // SORT: its pattern keys may be on any shard.
-      scratchPositions.length = 0;
-      if (spec.movableKeys(argv, scratchPositions, true) && d.shardCount > 1) return d.everyShard;
-      return d.shardsOf(argv, scratchPositions, scratchShards);
-    }
-    if (spec.firstKey > 0 && spec.lastKey === spec.firstKey) {
-      const k = spec.firstKey;
+    if (entry.singleKey) {
+      const k = entry.firstKey;
       if (k >= argv.count) return NO_SHARDS;
       oneShard[0] = d.shardOf(argv.u8, argv.off[k], argv.len[k]);
       return oneShard;
+    }
+    if (entry.front !== null) return entry.allShards ? d.everyShard : NO_SHARDS;
+    const spec = entry.spec;
+    if (entry.movableKeys !== null) {
+      // SORT: its pattern keys may be on any shard.
+      scratchPositions.length = 0;
+      if (entry.movableKeys(argv, scratchPositions, true) && d.shardCount > 1) return d.everyShard;
+      return d.shardsOf(argv, scratchPositions, scratchShards);
     }
     return d.shardsOf(argv, d.keyPositionsOf(spec, argv, scratchPositions), scratchShards);
   }
@@ -476,15 +519,15 @@ export class Server {
    * records are in the rings: the reply cannot come before that).
    */
   private run(client: Client, argv: Argv, entry: CommandEntry, shards: readonly number[]): boolean {
-    const stat = entry.stat ?? (entry.stat = this.stats.command(entry.spec.name));
+    const stat = entry.stat ?? (entry.stat = this.stats.command(entry.name));
     // maxmemory: denyoom commands are refused before they start (memory-guard.ts).
     if (this.memory.limited && this.memory.refuses(entry.spec)) return this.memory.reject(client, client.takeSeq(), stat);
     if (entry.front !== null) {
-      this.runFront(client, argv, client.takeSeq(), entry.front, stat);
+      this.runFront(client, argv, client.takeSeq(), entry, stat);
       return true;
     }
-    if (entry.blocking === true) {
-      this.blocking.start(client, argv, entry.spec.name);
+    if (entry.blocking) {
+      this.blocking.start(client, argv, entry.name);
       this.counted(stat);
       return true;
     }
@@ -505,20 +548,19 @@ export class Server {
       }
       ok = d.sendWhole(shard, entry.opcode, client.db, flags, argv, client, seq);
     } else {
-      const spec = entry.spec;
-      const positions = d.keyPositionsOf(spec, argv, []);
-      switch (spec.multi) {
+      const positions = d.keyPositionsOf(entry.spec, argv, []);
+      switch (entry.multi) {
         case 'sum':
-          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'sum');
+          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, entry.keyStep, client, seq, 'sum');
           break;
         case 'mset':
-          if ((argv.count - spec.firstKey) % spec.keyStep !== 0) {
+          if ((argv.count - entry.firstKey) % entry.keyStep !== 0) {
             // A key without its value (MSET a 1 b): the split would send an argument that is not there.
-            this.replyError(client, client.takeSeq(), errArity(spec.name));
+            this.replyError(client, client.takeSeq(), errArity(entry.name));
             this.counted(stat);
             return true;
           }
-          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'mset');
+          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, entry.keyStep, client, seq, 'mset');
           if (d.refusedForMemory) {
             // Some shard might not have room for its part: nothing was sent (all or nothing).
             d.refusedForMemory = false;
@@ -526,7 +568,7 @@ export class Server {
           }
           break;
         case 'mget':
-          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, spec.keyStep, client, seq, 'mget');
+          ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, entry.keyStep, client, seq, 'mget');
           break;
         case 'coordinated':
           // Other front threads' commands are kept off these shards too (a shard-side hold).
@@ -535,7 +577,7 @@ export class Server {
           this.counted(stat);
           return true;
         default:
-          this.replyError(client, client.takeSeq(), `ERR internal: '${spec.name}' spans shards without a multi-shard strategy`);
+          this.replyError(client, client.takeSeq(), `ERR internal: '${entry.name}' spans shards without a multi-shard strategy`);
           this.counted(stat);
           return true;
       }
@@ -552,37 +594,45 @@ export class Server {
     this.stats.commandsProcessed++;
   }
 
-  private runFront(client: Client, argv: Argv, seq: number, front: FrontCommandSpec, stat: CommandStat): void {
-    const t0 = performance.now();
+  private runFront(client: Client, argv: Argv, seq: number, entry: CommandEntry, stat: CommandStat): void {
+    // A fast command is timed only when the slow log's threshold is below a millisecond, as the
+    // shards time theirs (shard/slow-probe.ts): two clock reads were 7% of a PING's CPU. Its
+    // commandstats usec stay 0 then, as a GET's do.
+    const threshold = this.slowlogThresholdUs;
+    const timed = !entry.fast || (threshold >= 0 && threshold < TIME_EVERYTHING_BELOW_US);
+    const t0 = timed ? performance.now() : 0;
     this.fannedOut = false;
     try {
-      front.front({ srv: this, client, argv, seq });
+      (entry.frontHandler as FrontHandler)({ srv: this, client, argv, seq });
     } catch (e) {
       // A bug in one command must not take the server (and every client) down.
-      logWarning(`Internal error in '${front.name}': ${(e as Error).stack ?? String(e)}`);
-      if (!client.hasReplied(seq)) this.replyError(client, seq, `ERR internal error in '${front.name}'`);
+      logWarning(`Internal error in '${entry.name}': ${(e as Error).stack ?? String(e)}`);
+      if (!client.hasReplied(seq)) this.replyError(client, seq, `ERR internal error in '${entry.name}'`);
     }
-    if (!this.fannedOut && client.blocked === BLOCK_NONE && !client.hasReplied(seq)) {
+    const replied = client.hasReplied(seq);
+    if (!this.fannedOut && client.blocked === BLOCK_NONE && !replied) {
       // It answers later, from shard calls (SCAN): the client's next command waits for that reply.
       client.blocked = BLOCK_REPLY;
       client.awaitSeq = seq;
     }
-    const us = (performance.now() - t0) * 1000;
     stat.calls++;
-    stat.usec += Math.round(us);
     this.stats.commandsProcessed++;
+    if (!timed) {
+      if (threshold >= 0 && !replied) this.slowFront(client, argv, seq, performance.now());
+      return;
+    }
+    const us = (performance.now() - t0) * 1000;
+    stat.usec += Math.round(us);
     // Timed once, as Redis's call() times it for both. Most front commands have replied by now,
     // and most take far less than the threshold: they leave nothing to log.
-    if (this.slowlogThresholdUs >= 0 && (us >= this.slowlogThresholdUs || !client.hasReplied(seq))) {
-      this.slowFront(client, argv, seq, t0);
-    }
+    if (threshold >= 0 && (us >= threshold || !replied)) this.slowFront(client, argv, seq, t0);
   }
 
   /** Holds the shards, runs the coordinator's phases, replies, releases. */
   private runCoordinated(client: Client, argv: Argv, seq: number, entry: CommandEntry, shards: number[]): void {
     const coordinator = entry.coordinator;
     if (coordinator === null) {
-      this.replyError(client, seq, `ERR internal: no coordinator for '${entry.spec.name}'`);
+      this.replyError(client, seq, `ERR internal: no coordinator for '${entry.name}'`);
       return;
     }
     const d = this.dispatcher;
@@ -610,7 +660,7 @@ export class Server {
     running.then(
       (reply) => done(reply, ''),
       (e: Error) => {
-        logWarning(`Coordinated '${entry.spec.name}' failed: ${e.message}`);
+        logWarning(`Coordinated '${entry.name}' failed: ${e.message}`);
         done(null, `ERR ${e.message}`);
       },
     );

@@ -17,8 +17,8 @@ import { slowlogArgs } from '../protocol/slowlog-args.ts';
 // every command when the threshold is below 1 ms (slowlog-log-slower-than 0
 // logs everything, as in Redis).
 
-/** Below this threshold (µs) every command is timed. */
-const TIME_EVERYTHING_BELOW_US = 1000;
+/** Below this threshold (µs) every command is timed (the front's fast commands too: Server.runFront). */
+export const TIME_EVERYTHING_BELOW_US = 1000;
 /** A request or reply at least this big makes a fast command worth timing. */
 const BIG_BYTES = 16 * 1024;
 
