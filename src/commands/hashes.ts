@@ -107,8 +107,6 @@ function writePairs(c: ShardContext, ref: number, pairs: Piece[]): number {
 
 // -- writes -----------------------------------------------------------------------
 
-const hsetPairs: Piece[] = [];
-
 function hsetGeneric(c: ShardContext, hmset: boolean): void {
   const a = c.args;
   if (a.count % 2 === 1) {
@@ -117,16 +115,9 @@ function hsetGeneric(c: ShardContext, hmset: boolean): void {
   }
   const ref = openHash(c, true);
   if (ref < 0) return;
-  // One array reused by every HSET on this thread (the store keeps no reference to it).
-  const pairs = hsetPairs;
-  pairs.length = 0;
+  const pairs: Piece[] = [];
   for (let i = 2; i < a.count; i++) pairs.push(arg(c, i));
-  let created: number;
-  try {
-    created = writePairs(c, ref, pairs);
-  } finally {
-    pairs.length = 0;
-  }
+  const created = writePairs(c, ref, pairs);
   if (hmset) c.reply.ok();
   else c.reply.int(created);
 }

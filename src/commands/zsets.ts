@@ -162,11 +162,8 @@ const F_LT = 8;
 const F_CH = 16;
 const F_INCR = 32;
 
-// ZADD's scratch, reused by every call on this thread: scores parsed before
-// the write, and the undo journal (member argument index, previous score).
+// ZADD's scratch, reused by every call on this thread: scores parsed before the write.
 const zaddScores = new Float64Array(128);
-const zaddUndoArg: number[] = [];
-const zaddUndoScore: number[] = [];
 
 function zaddGeneric(c: ShardContext, incrOnly: boolean): void {
   const a = c.args;
@@ -235,11 +232,10 @@ function zaddGeneric(c: ShardContext, incrOnly: boolean): void {
   let updated = 0;
   let processed = 0;
   let last = 0;
-  // Undo journal: member argument index and its previous score (NaN = was absent).
-  const undoArg = zaddUndoArg;
-  const undoScore = zaddUndoScore;
-  undoArg.length = 0;
-  undoScore.length = 0;
+  // Undo journal: member argument index and its previous score (NaN = was absent). New arrays:
+  // shortening reused ones is a call into V8's runtime, dearer than allocating.
+  const undoArg: number[] = [];
+  const undoScore: number[] = [];
   try {
     for (let j = 0; j < n; j++) {
       const mi = si + 2 * j + 1;

@@ -86,9 +86,12 @@ export class Dispatcher {
     return this.shardOf(b, 0, b.length);
   }
 
+  // These build new arrays rather than refill scratch ones: shortening an
+  // array (length = 0) is a call into V8's runtime, dearer than a small allocation.
+
   /** Positions of the keys of a command, per its spec (first, last, step). */
-  keyPositions(spec: CommandSpec, argc: number, out: number[]): number[] {
-    out.length = 0;
+  keyPositions(spec: CommandSpec, argc: number): number[] {
+    const out: number[] = [];
     if (spec.firstKey <= 0) return out;
     if (spec.keyNumArg !== undefined) return out; // needs the arguments: keyPositionsOf
     const last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey;
@@ -97,14 +100,14 @@ export class Dispatcher {
   }
 
   /** Key positions of a command whose key count is an argument (LMPOP): none when that count is invalid. */
-  keyPositionsOf(spec: CommandSpec, argv: Argv, out: number[]): number[] {
+  keyPositionsOf(spec: CommandSpec, argv: Argv): number[] {
     if (spec.movableKeys !== undefined) {
-      out.length = 0;
+      const out: number[] = [];
       spec.movableKeys(argv, out, false);
       return out;
     }
-    if (spec.keyNumArg === undefined) return this.keyPositions(spec, argv.count, out);
-    out.length = 0;
+    if (spec.keyNumArg === undefined) return this.keyPositions(spec, argv.count);
+    const out: number[] = [];
     const k = spec.keyNumArg;
     if (k >= argv.count) return out;
     const n = Number(argv.str(k));
@@ -115,9 +118,9 @@ export class Dispatcher {
     return out;
   }
 
-  /** Shards a keyed command touches, deduplicated, into `out`. */
-  shardsOf(argv: Argv, positions: number[], out: number[]): number[] {
-    out.length = 0;
+  /** Shards a keyed command touches, deduplicated. */
+  shardsOf(argv: Argv, positions: readonly number[]): number[] {
+    const out: number[] = [];
     for (const i of positions) {
       const s = this.shardOf(argv.u8, argv.off[i], argv.len[i]);
       if (!out.includes(s)) out.push(s);

@@ -125,8 +125,6 @@ export class ServerStats {
   }
 }
 
-const scratchPositions: number[] = [];
-const scratchShards: number[] = [];
 const oneShard: number[] = [0];
 const NO_SHARDS: readonly number[] = [];
 
@@ -489,9 +487,10 @@ export class Server {
   }
 
   /**
-   * The shards a command touches. Returns scratch or shared arrays, valid
-   * until the next call: callers that keep them copy them. Single-key
-   * commands (most of the traffic) take a path that allocates nothing.
+   * The shards a command touches. Returns a scratch or shared array for a
+   * single key or none (valid until the next call: callers that keep it copy
+   * it), a new one otherwise. Single-key commands (most of the traffic) take
+   * a path that allocates nothing.
    */
   private shardsFor(entry: CommandEntry, argv: Argv): readonly number[] {
     const d = this.dispatcher;
@@ -505,11 +504,11 @@ export class Server {
     const spec = entry.spec;
     if (entry.movableKeys !== null) {
       // SORT: its pattern keys may be on any shard.
-      scratchPositions.length = 0;
-      if (entry.movableKeys(argv, scratchPositions, true) && d.shardCount > 1) return d.everyShard;
-      return d.shardsOf(argv, scratchPositions, scratchShards);
+      const positions: number[] = [];
+      if (entry.movableKeys(argv, positions, true) && d.shardCount > 1) return d.everyShard;
+      return d.shardsOf(argv, positions);
     }
-    return d.shardsOf(argv, d.keyPositionsOf(spec, argv, scratchPositions), scratchShards);
+    return d.shardsOf(argv, d.keyPositionsOf(spec, argv));
   }
 
   /**
@@ -548,7 +547,7 @@ export class Server {
       }
       ok = d.sendWhole(shard, entry.opcode, client.db, flags, argv, client, seq);
     } else {
-      const positions = d.keyPositionsOf(entry.spec, argv, []);
+      const positions = d.keyPositionsOf(entry.spec, argv);
       switch (entry.multi) {
         case 'sum':
           ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, entry.keyStep, client, seq, 'sum');
