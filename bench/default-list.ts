@@ -2,10 +2,12 @@
 // a freshly started Sabre (4 shards and 1 shard) and a freshly started
 // redis-server, side by side.
 //
-//   npm run bench:default [-- --requests N] [--pipelines 1,16] [--shards 4,1] [--keyspace R]
+//   npm run bench:default [-- --requests N] [--pipelines 1,16] [--shards 4,1] [--keyspace R] [--reps N]
 //
 // For every pipeline setting, each server is started fresh and runs the list
-// once: that first run is what is reported. redis-benchmark prints a CSV row
+// once: that first run is what is reported. With --reps N, that is done N
+// times (servers in turn, each fresh every time) and each cell is the median
+// of the N first runs: this machine's noise moves a single run's cell by 30%. redis-benchmark prints a CSV row
 // when a test ends (line-buffered through stdbuf); the server's CPU time (all
 // threads, /proc/<pid>/task/*/schedstat) is read at each row, so each test
 // gets the CPU spent since the previous row. redis-benchmark exits on the
@@ -21,6 +23,7 @@ import {
   fmtFixed,
   fmtInt,
   fmtRatio,
+  median,
   numberOption,
   parseOptions,
   progress,
@@ -36,7 +39,8 @@ const USAGE = `usage: npm run bench:default -- [options]
   --pipelines LIST  -P values, comma separated (default 1,16)
   --shards LIST     Sabre shard counts, comma separated (default 4,1)
   --clients C       redis-benchmark -c (default 50)
-  --keyspace R      redis-benchmark -r (default: none, as redis-benchmark's default)`;
+  --keyspace R      redis-benchmark -r (default: none, as redis-benchmark's default)
+  --reps N          fresh-server runs per server, cells are their medians (default 1)`;
 
 /**
  * redis-benchmark 7.0's default list, in its order: the CSV name of each row
@@ -161,6 +165,24 @@ async function fresh(label: string, start: () => Promise<ServerHandle>, args: st
   }
 }
 
+/** Per test, the median of the runs' figures (an error in any run is the cell's). */
+function medianRun(runs: readonly ListRun[]): ListRun {
+  const results = new Map<string, TestResult>();
+  for (const { row } of DEFAULT_TESTS) {
+    const got = runs.map((r) => r.results.get(row)).filter((r): r is TestResult => r !== undefined);
+    if (got.length === 0) continue;
+    const failed = got.find((r) => r.error !== null);
+    results.set(row, failed ?? {
+      rps: median(got.map((r) => r.rps)), cpuUsPerReq: median(got.map((r) => r.cpuUsPerReq)), error: null,
+    });
+  }
+  return {
+    results,
+    errorReplies: runs.reduce((n, r) => n + r.errorReplies, 0),
+    errorCodes: [...new Set(runs.map((r) => r.errorCodes).filter((c) => c !== ''))].join(' '),
+  };
+}
+
 function cell(r: TestResult | undefined, pick: (r: TestResult) => string): string {
   if (r === undefined) return 'n/a';
   return r.error !== null ? 'error' : pick(r);
@@ -169,7 +191,7 @@ function cell(r: TestResult | undefined, pick: (r: TestResult) => string): strin
 async function main(): Promise<void> {
   const opts = parseOptions(
     process.argv.slice(2),
-    { requests: 'number', pipelines: 'string', shards: 'string', clients: 'number', keyspace: 'number' },
+    { requests: 'number', pipelines: 'string', shards: 'string', clients: 'number', keyspace: 'number', reps: 'number' },
     USAGE,
   );
   const requests = Math.round(numberOption(opts, 'requests', 100_000));
@@ -177,22 +199,29 @@ async function main(): Promise<void> {
   const shardCounts = stringOption(opts, 'shards', '4,1').split(',').map(Number).filter((s) => s > 0);
   const clients = Math.round(numberOption(opts, 'clients', 50));
   const keyspace = opts.has('keyspace') ? Math.round(numberOption(opts, 'keyspace', 0)) : 0;
+  const reps = Math.max(1, Math.round(numberOption(opts, 'reps', 1)));
   if (!redisBenchmarkAvailable()) throw new Error('redis-benchmark is not on PATH (apt-get install redis-tools)');
 
   for (const pipeline of pipelines) {
     const args = ['-n', String(requests), '-c', String(clients), '-P', String(pipeline)];
     if (keyspace > 0) args.push('-r', String(keyspace));
-    const sabre: Array<{ shards: number; run: ListRun }> = [];
-    for (const shards of shardCounts) {
-      progress(`-P ${pipeline}, Sabre with ${shards} shard${shards === 1 ? '' : 's'}`);
-      sabre.push({ shards, run: await fresh(`sabre-${shards}`, () => startSabre({ shards, warmup: true }), args, requests) });
+    const sabreRuns = shardCounts.map(() => [] as ListRun[]);
+    const redisRuns: ListRun[] = [];
+    for (let rep = 1; rep <= reps; rep++) {
+      const of = reps > 1 ? ` (run ${rep} of ${reps})` : '';
+      for (const [i, shards] of shardCounts.entries()) {
+        progress(`-P ${pipeline}, Sabre with ${shards} shard${shards === 1 ? '' : 's'}${of}`);
+        sabreRuns[i].push(await fresh(`sabre-${shards}`, () => startSabre({ shards, warmup: true }), args, requests));
+      }
+      progress(`-P ${pipeline}, redis-server${of}`);
+      redisRuns.push(await fresh('redis', () => {
+        const p = startRedis();
+        if (p === null) throw new Error('redis-server is not on PATH');
+        return p;
+      }, args, requests));
     }
-    progress(`-P ${pipeline}, redis-server`);
-    const redis = await fresh('redis', () => {
-      const p = startRedis();
-      if (p === null) throw new Error('redis-server is not on PATH');
-      return p;
-    }, args, requests);
+    const sabre = shardCounts.map((shards, i) => ({ shards, run: medianRun(sabreRuns[i]) }));
+    const redis = medianRun(redisRuns);
 
     const head = ['test'];
     for (const s of sabre) head.push(`sabre-${s.shards} ops/s`);
@@ -230,11 +259,11 @@ async function main(): Promise<void> {
       lines.push(`| ${cells.join(' | ')} |`);
     }
     const section = [
-      `### -P ${pipeline} (redis-benchmark -n ${requests} -c ${clients}${keyspace > 0 ? ` -r ${keyspace}` : ''}, default test list, first run on a fresh server)`,
+      `### -P ${pipeline} (redis-benchmark -n ${requests} -c ${clients}${keyspace > 0 ? ` -r ${keyspace}` : ''}, default test list, first run on a fresh server${reps > 1 ? `, medians of ${reps}` : ''})`,
       '',
       ...lines,
       '',
-      `Error replies after the list (INFO stats/errorstats): ${[...sabre.map((s) => `sabre-${s.shards} ${s.run.errorReplies}${s.run.errorCodes === '' ? '' : ` (${s.run.errorCodes})`}`), `redis ${redis.errorReplies}${redis.errorCodes === '' ? '' : ` (${redis.errorCodes})`}`].join(', ')}.`,
+      `Error replies after the list${reps > 1 ? 's (all runs)' : ''} (INFO stats/errorstats): ${[...sabre.map((s) => `sabre-${s.shards} ${s.run.errorReplies}${s.run.errorCodes === '' ? '' : ` (${s.run.errorCodes})`}`), `redis ${redis.errorReplies}${redis.errorCodes === '' ? '' : ` (${redis.errorCodes})`}`].join(', ')}.`,
       '',
     ];
     console.log(section.join('\n'));
