@@ -153,6 +153,18 @@ describe('SLOWLOG durations', () => {
       await r.del('big');
     });
 
+    it('SET, whose work follows its request, is timed when its request is big (SET of a 48 MB value)', async () => {
+      await r.call('CONFIG', 'SET', 'slowlog-log-slower-than', '1000');
+      await r.call('SLOWLOG', 'RESET');
+      await r.set('bigset', 'small');
+      await r.set('bigset', Buffer.alloc(48 * 1024 * 1024, 's'));
+      const log = (await entries(r)).filter((e) => e[3][0] !== 'CONFIG');
+      // Only the big one: small SETs are not timed at thresholds of a millisecond and more.
+      expect(log.map((e) => e[3].slice(0, 2))).toEqual([['set', 'bigset']]);
+      expect(log[0]?.[2]).toBeGreaterThanOrEqual(1000);
+      await r.del('bigset');
+    });
+
     it('front commands are timed from dispatch to reply (DEBUG SLEEP fans out to every shard)', async () => {
       await r.call('CONFIG', 'SET', 'slowlog-log-slower-than', '50000');
       await r.call('DEBUG', 'SLEEP', '0.1');
