@@ -33,7 +33,6 @@ export class CommandEntry {
   readonly name: string;
   readonly arity: number;
   readonly firstKey: number;
-  readonly lastKey: number;
   readonly keyStep: number;
   /** One key, at firstKey (GET, SET, INCR...): its shard is the command's. */
   readonly singleKey: boolean;
@@ -67,7 +66,6 @@ export class CommandEntry {
     this.name = spec.name;
     this.arity = spec.arity;
     this.firstKey = spec.firstKey;
-    this.lastKey = spec.lastKey;
     this.keyStep = spec.keyStep;
     this.singleKey = front === null && spec.firstKey > 0 && spec.lastKey === spec.firstKey && spec.movableKeys === undefined;
     this.movableKeys = spec.movableKeys ?? null;
