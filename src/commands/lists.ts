@@ -47,6 +47,13 @@ function pushGeneric(c: ShardContext, side: number, onlyExisting: boolean): void
   const ks = c.ks;
   const ref = lookupWrite(c, 1);
   if (wrongType(c, ref)) return;
+  if (ref !== 0 && a.count === 3) {
+    const h = ks.valueRef(ref);
+    if (ks.lists.pushOne(h, side, a.u8, a.off[2], a.len[2])) {
+      c.reply.int(ks.lists.count(h));
+      return;
+    }
+  }
   const pieces: Piece[] = [];
   for (let i = 2; i < a.count; i++) pieces.push(argPiece(c, i));
   if (ref === 0) {

@@ -476,13 +476,14 @@ function incrDecr(c: ShardContext, incr: number, big: bigint | null): void {
   const old = lookupWriteKey(c, 1);
   let cur = 0;
   let curBig: bigint | null = null;
+  let sl = 0;
   if (old !== 0) {
     if (ks.typeOf(old) !== TYPE_STRING) {
       c.reply.error(ERR_WRONGTYPE);
       return;
     }
     const so = ks.stringOffset(old);
-    const sl = ks.stringLength(old);
+    sl = ks.stringLength(old);
     cur = parseI64(ks.arena.u8, so, sl);
     if (cur !== cur) {
       if (parseI64Status() !== INT_UNSAFE) {
@@ -497,7 +498,8 @@ function incrDecr(c: ShardContext, incr: number, big: bigint | null): void {
     const sum = cur + incr;
     if (Number.isSafeInteger(sum)) {
       const n = writeI64(numBuf, 0, sum);
-      if (old !== 0 && ks.stringCapacity(old) >= n) {
+      // No more digits than before: they fit without asking the allocator.
+      if (old !== 0 && (n <= sl || ks.stringCapacity(old) >= n)) {
         // The digits fit where the old ones were: update in place, as Redis
         // does for an unshared integer object (the TTL and access clock stay).
         const vo = ks.stringOffset(old);
@@ -509,7 +511,7 @@ function incrDecr(c: ShardContext, incr: number, big: bigint | null): void {
       } else {
         storeString(c, 1, numBuf, 0, n, ENC_INT, expireAt);
       }
-      c.reply.int(sum);
+      c.reply.intDigits(numBuf, n);
       return;
     }
   }

@@ -150,6 +150,19 @@ export class ReplyBuffer {
     return this;
   }
 
+  /** Integer reply whose decimal form is already written out (INCR's new value, digits[0..n)). */
+  intDigits(digits: Uint8Array, n: number): this {
+    this.ensure(n + 3);
+    const b = this.buf;
+    let p = this.len;
+    b[p++] = 58; // :
+    for (let i = 0; i < n; i++) b[p++] = digits[i];
+    b[p++] = CRLF0;
+    b[p++] = CRLF1;
+    this.len = p;
+    return this;
+  }
+
   bigint(n: bigint): this {
     this.ensure(1);
     this.buf[this.len++] = 58;

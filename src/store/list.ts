@@ -490,6 +490,37 @@ export class ListStore implements StructureStore {
   // -- writes --------------------------------------------------------------------
 
   /**
+   * The usual push of one element: into the end node, when it may hold one
+   * more and its area has room on that side as it is. Returns false, with
+   * nothing changed, otherwise (push() then grows, moves or chains nodes).
+   */
+  pushOne(h: number, side: number, src: Uint8Array, off: number, len: number): boolean {
+    const node = side === TAIL ? this.tailNode(h) : this.headNode(h);
+    if (node === 0) return false;
+    const used = this.nodeUsed(node);
+    const add = PFX + len;
+    const count = this.nodeCount(node) + 1;
+    if (!this.fits(count, used + add)) return false;
+    const skip = this.u32[node * 2 + W_SKIP];
+    let p: number;
+    if (side === TAIL) {
+      if (skip + used + add > this.areaBytes(node)) return false;
+      p = this.nodeStart(node) + used;
+    } else {
+      if (skip < add) return false;
+      this.u32[node * 2 + W_SKIP] = skip - add;
+      p = this.nodeStart(node);
+    }
+    this.offsNode = 0;
+    this.writeLen(p, len);
+    copyBytes(src, off, this.u8, p + PFX, len);
+    this.u32[node * 2 + W_NCOUNT] = count;
+    this.u32[node * 2 + W_USED] = used + add;
+    this.u32[h * 2 + W_COUNT] += 1;
+    return true;
+  }
+
+  /**
    * Pushes pieces one by one at the head or the tail (LPUSH a b leaves b first).
    * The end node takes what fits (growing into a new allocation when needed),
    * new nodes the rest; everything is allocated before the list changes.

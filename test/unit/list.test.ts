@@ -48,6 +48,8 @@ const element = fc.oneof(
 
 const op = fc.oneof(
   { weight: 8, arbitrary: fc.record({ t: fc.constant('push' as const), side: fc.boolean(), els: fc.array(element, { minLength: 1, maxLength: 30 }) }) },
+  // One element, as LPUSH/RPUSH of one value sends it: pushOne, or push when the end node has no room as it is.
+  { weight: 6, arbitrary: fc.record({ t: fc.constant('push' as const), side: fc.boolean(), els: fc.array(element, { minLength: 1, maxLength: 1 }) }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('pop' as const), side: fc.boolean(), n: fc.integer({ min: 0, max: 40 }) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('set' as const), i: fc.nat(), v: element }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('insert' as const), i: fc.nat(), after: fc.boolean(), v: element }) },
@@ -72,11 +74,14 @@ describe('ListStore against an array model', () => {
         let next = model.slice();
         try {
           switch (o.t) {
-            case 'push':
-              ls.push(h, o.side ? HEAD : TAIL, o.els.map(enc));
+            case 'push': {
+              const side = o.side ? HEAD : TAIL;
+              const one = o.els.length === 1 ? enc(o.els[0]) : null;
+              if (one === null || !ls.pushOne(h, side, one.u8, one.off, one.len)) ls.push(h, side, o.els.map(enc));
               if (o.side) next = [...o.els.slice().reverse(), ...next];
               else next.push(...o.els);
               break;
+            }
             case 'pop': {
               const got: string[] = [];
               const n = ls.pop(h, o.side ? HEAD : TAIL, o.n, (off, len) =>
