@@ -36,6 +36,8 @@ export class CommandEntry {
   readonly keyStep: number;
   /** One key, at firstKey (GET, SET, INCR...): its shard is the command's. */
   readonly singleKey: boolean;
+  /** Keys at first, last and step only (MSET, DEL...): with one shard, the command's shard is known. */
+  readonly fixedKeys: boolean;
   readonly movableKeys: NonNullable<CommandSpec['movableKeys']> | null;
   readonly multi: MultiShardKind | null;
   /** A front command that runs without authentication (AUTH, HELLO, QUIT, ...). */
@@ -68,6 +70,7 @@ export class CommandEntry {
     this.firstKey = spec.firstKey;
     this.keyStep = spec.keyStep;
     this.singleKey = front === null && spec.firstKey > 0 && spec.lastKey === spec.firstKey && spec.movableKeys === undefined;
+    this.fixedKeys = front === null && spec.firstKey > 0 && spec.movableKeys === undefined && spec.keyNumArg === undefined;
     this.movableKeys = spec.movableKeys ?? null;
     this.multi = spec.multi ?? null;
     this.noAuth = front?.noAuth === true;
@@ -499,6 +502,8 @@ export class Server {
       return oneShard;
     }
     if (entry.front !== null) return entry.allShards ? d.everyShard : NO_SHARDS;
+    // One shard holds every key: no positions to list (argc passed the arity check, so the first key is there).
+    if (entry.fixedKeys && d.shardCount === 1 && entry.firstKey < argv.count) return d.everyShard;
     const spec = entry.spec;
     if (entry.movableKeys !== null) {
       // SORT: its pattern keys may be on any shard.
