@@ -581,6 +581,30 @@ describe('RequestParser: properties', () => {
     );
   });
 
+  it('malformed multibulk input gives the same commands and error whole as byte by byte', () => {
+    // Whole, every line and payload is found in one go; byte by byte, each waits at every byte:
+    // the checks, their order and the errors must agree between the two.
+    const token = fc.oneof(
+      { weight: 6, arbitrary: commandArb.map((args) => encodeMultibulk(args)) },
+      { weight: 4, arbitrary: fc.constantFrom(...['*', '$', '-', '+', '0', '1', '3', '9', '01', '00', '\r', '\n', '\r\n', '\0',
+        ' ', 'x', '*2\r\n', '*11\r\n', '*-1\r\n', '*0\r\n', '$0\r\n\r\n', '$-1\r\n', '$3\r\nabc', '$99999\r\n',
+        '$16385\r\n', '*1\r\n$3\r\nGET\r\n'].map((x) => bytes(x))) },
+    );
+    fc.assert(
+      fc.property(fc.array(token, { minLength: 1, maxLength: 10 }), fc.boolean(), fc.integer({ min: 1, max: 64 }),
+        (tokens, authenticated, maxBulk) => {
+          const input = Buffer.concat(tokens);
+          const make = (): RequestParser => {
+            const p = newParser({ protoMaxBulkLen: maxBulk });
+            p.authenticated = authenticated;
+            return p;
+          };
+          expect(parse(input, make())).toEqual(parseByteByByte(input, make()));
+        }),
+      { numRuns: 500 },
+    );
+  });
+
   it('big bulks round-trip through any chunking', () => {
     fc.assert(
       fc.property(
