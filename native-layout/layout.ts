@@ -49,6 +49,13 @@ export const REQ_FLAGS = 12;
 export const REQ_ORDER = 13;
 /** First argument: u32 length then the bytes, arguments packed back to back. */
 export const REQ_ARGS = 16;
+
+/** Bytes of a request record holding `count` arguments of these lengths. */
+export function requestRecordBytes(len: ArrayLike<number>, count: number): number {
+  let bytes = REQ_ARGS;
+  for (let k = 0; k < count; k++) bytes += 4 + len[k];
+  return bytes;
+}
 /** The most databases a request record can name (REQ_DB is a u16). */
 export const MAX_DATABASES = 65536;
 export const REQF_RESP3 = 1;

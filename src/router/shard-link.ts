@@ -3,7 +3,7 @@ import {
   REP_BODY, REP_FLAGS, REPF_LARGE, REPF_PUSH, REPF_READY, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
   REQ_ORDER, REQF_AFTER, REQF_ORDERED, ORDER_TICKETS, ORDER_TICKET_MODULUS,
   READY_TRAILER_SIZE_FROM_END, SLOW_TRAILER_SIZE_FROM_END,
-  MAX_SMALL_ALLOC, STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_RESERVE_BYTES, STAT_USED_BYTES, STAT_WRITE_BYTES_DONE,
+  MAX_SMALL_ALLOC, STAT_ARENA_CAPACITY, STAT_ARENA_COMMITTED, STAT_RESERVE_BYTES, STAT_USED_BYTES, STAT_WRITE_BYTES_DONE, requestRecordBytes,
 } from '../../native-layout/layout.ts';
 import { DENYOOM_OPCODES } from '../commands/registry.ts';
 import { RingReader, RingWriter } from '../mailbox/ring.ts';
@@ -300,9 +300,7 @@ export class ShardLink {
   inlineBytes(argv: Argv): number {
     const e = this.embedded;
     if (e === null || this.order !== null || this.qSize !== 0 || this.draining || e.runtime.busy) return -1;
-    const n = argv.count;
-    let bytes = REQ_ARGS;
-    for (let k = 0; k < n; k++) bytes += 4 + argv.len[k];
+    const bytes = requestRecordBytes(argv.len, argv.count);
     return bytes > this.requests.maxRecord ? -1 : bytes;
   }
 
@@ -336,9 +334,10 @@ export class ShardLink {
 
   /** Bytes needed to send argv (or a pick of it). */
   static sizeOf(argv: Argv, pick?: ArrayLike<number>, pickCount?: number): number {
-    const n = pick === undefined ? argv.count : (pickCount as number);
+    if (pick === undefined) return requestRecordBytes(argv.len, argv.count);
+    const n = pickCount as number;
     let payload = REQ_ARGS;
-    for (let k = 0; k < n; k++) payload += 4 + argv.len[pick === undefined ? k : pick[k]];
+    for (let k = 0; k < n; k++) payload += 4 + argv.len[pick[k]];
     return payload;
   }
 

@@ -21,7 +21,7 @@ import { FrontPeers } from './front-peers.ts';
 import { ReplyPump } from './reply-pump.ts';
 import { Listeners } from './listeners.ts';
 import { installServerWide } from './server-wide.ts';
-import { TIME_EVERYTHING_BELOW_US } from '../shard/slow-probe.ts';
+import { timedOnlyWhenBig, timesEverything } from '../shard/slow-probe.ts';
 
 /**
  * A command as the front runs it. The fields read for every request are
@@ -46,8 +46,8 @@ export class CommandEntry {
   readonly allShards: boolean;
   /** A front command's handler. */
   readonly frontHandler: FrontHandler | null;
-  /** Flagged fast (PING, ECHO, SELECT...): not timed at the usual slow-log thresholds (Server.runFront). */
-  readonly fast: boolean;
+  /** Fast (PING, ECHO, SELECT...) or size-bound: not timed at the usual slow-log thresholds (Server.runFront). */
+  readonly timedOnlyWhenBig: boolean;
   readonly spec: CommandSpec;
   /** Opcode on the shards, or -1 for front commands. */
   readonly opcode: number;
@@ -76,7 +76,7 @@ export class CommandEntry {
     this.noAuth = front?.noAuth === true;
     this.allShards = front?.allShards === true;
     this.frontHandler = front?.front ?? null;
-    this.fast = spec.flags.includes('fast');
+    this.timedOnlyWhenBig = timedOnlyWhenBig(spec);
   }
 }
 
@@ -601,7 +601,7 @@ export class Server {
     // shards time theirs (shard/slow-probe.ts): two clock reads were 7% of a PING's CPU. Its
     // commandstats usec stay 0 then, as a GET's do.
     const threshold = this.slowlogThresholdUs;
-    const timed = !entry.fast || (threshold >= 0 && threshold < TIME_EVERYTHING_BELOW_US);
+    const timed = !entry.timedOnlyWhenBig || timesEverything(threshold);
     const t0 = timed ? performance.now() : 0;
     this.fannedOut = false;
     try {
@@ -617,17 +617,13 @@ export class Server {
       client.blocked = BLOCK_REPLY;
       client.awaitSeq = seq;
     }
-    stat.calls++;
-    this.stats.commandsProcessed++;
-    if (!timed) {
-      if (threshold >= 0 && !replied) this.slowFront(client, argv, seq, performance.now());
-      return;
-    }
-    const us = (performance.now() - t0) * 1000;
-    stat.usec += Math.round(us);
+    this.counted(stat);
     // Timed once, as Redis's call() times it for both. Most front commands have replied by now,
-    // and most take far less than the threshold: they leave nothing to log.
-    if (threshold >= 0 && (us >= threshold || !replied)) this.slowFront(client, argv, seq, t0);
+    // and most take far less than the threshold: they leave nothing to log. (An untimed one is
+    // below any threshold it is not timed at.)
+    const us = timed ? (performance.now() - t0) * 1000 : 0;
+    stat.usec += Math.round(us);
+    if (threshold >= 0 && (us >= threshold || !replied)) this.slowFront(client, argv, seq, timed ? t0 : performance.now());
   }
 
   /** Holds the shards, runs the coordinator's phases, replies, releases. */

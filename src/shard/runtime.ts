@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import {
-  REC_LEN, REP_BODY, REP_FLAGS, REPF_LARGE, REPF_READY, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE,
+  REC_LEN, REP_BODY, REP_FLAGS, REPF_LARGE, REPF_READY, REPF_SLOW, REQ_ARGC, REQ_ARGS, REQ_DB, REQ_FLAGS, REQ_OPCODE, REQF_LARGE, requestRecordBytes,
   REQF_MAY_USE_RESERVE, REQF_NO_TOUCH, REQF_RESP3, REQF_ORDERED, REQF_AFTER, REQ_ORDER, ORDER_TICKET_MODULUS, REPF_PUSH,
   RING_SIGNAL, RING_CONSUMER_PARKED, statWriteDoneOfFront, STAT_COMMANDS, STAT_CPU_SYS_US, STAT_CPU_USER_US,
   STAT_EXPIRE_CYCLE_MS, STAT_REHASHING, STAT_HEAP_USED, STAT_ARENA_CAPACITY, STAT_RESERVE_BYTES, STAT_USED_BYTES,
@@ -457,8 +457,7 @@ export class ShardRuntime implements ShardContext {
       args.u8 = parts.u8;
       args.off.set(parts.off.subarray(0, argc));
       args.len.set(parts.len.subarray(0, argc));
-      requestBytes = REQ_ARGS;
-      for (let i = 0; i < argc; i++) requestBytes += 4 + parts.len[i];
+      requestBytes = requestRecordBytes(parts.len, argc);
     } else {
       args.u8 = u8;
       let p = base + REQ_ARGS;

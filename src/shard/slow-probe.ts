@@ -17,10 +17,20 @@ import { slowlogArgs } from '../protocol/slowlog-args.ts';
 // every command when the threshold is below 1 ms (slowlog-log-slower-than 0
 // logs everything, as in Redis).
 
-/** Below this threshold (µs) every command is timed (the front's fast commands too: Server.runFront). */
-export const TIME_EVERYTHING_BELOW_US = 1000;
+/** Below this threshold (µs) every command is timed. */
+const TIME_EVERYTHING_BELOW_US = 1000;
 /** A request or reply at least this big makes a fast command worth timing. */
 const BIG_BYTES = 16 * 1024;
+
+/** Fast or size-bound: timed only when its request or reply is big, or at a threshold below 1 ms (the front's commands too: Server.runFront). */
+export function timedOnlyWhenBig(spec: CommandSpec): boolean {
+  return spec.flags.includes('fast') || spec.sizeBound === true;
+}
+
+/** A threshold low enough (and the log on) for every command to be timed. */
+export function timesEverything(thresholdUs: number): boolean {
+  return thresholdUs >= 0 && thresholdUs < TIME_EVERYTHING_BELOW_US;
+}
 
 const NEVER = 0;
 const IF_BIG = 1;
@@ -36,7 +46,7 @@ export class SlowProbe {
 
   constructor(commands: readonly CommandSpec[]) {
     this.kind = Uint8Array.from(commands, (s) =>
-      s.internal === true ? NEVER : s.flags.includes('fast') || s.sizeBound === true ? IF_BIG : ALWAYS);
+      s.internal === true ? NEVER : timedOnlyWhenBig(s) ? IF_BIG : ALWAYS);
   }
 
   /**
@@ -48,7 +58,7 @@ export class SlowProbe {
     if (thresholdUs < 0) return -1;
     const kind = this.kind[opcode] ?? NEVER;
     if (kind === NEVER) return -1;
-    if (kind === ALWAYS || thresholdUs < TIME_EVERYTHING_BELOW_US || requestBytes >= BIG_BYTES) return performance.now();
+    if (kind === ALWAYS || timesEverything(thresholdUs) || requestBytes >= BIG_BYTES) return performance.now();
     return 0;
   }
 
