@@ -4,6 +4,7 @@
 // (`__stats_sync`) so counts include everything answered before it.
 
 import { randomBytes } from 'node:crypto';
+import { frontBufferReads } from './socket-reads.ts';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import {
@@ -697,6 +698,9 @@ function sabreSection(srv: Server, fronts: readonly FrontFigures[]): string {
     // Network front threads (io-threads), and the one serving the connection that asked.
     ['io_threads', srv.peers.count],
     ['client_front', srv.peers.index],
+    // How sockets are read: into each front thread's one reused buffer, or a new buffer per read
+    // (a Node version without the socket fields it needs; server/socket-reads.ts).
+    ['socket_reads', frontBufferReads ? 'shared_buffer' : 'per_read'],
     ['shard_arena_bytes', srv.config.shardArenaMb * 1024 * 1024],
     // Every front thread's heap.
     ['front_heap_used', sum(fronts, (f) => f.heapUsed)],

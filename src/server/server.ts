@@ -21,6 +21,7 @@ import { FrontPeers } from './front-peers.ts';
 import { ReplyPump } from './reply-pump.ts';
 import { Listeners } from './listeners.ts';
 import { installServerWide } from './server-wide.ts';
+import { readIntoFrontBuffer } from './socket-reads.ts';
 import { timedOnlyWhenBig, timesEverything } from '../shard/slow-probe.ts';
 
 /**
@@ -328,7 +329,7 @@ export class Server {
     client.onAwaitDone = (c) => this.unblocked(c);
     if (this.config.tcpKeepalive > 0) socket.setKeepAlive(true, this.config.tcpKeepalive * 1000);
     logVerbose(`Accepted ${client.addr}`);
-    socket.on('data', (chunk: Buffer) => {
+    const onChunk = (chunk: Buffer): void => {
       try {
         this.onData(client, chunk);
       } catch (e) {
@@ -337,7 +338,9 @@ export class Server {
         client.killed = true;
         socket.destroy();
       }
-    });
+    };
+    // Into the thread's one read buffer where Node allows it (no allocation per read), else as 'data'.
+    if (!readIntoFrontBuffer(socket, onChunk)) socket.on('data', onChunk);
     socket.on('drain', () => {
       if (client.readPaused && client.blocked === BLOCK_NONE) {
         this.readOn(client);
@@ -389,7 +392,9 @@ export class Server {
     this.stats.netInput += chunk.length;
     client.parser.feed(chunk);
     if (client.blocked !== BLOCK_NONE) {
-      // Its commands wait: the bytes stay in the parser, and past a small read-ahead the socket is paused.
+      // Its commands wait: the bytes stay in the parser (copied out of the chunk: the read
+      // buffer is reused), and past a small read-ahead the socket is paused.
+      client.parser.compact();
       this.pauseIfFull(client);
       return;
     }
