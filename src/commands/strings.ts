@@ -470,6 +470,34 @@ function setrangeCommand(c: ShardContext): void {
 
 // -- counters -------------------------------------------------------------------
 
+/**
+ * Adds one to a canonical non-negative decimal of at most 18 digits in place
+ * (no carry out of the first digit, so its length stays). False, with nothing
+ * changed, for anything else: a sign, leading zeros, a non-digit, all nines,
+ * or a value long enough to be near the 64-bit limit.
+ */
+function incrementDigits(u8: Uint8Array, off: number, len: number): boolean {
+  if (len === 0 || len > 18) return false;
+  const end = off + len;
+  const first = u8[off];
+  if (first === 0x30) {
+    if (len !== 1) return false;
+    u8[off] = 0x31;
+    return true;
+  }
+  if (first < 0x31 || first > 0x39) return false;
+  let lastBelowNine = -1;
+  for (let i = off; i < end; i++) {
+    const ch = u8[i];
+    if (ch < 0x30 || ch > 0x39) return false;
+    if (ch !== 0x39) lastBelowNine = i;
+  }
+  if (lastBelowNine < 0) return false;
+  u8[lastBelowNine]++;
+  for (let i = lastBelowNine + 1; i < end; i++) u8[i] = 0x30;
+  return true;
+}
+
 /** incrDecrCommand: adds `incr` (a safe integer, or `big` when beyond 2^53) to the key's integer value. */
 function incrDecr(c: ShardContext, incr: number, big: bigint | null): void {
   const ks = c.ks;
@@ -484,6 +512,13 @@ function incrDecr(c: ShardContext, incr: number, big: bigint | null): void {
     }
     const so = ks.stringOffset(old);
     sl = ks.stringLength(old);
+    if (incr === 1 && big === null && incrementDigits(ks.arena.u8, so, sl)) {
+      // The common INCR: the digits change where they are (the TTL and access clock stay).
+      ks.setEncoding(old, ENC_INT);
+      ks.dbs[c.db].touch(ks.handle);
+      c.reply.intDigits(ks.arena.u8, so, sl);
+      return;
+    }
     cur = parseI64(ks.arena.u8, so, sl);
     if (cur !== cur) {
       if (parseI64Status() !== INT_UNSAFE) {
@@ -511,7 +546,7 @@ function incrDecr(c: ShardContext, incr: number, big: bigint | null): void {
       } else {
         storeString(c, 1, numBuf, 0, n, ENC_INT, expireAt);
       }
-      c.reply.intDigits(numBuf, n);
+      c.reply.intDigits(numBuf, 0, n);
       return;
     }
   }

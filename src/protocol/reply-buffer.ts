@@ -150,13 +150,13 @@ export class ReplyBuffer {
     return this;
   }
 
-  /** Integer reply whose decimal form is already written out (INCR's new value, digits[0..n)). */
-  intDigits(digits: Uint8Array, n: number): this {
+  /** Integer reply whose decimal form is already written out (INCR's new value, digits[off, off + n)). */
+  intDigits(digits: Uint8Array, off: number, n: number): this {
     this.ensure(n + 3);
     const b = this.buf;
     let p = this.len;
     b[p++] = 58; // :
-    for (let i = 0; i < n; i++) b[p++] = digits[i];
+    for (let i = 0; i < n; i++) b[p++] = digits[off + i];
     b[p++] = CRLF0;
     b[p++] = CRLF1;
     this.len = p;

@@ -72,7 +72,9 @@ export class Dispatcher {
     this.partBytes = new Float64Array(this.shardCount);
     this.callStuck = new Uint8Array(this.shardCount);
     for (let i = 0; i < this.shardCount; i++) this.pick.push(new Int32Array(16));
-    this.everyShard = Object.freeze(Array.from({ length: this.shardCount }, (_, i) => i));
+    // Not frozen: a frozen array has elements of another kind, and the loads of `shards[i]` that see
+    // both it and the usual arrays would go through the generic keyed-load stub.
+    this.everyShard = Array.from({ length: this.shardCount }, (_, i) => i);
   }
 
   shardOf(u8: Uint8Array, off: number, len: number): number {

@@ -215,6 +215,20 @@ describeDifferential('strings: differential', (ctx) => {
     ]);
   });
 
+  it('INCR in place: carries, all nines, 18 and 19 digits, the TTL and encoding it keeps', async () => {
+    const steps: string[][] = [];
+    for (const v of ['0', '8', '9', '19', '99', '109', '1999', '2099', '999999', '99999999999999999',
+      '999999999999999998', '999999999999999999', '1000000000000000000', '9223372036854775806', '-2', '-10', '10',
+      '00', '1\x00', '1\r\n', '٣']) {
+      steps.push(['SET', 'c', v, 'EX', '1000'], ['INCR', 'c'], ['INCR', 'c'], ['GET', 'c'], ['TTL', 'c'],
+        ['OBJECT', 'ENCODING', 'c'], ['STRLEN', 'c']);
+    }
+    // A value APPEND left raw, then counted up through a carry.
+    steps.push(['DEL', 'c'], ['APPEND', 'c', '98'], ['OBJECT', 'ENCODING', 'c'], ['INCR', 'c'], ['INCR', 'c'],
+      ['OBJECT', 'ENCODING', 'c'], ['GET', 'c'], ['SETRANGE', 'c', '0', '7'], ['INCR', 'c'], ['GET', 'c']);
+    await ctx.expectSame(steps);
+  });
+
   it('INCRBYFLOAT: long double arithmetic and formatting', async () => {
     const steps: Step[] = [
       ['INCRBYFLOAT', 'f', '10.5'], ['INCRBYFLOAT', 'f', '0.1'], ['GET', 'f'],
