@@ -207,18 +207,24 @@ async function main(): Promise<void> {
     if (keyspace > 0) args.push('-r', String(keyspace));
     const sabreRuns = shardCounts.map(() => [] as ListRun[]);
     const redisRuns: ListRun[] = [];
-    for (let rep = 1; rep <= reps; rep++) {
-      const of = reps > 1 ? ` (run ${rep} of ${reps})` : '';
-      for (const [i, shards] of shardCounts.entries()) {
-        progress(`-P ${pipeline}, Sabre with ${shards} shard${shards === 1 ? '' : 's'}${of}`);
-        sabreRuns[i].push(await fresh(`sabre-${shards}`, () => startSabre({ shards, warmup: true }), args, requests));
-      }
+    const runRedis = async (of: string): Promise<void> => {
       progress(`-P ${pipeline}, redis-server${of}`);
       redisRuns.push(await fresh('redis', () => {
         const p = startRedis();
         if (p === null) throw new Error('redis-server is not on PATH');
         return p;
       }, args, requests));
+    };
+    for (let rep = 1; rep <= reps; rep++) {
+      const of = reps > 1 ? ` (run ${rep} of ${reps})` : '';
+      // Every other repetition starts with Redis: a noisy stretch of the machine then falls on
+      // either side, not always on the servers that run first.
+      if (rep % 2 === 0) await runRedis(of);
+      for (const [i, shards] of shardCounts.entries()) {
+        progress(`-P ${pipeline}, Sabre with ${shards} shard${shards === 1 ? '' : 's'}${of}`);
+        sabreRuns[i].push(await fresh(`sabre-${shards}`, () => startSabre({ shards, warmup: true }), args, requests));
+      }
+      if (rep % 2 === 1) await runRedis(of);
     }
     const sabre = shardCounts.map((shards, i) => ({ shards, run: medianRun(sabreRuns[i]) }));
     const redis = medianRun(redisRuns);
