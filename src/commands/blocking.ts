@@ -261,10 +261,12 @@ function bpopInternal(c: ShardContext): void {
     c.reply.error(ERR_SYNTAX);
     return;
   }
+  // Copies (Buffer.from; a Buffer's slice() is a view): the waiter keeps its pop past this
+  // request, whose bytes the ring or the read buffer reuses.
   const keys: Uint8Array[] = [];
-  for (let i = 5; i < skip; i++) keys.push(a.bytes(i).slice());
+  for (let i = 5; i < skip; i++) keys.push(Buffer.from(a.bytes(i)));
   const inner: Uint8Array[] = [];
-  for (let i = skip; i < a.count; i++) inner.push(a.bytes(i).slice());
+  for (let i = skip; i < a.count; i++) inner.push(Buffer.from(a.bytes(i)));
   // The inner command sees its own arguments: shift them down in place.
   for (let i = skip; i < a.count; i++) {
     a.off[i - skip] = a.off[i];

@@ -170,9 +170,11 @@ export class RequestParser {
     this.limits = limits;
   }
 
-  /** Append bytes received from the socket. */
-  feed(chunk: Buffer): void {
-    const n = chunk.length;
+  /**
+   * Append bytes received from the socket: the first `n` bytes of `chunk` (all
+   * of it by default; a reused read buffer holds older bytes past `n`).
+   */
+  feed(chunk: Buffer, n = chunk.length): void {
     if (n === 0 || this.failed) return;
     if (this.cmdStart === this.end) {
       // Nothing pending: parse straight out of the caller's chunk.
@@ -185,13 +187,13 @@ export class RequestParser {
       return;
     }
     if (!this.external && this.buf.length - this.end >= n) {
-      chunk.copy(this.buf, this.end);
+      chunk.copy(this.buf, this.end, 0, n);
       this.end += n;
       return;
     }
     const keep = this.end - this.cmdStart;
     if (!this.relocate(keep + n, keep * 2)) return;
-    chunk.copy(this.buf, this.end);
+    chunk.copy(this.buf, this.end, 0, n);
     this.end += n;
   }
 

@@ -21,7 +21,8 @@ export function slowlogArgs(argc: number, arg: (i: number) => Uint8Array): Uint8
     }
     const a = arg(i);
     if (a.length <= SLOWLOG_MAX_STRING) {
-      out.push(a.slice());
+      // A copy: `a` may be a Buffer, whose slice() is a view of the request's bytes.
+      out.push(new Uint8Array(a));
       continue;
     }
     const more = encoder.encode(`... (${a.length - SLOWLOG_MAX_STRING} more bytes)`);

@@ -4,7 +4,6 @@
 // (`__stats_sync`) so counts include everything answered before it.
 
 import { randomBytes } from 'node:crypto';
-import { frontBufferReads } from './socket-reads.ts';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import {
@@ -17,6 +16,7 @@ import type { Client } from './client.ts';
 import { SABRE_VERSION } from './config.ts';
 import { trackedContainers } from './front-dispatch.ts';
 import type { Server } from './server.ts';
+import { frontBufferReads } from './socket-reads.ts';
 
 /** The Redis version Sabre reports (HELLO, INFO redis_version): clients gate features on it. */
 export const REDIS_COMPAT_VERSION = '7.0.15';

@@ -21,7 +21,7 @@ import { FrontPeers } from './front-peers.ts';
 import { ReplyPump } from './reply-pump.ts';
 import { Listeners } from './listeners.ts';
 import { installServerWide } from './server-wide.ts';
-import { readIntoFrontBuffer } from './socket-reads.ts';
+import { readSocket } from './socket-reads.ts';
 import { timedOnlyWhenBig, timesEverything } from '../shard/slow-probe.ts';
 
 /**
@@ -329,18 +329,17 @@ export class Server {
     client.onAwaitDone = (c) => this.unblocked(c);
     if (this.config.tcpKeepalive > 0) socket.setKeepAlive(true, this.config.tcpKeepalive * 1000);
     logVerbose(`Accepted ${client.addr}`);
-    const onChunk = (chunk: Buffer): void => {
+    // Into the thread's one read buffer where Node allows it (no allocation per read), else as 'data'.
+    readSocket(socket, (buf: Buffer, n: number): void => {
       try {
-        this.onData(client, chunk);
+        this.onData(client, buf, n);
       } catch (e) {
         // A bug met while serving one client closes that client, not the server.
         logWarning(`Error while serving client id=${client.id} addr=${client.addr}, closing it: ${(e as Error).stack ?? String(e)}`);
         client.killed = true;
         socket.destroy();
       }
-    };
-    // Into the thread's one read buffer where Node allows it (no allocation per read), else as 'data'.
-    if (!readIntoFrontBuffer(socket, onChunk)) socket.on('data', onChunk);
+    });
     socket.on('drain', () => {
       if (client.readPaused && client.blocked === BLOCK_NONE) {
         this.readOn(client);
@@ -386,11 +385,11 @@ export class Server {
     logVerbose(`Client closed connection id=${client.id} addr=${client.addr}`);
   }
 
-  private onData(client: Client, chunk: Buffer): void {
+  private onData(client: Client, buf: Buffer, n: number): void {
     this.replies.clock = Date.now();
-    client.netIn += chunk.length;
-    this.stats.netInput += chunk.length;
-    client.parser.feed(chunk);
+    client.netIn += n;
+    this.stats.netInput += n;
+    client.parser.feed(buf, n);
     if (client.blocked !== BLOCK_NONE) {
       // Its commands wait: the bytes stay in the parser (copied out of the chunk: the read
       // buffer is reused), and past a small read-ahead the socket is paused.

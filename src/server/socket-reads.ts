@@ -13,7 +13,7 @@ import net from 'node:net';
  * Socket constructor does for that option: the same two fields, then
  * `useUserBuffer` on the handle before its first read. The fields are found by
  * name on a probe socket; where this Node version does not have them, accepted
- * sockets keep the default path (`readIntoFrontBuffer` returns false).
+ * sockets keep the 'data' path (`readSocket` passes its chunks on).
  *
  * One buffer serves every socket of the thread: a read and its callback run
  * back to back on this thread, and the callback's consumer (the request parser)
@@ -52,22 +52,28 @@ let readBuffer: Buffer | null = null;
 /** True when accepted sockets can read into the front buffer on this Node version. */
 export const frontBufferReads = symbols !== null;
 
+/** Called with what one read brought: the first `n` bytes of `buf`, valid only during the call. */
+export type OnRead = (buf: Buffer, n: number) => void;
+
 /**
  * Makes `socket` (just accepted, not yet read from) deliver its bytes to
- * `onChunk` as a view of the thread's read buffer, valid only during the call.
- * False, and nothing changed, when that cannot be done: the caller then
- * listens for 'data' as usual.
+ * `onRead` in the thread's read buffer: the buffer itself and the count, not a
+ * view made per read (a new object stored into long-lived ones costs a write
+ * barrier per command). Where that cannot be done, the socket's 'data' events
+ * are passed on the same way.
  */
-export function readIntoFrontBuffer(socket: net.Socket, onChunk: (chunk: Buffer) => void): boolean {
+export function readSocket(socket: net.Socket, onRead: OnRead): void {
   const handle = (socket as unknown as { _handle: Partial<UserBufferHandle> | null })._handle;
-  if (symbols === null || handle === null || typeof handle.useUserBuffer !== 'function') return false;
+  if (symbols === null || handle === null || typeof handle.useUserBuffer !== 'function') {
+    socket.on('data', (chunk: Buffer) => onRead(chunk, chunk.length));
+    return;
+  }
   if (readBuffer === null) readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
   const buf = readBuffer;
   const fields = socket as unknown as SocketFields;
   fields[symbols.buffer] = buf;
   fields[symbols.callback] = (nread: number): void => {
-    onChunk(buf.subarray(0, nread));
+    onRead(buf, nread);
   };
   handle.useUserBuffer(buf);
-  return true;
 }

@@ -917,7 +917,8 @@ export class Keyspace implements RecordShape {
 
   private noteReady(db: number, kb: Uint8Array, ko: number, kl: number): void {
     if (!this.watchedKeys.has(Keyspace.watchId(db, kb, ko, kl))) return;
-    const key = kb.slice(ko, ko + kl);
+    // A copy (kb may be a Buffer, whose slice() is a view of request bytes that get reused).
+    const key = new Uint8Array(kb.subarray(ko, ko + kl));
     for (const r of this.readyKeys) if (r.db === db && sameBytes(r.key, key)) return;
     this.readyKeys.push({ db, key });
   }

@@ -409,3 +409,34 @@ describe('blocking pops', () => {
     expect(await r.exists('d')).toBe(0);
   });
 });
+
+describe('blocking pops after the request bytes are reused', () => {
+  // A waiter keeps the pop it will run (its command, keys, direction, count) past the request
+  // that blocked it. With a 16 KB ring, the traffic that follows overwrites that request's
+  // record many times over before the waiter is served.
+  let r: Redis;
+  let server: ServerHandle;
+  useSabre((s, client) => { server = s; r = client; }, { args: ['--shard-ring-kb', '16'] });
+
+  it('a waiter is served the pop it asked for after its request record was overwritten', async () => {
+    const w = redisClient(server.port);
+    await w.connect();
+    try {
+      const key = 'reuse:q';
+      const shard = shardOfKey(key);
+      const sameShard: string[] = [];
+      for (let i = 0; sameShard.length < 8; i++) if (shardOfKey(`reuse:fill${i}`) === shard) sameShard.push(`reuse:fill${i}`);
+      const pending = w.call('BLMPOP', '0', '1', key, 'RIGHT', 'COUNT', '2');
+      for (let i = 0; i < 200 && Number(infoFields(await r.info('clients')).get('blocked_clients')) !== 1; i++) await sleep(5);
+      // About 50 times the ring: SETs whose bytes differ from the pop's everywhere.
+      const p = r.pipeline();
+      for (let i = 0; i < 200; i++) p.set(sameShard[i % sameShard.length], 'Z'.repeat(4000));
+      await p.exec();
+      await r.rpush(key, 'a', 'b', 'c');
+      expect(await pending).toEqual([key, ['c', 'b']]);
+      expect(await r.lrange(key, 0, -1)).toEqual(['a']);
+    } finally {
+      w.disconnect();
+    }
+  });
+});

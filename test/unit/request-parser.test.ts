@@ -605,6 +605,51 @@ describe('RequestParser: properties', () => {
     );
   });
 
+  it('a reused read buffer gives what fresh chunks give (stale bytes past each read, overwritten after it)', () => {
+    // The server reads every socket into one buffer (server/socket-reads.ts): feed() gets that
+    // buffer and a count, the bytes past the count are left from older reads, and the next read
+    // overwrites everything once compact() has run. Nothing may be read past the count, and
+    // nothing may be kept from the buffer after compact().
+    const token = fc.oneof(
+      { weight: 6, arbitrary: commandArb.map((args) => encodeMultibulk(args)) },
+      { weight: 2, arbitrary: fc.array(fc.stringMatching(/^[a-z0-9]{1,6}$/), { minLength: 1, maxLength: 4 })
+        .map((words) => bytes(`${words.join(' ')}\r\n`)) },
+      { weight: 2, arbitrary: fc.constantFrom(...['*', '$', '\r', '\n', '\r\n', '\0', '*2\r\n', '$3\r\nabc', '$99999\r\n',
+        '*1\r\n$3\r\nGET\r\n', '"unterminated', 'x\r\n'].map((x) => bytes(x))) },
+    );
+    fc.assert(
+      fc.property(fc.array(token, { minLength: 1, maxLength: 10 }), cutsArb, fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        (tokens, cuts, stale) => {
+          const chunks = splitAt(Buffer.concat(tokens), cuts);
+          const size = Math.max(...chunks.map((c) => c.length)) + 64;
+          const shared = Buffer.alloc(size);
+          const fill = (): void => {
+            for (let i = 0; i < size; i++) shared[i] = stale[i % stale.length];
+          };
+          const p = newParser();
+          const got: Outcome = { commands: [], inline: [], status: 0, error: '' };
+          for (const chunk of chunks) {
+            fill();
+            chunk.copy(shared, 0);
+            p.feed(shared, chunk.length);
+            let r: number;
+            while ((r = p.next()) === 1) {
+              got.commands.push(argsOf(p));
+              got.inline.push(p.isInline);
+            }
+            got.status = r;
+            if (r === -1) {
+              got.error = p.error;
+              break;
+            }
+            p.compact();
+          }
+          expect(got).toEqual(parseChunks(chunks));
+        }),
+      { numRuns: 400 },
+    );
+  });
+
   it('big bulks round-trip through any chunking', () => {
     fc.assert(
       fc.property(
