@@ -7,6 +7,7 @@ import {
   parseScanCursor,
 } from '../util/numbers.ts';
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE, errArity, errInvalidExpire } from './errors.ts';
+import { argPiece, setArgPiece } from './key-args.ts';
 import type { CommandSpec, ShardContext } from './types.ts';
 
 // Hash commands (Redis 7.0's t_hash.c) and field expiry (Redis 7.4's
@@ -35,24 +36,12 @@ const LONG_MAX = 9223372036854775807n;
 /** HRANDFIELD with a negative count returns at most this many fields (a reply Redis would cut by closing the client). */
 const MAX_REPEATED_SAMPLES = 100_000_000n;
 
-function arg(c: ShardContext, i: number): Piece {
-  const a = c.args;
-  return { u8: a.u8, off: a.off[i], len: a.len[i] };
-}
-
 /**
  * The pieces of HSET's usual single pair, reused: the store copies their bytes
  * before it returns, and HSET is by far the most common hash write (two
  * objects and an array per call were a tenth of its handler).
  */
 const ONE_PAIR: Piece[] = [{ u8: new Uint8Array(0), off: 0, len: 0 }, { u8: new Uint8Array(0), off: 0, len: 0 }];
-
-function setPiece(p: Piece, c: ShardContext, i: number): void {
-  const a = c.args;
-  p.u8 = a.u8;
-  p.off = a.off[i];
-  p.len = a.len[i];
-}
 
 /**
  * The hash at key argument 1, expired fields dropped: its entry, 0 when
@@ -132,11 +121,11 @@ function hsetGeneric(c: ShardContext, hmset: boolean): void {
   let pairs: Piece[];
   if (a.count === 4) {
     pairs = ONE_PAIR;
-    setPiece(pairs[0], c, 2);
-    setPiece(pairs[1], c, 3);
+    setArgPiece(pairs[0], c, 2);
+    setArgPiece(pairs[1], c, 3);
   } else {
     pairs = [];
-    for (let i = 2; i < a.count; i++) pairs.push(arg(c, i));
+    for (let i = 2; i < a.count; i++) pairs.push(argPiece(c, i));
   }
   const created = writePairs(c, ref, pairs);
   if (hmset) c.reply.ok();
@@ -148,8 +137,8 @@ function hsetnxCommand(c: ShardContext): void {
   if (ref < 0) return;
   const ks = c.ks;
   const hs = ks.hashes;
-  const f = arg(c, 2);
-  const v = arg(c, 3);
+  const f = argPiece(c, 2);
+  const v = argPiece(c, 3);
   if (ref !== 0 && hs.find(ks.valueRef(ref), f.u8, f.off, f.len)) {
     c.reply.int(0);
     return;
@@ -196,7 +185,7 @@ function hincrbyCommand(c: ShardContext): void {
   if (ref < 0) return;
   const ks = c.ks;
   const hs = ks.hashes;
-  const f = arg(c, 2);
+  const f = argPiece(c, 2);
   let value = 0n;
   if (ref !== 0 && hs.find(ks.valueRef(ref), f.u8, f.off, f.len)) {
     const u8 = ks.arena.u8;
@@ -234,7 +223,7 @@ function hincrbyfloatCommand(c: ShardContext): void {
   if (ref < 0) return;
   const ks = c.ks;
   const hs = ks.hashes;
-  const f = arg(c, 2);
+  const f = argPiece(c, 2);
   let cur: LongDouble | null = LD_ZERO;
   if (ref !== 0 && hs.find(ks.valueRef(ref), f.u8, f.off, f.len)) {
     cur = parseLongDouble(ks.arena.u8, hs.vOff, hs.vLen);
@@ -259,7 +248,7 @@ function hgetCommand(c: ShardContext): void {
   const ref = openHash(c, false);
   if (ref < 0) return;
   const ks = c.ks;
-  const f = arg(c, 2);
+  const f = argPiece(c, 2);
   if (ref !== 0 && ks.hashes.find(ks.valueRef(ref), f.u8, f.off, f.len)) {
     c.reply.bulk(ks.arena.u8, ks.hashes.vOff, ks.hashes.vLen);
   } else {
@@ -290,7 +279,7 @@ function hstrlenCommand(c: ShardContext): void {
   const ref = openHash(c, false);
   if (ref < 0) return;
   const ks = c.ks;
-  const f = arg(c, 2);
+  const f = argPiece(c, 2);
   c.reply.int(ref !== 0 && ks.hashes.find(ks.valueRef(ref), f.u8, f.off, f.len) ? ks.hashes.vLen : 0);
 }
 
@@ -298,7 +287,7 @@ function hexistsCommand(c: ShardContext): void {
   const ref = openHash(c, false);
   if (ref < 0) return;
   const ks = c.ks;
-  const f = arg(c, 2);
+  const f = argPiece(c, 2);
   c.reply.int(ref !== 0 && ks.hashes.find(ks.valueRef(ref), f.u8, f.off, f.len) ? 1 : 0);
 }
 
@@ -570,7 +559,7 @@ function hexpireGeneric(c: ShardContext, name: string, relative: boolean, unitMs
   }
   // Room for an expiry on every named field first (may allocate), then no write can fail.
   const pieces: Piece[] = [];
-  for (let i = first; i < a.count; i++) pieces.push(arg(c, i));
+  for (let i = first; i < a.count; i++) pieces.push(argPiece(c, i));
   let h = hs.ensureTtlSlots(ks.valueRef(ref), pieces, 0, pieces.length);
   commit(ks, ref, h);
   c.reply.array(n);

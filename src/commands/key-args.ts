@@ -24,6 +24,14 @@ export function argPiece(c: ShardContext, i: number): Piece {
   return { u8: a.u8, off: a.off[i], len: a.len[i] };
 }
 
+/** argPiece into an existing piece (a handler's reused scratch). */
+export function setArgPiece(p: Piece, c: ShardContext, i: number): void {
+  const a = c.args;
+  p.u8 = a.u8;
+  p.off = a.off[i];
+  p.len = a.len[i];
+}
+
 /** Replies WRONGTYPE and returns true when entry ref exists and holds another type than `type`. */
 export function wrongTypeFor(c: ShardContext, ref: number, type: number): boolean {
   if (ref !== 0 && c.ks.typeOf(ref) !== type) {

@@ -498,6 +498,12 @@ function incrementDigits(u8: Uint8Array, off: number, len: number): boolean {
   return true;
 }
 
+/** A counter whose digits were rewritten where they are: an integer now, and its index group changed (WATCH). */
+function counterChangedInPlace(c: ShardContext, ref: number): void {
+  c.ks.setEncoding(ref, ENC_INT);
+  c.ks.dbs[c.db].touch(c.ks.handle);
+}
+
 /** incrDecrCommand: adds `incr` (a safe integer, or `big` when beyond 2^53) to the key's integer value. */
 function incrDecr(c: ShardContext, incr: number, big: bigint | null): void {
   const ks = c.ks;
@@ -514,8 +520,7 @@ function incrDecr(c: ShardContext, incr: number, big: bigint | null): void {
     sl = ks.stringLength(old);
     if (incr === 1 && big === null && incrementDigits(ks.arena.u8, so, sl)) {
       // The common INCR: the digits change where they are (the TTL and access clock stay).
-      ks.setEncoding(old, ENC_INT);
-      ks.dbs[c.db].touch(ks.handle);
+      counterChangedInPlace(c, old);
       c.reply.intDigits(ks.arena.u8, so, sl);
       return;
     }
@@ -541,8 +546,7 @@ function incrDecr(c: ShardContext, incr: number, big: bigint | null): void {
         const u8 = ks.arena.u8;
         for (let i = 0; i < n; i++) u8[vo + i] = numBuf[i];
         ks.setStringLength(old, n);
-        ks.setEncoding(old, ENC_INT);
-        ks.dbs[c.db].touch(ks.handle);
+        counterChangedInPlace(c, old);
       } else {
         storeString(c, 1, numBuf, 0, n, ENC_INT, expireAt);
       }
