@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { shardOfKey } from '../helpers/suites.ts';
-import { describeDifferential, type Step } from '../helpers/differential.ts';
+import { describeDifferential, pipelined, type Step } from '../helpers/differential.ts';
 
 // The string family against real redis-server 7.0, reply bytes compared.
 // Keys a, b, c, d live on four different shards (of 4); {t}a and {t}b share
@@ -227,6 +227,8 @@ describeDifferential('strings: differential', (ctx) => {
     steps.push(['DEL', 'c'], ['APPEND', 'c', '98'], ['OBJECT', 'ENCODING', 'c'], ['INCR', 'c'], ['INCR', 'c'],
       ['OBJECT', 'ENCODING', 'c'], ['GET', 'c'], ['SETRANGE', 'c', '0', '7'], ['INCR', 'c'], ['GET', 'c']);
     await ctx.expectSame(steps);
+    // The same sequence again as one pipeline (every step resets the key first).
+    await ctx.expectSame([pipelined(steps)]);
   });
 
   it('INCRBYFLOAT: long double arithmetic and formatting', async () => {
