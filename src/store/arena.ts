@@ -12,6 +12,8 @@ export class Arena {
   readonly u32: Uint32Array;
   readonly i32: Int32Array;
   readonly f64: Float64Array;
+  /** For reads of several bytes at once at any offset (key compares). */
+  readonly view: DataView;
   readonly byteLength: number;
 
   constructor(sab: SharedArrayBuffer) {
@@ -21,6 +23,7 @@ export class Arena {
     this.u32 = new Uint32Array(sab);
     this.i32 = new Int32Array(sab);
     this.f64 = new Float64Array(sab);
+    this.view = new DataView(sab);
   }
 }
 

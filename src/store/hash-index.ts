@@ -4,6 +4,7 @@ import {
   HIDX_OLD_DELETED, HIDX_OLD_FULL, HIDX_OLD_GROUPS, HIDX_REHASH_IDX, REF_UNIT_BYTES, TAG_DELETED, TAG_EMPTY,
 } from '../../native-layout/layout.ts';
 import { SlabAllocator, type Arena } from './arena.ts';
+import { dataViewOf, equalBytes } from '../util/bytes.ts';
 
 /**
  * How the index reads the records it points to. A record is named by its ref,
@@ -354,11 +355,10 @@ export class HashIndex {
   }
 
   private keyEquals(ref: number, kb: Uint8Array, ko: number, kl: number): boolean {
-    if (this.shape.keyLength(ref) !== kl) return false;
-    const u8 = this.arena.u8;
-    const p = this.shape.keyOffset(ref);
-    for (let i = 0; i < kl; i++) if (u8[p + i] !== kb[ko + i]) return false;
-    return true;
+    const shape = this.shape;
+    if (shape.keyLength(ref) !== kl) return false;
+    const arena = this.arena;
+    return equalBytes(arena.u8, arena.view, shape.keyOffset(ref), kb, dataViewOf(kb), ko, kl);
   }
 
   /**
