@@ -2,6 +2,9 @@
  * Finds a command by the bytes of its name, case-insensitively, without
  * making a string: the lookup runs once per request on the front thread.
  */
+/** Names up to this long are remembered as the last one found (the longest command name has 20 bytes). */
+const LAST_NAME_MAX = 32;
+
 export class CommandLookup<T> {
   // Open addressing with linear probing, at most half full: a probe is an
   // Int32Array read and, on a hash match, a byte compare (a Map keyed by the
@@ -11,8 +14,14 @@ export class CommandLookup<T> {
   private hashes = new Int32Array(256);
   private mask = 255;
   private count = 0;
+  // The last name found, as its bytes came (any case): a pipeline repeats its command, and
+  // comparing the bytes again costs less than folding, hashing and probing them.
+  private readonly lastName = new Uint8Array(LAST_NAME_MAX);
+  private lastLength = -1;
+  private lastValue: T | undefined = undefined;
 
   set(name: string, value: T): void {
+    this.lastLength = -1;
     const bytes = Buffer.from(name.toLowerCase(), 'latin1');
     const h = foldHash(bytes, 0, bytes.length);
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
@@ -28,11 +37,25 @@ export class CommandLookup<T> {
   }
 
   get(u8: Uint8Array, off: number, len: number): T | undefined {
+    if (len === this.lastLength) {
+      const last = this.lastName;
+      let i = 0;
+      while (i < len && last[i] === u8[off + i]) i++;
+      if (i === len) return this.lastValue;
+    }
     const h = foldHash(u8, off, len);
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
       const n = this.names[i];
       if (n === null) return undefined;
-      if (this.hashes[i] === h && n.length === len && equalsFolded(n, u8, off, len)) return this.values[i];
+      if (this.hashes[i] === h && n.length === len && equalsFolded(n, u8, off, len)) {
+        const value = this.values[i];
+        if (len <= LAST_NAME_MAX) {
+          for (let k = 0; k < len; k++) this.lastName[k] = u8[off + k];
+          this.lastLength = len;
+          this.lastValue = value;
+        }
+        return value;
+      }
     }
   }
 

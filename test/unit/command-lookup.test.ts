@@ -29,10 +29,37 @@ describe('CommandLookup', () => {
     ), { numRuns: 100 });
   });
 
+  it('property: repeated lookups (the last name found is remembered) agree with a model, sets in between included', () => {
+    const fold = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    const pool = ['get', 'GET', 'Get', 'set', 'gets', 'ge', '', 'x'.repeat(32), 'X'.repeat(32), 'y'.repeat(33), 'Y'.repeat(33), 'é', 'É'];
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('set' as const), name: fc.constantFrom(...pool), value: fc.integer() }),
+      fc.record({ kind: fc.constant('get' as const), name: fc.constantFrom(...pool), pad: fc.integer({ min: 0, max: 5 }) }),
+    );
+    fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      const lookup = new CommandLookup<number>();
+      const model = new Map<string, number>();
+      for (const o of ops) {
+        if (o.kind === 'set') {
+          if (o.name === '') continue;
+          lookup.set(o.name, o.value);
+          // set() stores the name lower-cased by JavaScript; lookups fold ASCII only.
+          model.set(o.name.toLowerCase(), o.value);
+          continue;
+        }
+        const bytes = Buffer.concat([Buffer.alloc(o.pad, 0x41), Buffer.from(o.name, 'latin1'), Buffer.from('ZZ')]);
+        const got = lookup.get(bytes, o.pad, Buffer.byteLength(o.name, 'latin1'));
+        expect(got).toBe(model.get(fold(o.name)));
+      }
+    }), { numRuns: 1000 });
+  });
+
   it('a second set of the same name replaces its value', () => {
     const lookup = new CommandLookup<string>();
     lookup.set('get', 'a');
+    expect(lookup.get(Buffer.from('GET'), 0, 3)).toBe('a');
     lookup.set('GET', 'b');
+    expect(lookup.get(Buffer.from('GET'), 0, 3)).toBe('b');
     expect(lookup.get(Buffer.from('Get'), 0, 3)).toBe('b');
   });
 });
