@@ -173,6 +173,27 @@ export class ReplyBuffer {
   }
 
   bulk(src: Uint8Array, off: number, n: number): this {
+    if (n < 100) {
+      // The usual small value: one room check, its header and both line ends written here.
+      this.ensure(n + 7);
+      const b = this.buf;
+      let p = this.len;
+      b[p++] = 36; // $
+      if (n >= 10) {
+        const tens = (n / 10) | 0;
+        b[p++] = 48 + tens;
+        b[p++] = 48 + n - tens * 10;
+      } else {
+        b[p++] = 48 + n;
+      }
+      b[p++] = CRLF0;
+      b[p++] = CRLF1;
+      for (let i = 0; i < n; i++) b[p++] = src[off + i];
+      b[p++] = CRLF0;
+      b[p++] = CRLF1;
+      this.len = p;
+      return this;
+    }
     this.header(36, n); // $
     if (n >= EXACT_GROWTH_MIN) this.ensureExact(n + 2);
     else this.ensure(n + 2);
