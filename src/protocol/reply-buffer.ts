@@ -122,7 +122,16 @@ export class ReplyBuffer {
   }
 
   ok(): this {
-    this.simple('OK');
+    // The most common reply, written without going through the string.
+    this.ensure(5);
+    const b = this.buf;
+    const p = this.len;
+    b[p] = 43; // +
+    b[p + 1] = 79; // O
+    b[p + 2] = 75; // K
+    b[p + 3] = CRLF0;
+    b[p + 4] = CRLF1;
+    this.len = p + 5;
     return this;
   }
 
@@ -232,8 +241,22 @@ export class ReplyBuffer {
   }
 
   nil(): this {
-    if (this.resp3) this.ascii('_\r\n');
-    else this.ascii('$-1\r\n');
+    this.ensure(5);
+    const b = this.buf;
+    const p = this.len;
+    if (this.resp3) {
+      b[p] = 95; // _
+      b[p + 1] = CRLF0;
+      b[p + 2] = CRLF1;
+      this.len = p + 3;
+    } else {
+      b[p] = 36; // $
+      b[p + 1] = 45; // -
+      b[p + 2] = 49; // 1
+      b[p + 3] = CRLF0;
+      b[p + 4] = CRLF1;
+      this.len = p + 5;
+    }
     return this;
   }
 

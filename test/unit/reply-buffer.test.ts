@@ -36,6 +36,28 @@ describe('ReplyBuffer', () => {
     }));
   });
 
+  it('property: OK and nil replies, in either protocol, written after anything and across growth', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom('ok', 'nil', 'bulk'), fc.uint8Array({ maxLength: 20 })), { maxLength: 40 }),
+      fc.boolean(), (parts, resp3) => {
+        const r = new ReplyBuffer(4);
+        r.reset(resp3);
+        let want = '';
+        for (const [kind, bytes] of parts) {
+          if (kind === 'ok') {
+            r.ok();
+            want += '+OK\r\n';
+          } else if (kind === 'nil') {
+            r.nil();
+            want += resp3 ? '_\r\n' : '$-1\r\n';
+          } else {
+            r.bulk(bytes, 0, bytes.length);
+            want += `$${bytes.length}\r\n${Buffer.from(bytes).toString('latin1')}\r\n`;
+          }
+        }
+        expect(text(r)).toBe(want);
+      }), { numRuns: 500 });
+  });
+
   it('nil and maps follow the protocol the client chose', () => {
     const r = new ReplyBuffer();
     r.reset(false);
