@@ -27,7 +27,6 @@
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +42,7 @@ import {
   sleep,
   stringOption,
 } from './lib.ts';
+import { getFreePort, untilProcessGone } from '../test/helpers/servers.ts';
 
 const USAGE = 'usage: node bench/instructions.ts [--tests a,b] [--requests N] [--warm N] [--top N] [--dir DIR]';
 const opts = parseOptions(
@@ -70,18 +70,6 @@ for (const cmd of ['valgrind', 'callgrind_control', 'callgrind_annotate', 'redis
     console.error(`bench/instructions.ts needs ${cmd} (apt-get install -y valgrind redis-server)`);
     process.exit(1);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 interface Instrumented {
@@ -214,18 +202,17 @@ async function measure(s: Instrumented): Promise<Map<string, TestResult>> {
 }
 
 async function stop(s: Instrumented): Promise<void> {
-  const exited = new Promise<void>((resolve) => s.child.once('exit', () => resolve()));
   try {
     process.kill(s.pid, 'SIGTERM');
   } catch {
     // already gone
   }
-  await Promise.race([exited, sleep(20_000)]);
+  await untilProcessGone(s.pid, 20_000);
   rmSync(s.outDir, { recursive: true, force: true });
   rmSync(`/tmp/perf-${s.pid}.map`, { force: true });
 }
 
-const sabrePort = await freePort();
+const sabrePort = await getFreePort();
 const sabre = await startInstrumented('sabre', [
   projectNode(), '--perf-basic-prof', '--max-semi-space-size=1', join(root, 'src/main.ts'),
   '--port', String(sabrePort), '--save', '', '--appendonly', 'no', '--shards', '1',
@@ -236,7 +223,7 @@ try {
 } finally {
   await stop(sabre);
 }
-const redisPort = await freePort();
+const redisPort = await getFreePort();
 const redis = await startInstrumented('redis', [
   'redis-server', '--port', String(redisPort), '--save', '', '--appendonly', 'no',
 ], redisPort, tmpdir());

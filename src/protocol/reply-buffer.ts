@@ -1,3 +1,4 @@
+import { copyBytes } from '../util/bytes.ts';
 import { formatDouble } from '../util/numbers.ts';
 
 const CRLF0 = 13;
@@ -197,7 +198,8 @@ export class ReplyBuffer {
       }
       b[p++] = CRLF0;
       b[p++] = CRLF1;
-      for (let i = 0; i < n; i++) b[p++] = src[off + i];
+      copyBytes(src, off, b, p, n);
+      p += n;
       b[p++] = CRLF0;
       b[p++] = CRLF1;
       this.len = p;
@@ -206,15 +208,8 @@ export class ReplyBuffer {
     this.header(36, n); // $
     if (n >= EXACT_GROWTH_MIN) this.ensureExact(n + 2);
     else this.ensure(n + 2);
-    if (n < 64) {
-      const b = this.buf;
-      let p = this.len;
-      for (let i = 0; i < n; i++) b[p++] = src[off + i];
-      this.len = p;
-    } else {
-      this.buf.set(src.subarray(off, off + n), this.len);
-      this.len += n;
-    }
+    this.buf.set(src.subarray(off, off + n), this.len);
+    this.len += n;
     this.crlf();
     return this;
   }

@@ -1,10 +1,12 @@
+import { copyBytes } from '../util/bytes.ts';
+
+/** Names up to this long are remembered as the last one found (the longest command name has 20 bytes). */
+const LAST_NAME_MAX = 32;
+
 /**
  * Finds a command by the bytes of its name, case-insensitively, without
  * making a string: the lookup runs once per request on the front thread.
  */
-/** Names up to this long are remembered as the last one found (the longest command name has 20 bytes). */
-const LAST_NAME_MAX = 32;
-
 export class CommandLookup<T> {
   // Open addressing with linear probing, at most half full: a probe is an
   // Int32Array read and, on a hash match, a byte compare (a Map keyed by the
@@ -50,7 +52,7 @@ export class CommandLookup<T> {
       if (this.hashes[i] === h && n.length === len && equalsFolded(n, u8, off, len)) {
         const value = this.values[i];
         if (len <= LAST_NAME_MAX) {
-          for (let k = 0; k < len; k++) this.lastName[k] = u8[off + k];
+          copyBytes(u8, off, this.lastName, 0, len);
           this.lastLength = len;
           this.lastValue = value;
         }

@@ -352,7 +352,7 @@ export class Keyspace implements RecordShape {
       const oldExpire = this.hasExpire(old);
       // A value of the old one's length (the key is the same) needs no size-class lookup.
       if (this.typeOf(old) === TYPE_STRING && oldExpire === expireAt >= 0
-        && (this.u32[old * 2 + W_VALUE] === vl || SlabAllocator.roundedSize(size) === this.alloc.usableSize(old * REF_UNIT_BYTES))) {
+        && (this.stringLength(old) === vl || SlabAllocator.roundedSize(size) === this.alloc.usableSize(old * REF_UNIT_BYTES))) {
         // Same shape, same size class: overwrite in place.
         ref = old;
         this.u32[ref * 2 + W_META] = (((this.u32[ref * 2 + W_META] & (META_EXPIRE_BIT | META_LRU_MASK)) |
