@@ -22,9 +22,14 @@ export class ReplyBuffer {
   }
 
   buf: Uint8Array;
+  /** Where the reply being built starts in `buf`: 0, or past another owner's bytes while borrowed. */
+  start = 0;
+  /** Where the reply being built ends in `buf`. */
   len = 0;
   resp3 = false;
   private readonly initial: number;
+  /** This buffer's own bytes while it writes into a borrowed one (see borrow), else null. */
+  private own: Uint8Array | null = null;
 
   constructor(initial = 64 * 1024) {
     this.initial = initial;
@@ -32,13 +37,46 @@ export class ReplyBuffer {
   }
 
   reset(resp3: boolean): void {
-    this.len = 0;
+    this.len = this.start;
     this.resp3 = resp3;
+  }
+
+  /** True while writing into a borrowed buffer. */
+  get borrowed(): boolean {
+    return this.own !== null;
+  }
+
+  /** Bytes of the reply built so far. */
+  get size(): number {
+    return this.len - this.start;
+  }
+
+  /**
+   * Writes the next reply into `buf` after its first `at` bytes, in place (a
+   * client's output buffer: no copy on the way out), until giveBack. A reply
+   * that outgrows it moves, with those bytes, to a bigger buffer.
+   */
+  borrow(buf: Uint8Array, at: number): void {
+    this.own ??= this.buf;
+    this.buf = buf;
+    this.start = at;
+    this.len = at;
+  }
+
+  /** Ends a borrow: returns the borrowed buffer (or the bigger one it moved to), the reply ending at `len`. */
+  giveBack(): Uint8Array {
+    const b = this.buf;
+    this.buf = this.own ?? b;
+    this.own = null;
+    this.start = 0;
+    this.len = 0;
+    return b;
   }
 
   private ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    // (A borrowed buffer may be empty: doubling starts from something.)
+    let size = Math.max(this.buf.length * 2, 64);
     while (size < this.len + n) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.len));
@@ -62,6 +100,12 @@ export class ReplyBuffer {
    * another thread: no copy) and starts again with a fresh buffer.
    */
   take(): Uint8Array {
+    if (this.own !== null) {
+      // A borrowed buffer is not this one's to give: the reply is copied out of it.
+      const copy = this.buf.slice(this.start, this.len);
+      this.len = this.start;
+      return copy;
+    }
     const reply = new Uint8Array(this.buf.buffer, 0, this.len);
     this.buf = new Uint8Array(this.initial);
     this.len = 0;
@@ -317,7 +361,7 @@ export class ReplyBuffer {
 
   /** A copy of the reply built so far (front thread: the bytes outlive this buffer). */
   done(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.len));
+    return Buffer.from(this.buf.subarray(this.start, this.len));
   }
 
   /** Appends pre-encoded RESP. */

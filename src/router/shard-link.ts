@@ -31,6 +31,19 @@ export interface ReplyTarget {
   onShardReplyOwned?(tag: number, body: Uint8Array): void;
 }
 
+/** A client as a command run inline sees it: its reply may be written straight into its output. */
+export interface InlineTarget extends ReplyTarget {
+  /**
+   * The output buffer the reply for `tag` may be written into, after its
+   * first `outLen` bytes: it is the next reply to send and nothing would drop
+   * or hold it. Null when it must be delivered (onShardReply).
+   */
+  inPlaceOutput(tag: number): Uint8Array | null;
+  readonly outLen: number;
+  /** The reply for `tag` was written in place: `out` (the buffer given, or a bigger one that starts with the same bytes) now ends at `end`. */
+  wroteInPlace(tag: number, out: Uint8Array, end: number): void;
+}
+
 /** A front thread's rings to one shard, as they cross to that front (io-threads). */
 export interface ShardLinkRings {
   requestRing: SharedArrayBuffer;
@@ -109,6 +122,8 @@ export class ShardLink {
   inlineCommands = 0;
   /** Set when this front thread runs the shard itself (embedded-shards): it serves right after publishing. */
   embedded: EmbeddedShard | null = null;
+  /** DENYOOM_OPCODES, read through a field: an imported binding costs a check per read on the hot path. */
+  private readonly denyoom = DENYOOM_OPCODES;
 
   constructor(id: number, worker: Worker | null, requestRing: SharedArrayBuffer, replyRing: SharedArrayBuffer,
     port: MessagePort, stats: SharedArrayBuffer, bell?: SharedArrayBuffer, doneSlot = STAT_WRITE_BYTES_DONE,
@@ -169,7 +184,7 @@ export class ShardLink {
    */
   begin(opcode: number, db: number, flags: number, argc: number, payload: number): void {
     const total = REQ_ARGS + payload;
-    if (DENYOOM_OPCODES[opcode] === 1) {
+    if (this.denyoom[opcode] === 1) {
       this.denyoomBytesSent += total;
       if (this.sentSlot >= 0) this.stats[this.sentSlot] = this.denyoomBytesSent;
     }
@@ -307,24 +322,31 @@ export class ShardLink {
   /**
    * Runs a whole command on the shard this front runs itself, without a
    * record (inlineBytes said it may, `bytes` is what it returned), and hands
-   * the reply to `target` before returning. What a shard-side run would do
-   * besides (blocked clients served, a slow-log entry) comes back as usual,
-   * on a reply record drained at once.
+   * the reply to `target` before returning: written straight into its output
+   * when it may be, else delivered. What a shard-side run would do besides
+   * (blocked clients served, a slow-log entry) comes back as usual, on a
+   * reply record drained at once.
    */
-  runInline(opcode: number, db: number, flags: number, argv: Argv, target: ReplyTarget, tag: number, bytes: number): void {
+  runInline(opcode: number, db: number, flags: number, argv: Argv, target: InlineTarget, tag: number, bytes: number): void {
     const rt = (this.embedded as EmbeddedShard).runtime;
     this.inlineCommands++;
-    if (DENYOOM_OPCODES[opcode] === 1) this.denyoomBytesSent += bytes;
-    if (!rt.runInline(rt.ownerFront, opcode, db, flags, argv, bytes)) {
+    if (this.denyoom[opcode] === 1) this.denyoomBytesSent += bytes;
+    const out = target.inPlaceOutput(tag);
+    const reply = rt.reply;
+    if (out !== null) reply.borrow(out, target.outLen);
+    const there = rt.runInline(opcode, db, flags, argv, bytes);
+    const end = reply.len;
+    const buf = out !== null ? reply.giveBack() : reply.buf;
+    if (!there) {
       this.push(target, tag);
       this.drain();
       return;
     }
-    const reply = rt.reply;
     // The reply is read from the shard's buffer: nothing may run inline until it is handed over.
     this.draining = true;
     try {
-      target.onShardReply(tag, reply.buf, 0, reply.len);
+      if (out !== null) target.wroteInPlace(tag, buf, end);
+      else target.onShardReply(tag, buf, 0, end);
     } catch (e) {
       this.deliveryFailed(target, e ?? new Error('a reply target threw nothing'));
     } finally {

@@ -282,7 +282,7 @@ function writePidFile(path: string): void {
  * Test-only faults on the front thread (SABRE_TEST_FAULT, read at start-up;
  * nothing a client sends can set it): "pump" makes the reply pump throw once,
  * "deliver" makes handing the first reply that contains "fault:deliver" to its
- * client throw. The shards read their own faults (see ShardWorkerData.fault).
+ * client throw (delivered, or written in place). The shards read their own faults (see ShardWorkerData.fault).
  */
 function injectFrontFault(server: Server, fault: string): void {
   if (fault === 'pump') {
@@ -306,6 +306,15 @@ function injectFrontFault(server: Server, fault: string): void {
         throw new Error('injected test fault (deliver, SABRE_TEST_FAULT)');
       }
       onShardReply.call(this, seq, u8, off, len);
+    };
+    // A reply written in place (a command run inline) is handed over by wroteInPlace.
+    const wroteInPlace = Client.prototype.wroteInPlace;
+    Client.prototype.wroteInPlace = function (this: Client, seq: number, out: Uint8Array, end: number): void {
+      if (armed && Buffer.from(out.buffer, out.byteOffset + this.outLen, end - this.outLen).includes(marker)) {
+        armed = false;
+        throw new Error('injected test fault (deliver, SABRE_TEST_FAULT)');
+      }
+      wroteInPlace.call(this, seq, out, end);
     };
   }
 }

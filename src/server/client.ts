@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { RequestParser, type ParserLimits } from '../protocol/request-parser.ts';
 import type { ReplySink } from '../router/merge.ts';
-import type { ReplyTarget } from '../router/shard-link.ts';
+import type { InlineTarget } from '../router/shard-link.ts';
 import type { Argv } from '../protocol/argv.ts';
 import { OUTPUT_CLASS_NORMAL, OUTPUT_CLASS_PUBSUB, type OutputBufferLimit } from './config.ts';
 import { logWarning } from './log.ts';
@@ -77,6 +77,9 @@ const UNAUTHENTICATED_OUTPUT_LIMIT = 1024;
 /** A reply at least this big that arrives in a buffer of its own is written from it, not copied. */
 const OWNED_REPLY_MIN = 64 * 1024;
 
+/** The largest output buffer a client keeps for its next replies once it is written. */
+const OUT_KEPT_MAX = 128 * 1024;
+
 /** How long (event-loop turns) and how much (bytes) output may wait for the rest of its pipeline. */
 const MAX_HELD_TURNS = 4;
 const MAX_HELD_BYTES = 64 * 1024;
@@ -87,7 +90,7 @@ const MAX_HELD_BYTES = 64 * 1024;
  * for the next number to send goes straight into the output buffer, a reply
  * that arrives early (another shard was faster) is parked until its turn.
  */
-export class Client implements ReplySink, ReplyTarget {
+export class Client implements ReplySink, InlineTarget {
   readonly id: number;
   readonly socket: Socket;
   readonly parser: RequestParser;
@@ -136,7 +139,8 @@ export class Client implements ReplySink, ReplyTarget {
   nextSeq = 0;
   private sendSeq = 0;
   private suppressed: Set<number> | null = null;
-  out: Buffer | null = null;
+  /** Replies staged for the next socket write: bytes [0, outLen). A plain Uint8Array, as the shard's reply buffer is, since replies are written into it in place. */
+  out: Uint8Array | null = null;
   outLen = 0;
   dirty = false;
   /** Total bytes of replies written, for INFO/CLIENT LIST tot-net-out. */
@@ -205,6 +209,28 @@ export class Client implements ReplySink, ReplyTarget {
 
   get pendingReplies(): number {
     return this.nextSeq - this.sendSeq;
+  }
+
+  inPlaceOutput(seq: number): Uint8Array | null {
+    // The next reply to send, on an open client whose replies are on: nothing to park, drop or close on.
+    if (seq !== this.sendSeq || this.closed || this.closeAsap || this.closeAfterSeq >= 0
+      || (this.suppressed !== null && this.suppressed.size > 0)) return null;
+    return this.out ?? this.grow(0);
+  }
+
+  wroteInPlace(seq: number, out: Uint8Array, end: number): void {
+    const start = this.outLen;
+    if (end > start && out[start] === 45) countShardError(out, start, end - start);
+    if (seq === this.awaitSeq) this.awaitDone();
+    this.out = out;
+    this.outLen = end;
+    this.sendSeq = seq + 1;
+    if (!this.dirty) {
+      this.dirty = true;
+      this.markDirty(this);
+    }
+    this.checkOutputLimitsOnGrowth();
+    if (this.parkedCount > 0) this.emitParked();
   }
 
   onShardReply(seq: number, u8: Uint8Array, off: number, len: number): void {
@@ -398,12 +424,12 @@ export class Client implements ReplySink, ReplyTarget {
     if (chunk.byteOffset === 0) (this.queuedOwned ??= new Set()).add(chunk);
   }
 
-  private grow(len: number): Buffer {
+  private grow(len: number): Uint8Array {
     const need = this.outLen + len;
     let size = this.out === null ? 2048 : this.out.length * 2;
     while (size < need) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    if (this.out !== null && this.outLen > 0) this.out.copy(next, 0, 0, this.outLen);
+    const next = new Uint8Array(size);
+    if (this.out !== null && this.outLen > 0) next.set(this.out.subarray(0, this.outLen));
     this.out = next;
     return next;
   }
@@ -458,14 +484,15 @@ export class Client implements ReplySink, ReplyTarget {
     }
     if (this.out !== null && this.outLen > 0 && !this.closed) {
       const out = this.out;
-      const chunk = out.subarray(0, this.outLen);
+      const chunk = Buffer.from(out.buffer, out.byteOffset, this.outLen);
       // The socket keeps a reference to the chunk until it is written: the next replies go to a new buffer...
       this.out = null;
       this.outLen = 0;
       ok = this.write(chunk);
       // ...unless the write went through to the kernel at once (nothing is left in the socket:
-      // libuv's try-write took it all), the usual case: then the buffer is free again.
-      if (queue === null && this.socket.writableLength === 0 && !this.closed) this.out = out;
+      // libuv's try-write took it all), the usual case: then the buffer is free again, if it is
+      // not one a big reply grew (a client keeps at most OUT_KEPT_MAX bytes between writes).
+      if (queue === null && this.socket.writableLength === 0 && !this.closed && out.length <= OUT_KEPT_MAX) this.out = out;
     }
     if (queue !== null && !this.closed) this.socket.uncork();
     // Like Redis's close(): once the last reply is written the socket is gone, so a

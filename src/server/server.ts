@@ -502,7 +502,8 @@ export class Server {
     if (entry.singleKey) {
       const k = entry.firstKey;
       if (k >= argv.count) return NO_SHARDS;
-      oneShard[0] = d.shardOf(argv.u8, argv.off[k], argv.len[k]);
+      // One shard: every key is its, no need to read the key.
+      oneShard[0] = d.shardCount === 1 ? 0 : d.shardOf(argv.u8, argv.off[k], argv.len[k]);
       return oneShard;
     }
     if (entry.front !== null) return entry.allShards ? d.everyShard : NO_SHARDS;

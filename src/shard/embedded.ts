@@ -23,8 +23,7 @@ export class EmbeddedShard {
    */
   constructor(data: ShardWorkerData, owner: number, drainOwner: () => void) {
     this.runtime = new ShardRuntime(data);
-    this.runtime.ownerFront = owner;
-    this.runtime.drainOwner = drainOwner;
+    this.runtime.setOwner(owner, drainOwner);
     this.bell = new Int32Array(data.bell);
     this.schedule();
     if (data.requestRings.length > 1) this.watchBell();

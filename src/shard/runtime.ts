@@ -18,6 +18,7 @@ import { Argv, type ArgvParts } from '../protocol/argv.ts';
 import { ReplyBuffer } from '../protocol/reply-buffer.ts';
 import { logWarning, setLogFile, setLogLevel, type LogLevelName } from '../server/log.ts';
 import { SlowProbe } from './slow-probe.ts';
+import { copyBytes } from '../util/bytes.ts';
 import { sweepHashFields } from '../commands/hashes.ts';
 
 /** Records looked ahead at (their keys hashed and their memory touched) at a time. */
@@ -113,11 +114,23 @@ export class ShardRuntime implements ShardContext {
    * The front thread that runs this shard in its own thread (shard/embedded.ts),
    * or -1, and how it drains its reply ring when that ring is full.
    */
-  ownerFront = -1;
-  drainOwner: (() => void) | null = null;
+  private ownerFront = -1;
+  private drainOwner: (() => void) | null = null;
+  /** The owner front's rings (runInline's source). */
+  private ownerSource: Source | null = null;
+
+  /** Makes `front` the front thread that runs this shard in its own thread, draining its replies with `drain`. */
+  setOwner(front: number, drain: () => void): void {
+    this.ownerFront = front;
+    this.ownerSource = this.sources[front];
+    this.drainOwner = drain;
+  }
+
   private readonly lockOpcode = opcodeOf('__lock');
   private readonly unlockOpcode = opcodeOf('__unlock');
   private readonly handlers: (ShardHandler | undefined)[];
+  /** DENYOOM_OPCODES, read through a field: an imported binding costs a check per read on the hot path. */
+  private readonly denyoom = DENYOOM_OPCODES;
   private readonly statsF64: Float64Array;
   private nextCron = 0;
   private expireCursor: number[];
@@ -496,21 +509,26 @@ export class ShardRuntime implements ShardContext {
    * straight from the arguments it parsed: no record crosses the ring. The
    * caller made sure that nothing it sent earlier still waits in its ring
    * (so the command runs in its turn), that no other front thread feeds this
-   * shard, and that the shard is not running something already. Returns true
-   * with the reply in `reply` when it has nothing riding on it (the caller
-   * hands `reply` over at once); false when it went into the front's reply
-   * ring as a record (a ready-keys or slow-log trailer, or a large reply):
-   * the caller drains the ring. `recordBytes` is what its record would have
-   * occupied (the memory admission counts it as if it had crossed).
+   * shard, and that the shard is not running something already.
+   *
+   * The reply goes where `reply` writes: its own buffer, or one the caller
+   * lent it (reply.borrow: a client's output, written in place). Returns
+   * true when it is there; false when it went into the front's reply ring as
+   * a record instead (a ready-keys or slow-log trailer rides on it, or it is
+   * too large for the ring): the caller drains the ring. `recordBytes` is
+   * what its record would have occupied (the memory admission counts it as
+   * if it had crossed).
    */
-  runInline(front: number, opcode: number, db: number, flags: number, argv: Argv, recordBytes: number): boolean {
-    const src = this.sources[front];
+  runInline(opcode: number, db: number, flags: number, argv: Argv, recordBytes: number): boolean {
+    const src = this.ownerSource as Source;
     this.src = src;
     this.busy = true;
     this.inline = true;
     this.inlineReply = false;
     this.replied = false;
     this.db = db;
+    // The arguments are copied as offsets: storing the front's Argv here would cost a write
+    // barrier's slow path per command (it is a young object).
     const argc = argv.count;
     const args = this.args;
     args.ensure(argc);
@@ -539,7 +557,10 @@ export class ShardRuntime implements ShardContext {
     }
     // A big value deleted meanwhile is freed a little at a time, between requests.
     if (!this.ks.lazy.empty) this.lazyFreeSlice(LAZYFREE_UNITS_INLINE, 0);
-    this.publishBatchStats();
+    // publishBatchStats for the one front whose count moved.
+    const stats = this.statsF64;
+    stats[STAT_USED_BYTES] = this.ks.alloc.used;
+    stats[src.doneSlot] = src.writeBytesDone;
     if (!this.inlineReply) src.replies.publish();
     return this.inlineReply;
   }
@@ -576,7 +597,7 @@ export class ShardRuntime implements ShardContext {
       return;
     }
     const handler = this.handlers[opcode];
-    if (DENYOOM_OPCODES[opcode] === 1) {
+    if (this.denyoom[opcode] === 1) {
       // Redis refuses a denyoom command before it runs when memory is short.
       // A part of a multi-shard write the front admitted may use the reserve.
       this.src.writeBytesDone += recordBytes;
@@ -617,7 +638,7 @@ export class ShardRuntime implements ShardContext {
         logWarning(`Shard ${this.shardId}: internal error in '${SHARD_COMMANDS[opcode]?.name}': ${(e as Error).stack ?? String(e)}`);
       }
     }
-    if (slowStart >= 0) this.slow.finish(slowStart, slowUs, reply.len, args);
+    if (slowStart >= 0) this.slow.finish(slowStart, slowUs, reply.size, args);
     this.statsF64[STAT_COMMANDS]++;
     this.writeReply();
   }
@@ -638,10 +659,11 @@ export class ShardRuntime implements ShardContext {
       }
     }
     const extra = trailer === null ? 0 : trailer.length;
-    const total = REP_BODY + reply.len + extra;
+    const n = reply.size;
+    const total = REP_BODY + n + extra;
     const w = this.src.replies;
-    if (this.inline && trailer === null && total <= w.maxRecord) {
-      // Run inline with nothing riding on the reply: the caller takes it from `reply`.
+    if (this.inline && trailer === null && (reply.borrowed || total <= w.maxRecord)) {
+      // Run inline with nothing riding on the reply: the caller takes it from where it was written.
       this.inlineReply = true;
       this.replied = true;
       return;
@@ -659,16 +681,10 @@ export class ShardRuntime implements ShardContext {
     }
     const at = this.reserveReply(total);
     w.writeU32(at + REP_FLAGS, trailerFlags);
-    const n = reply.len;
-    if (n < 128) {
-      const src = reply.buf;
-      const dst = w.u8;
-      const base = at + REP_BODY;
-      for (let i = 0; i < n; i++) dst[base + i] = src[i];
-    } else {
-      w.u8.set(reply.buf.subarray(0, n), at + REP_BODY);
-    }
-    if (trailer !== null) w.u8.set(trailer, at + REP_BODY + n);
+    const body = at + REP_BODY;
+    if (n < 128) copyBytes(reply.buf, reply.start, w.u8, body, n);
+    else w.u8.set(reply.buf.subarray(reply.start, reply.len), body);
+    if (trailer !== null) w.u8.set(trailer, body + n);
     w.commit(total);
     this.replied = true;
   }

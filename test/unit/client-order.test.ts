@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import net from 'node:net';
 import { Client } from '../../src/server/client.ts';
+import { ReplyBuffer } from '../../src/protocol/reply-buffer.ts';
 
 /** A client whose socket only records what would be written. */
 function recordingClient(): { client: Client; written: Buffer[] } {
@@ -78,5 +79,74 @@ describe('Client reply ordering', () => {
     client.deliver(c, big, 0, big.length);
     // Enough bytes waiting: write them although a reply is still in flight.
     expect(client.holdOutput()).toBe(false);
+  });
+
+  it('property: replies written in place (a command run inline) and replies delivered leave in request order', () => {
+    let inPlaceTotal = 0;
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 5000 }), fc.boolean()), { minLength: 1, maxLength: 200 }),
+      fc.integer({ min: 1, max: 30 }),
+      (requests, flushEvery) => {
+        const { client, written } = recordingClient();
+        const shardReply = new ReplyBuffer(16);
+        const replies: Buffer[] = [];
+        // The reply of a "ring" request arrives later (with a later request, or at the end), so
+        // that some in-place candidates find an earlier reply still missing and are delivered instead.
+        let late: { seq: number; bytes: Buffer } | null = null;
+        let inPlace = 0;
+        for (const [i, [viaRing, size, lateArrives]] of requests.entries()) {
+          const bytes = Buffer.alloc(size, (i * 13 + 5) & 0xff);
+          replies.push(bytes);
+          if (lateArrives && late !== null) {
+            client.deliver(late.seq, late.bytes, 0, late.bytes.length);
+            late = null;
+          }
+          const seq = client.takeSeq();
+          if (viaRing) {
+            if (late !== null) client.deliver(late.seq, late.bytes, 0, late.bytes.length);
+            late = { seq, bytes };
+          } else {
+            const out = client.inPlaceOutput(seq);
+            if (out === null) {
+              expect(late).not.toBeNull();
+              client.deliver(seq, bytes, 0, bytes.length);
+            } else {
+              expect(late).toBeNull();
+              shardReply.borrow(out, client.outLen);
+              shardReply.raw(bytes, 0, bytes.length);
+              const end = shardReply.len;
+              client.wroteInPlace(seq, shardReply.giveBack(), end);
+              inPlace++;
+            }
+          }
+          if (i % flushEvery === 0) client.flush();
+        }
+        if (late !== null) client.deliver(late.seq, late.bytes, 0, late.bytes.length);
+        client.flush();
+        expect(Buffer.concat(written).equals(Buffer.concat(replies))).toBe(true);
+        expect(client.pendingReplies).toBe(0);
+        inPlaceTotal += inPlace;
+      },
+    ), { numRuns: 300 });
+    // The runs did write in place (a property that never took that path would prove nothing).
+    expect(inPlaceTotal).toBeGreaterThan(100);
+  });
+
+  it('offers no output buffer to write into while replies are off, or once the client is closing', () => {
+    const { client, written } = recordingClient();
+    client.replyMode = 1; // OFF
+    const a = client.takeSeq();
+    expect(client.inPlaceOutput(a)).toBeNull();
+    client.deliver(a, Buffer.from('+A\r\n'), 0, 4);
+    client.replyMode = 0;
+    const b = client.takeSeq();
+    const out = client.inPlaceOutput(b);
+    expect(out).not.toBeNull();
+    out!.set(Buffer.from('+B\r\n'), client.outLen);
+    client.wroteInPlace(b, out!, client.outLen + 4);
+    client.closeAfterSeq = client.nextSeq;
+    expect(client.inPlaceOutput(client.takeSeq())).toBeNull();
+    client.flush();
+    expect(Buffer.concat(written).toString()).toBe('+B\r\n');
   });
 });
