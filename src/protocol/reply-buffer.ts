@@ -8,6 +8,13 @@ const EXACT_GROWTH_MIN = 1024 * 1024;
 /** Room left after such a bulk for what may follow it (more of an array, a RESP3 attribute...). */
 const EXACT_GROWTH_SLACK = 4096;
 
+/** Decimal digits of 0 <= m < 2^31. */
+function decimalDigits(m: number): number {
+  let count = 1;
+  for (let t = m; t >= 10; t = (t / 10) | 0) count++;
+  return count;
+}
+
 /**
  * RESP encoder writing into a reusable byte buffer. A shard encodes each
  * reply here (RESP2 or RESP3, as the request asked) and then copies it into the
@@ -146,8 +153,7 @@ export class ReplyBuffer {
 
   /** `m` (0 <= m < 2^31) in decimal, zero-padded to at least `width` digits; int32 arithmetic only. */
   private digits(m: number, width: number): void {
-    let count = 1;
-    for (let t = m; t >= 10; t = (t / 10) | 0) count++;
+    let count = decimalDigits(m);
     if (count < width) count = width;
     const b = this.buf;
     let p = this.len + count;
@@ -200,6 +206,24 @@ export class ReplyBuffer {
   }
 
   int(n: number): this {
+    if (n >= 0 && n <= 0x7fffffff) {
+      // The usual integer reply (a count, a length): one room check, the digits written in place.
+      this.ensure(13);
+      const count = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : decimalDigits(n);
+      const b = this.buf;
+      const p = this.len;
+      b[p] = 58; // :
+      let q = p + count;
+      for (let m = n; q > p; q--) {
+        const next = (m / 10) | 0;
+        b[q] = 48 + (m - next * 10);
+        m = next;
+      }
+      b[p + count + 1] = CRLF0;
+      b[p + count + 2] = CRLF1;
+      this.len = p + count + 3;
+      return this;
+    }
     this.header(58, n); // :
     return this;
   }

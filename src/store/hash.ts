@@ -8,7 +8,7 @@ import { hashBytes } from '../util/hash.ts';
 import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
 import type { Piece } from './list.ts';
 import type { StructureStore } from './structure.ts';
-import { copyBytes } from '../util/bytes.ts';
+import { copyBytes, dataViewOf, equalBytes } from '../util/bytes.ts';
 
 // A hash is either a listpack block (one allocation: an 8-byte header, then
 // the entries packed back to back) or, past hash-max-listpack-entries /
@@ -168,10 +168,7 @@ export class HashStore implements StructureStore, RecordShape {
   }
 
   private bytesEqual(off: number, len: number, kb: Uint8Array, ko: number, kl: number): boolean {
-    if (len !== kl) return false;
-    const a = this.u8;
-    for (let i = 0; i < kl; i++) if (a[off + i] !== kb[ko + i]) return false;
-    return true;
+    return len === kl && equalBytes(this.u8, this.dv, off, kb, dataViewOf(kb), ko, kl);
   }
 
   // -- table reading -------------------------------------------------------------

@@ -3,6 +3,7 @@ import {
   SET_HEADER_BYTES, SET_MEMBER_HEADER_BYTES,
 } from '../../native-layout/layout.ts';
 import { hashBytes } from '../util/hash.ts';
+import { dataViewOf, equalBytes } from '../util/bytes.ts';
 import { INT_UNSAFE, parseI64, parseI64Big, parseI64Status } from '../util/numbers.ts';
 import { OutOfMemoryError, type Arena, type SlabAllocator } from './arena.ts';
 import { HashIndex, sampledRecordBytes, type RecordShape } from './hash-index.ts';
@@ -44,6 +45,8 @@ const SERIAL_COUNT_MASK = 0x7fffffff;
 
 export class SetStore implements StructureStore, RecordShape {
   private readonly u8: Uint8Array;
+  /** The arena as a DataView: member compares read four bytes at a time. */
+  private readonly bytes: DataView;
   private readonly u32: Uint32Array;
   private readonly i16: Int16Array;
   private readonly i32: Int32Array;
@@ -72,6 +75,7 @@ export class SetStore implements StructureStore, RecordShape {
   constructor(arena: Arena, alloc: SlabAllocator, seed: number) {
     const u8 = arena.u8;
     this.u8 = u8;
+    this.bytes = arena.view;
     this.u32 = arena.u32;
     this.view = HashIndex.view(arena, alloc);
     this.walker = HashIndex.view(arena, alloc);
@@ -241,15 +245,13 @@ export class SetStore implements StructureStore, RecordShape {
   /** Byte offset of the listpack element equal to the bytes (its length prefix), or -1. */
   private lpFind(h: number, b: Uint8Array, off: number, len: number): number {
     const u8 = this.u8;
+    const dv = this.bytes;
+    const bv = dataViewOf(b);
     let p = this.data(h) * REF_UNIT_BYTES;
     const end = p + this.aux(h);
     while (p < end) {
-      const l = u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24);
-      if (l === len) {
-        let i = 0;
-        while (i < len && u8[p + 4 + i] === b[off + i]) i++;
-        if (i === len) return p;
-      }
+      const l = dv.getInt32(p, true);
+      if (l === len && equalBytes(u8, dv, p + 4, b, bv, off, len)) return p;
       p += 4 + l;
     }
     return -1;

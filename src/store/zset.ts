@@ -6,6 +6,7 @@ import {
 import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
 import type { StructureStore } from './structure.ts';
 import { hashBytes } from '../util/hash.ts';
+import { dataViewOf, equalBytes } from '../util/bytes.ts';
 import { HashIndex, type RecordShape } from './hash-index.ts';
 
 /**
@@ -63,6 +64,8 @@ function lpEntryBytes(len: number): number {
 
 export class ZSetStore implements StructureStore, RecordShape {
   private readonly u8: Uint8Array;
+  /** The arena as a DataView: member compares read four bytes at a time. */
+  private readonly bytes: DataView;
   private readonly u32: Uint32Array;
   private readonly f64: Float64Array;
   private readonly alloc: SlabAllocator;
@@ -82,6 +85,7 @@ export class ZSetStore implements StructureStore, RecordShape {
   constructor(u8: Uint8Array, u32: Uint32Array, f64: Float64Array, alloc: SlabAllocator, seed: number) {
     this.index = HashIndex.view(alloc.arena, alloc);
     this.u8 = u8;
+    this.bytes = alloc.arena.view;
     this.u32 = u32;
     this.f64 = f64;
     this.alloc = alloc;
@@ -265,7 +269,7 @@ export class ZSetStore implements StructureStore, RecordShape {
   find(h: number, b: Uint8Array, o: number, l: number): number {
     if (this.encoding(h) === ENC_ZSET_LISTPACK) {
       for (let p = this.first(h); p !== 0; p = this.next(h, p)) {
-        if (this.memberLen(p) === l && compareBytes(this.u8, p + ZLP_MEMBER, l, b, o, l) === 0) return p;
+        if (this.memberLen(p) === l && equalBytes(this.u8, this.bytes, p + ZLP_MEMBER, b, dataViewOf(b), o, l)) return p;
       }
       return 0;
     }
