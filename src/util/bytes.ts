@@ -40,7 +40,7 @@ export function dataViewOf(u8: Uint8Array): DataView<ArrayBufferLike> {
 export function equalBytes(a: Uint8Array, av: DataView<ArrayBufferLike>, ao: number, b: Uint8Array, bv: DataView<ArrayBufferLike>, bo: number,
   n: number): boolean {
   let i = 0;
-  for (; i + 4 <= n; i += 4) if (av.getInt32(ao + i) !== bv.getInt32(bo + i)) return false;
+  for (; i + 4 <= n; i += 4) if (av.getInt32(ao + i, true) !== bv.getInt32(bo + i, true)) return false;
   for (; i < n; i++) if (a[ao + i] !== b[bo + i]) return false;
   return true;
 }
