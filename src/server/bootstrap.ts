@@ -282,7 +282,8 @@ function writePidFile(path: string): void {
  * Test-only faults on the front thread (SABRE_TEST_FAULT, read at start-up;
  * nothing a client sends can set it): "pump" makes the reply pump throw once,
  * "deliver" makes handing the first reply that contains "fault:deliver" to its
- * client throw (delivered, or written in place). The shards read their own faults (see ShardWorkerData.fault).
+ * client throw (delivered, or written in place). The shards read their own
+ * faults (see ShardWorkerData.fault).
  */
 function injectFrontFault(server: Server, fault: string): void {
   if (fault === 'pump') {

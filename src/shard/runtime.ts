@@ -682,8 +682,7 @@ export class ShardRuntime implements ShardContext {
     const at = this.reserveReply(total);
     w.writeU32(at + REP_FLAGS, trailerFlags);
     const body = at + REP_BODY;
-    if (n < 128) copyBytes(reply.buf, reply.start, w.u8, body, n);
-    else w.u8.set(reply.buf.subarray(reply.start, reply.len), body);
+    copyBytes(reply.buf, reply.start, w.u8, body, n);
     if (trailer !== null) w.u8.set(trailer, body + n);
     w.commit(total);
     this.replied = true;
