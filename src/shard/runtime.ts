@@ -575,7 +575,6 @@ export class ShardRuntime implements ShardContext {
    * request's execution that does not depend on where its arguments came from.
    */
   private runCommand(opcode: number, flags: number, recordBytes: number, requestBytes: number): void {
-    const args = this.args;
     const reply = this.reply;
     reply.reset((flags & REQF_RESP3) !== 0);
     const ks = this.ks;
@@ -589,61 +588,98 @@ export class ShardRuntime implements ShardContext {
     const index = ks.dbs[this.db];
     if (index !== undefined && index.isRehashing) index.rehashStep(1);
     if (opcode === this.lockOpcode || opcode === this.unlockOpcode) {
-      // A coordinated command from a front thread holds this shard until its
-      // __unlock: meanwhile only that front's ring is read.
-      this.exclusive = opcode === this.lockOpcode ? this.src.front : -1;
-      reply.simple('OK');
+      this.runLock(opcode);
+      return;
+    }
+    if (this.denyoom[opcode] === 1 && !this.admit(flags, recordBytes)) {
       this.writeReply();
       return;
     }
-    const handler = this.handlers[opcode];
-    if (this.denyoom[opcode] === 1) {
-      // Redis refuses a denyoom command before it runs when memory is short.
-      // A part of a multi-shard write the front admitted may use the reserve.
-      this.src.writeBytesDone += recordBytes;
-      // Memory still waiting in the lazy-free queue is given back first.
-      if ((flags & REQF_MAY_USE_RESERVE) === 0 && ks.alloc.used + recordBytes > this.admitLimit && !ks.lazy.empty) {
-        this.drainLazyFree();
-      }
-      if ((flags & REQF_MAY_USE_RESERVE) === 0 && ks.alloc.used + recordBytes > this.admitLimit) {
-        reply.error(ERR_OOM);
-        this.statsF64[STAT_COMMANDS]++;
-        this.writeReply();
-        return;
-      }
-    }
     const slowUs = this.config.slowlogLogSlowerThan;
     const slowStart = this.slow.start(slowUs, opcode, requestBytes);
-    try {
-      if (handler === undefined) reply.error(`ERR unknown shard opcode ${opcode}`);
-      else {
-        try {
-          handler(this);
-        } catch (e) {
-          // Out of memory while deleted values still wait to be freed: free them
-          // all now and run the command again (it changed nothing: writes are all
-          // or nothing), so that deleting keeps making room at once.
-          if (!(e instanceof OutOfMemoryError) || ks.lazy.empty) throw e;
-          this.drainLazyFree();
-          reply.reset((flags & REQF_RESP3) !== 0);
-          handler(this);
-        }
-      }
-    } catch (e) {
-      reply.reset((flags & REQF_RESP3) !== 0);
-      // Every keyspace write is all or nothing: an OOM left the keyspace as it was.
-      if (e instanceof OutOfMemoryError) reply.error(ERR_OOM);
-      else {
-        reply.error(`ERR internal error in '${SHARD_COMMANDS[opcode]?.name}': ${(e as Error).message}`);
-        logWarning(`Shard ${this.shardId}: internal error in '${SHARD_COMMANDS[opcode]?.name}': ${(e as Error).stack ?? String(e)}`);
+    const handler = this.handlers[opcode];
+    if (handler === undefined) reply.error(`ERR unknown shard opcode ${opcode}`);
+    else {
+      try {
+        handler(this);
+      } catch (e) {
+        this.handlerFailed(e, opcode, flags);
       }
     }
-    if (slowStart >= 0) this.slow.finish(slowStart, slowUs, reply.size, args);
+    if (slowStart >= 0) this.slow.finish(slowStart, slowUs, reply.size, this.args);
     this.statsF64[STAT_COMMANDS]++;
     this.writeReply();
   }
 
+  // runCommand's rare paths live in methods of their own: kept small, runCommand is inlined
+  // into its callers (V8 inlines functions of at most 460 bytes of bytecode).
+
+  /** __lock / __unlock: a coordinated command from a front thread holds this shard until its __unlock (only that front's ring is read meanwhile). */
+  private runLock(opcode: number): void {
+    this.exclusive = opcode === this.lockOpcode ? this.src.front : -1;
+    this.reply.simple('OK');
+    this.writeReply();
+  }
+
+  /**
+   * Redis refuses a denyoom command before it runs when memory is short; a
+   * part of a multi-shard write the front admitted may use the reserve.
+   * Returns false, with the OOM error written, when it is refused.
+   */
+  private admit(flags: number, recordBytes: number): boolean {
+    this.src.writeBytesDone += recordBytes;
+    if ((flags & REQF_MAY_USE_RESERVE) !== 0) return true;
+    const ks = this.ks;
+    // Memory still waiting in the lazy-free queue is given back first.
+    if (ks.alloc.used + recordBytes > this.admitLimit && !ks.lazy.empty) this.drainLazyFree();
+    if (ks.alloc.used + recordBytes <= this.admitLimit) return true;
+    this.reply.error(ERR_OOM);
+    this.statsF64[STAT_COMMANDS]++;
+    return false;
+  }
+
+  /**
+   * The handler threw. Out of memory while deleted values still wait to be
+   * freed: free them all now and run the command again (it changed nothing:
+   * writes are all or nothing), so that deleting keeps making room at once.
+   * Otherwise, or if it throws again, the error is the command's reply: an
+   * OOM left the keyspace as it was; anything else is an internal error, logged.
+   */
+  private handlerFailed(e: unknown, opcode: number, flags: number): void {
+    const reply = this.reply;
+    let failure = e;
+    if (failure instanceof OutOfMemoryError && !this.ks.lazy.empty) {
+      this.drainLazyFree();
+      reply.reset((flags & REQF_RESP3) !== 0);
+      try {
+        (this.handlers[opcode] as ShardHandler)(this);
+        return;
+      } catch (again) {
+        failure = again;
+      }
+    }
+    reply.reset((flags & REQF_RESP3) !== 0);
+    if (failure instanceof OutOfMemoryError) reply.error(ERR_OOM);
+    else {
+      reply.error(`ERR internal error in '${SHARD_COMMANDS[opcode]?.name}': ${(failure as Error).message}`);
+      logWarning(`Shard ${this.shardId}: internal error in '${SHARD_COMMANDS[opcode]?.name}': ${(failure as Error).stack ?? String(failure)}`);
+    }
+  }
+
   private writeReply(): void {
+    const reply = this.reply;
+    // The usual inline run: nothing rides on the reply, and it stays where it was written.
+    if (this.inline && this.slow.trailer === null && this.ks.readyKeys.length === 0 && !this.ks.blockedOutput
+      && (reply.borrowed || REP_BODY + reply.size <= this.src.replies.maxRecord)) {
+      this.inlineReply = true;
+      this.replied = true;
+      return;
+    }
+    this.writeReplyRecord();
+  }
+
+  /** writeReply() for a reply that goes into the ring (or rides with a trailer). */
+  private writeReplyRecord(): void {
     const reply = this.reply;
     // A slow command's trailer ends the record (native-layout: REPF_SLOW).
     let trailer = this.slow.trailer;
