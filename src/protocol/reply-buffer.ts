@@ -8,10 +8,11 @@ const EXACT_GROWTH_MIN = 1024 * 1024;
 /** Room left after such a bulk for what may follow it (more of an array, a RESP3 attribute...). */
 const EXACT_GROWTH_SLACK = 4096;
 
-/** Decimal digits of 0 <= m < 2^31. */
+/** Decimal digits of 0 <= m < 2^31 (compares for the usual small numbers, divisions past them). */
 function decimalDigits(m: number): number {
-  let count = 1;
-  for (let t = m; t >= 10; t = (t / 10) | 0) count++;
+  if (m < 1000000) return m < 10 ? 1 : m < 100 ? 2 : m < 1000 ? 3 : m < 10000 ? 4 : m < 100000 ? 5 : 6;
+  let count = 7;
+  for (let t = (m / 10000000) | 0; t > 0; t = (t / 10) | 0) count++;
   return count;
 }
 
@@ -207,21 +208,11 @@ export class ReplyBuffer {
 
   int(n: number): this {
     if (n >= 0 && n <= 0x7fffffff) {
-      // The usual integer reply (a count, a length): one room check, the digits written in place.
+      // The usual integer reply (a count, a length): one room check, no sign or range work.
       this.ensure(13);
-      const count = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : decimalDigits(n);
-      const b = this.buf;
-      const p = this.len;
-      b[p] = 58; // :
-      let q = p + count;
-      for (let m = n; q > p; q--) {
-        const next = (m / 10) | 0;
-        b[q] = 48 + (m - next * 10);
-        m = next;
-      }
-      b[p + count + 1] = CRLF0;
-      b[p + count + 2] = CRLF1;
-      this.len = p + count + 3;
+      this.buf[this.len++] = 58; // :
+      this.digits(n, 1);
+      this.crlf();
       return this;
     }
     this.header(58, n); // :

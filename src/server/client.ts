@@ -212,8 +212,9 @@ export class Client implements ReplySink, InlineTarget {
   }
 
   inPlaceOutput(seq: number): Uint8Array | null {
-    // The next reply to send, on an open client whose replies are on: nothing to park, drop or close on.
-    if (seq !== this.sendSeq || this.closed || this.closeAsap || this.closeAfterSeq >= 0
+    // The next reply to send and the last number taken (so nothing is parked after it), on an open
+    // client whose replies are on: nothing to park, drop or close on.
+    if (seq !== this.sendSeq || seq !== this.nextSeq - 1 || this.closed || this.closeAsap || this.closeAfterSeq >= 0
       || (this.suppressed !== null && this.suppressed.size > 0)) return null;
     return this.out ?? this.grow(0);
   }
@@ -221,7 +222,6 @@ export class Client implements ReplySink, InlineTarget {
   wroteInPlace(seq: number, out: Uint8Array, end: number): void {
     const start = this.outLen;
     if (end > start && out[start] === 45) countShardError(out, start, end - start);
-    if (seq === this.awaitSeq) this.awaitDone();
     this.out = out;
     this.outLen = end;
     this.sendSeq = seq + 1;
@@ -230,7 +230,6 @@ export class Client implements ReplySink, InlineTarget {
       this.markDirty(this);
     }
     this.checkOutputLimitsOnGrowth();
-    if (this.parkedCount > 0) this.emitParked();
   }
 
   onShardReply(seq: number, u8: Uint8Array, off: number, len: number): void {

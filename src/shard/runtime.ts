@@ -667,15 +667,22 @@ export class ShardRuntime implements ShardContext {
   }
 
   private writeReply(): void {
-    const reply = this.reply;
     // The usual inline run: nothing rides on the reply, and it stays where it was written.
-    if (this.inline && this.slow.trailer === null && this.ks.readyKeys.length === 0 && !this.ks.blockedOutput
-      && (reply.borrowed || REP_BODY + reply.size <= this.src.replies.maxRecord)) {
-      this.inlineReply = true;
-      this.replied = true;
-      return;
-    }
+    if (this.slow.trailer === null && this.ks.readyKeys.length === 0 && !this.ks.blockedOutput && this.keptInline()) return;
     this.writeReplyRecord();
+  }
+
+  /**
+   * For a command run inline whose reply has nothing riding on it: true when
+   * the reply stays where it was written (the caller takes it from there),
+   * which a reply too large for a ring record does only in a borrowed buffer.
+   */
+  private keptInline(): boolean {
+    const reply = this.reply;
+    if (!this.inline || (!reply.borrowed && REP_BODY + reply.size > this.src.replies.maxRecord)) return false;
+    this.inlineReply = true;
+    this.replied = true;
+    return true;
   }
 
   /** writeReply() for a reply that goes into the ring (or rides with a trailer). */
@@ -698,12 +705,8 @@ export class ShardRuntime implements ShardContext {
     const n = reply.size;
     const total = REP_BODY + n + extra;
     const w = this.src.replies;
-    if (this.inline && trailer === null && (reply.borrowed || total <= w.maxRecord)) {
-      // Run inline with nothing riding on the reply: the caller takes it from where it was written.
-      this.inlineReply = true;
-      this.replied = true;
-      return;
-    }
+    // Ready keys with no waiter served leave nothing riding on it after all.
+    if (trailer === null && this.keptInline()) return;
     if (total > w.maxRecord) {
       // The reply's own buffer travels (a big bulk grew it to its exact size), not a copy of it.
       const payload = reply.take();
