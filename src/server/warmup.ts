@@ -39,7 +39,10 @@ export interface WarmUpOptions {
   timeoutMs: number;
 }
 
-export const DEFAULT_WARM_UP: WarmUpOptions = { connections: 16, pipelines: 24, timeoutMs: 5_000 };
+// 40 pipelines: with 24, SET's and GET's handlers (setCommand, putString, getCommand) were still
+// waiting for TurboFan when the warm-up ended, and the first -P 16 run paid 8-10% more CPU per
+// request for them (docs/architecture.md, "Start-up warm-up"); 64 did no better than 40.
+export const DEFAULT_WARM_UP: WarmUpOptions = { connections: 16, pipelines: 40, timeoutMs: 5_000 };
 
 /** redis-benchmark's value size (-d 3). */
 const VALUE = 'xxx';

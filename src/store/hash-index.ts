@@ -4,17 +4,43 @@ import {
   HIDX_OLD_DELETED, HIDX_OLD_FULL, HIDX_OLD_GROUPS, HIDX_REHASH_IDX, REF_UNIT_BYTES, TAG_DELETED, TAG_EMPTY,
 } from '../../native-layout/layout.ts';
 import { SlabAllocator, type Arena } from './arena.ts';
-import { dataViewOf, equalBytes } from '../util/bytes.ts';
+import { dataViewOf } from '../util/bytes.ts';
 
 /**
- * How the index reads the records it points to. A record is named by its ref,
- * its address in REF_UNIT_BYTES units (what a slot stores). Every indexed
- * record starts with its u32 hash (so resizes never rehash key bytes); the
- * shape says where its key bytes are.
+ * Where the key bytes of the records an index points to are, as numbers. A
+ * record is named by its ref, its address in REF_UNIT_BYTES units (what a
+ * slot stores). Every indexed record starts with its u32 hash (so resizes
+ * never rehash key bytes); for a record at ref r, reading u32 words from r * 2:
+ *
+ *     length = u32[r * 2 + lenWord] & 0x7fffffff
+ *     offset = r * REF_UNIT_BYTES + base + ((u32[r * 2 + extraWord] >>> extraShift) & extraMask) * extraUnit
+ *
+ * (the extra part: an optional expiry before the key, or a node's levels).
+ * Numbers rather than a method per store: the four stores' methods made the
+ * key compare a megamorphic call, which cost more than the compare itself.
+ * Made by keyLayout() only, so that every layout has one hidden class.
  */
-export interface RecordShape {
-  keyOffset(ref: number): number;
-  keyLength(ref: number): number;
+export interface KeyLayout {
+  readonly lenWord: number;
+  readonly base: number;
+  readonly extraWord: number;
+  readonly extraShift: number;
+  readonly extraMask: number;
+  readonly extraUnit: number;
+}
+
+export function keyLayout(lenWord: number, base: number, extraWord = 0, extraShift = 0, extraMask = 0, extraUnit = 0): KeyLayout {
+  return { lenWord, base, extraWord, extraShift, extraMask, extraUnit };
+}
+
+/** The byte offset of the key of the record at `ref`. */
+export function keyOffsetIn(layout: KeyLayout, u32: Uint32Array, ref: number): number {
+  return ref * REF_UNIT_BYTES + layout.base + ((u32[ref * 2 + layout.extraWord] >>> layout.extraShift) & layout.extraMask) * layout.extraUnit;
+}
+
+/** The length of the key of the record at `ref`. */
+export function keyLengthIn(layout: KeyLayout, u32: Uint32Array, ref: number): number {
+  return u32[ref * 2 + layout.lenWord] & 0x7fffffff;
 }
 
 interface Table {
@@ -39,11 +65,8 @@ function fillTable(t: Table, baseRef: number, groups: number, full: number, dele
   return t;
 }
 
-/** The shape of an unattached view: attach() gives the real one. */
-const NO_SHAPE: RecordShape = {
-  keyOffset: () => { throw new Error('hash index view used before attach()'); },
-  keyLength: () => { throw new Error('hash index view used before attach()'); },
-};
+/** The layout of an unattached view (attach() gives the real one): a key of length 0 at offset 0. */
+const NO_LAYOUT: KeyLayout = keyLayout(0, 0);
 /**
  * Grow when full + deleted slots exceed 7/8 of the capacity. The limit is
  * soft: when the bigger table cannot be allocated, inserts go on into the
@@ -120,20 +143,20 @@ function rev32(v: number): number {
  *
  *     const h = HashIndex.create(alloc);          // header of an empty index (OutOfMemoryError)
  *     const view = HashIndex.view(arena, alloc);  // one per store, reused
- *     view.attach(h, shape).find(...)             // every method works on the attached index
- *     view.attach(h, shape).destroy()             // frees tables and header (not the records)
+ *     view.attach(h, layout).find(...)             // every method works on the attached index
+ *     view.attach(h, layout).destroy()             // frees tables and header (not the records)
  *
  * attach() loads the header; every method that changes the state writes it
  * back before it returns, so a view can be re-attached to another header at
  * any time. The records a collection indexes must start with their u32 hash,
- * as entries do; `shape` says where their key bytes are. A collection's index
+ * as entries do; `layout` says where their key bytes are. A collection's index
  * has no cron: its store advances the rehash (rehashStep) and shrinks it
  * (maybeShrink) as its commands touch it.
  */
 export class HashIndex {
   private readonly arena: Arena;
   private readonly alloc: SlabAllocator;
-  private shape: RecordShape;
+  private layout: KeyLayout;
   /** Ref of the arena header holding this index's state, 0 when the state lives in this object. */
   private header = 0;
   private cur: Table;
@@ -155,10 +178,10 @@ export class HashIndex {
   /** Version stamped on groups that change (the snapshot epoch of the shard). */
   version = 1;
 
-  constructor(arena: Arena, alloc: SlabAllocator, shape: RecordShape, groups = MIN_GROUPS) {
+  constructor(arena: Arena, alloc: SlabAllocator, layout: KeyLayout, groups = MIN_GROUPS) {
     this.arena = arena;
     this.alloc = alloc;
-    this.shape = shape;
+    this.layout = layout;
     this.cur = groups === 0 ? { base: 0, baseWord: 0, groups: 0, mask: 0, full: 0, deleted: 0 } : this.newTable(groups);
   }
 
@@ -166,7 +189,7 @@ export class HashIndex {
 
   /** An unattached view, for attach(): allocates nothing. */
   static view(arena: Arena, alloc: SlabAllocator): HashIndex {
-    return new HashIndex(arena, alloc, NO_SHAPE, 0);
+    return new HashIndex(arena, alloc, NO_LAYOUT, 0);
   }
 
   /**
@@ -191,12 +214,12 @@ export class HashIndex {
     return header / REF_UNIT_BYTES;
   }
 
-  /** Loads the index whose header is at ref `h`; its records are read through `shape`. */
-  attach(h: number, shape: RecordShape): this {
+  /** Loads the index whose header is at ref `h`; its records' keys are where `layout` says. */
+  attach(h: number, layout: KeyLayout): this {
     const u32 = this.arena.u32;
     const w = h * 2;
     this.header = h;
-    this.shape = shape;
+    this.layout = layout;
     this.cur = fillTable(this.viewCur, u32[w + HIDX_CUR_BASE / 4], u32[w + HIDX_CUR_GROUPS / 4],
       u32[w + HIDX_CUR_FULL / 4], u32[w + HIDX_CUR_DELETED / 4]);
     const oldBase = u32[w + HIDX_OLD_BASE / 4];
@@ -355,10 +378,19 @@ export class HashIndex {
   }
 
   private keyEquals(ref: number, kb: Uint8Array, ko: number, kl: number): boolean {
-    const shape = this.shape;
-    if (shape.keyLength(ref) !== kl) return false;
-    const arena = this.arena;
-    return equalBytes(arena.u8, arena.view, shape.keyOffset(ref), kb, dataViewOf(kb), ko, kl);
+    const layout = this.layout;
+    const u32 = this.arena.u32;
+    if ((u32[ref * 2 + layout.lenWord] & 0x7fffffff) !== kl) return false;
+    // Every layout's key starts 4-aligned in the arena: its side is read as u32 words (a word
+    // load costs a fifth of a DataView's), the key's side through a DataView (any offset).
+    const ao = keyOffsetIn(layout, u32, ref);
+    const kv = dataViewOf(kb);
+    const w = ao / 4; // (not >> 2: arena addresses pass 2^31)
+    let i = 0;
+    for (; i + 4 <= kl; i += 4) if (u32[w + (i >> 2)] !== kv.getUint32(ko + i, true)) return false;
+    const u8 = this.arena.u8;
+    for (; i < kl; i++) if (u8[ao + i] !== kb[ko + i]) return false;
+    return true;
   }
 
   /**

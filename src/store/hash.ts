@@ -3,7 +3,7 @@ import {
   HASH_FLAG_TTL, HF_BYTES, HF_BYTES_TTL, HF_EXPIRE, HF_FLEN, HF_HASH, HF_VLEN, HLP_HEADER_BYTES, HLP_USED,
   HT_FREE_CURSOR, HT_HEADER_BYTES, HT_MIN_EXPIRE, HT_INDEX, HT_TTL_FIELDS, REF_UNIT_BYTES,
 } from '../../native-layout/layout.ts';
-import { HashIndex, sampledRecordBytes, type RecordShape } from './hash-index.ts';
+import { HashIndex, keyLayout, sampledRecordBytes } from './hash-index.ts';
 import { hashBytes } from '../util/hash.ts';
 import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
 import type { Piece } from './list.ts';
@@ -37,6 +37,8 @@ const R_FLEN = HF_FLEN / 4;
 const R_VLEN = HF_VLEN / 4;
 const R_EXP = HF_EXPIRE / 8;
 const EXP_BIT = 0x80000000;
+/** A field record's field, for the index: length in HF_FLEN, bytes after the header (and after the expiry when EXP_BIT is set). */
+const FIELD_KEY_LAYOUT = keyLayout(R_FLEN, HF_BYTES, R_FLEN, 31, 1, HF_BYTES_TTL - HF_BYTES);
 /** Groups of an index to move per write while it resizes (the keyspace's cron does this for databases). */
 const REHASH_GROUPS_PER_WRITE = 4;
 /** A listpack never grows past this (Redis's lpSafeToAdd limit): it becomes a hashtable. */
@@ -49,7 +51,7 @@ function varLen(n: number): number {
 /** visit(fieldOff, fieldLen, valueOff, valueLen, expireAt) over a hash's fields, bytes in the arena. */
 export type FieldVisitor = (fo: number, fl: number, vo: number, vl: number, exp: number) => void;
 
-export class HashStore implements StructureStore, RecordShape {
+export class HashStore implements StructureStore {
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly f64: Float64Array;
@@ -88,13 +90,10 @@ export class HashStore implements StructureStore, RecordShape {
     this.index = HashIndex.view(alloc.arena, alloc);
   }
 
-  // RecordShape of the field records, for the index.
-  keyOffset(ref: number): number { return this.recBytes(ref); }
-  keyLength(ref: number): number { return this.recFlen(ref); }
 
   /** The index of a hashtable, attached. */
   private ix(h: number): HashIndex {
-    return this.index.attach(this.u32[h * 2 + W_INDEX], this);
+    return this.index.attach(this.u32[h * 2 + W_INDEX], FIELD_KEY_LAYOUT);
   }
 
   // -- header ----------------------------------------------------------------------

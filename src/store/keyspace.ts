@@ -14,7 +14,7 @@ import { LAZYFREE_THRESHOLD, LazyFreeQueue } from './lazyfree.ts';
 import { hashBytes } from '../util/hash.ts';
 import { copyBytes } from '../util/bytes.ts';
 import { Arena, OutOfMemoryError, SlabAllocator } from './arena.ts';
-import { HashIndex, type RecordShape } from './hash-index.ts';
+import { HashIndex, keyLayout, keyOffsetIn } from './hash-index.ts';
 
 // An entry is named by its ref: its address in REF_UNIT_BYTES units, as index
 // slots store it. Its fields are then at u32 index ref * 2 + W_* and f64
@@ -23,6 +23,8 @@ import { HashIndex, type RecordShape } from './hash-index.ts';
 const W_HASH = ENTRY_HASH / 4;
 const W_META = ENTRY_META / 4;
 const W_KEYLEN = ENTRY_KEYLEN / 4;
+/** An entry's key: after the header, and after the expiry when META_EXPIRE_BIT (bit 31 of the meta word) is set. */
+const ENTRY_KEY_LAYOUT = keyLayout(W_KEYLEN, ENTRY_HEADER_BYTES, W_META, 31, 1, ENTRY_EXPIRE_BYTES);
 const W_VALUE = ENTRY_VALUE / 4;
 const D_EXPIRE = ENTRY_EXPIRE / 8;
 
@@ -44,7 +46,7 @@ const SLAB_BYTES_FOR_SMALL = SLAB_BYTES;
  * "Memory exhaustion"). An entry is named by its ref (its address / 8, see
  * W_* below); the offsets it hands out (keyOffset, stringOffset) are bytes.
  */
-export class Keyspace implements RecordShape {
+export class Keyspace {
   readonly arena: Arena;
   readonly alloc: SlabAllocator;
   readonly dbs: HashIndex[];
@@ -108,7 +110,7 @@ export class Keyspace implements RecordShape {
     this.seed = seed;
     this.volatileKeys = new Int32Array(databases);
     this.dbs = [];
-    for (let i = 0; i < databases; i++) this.dbs.push(new HashIndex(arena, this.alloc, this));
+    for (let i = 0; i < databases; i++) this.dbs.push(new HashIndex(arena, this.alloc, ENTRY_KEY_LAYOUT));
     this.tick(Date.now());
   }
 
@@ -121,7 +123,7 @@ export class Keyspace implements RecordShape {
   // -- record shape ------------------------------------------------------------
 
   keyOffset(ref: number): number {
-    return ref * REF_UNIT_BYTES + ENTRY_HEADER_BYTES + ((this.u32[ref * 2 + W_META] >>> 31) << 3);
+    return keyOffsetIn(ENTRY_KEY_LAYOUT, this.u32, ref);
   }
 
   keyLength(ref: number): number {
@@ -853,7 +855,7 @@ export class Keyspace implements RecordShape {
     if (async && n > 0) {
       let fresh: HashIndex | null = null;
       try {
-        fresh = new HashIndex(this.arena, this.alloc, this);
+        fresh = new HashIndex(this.arena, this.alloc, ENTRY_KEY_LAYOUT);
       } catch (e) {
         if (!(e instanceof OutOfMemoryError)) throw e;
       }

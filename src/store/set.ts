@@ -6,7 +6,7 @@ import { hashBytes } from '../util/hash.ts';
 import { dataViewOf, equalBytes } from '../util/bytes.ts';
 import { INT_UNSAFE, parseI64, parseI64Big, parseI64Status } from '../util/numbers.ts';
 import { OutOfMemoryError, type Arena, type SlabAllocator } from './arena.ts';
-import { HashIndex, sampledRecordBytes, type RecordShape } from './hash-index.ts';
+import { HashIndex, keyLayout, sampledRecordBytes } from './hash-index.ts';
 import type { Piece } from './list.ts';
 import type { StructureStore } from './structure.ts';
 
@@ -34,6 +34,8 @@ const W_COUNT = SET_COUNT / 4;
 const W_DATA = SET_DATA / 4;
 const W_AUX = SET_AUX / 4;
 const MH = SET_MEMBER_HEADER_BYTES;
+/** A member record's bytes, for the index: length in its second word, bytes after the header. */
+const MEMBER_KEY_LAYOUT = keyLayout(1, MH);
 const TWO32 = 4294967296;
 /**
  * Set in a serialization's count word when the set was not an intset: Redis
@@ -43,7 +45,7 @@ const TWO32 = 4294967296;
 const SERIAL_NOT_INTSET = 0x80000000;
 const SERIAL_COUNT_MASK = 0x7fffffff;
 
-export class SetStore implements StructureStore, RecordShape {
+export class SetStore implements StructureStore {
   private readonly u8: Uint8Array;
   /** The arena as a DataView: member compares read four bytes at a time. */
   private readonly bytes: DataView;
@@ -183,18 +185,9 @@ export class SetStore implements StructureStore, RecordShape {
     return hashBytes(b, off, len, this.seed);
   }
 
-  // RecordShape of member records, for the HashIndex.
-  keyOffset(ref: number): number {
-    return ref * REF_UNIT_BYTES + MH;
-  }
-
-  keyLength(ref: number): number {
-    return this.u32[ref * 2 + 1];
-  }
-
   /** The view attached to a hashtable set's index. */
   private table(h: number): HashIndex {
-    return this.view.attach(this.data(h), this);
+    return this.view.attach(this.data(h), MEMBER_KEY_LAYOUT);
   }
 
   /**
@@ -283,7 +276,7 @@ export class SetStore implements StructureStore, RecordShape {
     } else {
       const u8 = this.u8;
       const u32 = this.u32;
-      this.walker.attach(this.data(h), this).forEach((r) => visit(u8, r * REF_UNIT_BYTES + MH, u32[r * 2 + 1]));
+      this.walker.attach(this.data(h), MEMBER_KEY_LAYOUT).forEach((r) => visit(u8, r * REF_UNIT_BYTES + MH, u32[r * 2 + 1]));
     }
   }
 
@@ -294,7 +287,7 @@ export class SetStore implements StructureStore, RecordShape {
 
   /** Calls fn with the position of every member. */
   forEachPosition(h: number, fn: (pos: number) => void): void {
-    if (this.encoding(h) === SET_ENC_HASHTABLE) this.walker.attach(this.data(h), this).forEach((_r, handle) => fn(handle));
+    if (this.encoding(h) === SET_ENC_HASHTABLE) this.walker.attach(this.data(h), MEMBER_KEY_LAYOUT).forEach((_r, handle) => fn(handle));
     else for (let i = 0, n = this.count(h); i < n; i++) fn(i);
   }
 
@@ -718,7 +711,7 @@ export class SetStore implements StructureStore, RecordShape {
     });
     this.table(h).destroy();
     // Sized for them when created: these inserts cannot fail.
-    const t = this.view.attach(fresh, this);
+    const t = this.view.attach(fresh, MEMBER_KEY_LAYOUT);
     for (const r of kept) t.insert(u32[r * 2], r);
     this.u32[h * 2 + W_DATA] = fresh;
     this.u32[h * 2 + W_COUNT] = kept.length;

@@ -7,7 +7,7 @@ import { OutOfMemoryError, type SlabAllocator } from './arena.ts';
 import type { StructureStore } from './structure.ts';
 import { hashBytes } from '../util/hash.ts';
 import { dataViewOf, equalBytes } from '../util/bytes.ts';
-import { HashIndex, type RecordShape } from './hash-index.ts';
+import { HashIndex, keyLayout, keyLengthIn, keyOffsetIn } from './hash-index.ts';
 
 /**
  * Sorted sets in the shard arena (TYPE_ZSET values), ordered by (score, member
@@ -37,6 +37,8 @@ import { HashIndex, type RecordShape } from './hash-index.ts';
  */
 
 const RU = REF_UNIT_BYTES;
+/** A node's member, for the index: its length at ZSL_LEN, its bytes after the node's levels. */
+const NODE_KEY_LAYOUT = keyLayout(ZSL_LEN / 4, ZSL_LEVEL_BASE, ZSL_LEVELS / 4, 0, 0x7fffffff, ZSL_LEVEL_BYTES);
 const W_COUNT = ZSET_COUNT / 4;
 const W_ENC = ZSET_ENCODING / 4;
 const W_FIRST = ZSET_FIRST / 4;
@@ -62,7 +64,7 @@ function lpEntryBytes(len: number): number {
   return ZLP_MEMBER + Math.ceil(len / 8) * 8;
 }
 
-export class ZSetStore implements StructureStore, RecordShape {
+export class ZSetStore implements StructureStore {
   private readonly u8: Uint8Array;
   /** The arena as a DataView: member compares read four bytes at a time. */
   private readonly bytes: DataView;
@@ -671,9 +673,9 @@ export class ZSetStore implements StructureStore, RecordShape {
     try {
       if (head === 0) throw new OutOfMemoryError('arena exhausted');
       table = HashIndex.create(this.alloc, capacity);
-      if (!this.index.attach(table, this).reserve(capacity)) throw new OutOfMemoryError('arena exhausted');
+      if (!this.index.attach(table, NODE_KEY_LAYOUT).reserve(capacity)) throw new OutOfMemoryError('arena exhausted');
     } catch (e) {
-      if (table !== 0) this.index.attach(table, this).destroy();
+      if (table !== 0) this.index.attach(table, NODE_KEY_LAYOUT).destroy();
       if (head !== 0) this.alloc.free(head);
       for (const n of nodes) this.alloc.free(n * RU);
       throw e;
@@ -858,17 +860,8 @@ export class ZSetStore implements StructureStore, RecordShape {
 
   // -- member index: the shared HashIndex, attached per operation ------------------
 
-  /** RecordShape: where a node's member bytes are (the index compares them). */
-  keyOffset(n: number): number {
-    return n * RU + ZSL_LEVEL_BASE + this.u32[n * 2 + ZSL_LEVELS / 4] * ZSL_LEVEL_BYTES;
-  }
-
-  keyLength(n: number): number {
-    return this.u32[n * 2 + ZSL_LEN / 4];
-  }
-
   private indexOf(h: number): HashIndex {
-    return this.index.attach(this.u32[h * 2 + W_TABLE], this);
+    return this.index.attach(this.u32[h * 2 + W_TABLE], NODE_KEY_LAYOUT);
   }
 
   private tableFind(h: number, b: Uint8Array, o: number, l: number, hash: number): number {
@@ -890,7 +883,8 @@ export class ZSetStore implements StructureStore, RecordShape {
   /** Removes node n from the index; a sparse index starts shrinking (when memory allows). Never fails. */
   private tableDelete(h: number, n: number): void {
     const index = this.indexOf(h);
-    const handle = index.find(this.u32[n * 2 + ZSL_HASH / 4], this.u8, this.keyOffset(n), this.keyLength(n));
+    const handle = index.find(this.u32[n * 2 + ZSL_HASH / 4], this.u8, keyOffsetIn(NODE_KEY_LAYOUT, this.u32, n),
+      keyLengthIn(NODE_KEY_LAYOUT, this.u32, n));
     index.removeAt(handle);
     index.rehashStep(1);
     index.maybeShrink();

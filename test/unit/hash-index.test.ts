@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Arena, SlabAllocator } from '../../src/store/arena.ts';
-import { HashIndex, sampledRecordBytes, type RecordShape } from '../../src/store/hash-index.ts';
+import { HashIndex, keyLayout, sampledRecordBytes } from '../../src/store/hash-index.ts';
 import { hashBytes } from '../../src/util/hash.ts';
 import { SLAB_BYTES } from '../../native-layout/layout.ts';
 
 /** Minimal records: [u32 hash][u32 keylen][key bytes], named by ref = address / 8 as the index stores them. */
-class Records implements RecordShape {
+class Records {
+  /** Where the index finds a record's key: its length in word 1, its bytes from byte 8. */
+  readonly layout = keyLayout(1, 8);
   readonly alloc: SlabAllocator;
   readonly u8: Uint8Array;
   readonly u32: Uint32Array;
@@ -36,7 +38,7 @@ function setup(): { index: HashIndex; recs: Records } {
   const arena = new Arena(new SharedArrayBuffer(256 * 1024 * 1024));
   const alloc = new SlabAllocator(arena);
   const recs = new Records(alloc);
-  return { index: new HashIndex(arena, alloc, recs), recs };
+  return { index: new HashIndex(arena, alloc, recs.layout), recs };
 }
 
 const h = (k: Buffer): number => hashBytes(k, 0, k.length, 12345);
@@ -135,7 +137,7 @@ describe('HashIndex when the arena runs out', () => {
     const arena = new Arena(new SharedArrayBuffer(1024 * 1024));
     const alloc = new SlabAllocator(arena);
     const recs = new Records(alloc);
-    const index = new HashIndex(arena, alloc, recs);
+    const index = new HashIndex(arena, alloc, recs.layout);
     const ballast: number[] = [];
     for (let p = alloc.tryAlloc(SLAB_BYTES); p !== 0; p = alloc.tryAlloc(SLAB_BYTES)) ballast.push(p);
     for (let i = 0; i < freeSlabs; i++) alloc.free(ballast.pop() as number);
@@ -309,7 +311,7 @@ describe('HashIndex owned by a collection (state in an arena header)', () => {
         const models = headers.map(() => new Map<string, number>());
         const view = HashIndex.view(arena, alloc);
         for (const [which, op, n] of ops) {
-          const idx = view.attach(headers[which], recs);
+          const idx = view.attach(headers[which], recs.layout);
           const model = models[which];
           const key = Buffer.from(`m${n}`);
           const found = idx.find(h(key), key, 0, key.length);
@@ -333,15 +335,15 @@ describe('HashIndex owned by a collection (state in an arena header)', () => {
             let cursor = 0;
             do {
               const out: number[] = [];
-              cursor = view.attach(headers[which], recs).scan(cursor, out);
+              cursor = view.attach(headers[which], recs.layout).scan(cursor, out);
               for (const r of out) seen.add(recs.key(r));
             } while (cursor !== 0);
             expect([...seen].sort()).toEqual([...model.keys()].sort());
           }
-          expect(view.attach(headers[which], recs).size).toBe(model.size);
+          expect(view.attach(headers[which], recs.layout).size).toBe(model.size);
         }
         headers.forEach((hd, i) => {
-          const idx = view.attach(hd, recs);
+          const idx = view.attach(hd, recs.layout);
           const refs: number[] = [];
           idx.forEach((r) => refs.push(r));
           expect(refs.map((r) => recs.key(r)).sort()).toEqual([...models[i].keys()].sort());
