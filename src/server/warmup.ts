@@ -128,13 +128,17 @@ function numbers(seed: number): () => number {
 /** redis-benchmark's questions (`asks`), then each kind alone at -P 16 and at -P 1, then all of them mixed. */
 function buildPlan(kinds: readonly Kind[], asks: readonly Kind[], connection: number, pipelines: number): Step[] {
   const n = numbers(0x9e3779b9 + connection * 7919);
-  const cmd = (k: Kind): string => (k.inline === true ? `${k.args(n).join(' ')}\r\n` : encode(k.args(n)));
+  // Every other variant names one key (and one member) per family, as redis-benchmark without -r
+  // does: the same key again and again takes other paths than fresh keys do (a value overwritten
+  // in place, an INCR that keeps its digits, SADD of a member already there, a list that grows).
+  const one = (): number => 0;
+  const cmd = (k: Kind, g: () => number): string => (k.inline === true ? `${k.args(g).join(' ')}\r\n` : encode(k.args(g)));
   const plan: Step[] = [];
   const step = (depth: number, pick: (i: number) => Kind, times: number): void => {
     const buffers: Buffer[] = [];
     for (let v = 0; v < VARIANTS; v++) {
       let s = '';
-      for (let i = 0; i < depth; i++) s += cmd(pick(v * depth + i));
+      for (let i = 0; i < depth; i++) s += cmd(pick(v * depth + i), v % 2 === 0 ? n : one);
       buffers.push(Buffer.from(s, 'latin1'));
     }
     plan.push({ buffers, replies: depth, times });
