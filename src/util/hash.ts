@@ -44,7 +44,9 @@ export function hashBytes(b: Uint8Array, off: number, len: number, seed: number)
       v4 = round(v4, v.getInt32(i + 12, true));
       i += 16;
     } while (i <= limit);
-    h = (rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)) | 0;
+    // Each sum of two truncated at once: V8 compiled the chain of three as checked int32 adds,
+    // which deoptimised the first time a key's sum overflowed.
+    h = (((rotl(v1, 1) + rotl(v2, 7)) | 0) + ((rotl(v3, 12) + rotl(v4, 18)) | 0)) | 0;
   } else {
     h = (seed + P5) | 0;
   }
