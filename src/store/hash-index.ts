@@ -16,8 +16,8 @@ import { dataViewOf } from '../util/bytes.ts';
  *     offset = r * REF_UNIT_BYTES + base + ((u32[r * 2 + extraWord] >>> extraShift) & extraMask) * extraUnit
  *
  * (the extra part: an optional expiry before the key, or a node's levels).
- * Numbers rather than a method per store: the four stores' methods made the
- * key compare a megamorphic call, which cost more than the compare itself.
+ * Every term is a multiple of 4, so a key starts 4-aligned in the arena and
+ * the key compare reads the arena's side as u32 words (keyLayout checks it).
  * Made by keyLayout() only, so that every layout has one hidden class.
  */
 export interface KeyLayout {
@@ -30,6 +30,7 @@ export interface KeyLayout {
 }
 
 export function keyLayout(lenWord: number, base: number, extraWord = 0, extraShift = 0, extraMask = 0, extraUnit = 0): KeyLayout {
+  if (base % 4 !== 0 || extraUnit % 4 !== 0 || REF_UNIT_BYTES % 4 !== 0) throw new Error('a key layout must keep keys 4-aligned');
   return { lenWord, base, extraWord, extraShift, extraMask, extraUnit };
 }
 

@@ -90,7 +90,6 @@ export class HashStore implements StructureStore {
     this.index = HashIndex.view(alloc.arena, alloc);
   }
 
-
   /** The index of a hashtable, attached. */
   private ix(h: number): HashIndex {
     return this.index.attach(this.u32[h * 2 + W_INDEX], FIELD_KEY_LAYOUT);
