@@ -497,8 +497,8 @@ export class RequestParser {
    * whose header, payload and the 2 bytes after it have all arrived: pushes
    * the argument and returns the position after it. Otherwise -1, having
    * changed nothing. Such a length is within every limit (at most 9999: below
-   * the unauthenticated 16384, the big-argument 32 KiB and proto-max-bulk-len,
-   * whose minimum is 1 MB), so this decides exactly as the general path does.
+   * the unauthenticated 16384 and the big-argument 32 KiB; proto-max-bulk-len
+   * is checked), so this decides exactly as the general path does.
    */
   private fastBulk(buf: Uint8Array, p: number): number {
     const end = this.end;
@@ -516,7 +516,7 @@ export class RequestParser {
       q++;
     }
     const payload = q + 2;
-    if (payload + len + 2 > end) return -1;
+    if (payload + len + 2 > end || len > this.limits.protoMaxBulkLen) return -1;
     this.pushArg(payload, len);
     return payload + len + 2;
   }
