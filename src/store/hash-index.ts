@@ -381,7 +381,7 @@ export class HashIndex {
   private keyEquals(ref: number, kb: Uint8Array, ko: number, kl: number): boolean {
     const layout = this.layout;
     const u32 = this.arena.u32;
-    if ((u32[ref * 2 + layout.lenWord] & 0x7fffffff) !== kl) return false;
+    if (keyLengthIn(layout, u32, ref) !== kl) return false;
     // Every layout's key starts 4-aligned in the arena: its side is read as u32 words (a word
     // load costs a fifth of a DataView's), the key's side through a DataView (any offset).
     const ao = keyOffsetIn(layout, u32, ref);
