@@ -225,10 +225,7 @@ export class Client implements ReplySink, InlineTarget {
     this.out = out;
     this.outLen = end;
     this.sendSeq = seq + 1;
-    if (!this.dirty) {
-      this.dirty = true;
-      this.markDirty(this);
-    }
+    this.flagDirty();
     this.checkOutputLimitsOnGrowth();
   }
 
@@ -400,10 +397,7 @@ export class Client implements ReplySink, InlineTarget {
         }
         this.outLen += len;
       }
-      if (!this.dirty) {
-        this.dirty = true;
-        this.markDirty(this);
-      }
+      this.flagDirty();
       this.checkOutputLimitsOnGrowth();
     }
     if (seq === this.closeAfterSeq) this.requestClose();
@@ -435,6 +429,11 @@ export class Client implements ReplySink, InlineTarget {
 
   private requestClose(): void {
     this.killed = true;
+    this.flagDirty();
+  }
+
+  /** Puts this client on the reply pump's list of clients to write, once until it is written. */
+  private flagDirty(): void {
     if (!this.dirty) {
       this.dirty = true;
       this.markDirty(this);
@@ -576,10 +575,7 @@ export class Client implements ReplySink, InlineTarget {
     this.dropOutput();
     if (async) {
       logWarning(`Client ${info} scheduled to be closed ASAP for overcoming of output buffer limits.`);
-      if (!this.dirty) {
-        this.dirty = true;
-        this.markDirty(this);
-      }
+      this.flagDirty();
     } else {
       logWarning(`Client ${info} closed for overcoming of output buffer limits.`);
       this.socket.destroy();

@@ -570,7 +570,8 @@ export class Server {
     let ok: boolean;
     switch (entry.multi) {
       case 'sum':
-        ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, entry.keyStep, client, seq, 'sum');
+      case 'mget':
+        ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, entry.keyStep, client, seq, entry.multi);
         break;
       case 'mset':
         if ((argv.count - entry.firstKey) % entry.keyStep !== 0) {
@@ -585,9 +586,6 @@ export class Server {
           d.refusedForMemory = false;
           return this.memory.reject(client, client.takeSeq(), stat);
         }
-        break;
-      case 'mget':
-        ok = d.sendSplit(entry.opcode, client.db, flags, argv, positions, entry.keyStep, client, seq, 'mget');
         break;
       case 'coordinated':
         // Other front threads' commands are kept off these shards too (a shard-side hold).
