@@ -1,6 +1,6 @@
 // memtier_benchmark's default pattern against Sabre and Redis: the throughput targets of issue 8.
 //
-//   npm run bench:memtier -- [--io-threads N] [--shards M] [--reps K] [--requests N] ...
+//   npm run bench:memtier -- [--io-threads N] [--shards M] [--reps K] [--seconds S] ...
 //
 // memtier's defaults (1:10 SET:GET, 32-byte values, random keys up to 10,000,000, 50
 // connections) with one memtier thread (--threads 1: the machine has 2 cores), at -P 1
@@ -8,12 +8,20 @@
 // alternates); the table shows medians, the median of the per-repetition Sabre/Redis ratios and the issue's target
 // next to it. Server CPU per request comes from /proc/<pid>/stat around each run.
 //
+// memtier runs for a fixed time (--test-time), and throughput is its request count over its
+// run's duration, both read from its JSON output. With a fixed request count per connection
+// (--requests) instead, memtier's "Ops/sec" divides the total by the average of the
+// connections' own durations: a server that serves some connections ahead of others finishes
+// those early and shortens that average, and single runs then reported 2.3M and 4.8M ops/s on
+// this machine, where neither server passes 1.2M.
+//
 // memtier_benchmark is looked for on PATH and in /tmp/memtier-src (how to build it:
 // /work/shared/bench-tools/memtier.md). Without it, redis-benchmark runs SET and GET
 // with 50 and 500 connections instead, and the output says so.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultShardCount } from '../src/server/config.ts';
 import {
@@ -42,13 +50,14 @@ const USAGE = `usage: npm run bench:memtier -- [options]
   --shards M         Sabre's shards (not passed when omitted: Sabre's default)
   --embedded-shards  pass --embedded-shards yes (front i runs shard i in its own thread)
   --reps K           repetitions, medians are reported (default 3)
-  --requests N       memtier requests per connection at -P 1 (default 4000; memtier's own default is 10000)
-  --pipeline-scale F request multiplier at -P 16 (default 5)
+  --seconds S        memtier --test-time of each run (default 3)
+  --requests N       redis-benchmark fallback: requests per connection at -P 1 (default 4000)
+  --pipeline-scale F redis-benchmark fallback: request multiplier at -P 16 (default 5)
   --clients C        connections of the memtier thread (default 50, memtier's default)
   --memtier-threads T memtier --threads (default 1)
   --minimal          also run the minimal Node server (bench/minimal-node-server.ts)
   --redis-benchmark  use the redis-benchmark fallback even if memtier_benchmark is there
-  --quick            1 repetition, 1000 requests per connection`;
+  --quick            1 repetition of 1 second`;
 
 /** The issue's targets on this machine, Sabre/Redis throughput with the default settings. */
 const TARGETS: Record<number, number> = { 1: 0.9, 16: 1.0 };
@@ -70,45 +79,68 @@ function findMemtier(): string | null {
   return null;
 }
 
-interface Sample {
-  rps: number;
+interface Sample extends RunResult {
   cpuUsPerReq: number;
 }
 
-/** Runs memtier once; resolves with the Totals ops/sec and the number of requests it made. */
-function memtier(bin: string, port: number, args: string[]): Promise<{ rps: number }> {
+/** Runs memtier once for `seconds`; resolves with its request count and its run's throughput. */
+function memtier(bin: string, port: number, seconds: number, args: string[]): Promise<RunResult> {
+  const jsonFile = path.join(tmpdir(), `sabre-memtier-${process.pid}.json`);
   return new Promise((resolve, reject) => {
-    const full = ['-s', '127.0.0.1', '-p', String(port), '--protocol', 'redis', '--hide-histogram', ...args];
+    const full = ['-s', '127.0.0.1', '-p', String(port), '--protocol', 'redis', '--hide-histogram'];
+    full.push('--test-time', String(seconds), '--json-out-file', jsonFile, ...args);
     const child = spawn(bin, full, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stdout.on('data', (c: Buffer) => (out = (out + c.toString('utf8')).slice(-4000)));
     child.stderr.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-4000)));
     child.once('error', reject);
     child.once('close', (code) => {
-      const m = /^Totals\s+([\d.]+)/m.exec(out);
-      if (code !== 0 || m === null) {
+      const result = code === 0 ? readMemtierJson(jsonFile) : null;
+      rmSync(jsonFile, { force: true });
+      if (result === null) {
         reject(new Error(`memtier_benchmark ${full.join(' ')} failed (exit ${String(code)}):\n${out.slice(-2000)}\n${err.replace(/\r/g, '\n').slice(-1500)}`));
         return;
       }
-      resolve({ rps: Number(m[1]) });
+      resolve(result);
     });
   });
+}
+
+/** The total request count and the run's duration from memtier's --json-out-file, or null. */
+function readMemtierJson(file: string): RunResult | null {
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+      'ALL STATS'?: { Totals?: { Count?: unknown }; Runtime?: { 'Total duration'?: unknown } };
+    };
+    const count = doc['ALL STATS']?.Totals?.Count;
+    const ms = doc['ALL STATS']?.Runtime?.['Total duration'];
+    if (typeof count !== 'number' || typeof ms !== 'number' || count <= 0 || ms <= 0) return null;
+    return { requests: count, rps: count / (ms / 1000) };
+  } catch {
+    return null;
+  }
+}
+
+interface RunResult {
+  /** Requests the run made. */
+  requests: number;
+  /** Requests per second over the run. */
+  rps: number;
 }
 
 interface Workload {
   /** Row label, e.g. "memtier 1:10 SET:GET -c 50" or "redis-benchmark GET -c 500". */
   name: string;
   pipeline: number;
-  requests: number;
-  run(server: ServerHandle): Promise<{ rps: number }>;
+  run(server: ServerHandle): Promise<RunResult>;
 }
 
 async function measure(server: ServerHandle, w: Workload): Promise<Sample> {
   const before = readCpuTicks(server.pid);
-  const { rps } = await w.run(server);
+  const { rps, requests } = await w.run(server);
   const after = readCpuTicks(server.pid);
-  return { rps, cpuUsPerReq: (((after - before) / clockTicksPerSecond()) * 1e6) / w.requests };
+  return { rps, requests, cpuUsPerReq: (((after - before) / clockTicksPerSecond()) * 1e6) / requests };
 }
 
 async function main(): Promise<void> {
@@ -119,6 +151,7 @@ async function main(): Promise<void> {
       shards: 'number',
       'embedded-shards': 'boolean',
       reps: 'number',
+      seconds: 'number',
       requests: 'number',
       'pipeline-scale': 'number',
       clients: 'number',
@@ -131,6 +164,7 @@ async function main(): Promise<void> {
   );
   const quick = flagOption(opts, 'quick');
   const reps = Math.round(numberOption(opts, 'reps', quick ? 1 : 3));
+  const seconds = Math.max(1, Math.round(numberOption(opts, 'seconds', quick ? 1 : 3)));
   const perClient = Math.round(numberOption(opts, 'requests', quick ? 1000 : 4000));
   const scale = numberOption(opts, 'pipeline-scale', 5);
   const clients = Math.round(numberOption(opts, 'clients', 50));
@@ -155,13 +189,10 @@ async function main(): Promise<void> {
     }
     progress(`memtier_benchmark: ${bin} (${version})`);
     for (const p of PIPELINES) {
-      const n = p === 1 ? perClient : Math.round(perClient * scale);
       workloads.push({
         name: `memtier 1:10 SET:GET -c ${clients} --threads ${mtThreads}`,
         pipeline: p,
-        requests: n * clients * mtThreads,
-        run: (s) =>
-          memtier(bin, s.port, ['--threads', String(mtThreads), '--clients', String(clients), '--requests', String(n), '--pipeline', String(p)]),
+        run: (s) => memtier(bin, s.port, seconds, ['--threads', String(mtThreads), '--clients', String(clients), '--pipeline', String(p)]),
       });
     }
   } else {
@@ -173,10 +204,9 @@ async function main(): Promise<void> {
           workloads.push({
             name: `redis-benchmark ${t.toUpperCase()} -c ${c}`,
             pipeline: p,
-            requests: Math.round(n),
             run: async (s) => {
               const rows = await redisBenchmark(s.port, ['-t', t, '-n', String(Math.round(n)), '-c', String(c), '-P', String(p), '-r', '100000']);
-              return { rps: rows[0]?.rps ?? Number.NaN };
+              return { rps: rows[0]?.rps ?? Number.NaN, requests: Math.round(n) };
             },
           });
         }
@@ -231,7 +261,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log(
       bin !== null
-        ? `memtier_benchmark default pattern (1:10 SET:GET, 32-byte values, random keys up to 10M), ${clients} connections, --threads ${mtThreads}; medians of ${reps} rep(s)`
+        ? `memtier_benchmark default pattern (1:10 SET:GET, 32-byte values, random keys up to 10M), ${clients} connections, --threads ${mtThreads}, --test-time ${seconds}; medians of ${reps} rep(s)`
         : `FALLBACK (memtier_benchmark not found): redis-benchmark SET/GET -r 100000; medians of ${reps} rep(s)`,
     );
     console.log(`sabre with ${setting}${defaults ? ' (default settings: the targets apply)' : ' (not the default settings: targets shown for reference)'}; redis 7 (one thread)`);
@@ -247,7 +277,7 @@ async function main(): Promise<void> {
       const row = [
         w.name,
         String(w.pipeline),
-        fmtInt(w.requests),
+        fmtInt(med('sabre', (s) => s.requests)),
         fmtInt(med('sabre', (s) => s.rps)),
         fmtInt(med('redis', (s) => s.rps)),
         fmtRatio(ratio),
@@ -259,7 +289,7 @@ async function main(): Promise<void> {
       if (minimal !== null) row.push(fmtInt(med('minimal', (s) => s.rps)), fmtFixed(med('minimal', (s) => s.cpuUsPerReq), 2));
       return row;
     });
-    const headers = ['workload', 'P', 'requests', 'sabre ops/s', 'redis ops/s', 'ratio', 'target', '', 'sabre µs/req', 'redis µs/req'];
+    const headers = ['workload', 'P', 'sabre requests', 'sabre ops/s', 'redis ops/s', 'ratio', 'target', '', 'sabre µs/req', 'redis µs/req'];
     if (minimal !== null) headers.push('minimal ops/s', 'minimal µs/req');
     printTable(headers, rows);
     console.log('');
