@@ -16,14 +16,25 @@ export class CommandLookup<T> {
   private hashes = new Int32Array(256);
   private mask = 255;
   private count = 0;
-  // The last name found, as its bytes came (any case): a pipeline repeats its command, and
-  // comparing the bytes again costs less than folding, hashing and probing them.
+  // The last two names of at most 4 bytes found (GET, SET, INCR, HSET...), as their bytes came
+  // (any case), packed little-endian into one word: a pipeline repeats its commands, often two
+  // in turn (memtier's SET and GET), and a word compare costs less than folding, hashing and
+  // probing them. The packed word and the length give the bytes exactly.
+  private shortWord0 = 0;
+  private shortLength0 = -1;
+  private shortValue0: T | undefined = undefined;
+  private shortWord1 = 0;
+  private shortLength1 = -1;
+  private shortValue1: T | undefined = undefined;
+  // The last longer name found, as its bytes came.
   private readonly lastName = new Uint8Array(LAST_NAME_MAX);
   private lastLength = -1;
   private lastValue: T | undefined = undefined;
 
   set(name: string, value: T): void {
     this.lastLength = -1;
+    this.shortLength0 = -1;
+    this.shortLength1 = -1;
     const bytes = Buffer.from(name.toLowerCase(), 'latin1');
     const h = foldHash(bytes, 0, bytes.length);
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
@@ -39,7 +50,12 @@ export class CommandLookup<T> {
   }
 
   get(u8: Uint8Array, off: number, len: number): T | undefined {
-    if (len === this.lastLength) {
+    let word = 0;
+    if (len <= 4) {
+      word = packShortName(u8, off, len);
+      if (len === this.shortLength0 && word === this.shortWord0) return this.shortValue0;
+      if (len === this.shortLength1 && word === this.shortWord1) return this.shortValue1;
+    } else if (len === this.lastLength) {
       const last = this.lastName;
       let i = 0;
       while (i < len && last[i] === u8[off + i]) i++;
@@ -51,13 +67,25 @@ export class CommandLookup<T> {
       if (n === null) return undefined;
       if (this.hashes[i] === h && n.length === len && equalsFolded(n, u8, off, len)) {
         const value = this.values[i];
-        if (len <= LAST_NAME_MAX) {
-          copyBytes(u8, off, this.lastName, 0, len);
-          this.lastLength = len;
-          this.lastValue = value;
-        }
+        this.remember(u8, off, len, word, value);
         return value;
       }
+    }
+  }
+
+  /** Keeps a name just found for the next lookups (the older of the two short ones gives way). */
+  private remember(u8: Uint8Array, off: number, len: number, word: number, value: T | undefined): void {
+    if (len <= 4) {
+      this.shortWord1 = this.shortWord0;
+      this.shortLength1 = this.shortLength0;
+      this.shortValue1 = this.shortValue0;
+      this.shortWord0 = word;
+      this.shortLength0 = len;
+      this.shortValue0 = value;
+    } else if (len <= LAST_NAME_MAX) {
+      copyBytes(u8, off, this.lastName, 0, len);
+      this.lastLength = len;
+      this.lastValue = value;
     }
   }
 
@@ -85,6 +113,16 @@ export class CommandLookup<T> {
       if (n !== null) this.insert(n, hashes[i], values[i] as T);
     }
   }
+}
+
+/** The 0 to 4 bytes of a short name in one word, the first in the low byte. */
+function packShortName(u8: Uint8Array, off: number, len: number): number {
+  if (len === 0) return 0;
+  let w = u8[off];
+  if (len > 1) w |= u8[off + 1] << 8;
+  if (len > 2) w |= u8[off + 2] << 16;
+  if (len > 3) w |= u8[off + 3] << 24;
+  return w;
 }
 
 /** FNV-1a over ASCII-lower-cased bytes. */

@@ -31,7 +31,7 @@ describe('CommandLookup', () => {
 
   it('property: repeated lookups (the last name found is remembered) agree with a model, sets in between included', () => {
     const fold = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-    const pool = ['get', 'GET', 'Get', 'set', 'gets', 'ge', '', 'x'.repeat(32), 'X'.repeat(32), 'y'.repeat(33), 'Y'.repeat(33), 'é', 'É'];
+    const pool = ['get', 'GET', 'Get', 'set', 'SET', 'incr', 'INCR', 'gets', 'ge', 'g', 'G', '', 'x'.repeat(32), 'X'.repeat(32), 'y'.repeat(33), 'Y'.repeat(33), 'é', 'É'];
     const op = fc.oneof(
       fc.record({ kind: fc.constant('set' as const), name: fc.constantFrom(...pool), value: fc.integer() }),
       fc.record({ kind: fc.constant('get' as const), name: fc.constantFrom(...pool), pad: fc.integer({ min: 0, max: 5 }) }),
