@@ -52,8 +52,8 @@ export const REQ_ARGS = 16;
 
 /** Bytes of a request record holding `count` arguments of these lengths. */
 export function requestRecordBytes(len: ArrayLike<number>, count: number): number {
-  let bytes = REQ_ARGS;
-  for (let k = 0; k < count; k++) bytes += 4 + len[k];
+  let bytes = REQ_ARGS + 4 * count;
+  for (let k = 0; k < count; k++) bytes += len[k];
   return bytes;
 }
 /** The most databases a request record can name (REQ_DB is a u16). */

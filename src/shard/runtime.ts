@@ -536,9 +536,19 @@ export class ShardRuntime implements ShardContext {
     args.u8 = argv.u8;
     const off = args.off;
     const len = args.len;
-    for (let i = 0; i < argc; i++) {
-      off[i] = argv.off[i];
-      len[i] = argv.len[i];
+    const fromOff = argv.off;
+    const fromLen = argv.len;
+    // The name (every command has one) and the first key straight, the rest in a loop: most
+    // commands have two or three.
+    off[0] = fromOff[0];
+    len[0] = fromLen[0];
+    if (argc > 1) {
+      off[1] = fromOff[1];
+      len[1] = fromLen[1];
+      for (let i = 2; i < argc; i++) {
+        off[i] = fromOff[i];
+        len[i] = fromLen[i];
+      }
     }
     // As a lookahead group's start does in drainSource: the mark that bounds the time of untimed
     // commands is taken at a turn's first command, and every 16 after it.
