@@ -529,11 +529,11 @@ export class Client implements ReplySink, InlineTarget {
   /**
    * Bytes of `buf[0, len)` the kernel took from one write(2) on the socket's descriptor; 0 when
    * the socket still holds earlier output (they would pass it), when it is not a plain socket,
-   * or when the write failed. A socket.write costs about 3,000 instructions in Node's stream
-   * and handle layers before the system call (a fifth of a GET's at -P 16, all of it at -P 1);
-   * this costs the system call and a binding call. What the kernel did not take (its buffer
-   * is full: EAGAIN) goes through socket.write, which waits for room; an error (the peer
-   * reset) is met again there and reported as usual.
+   * or when the write failed. A socket.write costs about 3,900 instructions per write in Node's
+   * stream and handle layers before the system call, this about 1,900 (docs/architecture.md,
+   * "Socket writes"). What the kernel did not take (its buffer is full: EAGAIN) goes through
+   * socket.write, which waits for room; an error (the peer reset) is met again there and
+   * reported as usual.
    *
    * Only while the socket still has the handle it had at the start: a destroyed socket drops it
    * at once, and its descriptor, closed then, may already be another connection's.
@@ -644,7 +644,6 @@ export class Client implements ReplySink, InlineTarget {
   }
 }
 
-/** Frees a buffer nothing uses any more now, rather than at some later GC. */
 /** The socket's libuv handle (Node sets it to null when it destroys the socket). */
 function handleOf(socket: Socket): object | null {
   return (socket as unknown as { _handle?: object | null })._handle ?? null;
@@ -660,6 +659,7 @@ function directWriteFd(socket: Socket, handle: object | null): number {
   return typeof fd === 'number' && Number.isInteger(fd) && fd >= 0 ? fd : -1;
 }
 
+/** Frees a buffer nothing uses any more now, rather than at some later GC. */
 function detach(b: ArrayBuffer): void {
   try {
     b.transfer(0);
