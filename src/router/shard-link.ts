@@ -40,8 +40,13 @@ export interface InlineTarget extends ReplyTarget {
    */
   inPlaceOutput(tag: number): Uint8Array | null;
   readonly outLen: number;
-  /** The reply for `tag` was written in place: `out` (the buffer given, or a bigger one that starts with the same bytes) now ends at `end`. */
+  /**
+   * The replies up to `tag`'s were written in place: `out` (the buffer given, or a bigger one
+   * that starts with the same bytes) now ends at `end`.
+   */
   wroteInPlace(tag: number, out: Uint8Array, end: number): void;
+  /** An error reply written in place in a batch (counted as onShardReply counts one). */
+  countReplyError(u8: Uint8Array, off: number, len: number): void;
 }
 
 /** A front thread's rings to one shard, as they cross to that front (io-threads). */
@@ -328,30 +333,91 @@ export class ShardLink {
    * reply record drained at once.
    */
   runInline(opcode: number, db: number, flags: number, argv: Argv, target: InlineTarget, tag: number, bytes: number): void {
-    const rt = (this.embedded as EmbeddedShard).runtime;
-    this.inlineCommands++;
-    if (this.denyoom[opcode] === 1) this.denyoomBytesSent += bytes;
     const out = target.inPlaceOutput(tag);
-    const reply = rt.reply;
+    const reply = (this.embedded as EmbeddedShard).runtime.reply;
     if (out !== null) reply.borrow(out, target.outLen);
-    const there = rt.runInline(opcode, db, flags, argv, bytes);
+    const there = this.runOnShard(opcode, db, flags, argv, bytes);
+    const start = reply.start;
     const end = reply.len;
     const buf = out !== null ? reply.giveBack() : reply.buf;
     if (!there) {
-      this.push(target, tag);
-      this.drain();
+      this.takeRingReply(target, tag);
       return;
     }
+    if (out !== null && end > start && buf[start] === 45) target.countReplyError(buf, start, end - start);
+    this.handOver(target, tag, buf, end, out !== null);
+  }
+
+  /** Runs a whole command on the embedded shard (inlineBytes allowed it); true when its reply stayed where the shard's reply buffer wrote it. */
+  private runOnShard(opcode: number, db: number, flags: number, argv: Argv, bytes: number): boolean {
+    this.inlineCommands++;
+    if (this.denyoom[opcode] === 1) this.denyoomBytesSent += bytes;
+    return (this.embedded as EmbeddedShard).runtime.runInline(opcode, db, flags, argv, bytes);
+  }
+
+  /** A command run inline whose reply went into the ring (a trailer rides on it, or it is too large): delivered from there now. */
+  private takeRingReply(target: InlineTarget, tag: number): void {
+    this.push(target, tag);
+    this.drain();
+  }
+
+  /** Hands replies read from the shard's reply buffer (or written in place into target's output) to target. */
+  private handOver(target: InlineTarget, tag: number, buf: Uint8Array, end: number, inPlace: boolean): void {
     // The reply is read from the shard's buffer: nothing may run inline until it is handed over.
     this.draining = true;
     try {
-      if (out !== null) target.wroteInPlace(tag, buf, end);
+      if (inPlace) target.wroteInPlace(tag, buf, end);
       else target.onShardReply(tag, buf, 0, end);
     } catch (e) {
       this.deliveryFailed(target, e ?? new Error('a reply target threw nothing'));
     } finally {
       this.draining = false;
     }
+  }
+
+  // -- a batch: one client's consecutive commands run inline into its output, borrowed once --
+
+  /** The record bytes of argv when a command of an open batch may run (not a large record), else -1. */
+  batchRecordBytes(argv: Argv): number {
+    const bytes = requestRecordBytes(argv.len, argv.count);
+    return bytes > this.requests.maxRecord ? -1 : bytes;
+  }
+
+  /** Whether a batch may begin now: as inlineBytes for one command, and the shard's reply buffer is its own. */
+  mayBatch(): boolean {
+    const e = this.embedded;
+    return e !== null && this.order === null && this.qSize === 0 && !this.draining && !e.runtime.busy && !e.runtime.reply.borrowed;
+  }
+
+  /** Lends `out` (a client's output, its first `at` bytes staged) to the embedded shard's reply buffer until endBatch, for the replies of runInBatch (mayBatch said it may). */
+  beginBatch(out: Uint8Array, at: number): void {
+    (this.embedded as EmbeddedShard).runtime.reply.borrow(out, at);
+  }
+
+  /**
+   * Runs the batch's next command (batchRecordBytes gave `bytes`); its reply follows the ones
+   * before it in the lent buffer. A reply that could not stay there (it went into the ring) ends
+   * the batch: the replies before it are handed to target, then it is delivered. Returns true
+   * while the batch is open.
+   */
+  runInBatch(opcode: number, db: number, flags: number, argv: Argv, target: InlineTarget, tag: number, bytes: number): boolean {
+    const reply = (this.embedded as EmbeddedShard).runtime.reply;
+    if (this.runOnShard(opcode, db, flags, argv, bytes)) {
+      if (reply.len > reply.start && reply.buf[reply.start] === 45) target.countReplyError(reply.buf, reply.start, reply.len - reply.start);
+      reply.start = reply.len;
+      return true;
+    }
+    this.endBatch(target, tag - 1);
+    this.takeRingReply(target, tag);
+    return false;
+  }
+
+  /** Ends a batch: the replies written in it, up to and including `lastTag`'s (none when lastTag is below the first), go to target. */
+  endBatch(target: InlineTarget, lastTag: number): void {
+    const reply = (this.embedded as EmbeddedShard).runtime.reply;
+    const end = reply.start;
+    const buf = reply.giveBack();
+    if (end > target.outLen) this.handOver(target, lastTag, buf, end, true);
   }
 
   /** Bytes needed to send argv (or a pick of it). */

@@ -225,9 +225,24 @@ export class Client implements ReplySink, InlineTarget {
     return this.out ?? this.grow(0);
   }
 
+  /**
+   * The output buffer for a batch of inline commands' replies, written in place from the next
+   * number on (ShardLink.beginBatch), or null when they may not be: as inPlaceOutput, and with
+   * replies on (the batch takes numbers without takeSeq) and no output limit that a reply could
+   * reach (the limits are checked once, when the batch ends).
+   */
+  batchOutput(): Uint8Array | null {
+    if (this.sendSeq !== this.nextSeq || this.replyMode !== REPLY_ON || this.closed || this.closeAsap || this.closeAfterSeq >= 0
+      || this.killed || (this.suppressed !== null && this.suppressed.size > 0) || !this.authenticated
+      || this.outputLimits.limited[this.outputClass()]) return null;
+    return this.out ?? this.grow(0);
+  }
+
+  countReplyError(u8: Uint8Array, off: number, len: number): void {
+    countShardError(u8, off, len);
+  }
+
   wroteInPlace(seq: number, out: Uint8Array, end: number): void {
-    const start = this.outLen;
-    if (end > start && out[start] === 45) countShardError(out, start, end - start);
     this.out = out;
     this.outLen = end;
     this.sendSeq = seq + 1;

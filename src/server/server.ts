@@ -24,6 +24,9 @@ import { installServerWide } from './server-wide.ts';
 import { readSocket } from './socket-reads.ts';
 import { timedOnlyWhenBig, timesEverything } from '../shard/slow-probe.ts';
 
+/** The shards of a batch of inline commands (Server.runBatched): shard 0, which the only front runs itself. */
+const SHARD_ZERO: readonly number[] = [0];
+
 /**
  * A command as the front runs it. The fields read for every request are
  * copied out of its spec: specs are object literals of many shapes, and
@@ -56,6 +59,8 @@ export class CommandEntry {
   readonly coordinator: Coordinator | null;
   /** A blocking pop (BLPOP...): runs from server/blocking.ts. */
   readonly blocking: boolean;
+  /** May run in a batch of inline commands (Server.runBatched): one key, on a shard, not blocking. */
+  readonly batchable: boolean;
   /** Its INFO commandstats entry, once it has one (saves a map lookup per call). */
   stat: CommandStat | null = null;
 
@@ -72,6 +77,7 @@ export class CommandEntry {
     this.keyStep = spec.keyStep;
     this.singleKey = front === null && spec.firstKey > 0 && spec.lastKey === spec.firstKey && spec.movableKeys === undefined;
     this.fixedKeys = front === null && spec.firstKey > 0 && spec.movableKeys === undefined && spec.keyNumArg === undefined;
+    this.batchable = this.singleKey && !blocking && coordinator === null;
     this.movableKeys = spec.movableKeys ?? null;
     this.multi = spec.multi ?? null;
     this.noAuth = front?.noAuth === true;
@@ -180,6 +186,12 @@ export class Server {
   readonly replies: ReplyPump;
   /** The order block shared by the front threads (io-threads > 1: client ids, client count, tickets), else null. */
   private readonly order: Int32Array | null;
+  /** Shard 0's link when this front is the only one (a batch of inline commands may run on it when the front runs it), else null. */
+  private readonly batchLink: ShardLink | null;
+  /** A batch of inline commands is open (processInput, runBatched): the client's output is lent to the shard. */
+  private batchOpen = false;
+  /** The open batch's request flags (RESP3, NO-TOUCH: no command of a batch changes them). */
+  private batchFlags = 0;
 
   constructor(config: Config, links: ShardLink[], frontCommands: readonly FrontCommandSpec[],
     coordinators: ReadonlyMap<string, Coordinator>, peers: FrontPeers = new FrontPeers(0, 1), order: Int32Array | null = null) {
@@ -188,6 +200,7 @@ export class Server {
     this.peers = peers;
     this.order = order;
     this.dispatcher = new Dispatcher(links, order);
+    this.batchLink = peers.single ? (links[0] as ShardLink) : null;
     this.replies = new ReplyPump(this);
     this.listeners = new Listeners((socket) => this.onConnection(socket), () => this.config.tcpBacklog, !peers.single, peers.index === 0);
     this.dispatcher.onDeferred = () => this.afterBatch();
@@ -415,6 +428,7 @@ export class Server {
       const r = parser.next();
       if (r === 0) break;
       if (r < 0) {
+        if (this.batchOpen) this.endBatch(client);
         this.protocolError(client, parser.error);
         break;
       }
@@ -422,6 +436,10 @@ export class Server {
       argv.off = parser.argOffset;
       argv.len = parser.argLength;
       argv.count = parser.argc;
+      if (this.batchLink !== null) {
+        if (this.runBatched(client, argv)) continue;
+        if (this.batchOpen) this.endBatch(client);
+      }
       if (!this.execute(client, argv)) {
         this.block(client, argv.clone());
         break;
@@ -432,7 +450,60 @@ export class Server {
         break;
       }
     }
+    if (this.batchOpen) this.endBatch(client);
     parser.compact();
+  }
+
+  /**
+   * Runs a command as part of a batch of the client's inline commands, opening the batch if
+   * need be, and returns true; false, having done nothing, when it must go the usual way
+   * (execute). A batch lends the client's output to shard 0, which this front runs itself (the
+   * only front: see mayBatch), once for a run of commands
+   * (ShardLink.beginBatch), instead of once per command, and checks once what cannot change
+   * while only such commands run: the client's state and replies, its authentication and
+   * output limits (Client.batchOutput), the shard's holds, maxmemory. Each command is one that
+   * execute() and run() would run inline: one key, on the shard, not blocking, of the right
+   * arity, small enough for a ring record. Whatever else comes ends the batch first
+   * (processInput), so nothing but its own commands touches the lent output.
+   */
+  private runBatched(client: Client, argv: Argv): boolean {
+    const link = this.batchLink as ShardLink;
+    if (!this.batchOpen && !link.mayBatch()) return false;
+    const entry = argv.count > 0 ? this.lookup.get(argv.u8, argv.off[0], argv.len[0]) : undefined;
+    if (entry === undefined || !entry.batchable) return false;
+    const arity = entry.arity;
+    const k = entry.firstKey;
+    if ((arity > 0 && argv.count !== arity) || (arity < 0 && argv.count < -arity) || k >= argv.count) return false;
+    const d = this.dispatcher;
+    if (d.shardCount > 1 && d.shardOf(argv.u8, argv.off[k], argv.len[k]) !== 0) return false;
+    const bytes = link.batchRecordBytes(argv);
+    if (bytes < 0 || (!this.batchOpen && !this.beginBatch(client, link))) return false;
+    client.lastInteraction = this.clock;
+    client.lastCommand = entry.name;
+    const stat = entry.stat ?? (entry.stat = this.stats.command(entry.name));
+    // Replies are on (batchOutput): taking the number is all takeSeq would do.
+    const seq = client.nextSeq++;
+    // Closed while the command runs: a reply that ends the batch is delivered through the ring,
+    // and what that delivery sets off (another client's input) must not see this batch open.
+    this.batchOpen = false;
+    this.batchOpen = link.runInBatch(entry.opcode, client.db, this.batchFlags, argv, client, seq, bytes);
+    this.counted(stat);
+    return true;
+  }
+
+  private beginBatch(client: Client, link: ShardLink): boolean {
+    if (this.memory.limited || this.dispatcher.sequencer.isHeld(SHARD_ZERO)) return false;
+    const out = client.batchOutput();
+    if (out === null) return false;
+    link.beginBatch(out, client.outLen);
+    this.batchOpen = true;
+    this.batchFlags = (client.resp === 3 ? REQF_RESP3 : 0) | (client.noTouch ? REQF_NO_TOUCH : 0);
+    return true;
+  }
+
+  private endBatch(client: Client): void {
+    this.batchOpen = false;
+    (this.batchLink as ShardLink).endBatch(client, client.nextSeq - 1);
   }
 
   private protocolError(client: Client, text: string): void {

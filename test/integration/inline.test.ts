@@ -105,6 +105,97 @@ for (const shards of [1, 4]) {
       const stats = infoFields(await r.info('commandstats'));
       expect(stats.get('cmdstat_get')).toMatch(/^calls=5,/);
     });
+
+    // A pipeline's inline commands run as a batch that lends the client's output to the shard
+    // once (docs/architecture.md, "Batches of inline commands"). What ends a batch part way:
+    // a command of another kind (front, error, other shard), a reply that must cross the ring
+    // (a blocked client served, a slow-log entry), the end of the input.
+
+    it('keeps a batch in order when front commands, errors and wrong types cut into it', async () => {
+      const k = keyOn(0, 'batch');
+      const l = keyOn(0, 'batchlist');
+      await r.del(k, l);
+      await r.rpush(l, 'x');
+      await r.config('RESETSTAT');
+      const p = r.pipeline();
+      for (let i = 0; i < 30; i++) {
+        p.incr(k);
+        if (i % 7 === 3) p.ping(`p${i}`);
+        if (i % 5 === 1) p.incr(l); // WRONGTYPE, written by the shard inside the batch
+        if (i % 11 === 2) p.call('GET'); // wrong arity: answered by the front
+        if (i % 13 === 4) p.call('NOSUCHCOMMAND', k);
+        p.get(k);
+      }
+      const out = (await p.exec()) ?? [];
+      let j = 0;
+      let wrongType = 0;
+      for (let i = 0; i < 30; i++) {
+        expect(out[j++]).toEqual([null, i + 1]);
+        if (i % 7 === 3) expect(out[j++]).toEqual([null, `p${i}`]);
+        if (i % 5 === 1) {
+          expect(String(out[j++]?.[0])).toMatch(/^ReplyError: WRONGTYPE/);
+          wrongType++;
+        }
+        if (i % 11 === 2) expect(String(out[j++]?.[0])).toMatch(/wrong number of arguments for 'get'/);
+        if (i % 13 === 4) expect(String(out[j++]?.[0])).toMatch(/unknown command 'NOSUCHCOMMAND'/);
+        expect(out[j++]).toEqual([null, String(i + 1)]);
+      }
+      expect(j).toBe(out.length);
+      // Error replies written in place in a batch are counted as Redis counts them.
+      const errors = infoFields(await r.info('errorstats'));
+      expect(errors.get('errorstat_WRONGTYPE')).toBe(`count=${wrongType}`);
+      expect(infoFields(await r.info('commandstats')).get('cmdstat_incr')).toMatch(new RegExp(`^calls=${30 + wrongType},`));
+    });
+
+    it('ends a batch at a push that serves a blocked client, and goes on in order after it', async () => {
+      const k = keyOn(0, 'bblk');
+      const c = keyOn(0, 'bcnt');
+      await r.del(k, c);
+      const waiter = redisClient(s.port);
+      try {
+        const popped = waiter.blpop(k, 5);
+        await sleep(50);
+        const p = r.pipeline();
+        p.incr(c);
+        p.incr(c);
+        p.rpush(k, 'a', 'b'); // its reply carries the waiter's: it comes through the ring
+        p.incr(c);
+        p.lrange(k, 0, -1);
+        p.incr(c);
+        expect(await p.exec()).toEqual([[null, 1], [null, 2], [null, 2], [null, 3], [null, ['b']], [null, 4]]);
+        expect(await popped).toEqual([k, 'a']);
+      } finally {
+        waiter.disconnect();
+      }
+    });
+
+    it('ends a batch at every command the slow log takes, with replies in order', async () => {
+      const k = keyOn(0, 'bslow');
+      await r.del(k);
+      await r.config('SET', 'slowlog-log-slower-than', '0');
+      try {
+        await r.slowlog('RESET');
+        const p = r.pipeline();
+        for (let i = 0; i < 20; i++) p.incr(k);
+        const out = await p.exec();
+        expect(out).toEqual(Array.from({ length: 20 }, (_, i) => [null, i + 1]));
+        const entries = (await r.slowlog('GET', 100)) as [number, number, number, string[]][];
+        expect(entries.filter((e) => e[3][0] === 'incr').length).toBe(20);
+      } finally {
+        await r.config('SET', 'slowlog-log-slower-than', '10000');
+      }
+    });
+
+    it('runs a long pipeline of replies that outgrow the output buffer, byte for byte', async () => {
+      const k = keyOn(0, 'bbig');
+      const value = 'v'.repeat(3000);
+      await r.set(k, value);
+      const p = r.pipeline();
+      for (let i = 0; i < 200; i++) p.get(k);
+      const out = (await p.exec()) ?? [];
+      expect(out.length).toBe(200);
+      for (const reply of out) expect(reply).toEqual([null, value]);
+    });
   });
 }
 
