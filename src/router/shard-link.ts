@@ -318,8 +318,17 @@ export class ShardLink {
    * a large one (those cross by the side port).
    */
   inlineBytes(argv: Argv): number {
+    return this.mayRunInline() ? this.inlineRecordBytes(argv) : -1;
+  }
+
+  /** The conditions of inlineBytes that do not depend on the command. */
+  private mayRunInline(): boolean {
     const e = this.embedded;
-    if (e === null || this.order !== null || this.qSize !== 0 || this.draining || e.runtime.busy) return -1;
+    return e !== null && this.order === null && this.qSize === 0 && !this.draining && !e.runtime.busy;
+  }
+
+  /** The record bytes of argv when it is not a large record (those cross by the side port), else -1. */
+  inlineRecordBytes(argv: Argv): number {
     const bytes = requestRecordBytes(argv.len, argv.count);
     return bytes > this.requests.maxRecord ? -1 : bytes;
   }
@@ -344,7 +353,7 @@ export class ShardLink {
       this.takeRingReply(target, tag);
       return;
     }
-    if (out !== null && end > start && buf[start] === 45) target.countReplyError(buf, start, end - start);
+    if (out !== null) countIfError(target, buf, start, end);
     this.handOver(target, tag, buf, end, out !== null);
   }
 
@@ -377,16 +386,9 @@ export class ShardLink {
 
   // -- a batch: one client's consecutive commands run inline into its output, borrowed once --
 
-  /** The record bytes of argv when a command of an open batch may run (not a large record), else -1. */
-  batchRecordBytes(argv: Argv): number {
-    const bytes = requestRecordBytes(argv.len, argv.count);
-    return bytes > this.requests.maxRecord ? -1 : bytes;
-  }
-
   /** Whether a batch may begin now: as inlineBytes for one command, and the shard's reply buffer is its own. */
   mayBatch(): boolean {
-    const e = this.embedded;
-    return e !== null && this.order === null && this.qSize === 0 && !this.draining && !e.runtime.busy && !e.runtime.reply.borrowed;
+    return this.mayRunInline() && !(this.embedded as EmbeddedShard).runtime.reply.borrowed;
   }
 
   /** Lends `out` (a client's output, its first `at` bytes staged) to the embedded shard's reply buffer until endBatch, for the replies of runInBatch (mayBatch said it may). */
@@ -395,7 +397,7 @@ export class ShardLink {
   }
 
   /**
-   * Runs the batch's next command (batchRecordBytes gave `bytes`); its reply follows the ones
+   * Runs the batch's next command (inlineRecordBytes gave `bytes`); its reply follows the ones
    * before it in the lent buffer. A reply that could not stay there (it went into the ring) ends
    * the batch: the replies before it are handed to target, then it is delivered. Returns true
    * while the batch is open.
@@ -403,7 +405,7 @@ export class ShardLink {
   runInBatch(opcode: number, db: number, flags: number, argv: Argv, target: InlineTarget, tag: number, bytes: number): boolean {
     const reply = (this.embedded as EmbeddedShard).runtime.reply;
     if (this.runOnShard(opcode, db, flags, argv, bytes)) {
-      if (reply.len > reply.start && reply.buf[reply.start] === 45) target.countReplyError(reply.buf, reply.start, reply.len - reply.start);
+      countIfError(target, reply.buf, reply.start, reply.len);
       reply.start = reply.len;
       return true;
     }
@@ -623,4 +625,9 @@ function writeU32(u8: Uint8Array, p: number, v: number): void {
   u8[p + 1] = v >>> 8;
   u8[p + 2] = v >>> 16;
   u8[p + 3] = v >>> 24;
+}
+
+/** Counts the reply in buf[start, end), written in place for target, in errorstats when it is an error. */
+function countIfError(target: InlineTarget, buf: Uint8Array, start: number, end: number): void {
+  if (end > start && buf[start] === 45) target.countReplyError(buf, start, end - start);
 }

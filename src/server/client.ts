@@ -218,11 +218,14 @@ export class Client implements ReplySink, InlineTarget {
   }
 
   inPlaceOutput(seq: number): Uint8Array | null {
-    // The next reply to send and the last number taken (so nothing is parked after it), on an open
-    // client whose replies are on: nothing to park, drop or close on.
-    if (seq !== this.sendSeq || seq !== this.nextSeq - 1 || this.closed || this.closeAsap || this.closeAfterSeq >= 0
-      || (this.suppressed !== null && this.suppressed.size > 0)) return null;
+    // The next reply to send and the last number taken (so nothing is parked after it).
+    if (seq !== this.sendSeq || seq !== this.nextSeq - 1 || !this.repliesInPlace()) return null;
     return this.out ?? this.grow(0);
+  }
+
+  /** An open client whose replies are on: nothing to park, drop or close on. */
+  private repliesInPlace(): boolean {
+    return !this.closed && !this.closeAsap && this.closeAfterSeq < 0 && (this.suppressed === null || this.suppressed.size === 0);
   }
 
   /**
@@ -232,8 +235,7 @@ export class Client implements ReplySink, InlineTarget {
    * reach (the limits are checked once, when the batch ends).
    */
   batchOutput(): Uint8Array | null {
-    if (this.sendSeq !== this.nextSeq || this.replyMode !== REPLY_ON || this.closed || this.closeAsap || this.closeAfterSeq >= 0
-      || this.killed || (this.suppressed !== null && this.suppressed.size > 0) || !this.authenticated
+    if (this.sendSeq !== this.nextSeq || this.replyMode !== REPLY_ON || this.killed || !this.repliesInPlace() || !this.authenticated
       || this.outputLimits.limited[this.outputClass()]) return null;
     return this.out ?? this.grow(0);
   }

@@ -27,6 +27,17 @@ import { timedOnlyWhenBig, timesEverything } from '../shard/slow-probe.ts';
 /** The shards of a batch of inline commands (Server.runBatched): shard 0, which the only front runs itself. */
 const SHARD_ZERO: readonly number[] = [0];
 
+/** A command's argument count does not fit its arity (Redis's arity rule: exactly n, or at least -n). */
+function wrongArity(entry: CommandEntry, argc: number): boolean {
+  const arity = entry.arity;
+  return (arity > 0 && argc !== arity) || (arity < 0 && argc < -arity);
+}
+
+/** The request flags of a client's commands: the reply protocol and CLIENT NO-TOUCH. */
+function requestFlags(client: Client): number {
+  return (client.resp === 3 ? REQF_RESP3 : 0) | (client.noTouch ? REQF_NO_TOUCH : 0);
+}
+
 /**
  * A command as the front runs it. The fields read for every request are
  * copied out of its spec: specs are object literals of many shapes, and
@@ -469,14 +480,16 @@ export class Server {
   private runBatched(client: Client, argv: Argv): boolean {
     const link = this.batchLink as ShardLink;
     if (!this.batchOpen && !link.mayBatch()) return false;
+    // Looked up again by execute() when it goes the usual way. Looked up in processInput and
+    // passed to both, the loop was too big for V8 to inline the parser's next() into it, and
+    // the lookup written as a call here left runInBatch out of this function (+50 per request).
     const entry = argv.count > 0 ? this.lookup.get(argv.u8, argv.off[0], argv.len[0]) : undefined;
     if (entry === undefined || !entry.batchable) return false;
-    const arity = entry.arity;
     const k = entry.firstKey;
-    if ((arity > 0 && argv.count !== arity) || (arity < 0 && argv.count < -arity) || k >= argv.count) return false;
+    if (wrongArity(entry, argv.count) || k >= argv.count) return false;
     const d = this.dispatcher;
     if (d.shardCount > 1 && d.shardOf(argv.u8, argv.off[k], argv.len[k]) !== 0) return false;
-    const bytes = link.batchRecordBytes(argv);
+    const bytes = link.inlineRecordBytes(argv);
     if (bytes < 0 || (!this.batchOpen && !this.beginBatch(client, link))) return false;
     client.lastInteraction = this.clock;
     client.lastCommand = entry.name;
@@ -497,7 +510,7 @@ export class Server {
     if (out === null) return false;
     link.beginBatch(out, client.outLen);
     this.batchOpen = true;
-    this.batchFlags = (client.resp === 3 ? REQF_RESP3 : 0) | (client.noTouch ? REQF_NO_TOUCH : 0);
+    this.batchFlags = requestFlags(client);
     return true;
   }
 
@@ -545,8 +558,7 @@ export class Server {
       return true;
     }
     const name = entry.name;
-    const arity = entry.arity;
-    if ((arity > 0 && argv.count !== arity) || (arity < 0 && argv.count < -arity)) {
+    if (wrongArity(entry, argv.count)) {
       this.stats.command(name).rejected++;
       this.replyError(client, client.takeSeq(), errArity(name));
       return true;
@@ -609,7 +621,7 @@ export class Server {
       this.counted(stat);
       return true;
     }
-    const flags = (client.resp === 3 ? REQF_RESP3 : 0) | (client.noTouch ? REQF_NO_TOUCH : 0);
+    const flags = requestFlags(client);
     if (shards.length > 1) return this.runSplit(client, argv, entry, shards, flags, stat);
     const d = this.dispatcher;
     const shard = shards.length === 0 ? 0 : shards[0];
@@ -945,7 +957,7 @@ export class Server {
     const op = this.commands.get(shardCommand)?.opcode ?? internalOpcode(shardCommand);
     const c = ctx.client;
     const db = c.db;
-    const flags = (c.resp === 3 ? REQF_RESP3 : 0) | (c.noTouch ? REQF_NO_TOUCH : 0);
+    const flags = requestFlags(c);
     const d = this.dispatcher;
     const seq = ctx.seq;
     // Never between the phases of a coordinated command (FLUSHALL between RENAME's __take and __put).
