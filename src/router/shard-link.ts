@@ -359,9 +359,14 @@ export class ShardLink {
 
   /** Runs a whole command on the embedded shard (inlineBytes allowed it); true when its reply stayed where the shard's reply buffer wrote it. */
   private runOnShard(opcode: number, db: number, flags: number, argv: Argv, bytes: number): boolean {
+    this.countInline(opcode, bytes);
+    return (this.embedded as EmbeddedShard).runtime.runInline(opcode, db, flags, argv, bytes);
+  }
+
+  /** Counts a command run inline: INFO's figure, and the denyoom bytes the memory admission weighs against the shard's done count. */
+  private countInline(opcode: number, bytes: number): void {
     this.inlineCommands++;
     if (this.denyoom[opcode] === 1) this.denyoomBytesSent += bytes;
-    return (this.embedded as EmbeddedShard).runtime.runInline(opcode, db, flags, argv, bytes);
   }
 
   /** A command run inline whose reply went into the ring (a trailer rides on it, or it is too large): delivered from there now. */
@@ -393,7 +398,9 @@ export class ShardLink {
 
   /** Lends `out` (a client's output, its first `at` bytes staged) to the embedded shard's reply buffer until endBatch, for the replies of runInBatch (mayBatch said it may). */
   beginBatch(out: Uint8Array, at: number): void {
-    (this.embedded as EmbeddedShard).runtime.reply.borrow(out, at);
+    const runtime = (this.embedded as EmbeddedShard).runtime;
+    runtime.reply.borrow(out, at);
+    runtime.beginInlineRun();
   }
 
   /**
@@ -403,8 +410,10 @@ export class ShardLink {
    * while the batch is open.
    */
   runInBatch(opcode: number, db: number, flags: number, argv: Argv, target: InlineTarget, tag: number, bytes: number): boolean {
-    const reply = (this.embedded as EmbeddedShard).runtime.reply;
-    if (this.runOnShard(opcode, db, flags, argv, bytes)) {
+    const runtime = (this.embedded as EmbeddedShard).runtime;
+    const reply = runtime.reply;
+    this.countInline(opcode, bytes);
+    if (runtime.runInRun(opcode, db, flags, argv, bytes)) {
       countIfError(target, reply.buf, reply.start, reply.len);
       reply.start = reply.len;
       return true;
@@ -416,7 +425,9 @@ export class ShardLink {
 
   /** Ends a batch: the replies written in it, up to and including `lastTag`'s (none when lastTag is below the first), go to target. */
   endBatch(target: InlineTarget, lastTag: number): void {
-    const reply = (this.embedded as EmbeddedShard).runtime.reply;
+    const runtime = (this.embedded as EmbeddedShard).runtime;
+    runtime.endInlineRun();
+    const reply = runtime.reply;
     const end = reply.start;
     const buf = reply.giveBack();
     if (end > target.outLen) this.handOver(target, lastTag, buf, end, true);

@@ -170,6 +170,8 @@ export class ShardRuntime implements ShardContext {
   /** The command running now was handed over by runInline; `inlineReply`: its reply stays in `reply`. */
   private inline = false;
   private inlineReply = false;
+  /** Commands run since the start, published as STAT_COMMANDS with the batch's other figures (publishBatchStats, endInlineRun). */
+  private commandsRun = 0;
   /** Arena bytes an unflagged denyoom command may fill up to: capacity - reserve. */
   private readonly admitLimit: number;
 
@@ -211,6 +213,7 @@ export class ShardRuntime implements ShardContext {
     const s = this.statsF64;
     s[STAT_USED_BYTES] = this.ks.alloc.used;
     for (const src of this.sources) s[src.doneSlot] = src.writeBytesDone;
+    s[STAT_COMMANDS] = this.commandsRun;
   }
 
   /** Throws the injected test fault if it is for `what` (once). */
@@ -520,20 +523,42 @@ export class ShardRuntime implements ShardContext {
    * if it had crossed).
    */
   runInline(opcode: number, db: number, flags: number, argv: Argv, recordBytes: number): boolean {
-    const src = this.ownerSource as Source;
-    this.src = src;
+    this.beginInlineRun();
+    const kept = this.runInRun(opcode, db, flags, argv, recordBytes);
+    this.endInlineRun();
+    return kept;
+  }
+
+  /**
+   * Opens a run of commands run inline (runInRun), until endInlineRun: a front's batch of one
+   * client's commands sets the shard up and publishes its figures once for the batch, instead
+   * of once per command. Nothing else runs on the shard meanwhile (busy), and the figures the
+   * front reads between its turns (used bytes, write bytes done, commands run) are published
+   * at the end, before the front reads them again.
+   */
+  beginInlineRun(): void {
+    this.src = this.ownerSource as Source;
     this.busy = true;
     this.inline = true;
+    this.inlineReply = true;
+  }
+
+  /**
+   * A command of an open inline run (see runInline for what the caller made sure of and what
+   * the result says). When it returns false the caller ends the run before draining the ring.
+   */
+  runInRun(opcode: number, db: number, flags: number, argv: Argv, recordBytes: number): boolean {
     this.inlineReply = false;
     this.replied = false;
     this.db = db;
     // The arguments are copied as offsets: storing the front's Argv here would cost a write
-    // barrier's slow path per command (it is a young object).
+    // barrier's slow path per command (it is a young object). The buffer is the front's
+    // parser's, the same for the commands of one read: stored only when it changes.
     const argc = argv.count;
     const args = this.args;
     args.ensure(argc);
     args.count = argc;
-    args.u8 = argv.u8;
+    if (args.u8 !== argv.u8) args.u8 = argv.u8;
     const off = args.off;
     const len = args.len;
     const fromOff = argv.off;
@@ -560,20 +585,25 @@ export class ShardRuntime implements ShardContext {
     } catch (e) {
       this.logFailure('running a request', e, 'the request was answered with an error');
       if (!this.replied) this.replyInternalError();
-    } finally {
-      this.inline = false;
-      this.busy = false;
-      args.u8 = src.requests.u8;
     }
     // A big value deleted meanwhile is freed a little at a time, between requests.
     if (!this.ks.lazy.empty) this.lazyFreeSlice(LAZYFREE_UNITS_INLINE, 0);
-    // publishBatchStats for the one front whose count moved, written out: with a call to it here,
-    // runInline went past V8's inlining budget and runCommand was no longer inlined (+50 per GET).
+    return this.inlineReply;
+  }
+
+  /** Ends an inline run: publishes the figures the front reads, and the reply ring if the last command's reply went there. */
+  endInlineRun(): void {
+    const src = this.src;
+    this.inline = false;
+    this.busy = false;
+    this.args.u8 = src.requests.u8;
+    // publishBatchStats for the one front whose count moved, written out: with a call to it
+    // here, runInline went past V8's inlining budget.
     const stats = this.statsF64;
     stats[STAT_USED_BYTES] = this.ks.alloc.used;
     stats[src.doneSlot] = src.writeBytesDone;
+    stats[STAT_COMMANDS] = this.commandsRun;
     if (!this.inlineReply) src.replies.publish();
-    return this.inlineReply;
   }
 
   /** The front thread's event loop starts a new turn: the next command run inline samples the clocks. */
@@ -618,7 +648,7 @@ export class ShardRuntime implements ShardContext {
       }
     }
     if (slowStart >= 0) this.slow.finish(slowStart, slowUs, reply.size, this.args);
-    this.statsF64[STAT_COMMANDS]++;
+    this.commandsRun++;
     this.writeReply();
   }
 
@@ -645,7 +675,7 @@ export class ShardRuntime implements ShardContext {
     if (ks.alloc.used + recordBytes > this.admitLimit && !ks.lazy.empty) this.drainLazyFree();
     if (ks.alloc.used + recordBytes <= this.admitLimit) return true;
     this.reply.error(ERR_OOM);
-    this.statsF64[STAT_COMMANDS]++;
+    this.commandsRun++;
     return false;
   }
 

@@ -186,6 +186,25 @@ for (const shards of [1, 4]) {
       }
     });
 
+    it('publishes a batch\'s figures when it ends: commands run and memory used', async () => {
+      // INFO's own parts on the shard count too: measured over the same INFOs with nothing between.
+      const first = shardFigures(await r.info('sabre'));
+      const usedBefore = Number(infoFields(await r.info('memory')).get('used_memory'));
+      const before = shardFigures(await r.info('sabre'));
+      const ownCommands = before.commands - first.commands;
+      const p = r.pipeline();
+      const value = 'm'.repeat(500);
+      const n = 100;
+      for (let i = 0; i < n; i++) p.set(keyOn(0, `fig${i}-`), value);
+      const out = (await p.exec()) ?? [];
+      expect(out.every(([e, v]) => e === null && v === 'OK')).toBe(true);
+      const usedAfter = Number(infoFields(await r.info('memory')).get('used_memory'));
+      expect(usedAfter - usedBefore).toBeGreaterThanOrEqual(n * value.length);
+      const after = shardFigures(await r.info('sabre'));
+      // Run in batches (one read or several): every command counted.
+      expect(after.commands - before.commands).toBe(n + ownCommands);
+    });
+
     it('runs a long pipeline of replies that outgrow the output buffer, byte for byte', async () => {
       const k = keyOn(0, 'bbig');
       const value = 'v'.repeat(3000);
@@ -227,4 +246,12 @@ async function rawExchange(port: number, request: string, until: string): Promis
     });
     sock.on('error', reject);
   });
+}
+
+/** INFO sabre's commands of shard 0. */
+function shardFigures(info: string): { commands: number } {
+  const line = infoFields(info).get('shard0') ?? '';
+  const commands = /(?:^|,)commands=(\d+)/.exec(line);
+  if (commands === null) throw new Error(`no commands in ${line}`);
+  return { commands: Number(commands[1]) };
 }
