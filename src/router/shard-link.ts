@@ -396,11 +396,11 @@ export class ShardLink {
     return this.mayRunInline() && !(this.embedded as EmbeddedShard).runtime.reply.borrowed;
   }
 
-  /** Lends `out` (a client's output, its first `at` bytes staged) to the embedded shard's reply buffer until endBatch, for the replies of runInBatch (mayBatch said it may). */
-  beginBatch(out: Uint8Array, at: number): void {
+  /** Lends `out` (a client's output, its first `at` bytes staged) to the embedded shard's reply buffer until endBatch, for the replies of runInBatch, whose commands all have `flags` (mayBatch said it may). */
+  beginBatch(out: Uint8Array, at: number, flags: number): void {
     const runtime = (this.embedded as EmbeddedShard).runtime;
     runtime.reply.borrow(out, at);
-    runtime.beginInlineRun();
+    runtime.beginInlineRun(flags);
   }
 
   /**

@@ -491,7 +491,6 @@ export class Server {
     if (d.shardCount > 1 && d.shardOf(argv.u8, argv.off[k], argv.len[k]) !== 0) return false;
     const bytes = link.inlineRecordBytes(argv);
     if (bytes < 0 || (!this.batchOpen && !this.beginBatch(client, link))) return false;
-    client.lastInteraction = this.clock;
     client.lastCommand = entry.name;
     const stat = entry.stat ?? (entry.stat = this.stats.command(entry.name));
     // Replies are on (batchOutput): taking the number is all takeSeq would do.
@@ -508,9 +507,12 @@ export class Server {
     if (this.memory.limited || this.dispatcher.sequencer.isHeld(SHARD_ZERO)) return false;
     const out = client.batchOutput();
     if (out === null) return false;
-    link.beginBatch(out, client.outLen);
+    const flags = requestFlags(client);
+    link.beginBatch(out, client.outLen, flags);
     this.batchOpen = true;
-    this.batchFlags = requestFlags(client);
+    this.batchFlags = flags;
+    // Nothing in a batch waits: it runs within this turn, whose clock this is.
+    client.lastInteraction = this.clock;
     return true;
   }
 

@@ -523,7 +523,7 @@ export class ShardRuntime implements ShardContext {
    * if it had crossed).
    */
   runInline(opcode: number, db: number, flags: number, argv: Argv, recordBytes: number): boolean {
-    this.beginInlineRun();
+    this.beginInlineRun(flags);
     const kept = this.runInRun(opcode, db, flags, argv, recordBytes);
     this.endInlineRun();
     return kept;
@@ -534,9 +534,12 @@ export class ShardRuntime implements ShardContext {
    * client's commands sets the shard up and publishes its figures once for the batch, instead
    * of once per command. Nothing else runs on the shard meanwhile (busy), and the figures the
    * front reads between its turns (used bytes, write bytes done, commands run) are published
-   * at the end, before the front reads them again.
+   * at the end, before the front reads them again. `flags` are the run's commands' (one
+   * client's): the reply's protocol and the keys' access clocks are set once; each command's
+   * reply starts where the one before it ended.
    */
-  beginInlineRun(): void {
+  beginInlineRun(flags: number): void {
+    this.setRequestFlags(flags);
     this.src = this.ownerSource as Source;
     this.busy = true;
     this.inline = true;
@@ -581,7 +584,7 @@ export class ShardRuntime implements ShardContext {
       this.slow.mark = performance.now();
     }
     try {
-      this.runCommand(opcode, flags, recordBytes, recordBytes);
+      this.runHandler(opcode, flags, recordBytes, recordBytes);
     } catch (e) {
       this.logFailure('running a request', e, 'the request was answered with an error');
       if (!this.replied) this.replyInternalError();
@@ -616,10 +619,23 @@ export class ShardRuntime implements ShardContext {
    * request's execution that does not depend on where its arguments came from.
    */
   private runCommand(opcode: number, flags: number, recordBytes: number, requestBytes: number): void {
-    const reply = this.reply;
-    reply.reset((flags & REQF_RESP3) !== 0);
+    this.setRequestFlags(flags);
+    if (opcode === this.lockOpcode || opcode === this.unlockOpcode) this.runLock(opcode);
+    else this.runHandler(opcode, flags, recordBytes, requestBytes);
+  }
+
+  /** What a request's flags set for its run: the reply's protocol, and whether its lookups touch the keys' access clocks. */
+  private setRequestFlags(flags: number): void {
+    this.reply.reset((flags & REQF_RESP3) !== 0);
+    this.ks.noTouch = (flags & REQF_NO_TOUCH) !== 0;
+  }
+
+  /**
+   * runCommand for a command that is not __lock or __unlock, the reply reset and the flags set:
+   * an inline run's commands come here straight (the front sends those two through its ring).
+   */
+  private runHandler(opcode: number, flags: number, recordBytes: number, requestBytes: number): void {
     const ks = this.ks;
-    ks.noTouch = (flags & REQF_NO_TOUCH) !== 0;
     // The command clock is sampled every 32 commands of a batch: within a
     // batch (well under a millisecond) expiry decisions share one clock.
     if ((++this.clockCountdown & 31) === 0 || this.batchStart) {
@@ -628,10 +644,6 @@ export class ShardRuntime implements ShardContext {
     }
     const index = ks.dbs[this.db];
     if (index !== undefined && index.isRehashing) index.rehashStep(1);
-    if (opcode === this.lockOpcode || opcode === this.unlockOpcode) {
-      this.runLock(opcode);
-      return;
-    }
     if (this.denyoom[opcode] === 1 && !this.admit(flags, recordBytes)) {
       this.writeReply();
       return;
@@ -639,7 +651,7 @@ export class ShardRuntime implements ShardContext {
     const slowUs = this.config.slowlogLogSlowerThan;
     const slowStart = this.slow.start(slowUs, opcode, requestBytes);
     const handler = this.handlers[opcode];
-    if (handler === undefined) reply.error(`ERR unknown shard opcode ${opcode}`);
+    if (handler === undefined) this.reply.error(`ERR unknown shard opcode ${opcode}`);
     else {
       try {
         handler(this);
@@ -647,7 +659,7 @@ export class ShardRuntime implements ShardContext {
         this.handlerFailed(e, opcode, flags);
       }
     }
-    if (slowStart >= 0) this.slow.finish(slowStart, slowUs, reply.size, this.args);
+    if (slowStart >= 0) this.slow.finish(slowStart, slowUs, this.reply.size, this.args);
     this.commandsRun++;
     this.writeReply();
   }
@@ -772,7 +784,8 @@ export class ShardRuntime implements ShardContext {
   private replyInternalError(): void {
     try {
       this.slow.trailer = null;
-      this.reply.reset(false);
+      // The protocol is kept: an error reads the same in both, and an inline run's next command uses it.
+      this.reply.reset(this.reply.resp3);
       this.reply.error(`ERR internal error in shard ${this.shardId}, see the server log`);
       this.writeReply();
     } catch (e) {
