@@ -600,8 +600,7 @@ export class ShardRuntime implements ShardContext {
     this.inline = false;
     this.busy = false;
     this.args.u8 = src.requests.u8;
-    // publishBatchStats for the one front whose count moved, written out: with a call to it
-    // here, runInline went past V8's inlining budget.
+    // publishBatchStats for the one front whose count moved (that one walks every front's slot).
     const stats = this.statsF64;
     stats[STAT_USED_BYTES] = this.ks.alloc.used;
     stats[src.doneSlot] = src.writeBytesDone;
