@@ -396,11 +396,15 @@ export class ShardLink {
     return this.mayRunInline() && !(this.embedded as EmbeddedShard).runtime.reply.borrowed;
   }
 
-  /** Lends `out` (a client's output, its first `at` bytes staged) to the embedded shard's reply buffer until endBatch, for the replies of runInBatch, whose commands all have `flags` (mayBatch said it may). */
-  beginBatch(out: Uint8Array, at: number, flags: number): void {
+  /**
+   * Lends `out` (a client's output, its first `at` bytes staged) to the embedded shard's reply
+   * buffer until endBatch, for the replies of runInBatch, whose commands all run in `db` with
+   * `flags` (mayBatch said it may).
+   */
+  beginBatch(out: Uint8Array, at: number, db: number, flags: number): void {
     const runtime = (this.embedded as EmbeddedShard).runtime;
     runtime.reply.borrow(out, at);
-    runtime.beginInlineRun(flags);
+    runtime.beginInlineRun(db, flags);
   }
 
   /**
@@ -409,11 +413,11 @@ export class ShardLink {
    * the batch: the replies before it are handed to target, then it is delivered. Returns true
    * while the batch is open.
    */
-  runInBatch(opcode: number, db: number, flags: number, argv: Argv, target: InlineTarget, tag: number, bytes: number): boolean {
+  runInBatch(opcode: number, argv: Argv, target: InlineTarget, tag: number, bytes: number): boolean {
     const runtime = (this.embedded as EmbeddedShard).runtime;
     const reply = runtime.reply;
     this.countInline(opcode, bytes);
-    if (runtime.runInRun(opcode, db, flags, argv, bytes)) {
+    if (runtime.runInRun(opcode, argv, bytes)) {
       countIfError(target, reply.buf, reply.start, reply.len);
       reply.start = reply.len;
       return true;

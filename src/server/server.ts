@@ -201,8 +201,6 @@ export class Server {
   private readonly batchLink: ShardLink | null;
   /** A batch of inline commands is open (processInput, runBatched): the client's output is lent to the shard. */
   private batchOpen = false;
-  /** The open batch's request flags (RESP3, NO-TOUCH: no command of a batch changes them). */
-  private batchFlags = 0;
 
   constructor(config: Config, links: ShardLink[], frontCommands: readonly FrontCommandSpec[],
     coordinators: ReadonlyMap<string, Coordinator>, peers: FrontPeers = new FrontPeers(0, 1), order: Int32Array | null = null) {
@@ -498,7 +496,7 @@ export class Server {
     // Closed while the command runs: a reply that ends the batch is delivered through the ring,
     // and what that delivery sets off (another client's input) must not see this batch open.
     this.batchOpen = false;
-    this.batchOpen = link.runInBatch(entry.opcode, client.db, this.batchFlags, argv, client, seq, bytes);
+    this.batchOpen = link.runInBatch(entry.opcode, argv, client, seq, bytes);
     this.counted(stat);
     return true;
   }
@@ -507,10 +505,10 @@ export class Server {
     if (this.memory.limited || this.dispatcher.sequencer.isHeld(SHARD_ZERO)) return false;
     const out = client.batchOutput();
     if (out === null) return false;
-    const flags = requestFlags(client);
-    link.beginBatch(out, client.outLen, flags);
+    // The database and the request flags hold for the whole batch: SELECT, HELLO and CLIENT
+    // NO-TOUCH are front commands, which end it first.
+    link.beginBatch(out, client.outLen, client.db, requestFlags(client));
     this.batchOpen = true;
-    this.batchFlags = flags;
     // Nothing in a batch waits: it runs within this turn, whose clock this is.
     client.lastInteraction = this.clock;
     return true;

@@ -170,6 +170,8 @@ export class ShardRuntime implements ShardContext {
   /** The command running now was handed over by runInline; `inlineReply`: its reply stays in `reply`. */
   private inline = false;
   private inlineReply = false;
+  /** The request flags of an open inline run's commands (beginInlineRun). */
+  private runFlags = 0;
   /** Commands run since the start, published as STAT_COMMANDS with the batch's other figures (publishBatchStats, endInlineRun). */
   private commandsRun = 0;
   /** Arena bytes an unflagged denyoom command may fill up to: capacity - reserve. */
@@ -523,8 +525,8 @@ export class ShardRuntime implements ShardContext {
    * if it had crossed).
    */
   runInline(opcode: number, db: number, flags: number, argv: Argv, recordBytes: number): boolean {
-    this.beginInlineRun(flags);
-    const kept = this.runInRun(opcode, db, flags, argv, recordBytes);
+    this.beginInlineRun(db, flags);
+    const kept = this.runInRun(opcode, argv, recordBytes);
     this.endInlineRun();
     return kept;
   }
@@ -534,11 +536,13 @@ export class ShardRuntime implements ShardContext {
    * client's commands sets the shard up and publishes its figures once for the batch, instead
    * of once per command. Nothing else runs on the shard meanwhile (busy), and the figures the
    * front reads between its turns (used bytes, write bytes done, commands run) are published
-   * at the end, before the front reads them again. `flags` are the run's commands' (one
-   * client's): the reply's protocol and the keys' access clocks are set once; each command's
-   * reply starts where the one before it ended.
+   * at the end, before the front reads them again. `db` and `flags` are the run's commands'
+   * (one client's, which none of them changes): the database, the reply's protocol and the keys'
+   * access clocks are set once; each command's reply starts where the one before it ended.
    */
-  beginInlineRun(flags: number): void {
+  beginInlineRun(db: number, flags: number): void {
+    this.db = db;
+    this.runFlags = flags;
     this.setRequestFlags(flags);
     this.src = this.ownerSource as Source;
     this.busy = true;
@@ -550,10 +554,9 @@ export class ShardRuntime implements ShardContext {
    * A command of an open inline run (see runInline for what the caller made sure of and what
    * the result says). When it returns false the caller ends the run before draining the ring.
    */
-  runInRun(opcode: number, db: number, flags: number, argv: Argv, recordBytes: number): boolean {
+  runInRun(opcode: number, argv: Argv, recordBytes: number): boolean {
     this.inlineReply = false;
     this.replied = false;
-    this.db = db;
     // The arguments are copied as offsets: storing the front's Argv here would cost a write
     // barrier's slow path per command (it is a young object). The buffer is the front's
     // parser's, the same for the commands of one read: stored only when it changes.
@@ -584,7 +587,7 @@ export class ShardRuntime implements ShardContext {
       this.slow.mark = performance.now();
     }
     try {
-      this.runHandler(opcode, flags, recordBytes, recordBytes);
+      this.runHandler(opcode, this.runFlags, recordBytes, recordBytes);
     } catch (e) {
       this.logFailure('running a request', e, 'the request was answered with an error');
       if (!this.replied) this.replyInternalError();
